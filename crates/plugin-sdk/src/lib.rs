@@ -1,0 +1,27 @@
+//! # ccgate plugin SDK
+//!
+//! All a domain plugin depends on: the [`Plugin`] trait, the per-request [`Context`], typed
+//! [`Params`] with the documented parameter errors, [`ApiError`], paging and [`ActionSpec`].
+//! It has no HTTP, no runtime and no database driver; the gateway provides those.
+#![deny(missing_docs)]
+
+pub mod action;
+pub mod context;
+pub mod error;
+pub mod paging;
+pub mod params;
+pub mod plugin;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod time;
+
+pub use action::{ActionSpec, AuthModes, Dialect, Envelope, InstanceScope};
+pub use async_trait::async_trait;
+pub use context::{Context, Principal, Services};
+pub use error::{ApiError, ApiResult};
+pub use paging::PageRequest;
+pub use params::{ErrorStyle, Params};
+pub use plugin::{Plugin, Reply};
+pub use sea_orm;
+pub use sea_orm_migration;
+pub use serde_json;
