@@ -1,1 +1,19 @@
-//! gateway
+//! # ccgate gateway
+//!
+//! The core of ccgate: wire dialects ([`dialect`]), authentication ([`auth`]), envelopes,
+//! the action [`registry`] of plugins, core storage ([`store`]) and administration
+//! ([`admin`]). Domain logic lives in the plugin crates (`plugins/*`), which the core only
+//! sees through `ccgate_plugin_sdk::Plugin`.
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod crypto;
+pub mod dialect;
+pub mod plugins;
+pub mod registry;
+pub mod runtime;
+pub mod settings;
+pub mod store;
+
+pub use ccgate_plugin_sdk as sdk;

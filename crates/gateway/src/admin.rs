@@ -1,0 +1,171 @@
+//! Administration of accounts, instances and AccessKeys (used by the `ccgate` CLI and by
+//! the first-start bootstrap).
+
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::crypto::MasterKey;
+use crate::registry::Registry;
+use crate::store::entities::{access_key, account, instance};
+
+/// Errors of admin operations.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Storage failure.
+    #[error("storage: {0}")]
+    Db(#[from] DbErr),
+    /// A value is not acceptable; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A freshly created AccessKey pair. The secret is shown once and stored only sealed.
+#[derive(Debug, Clone)]
+pub struct NewAccessKey {
+    /// `LTAI` + 20 alphanumerics.
+    pub id: String,
+    /// 30 alphanumerics.
+    pub secret: String,
+}
+
+fn random_alnum(n: usize) -> String {
+    rand::thread_rng().sample_iter(&Alphanumeric).take(n).map(char::from).collect()
+}
+
+/// Creates an account named `name`; returns its id (`acc-<uuid>`).
+pub async fn create_account(db: &DatabaseConnection, name: &str) -> Result<String, AdminError> {
+    let id = format!("acc-{}", uuid::Uuid::new_v4());
+    account::ActiveModel { id: Set(id.clone()), name: Set(name.into()), created_at: Set(now()) }.insert(db).await?;
+    Ok(id)
+}
+
+/// Creates instance `id` for `account_id` and lets every enabled plugin initialise it.
+///
+/// Errors: `Invalid` when the id is not 3-64 of `[A-Za-z0-9-_]`, already exists, or the
+/// account does not exist.
+pub async fn create_instance(
+    db: &DatabaseConnection,
+    registry: &Registry,
+    account_id: &str,
+    id: &str,
+    name: &str,
+) -> Result<(), AdminError> {
+    let ok = (3..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Err(AdminError::Invalid(format!("instance id {id:?} must be 3-64 letters, digits, '-' or '_'")));
+    }
+    if account::Entity::find_by_id(account_id.to_string()).one(db).await?.is_none() {
+        return Err(AdminError::Invalid(format!("account {account_id} does not exist")));
+    }
+    if instance::Entity::find_by_id(id.to_string()).one(db).await?.is_some() {
+        return Err(AdminError::Invalid(format!("instance {id} already exists")));
+    }
+    instance::ActiveModel {
+        id: Set(id.into()),
+        account_id: Set(account_id.into()),
+        name: Set(name.into()),
+        description: Set(String::new()),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await?;
+    for plugin in registry.plugins() {
+        plugin.on_instance_created(db, id).await?;
+    }
+    Ok(())
+}
+
+/// Creates an AccessKey pair for `account_id`; the secret is stored sealed with `master`.
+pub async fn create_access_key(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    account_id: &str,
+    description: &str,
+) -> Result<NewAccessKey, AdminError> {
+    if account::Entity::find_by_id(account_id.to_string()).one(db).await?.is_none() {
+        return Err(AdminError::Invalid(format!("account {account_id} does not exist")));
+    }
+    let key = NewAccessKey { id: format!("LTAI{}", random_alnum(20)), secret: random_alnum(30) };
+    access_key::ActiveModel {
+        id: Set(key.id.clone()),
+        account_id: Set(account_id.into()),
+        secret_sealed: Set(master.seal(&key.secret)),
+        status: Set(access_key::ACTIVE.into()),
+        description: Set(description.into()),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(key)
+}
+
+/// Sets an AccessKey `Active` or `Disabled`.
+///
+/// Errors: `Invalid` when the key does not exist.
+pub async fn set_access_key_active(db: &DatabaseConnection, id: &str, active: bool) -> Result<(), AdminError> {
+    let Some(row) = access_key::Entity::find_by_id(id.to_string()).one(db).await? else {
+        return Err(AdminError::Invalid(format!("AccessKey {id} does not exist")));
+    };
+    let mut am: access_key::ActiveModel = row.into();
+    am.status = Set(if active { access_key::ACTIVE } else { access_key::DISABLED }.into());
+    am.update(db).await?;
+    Ok(())
+}
+
+/// All accounts, oldest first.
+pub async fn list_accounts(db: &DatabaseConnection) -> Result<Vec<account::Model>, AdminError> {
+    Ok(account::Entity::find().order_by_asc(account::Column::CreatedAt).all(db).await?)
+}
+
+/// Instances, optionally of one account, by id.
+pub async fn list_instances(db: &DatabaseConnection, account_id: Option<&str>) -> Result<Vec<instance::Model>, AdminError> {
+    let mut q = instance::Entity::find().order_by_asc(instance::Column::Id);
+    if let Some(a) = account_id {
+        q = q.filter(instance::Column::AccountId.eq(a));
+    }
+    Ok(q.all(db).await?)
+}
+
+/// AccessKeys (without secrets), optionally of one account.
+pub async fn list_access_keys(db: &DatabaseConnection, account_id: Option<&str>) -> Result<Vec<access_key::Model>, AdminError> {
+    let mut q = access_key::Entity::find().order_by_asc(access_key::Column::CreatedAt);
+    if let Some(a) = account_id {
+        q = q.filter(access_key::Column::AccountId.eq(a));
+    }
+    Ok(q.all(db).await?)
+}
+
+/// The demo set-up created on an empty database.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    /// The demo account.
+    pub account_id: String,
+    /// The demo instance (`ccc-test` by default).
+    pub instance_id: String,
+    /// The demo AccessKey pair.
+    pub key: NewAccessKey,
+}
+
+/// When there is no account yet, creates account `demo`, instance `instance_id` and one
+/// AccessKey, and returns them; otherwise `None`.
+pub async fn bootstrap_demo(
+    db: &DatabaseConnection,
+    registry: &Registry,
+    master: &MasterKey,
+    instance_id: &str,
+) -> Result<Option<Demo>, AdminError> {
+    if account::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    let account_id = create_account(db, "demo").await?;
+    create_instance(db, registry, &account_id, instance_id, "Demo instance").await?;
+    let key = create_access_key(db, master, &account_id, "demo key created on first start").await?;
+    Ok(Some(Demo { account_id, instance_id: instance_id.into(), key }))
+}
+
+fn now() -> i64 {
+    ccgate_plugin_sdk::time::now_ms()
+}

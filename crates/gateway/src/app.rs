@@ -1,0 +1,92 @@
+//! `AppState` and the HTTP routes.
+//!
+//! - `GET|POST /`: Alibaba RPC ([`crate::dialect::aliyun`]).
+//! - `POST /apigovernance/api/oauth/tokenByAkSk` and every path-routed plugin operation:
+//!   Huawei ([`crate::dialect::huawei`]).
+//! - `GET /healthz` (process up), `GET /readyz` (database reachable).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use ccgate_plugin_sdk::{ApiError, Services};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::auth::AuthState;
+use crate::auth::bearer::TokenService;
+use crate::crypto::MasterKey;
+use crate::dialect::{aliyun, huawei};
+use crate::registry::{Registry, RegistryServices};
+use crate::settings::Settings;
+use crate::store::entities::instance;
+
+/// Shared state of all workers.
+pub struct AppState {
+    /// Effective settings.
+    pub settings: Settings,
+    /// The pool.
+    pub db: DatabaseConnection,
+    /// Enabled plugins and their routes.
+    pub registry: Arc<Registry>,
+    /// Cross-plugin queries over `registry`.
+    pub services: Arc<dyn Services>,
+    /// Credentials and replay state.
+    pub auth: Arc<AuthState>,
+}
+
+impl AppState {
+    /// Builds the state; `tokens` signs and verifies Bearer tokens.
+    pub fn new(settings: Settings, db: DatabaseConnection, registry: Arc<Registry>, master: MasterKey, tokens: TokenService) -> Self {
+        let auth = AuthState::new(
+            db.clone(),
+            master,
+            tokens,
+            Duration::from_secs(settings.security.replay_window_secs),
+            Duration::from_secs(settings.security.cache_ttl_secs),
+        );
+        let services: Arc<dyn Services> = Arc::new(RegistryServices(Arc::clone(&registry)));
+        Self { settings, db, registry, services, auth }
+    }
+
+    /// All instance ids of `account_id`, sorted (for account-wide actions).
+    pub async fn account_instances(&self, account_id: &str) -> Result<Vec<String>, ApiError> {
+        let ids: Vec<String> = instance::Entity::find()
+            .select_only()
+            .column(instance::Column::Id)
+            .filter(instance::Column::AccountId.eq(account_id))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut ids = ids;
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+/// Mounts every route on an actix `ServiceConfig`.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        let paths: Vec<(String, String)> = state
+            .registry
+            .path_routes()
+            .filter_map(|r| r.spec.route.map(|(m, p)| (m.to_string(), p.to_string())))
+            .collect();
+        cfg.app_data(state.clone())
+            .app_data(web::PayloadConfig::new(8 * 1024 * 1024))
+            .route("/healthz", web::get().to(|| async { HttpResponse::Ok().body("ok") }))
+            .route("/readyz", web::get().to(readyz))
+            .route(huawei::token::PATH, web::post().to(huawei::token::token_by_ak_sk));
+        for (method, path) in paths {
+            let m = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap_or(actix_web::http::Method::POST);
+            cfg.route(&path, web::method(m).to(huawei::cc_management::entry));
+        }
+        cfg.route("/", web::get().to(aliyun::rpc_entry)).route("/", web::post().to(aliyun::rpc_entry));
+    }
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.db.ping().await {
+        Ok(()) => HttpResponse::Ok().body("ready"),
+        Err(e) => HttpResponse::ServiceUnavailable().body(format!("database unreachable: {e}")),
+    }
+}

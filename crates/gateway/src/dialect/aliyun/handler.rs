@@ -1,0 +1,96 @@
+//! The `/` endpoint of the Alibaba RPC dialect: decode → find action → authenticate →
+//! resolve instance → plugin → envelope.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use ccgate_plugin_sdk::{ApiError, Context, ErrorStyle, InstanceScope, Params};
+use tracing::Instrument;
+
+use super::envelope;
+use super::request::RpcRequest;
+use crate::app::AppState;
+use crate::auth::aliyun::authenticate;
+
+/// A new `RequestId`: an upper-case UUID like Alibaba's.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string().to_ascii_uppercase()
+}
+
+/// Serves `GET /` and `POST /`.
+pub async fn rpc_entry(http: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let request_id = new_request_id();
+    let headers = http
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let req = RpcRequest::new(http.method().as_str(), http.path(), http.query_string(), headers, body.to_vec());
+    let xml = req.wants_xml();
+    let action = req.param_or_header("Action", "x-acs-action").unwrap_or_default().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id, action = %action);
+    let result = serve(&state, &req, &request_id, &action).instrument(span.clone()).await;
+    let _enter = span.enter();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(body) => {
+            tracing::info!(status = 200, elapsed_ms, "served");
+            envelope::respond(200, xml, &format!("{action}Response"), &body)
+        }
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(status = e.status, code = %e.code, elapsed_ms, "failed");
+            } else {
+                tracing::info!(status = e.status, code = %e.code, elapsed_ms, "refused");
+            }
+            envelope::error_response(&request_id, &state.settings.server.host_id, xml, &e)
+        }
+    }
+}
+
+async fn serve(
+    state: &AppState,
+    req: &RpcRequest,
+    request_id: &str,
+    action: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    if action.is_empty() {
+        return Err(ApiError::missing("Action"));
+    }
+    let version = req.param_or_header("Version", "x-acs-version").ok_or_else(|| ApiError::missing("Version"))?;
+    let route = state.registry.rpc(version, action).ok_or_else(|| {
+        if state.registry.knows_version(version) {
+            ApiError::new(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+        } else {
+            ApiError::new(400, "InvalidVersion", format!("Specified parameter Version {version} is not valid."))
+        }
+    })?;
+    let spec = route.spec;
+    let caller = authenticate(&state.auth, req, spec.auth).await?;
+    let style = if spec.is_2020() { ErrorStyle::V2020 } else { ErrorStyle::Legacy };
+    let params = Params::new(req.params.clone(), style);
+    let (instance_id, account_instances) = match spec.instance {
+        InstanceScope::Param(name) => {
+            let id = params.required(name)?;
+            match state.auth.keys.instance_account(id).await? {
+                Some(acc) if *acc == *caller.account_id => (Some(id.to_string()), Vec::new()),
+                _ => return Err(ApiError::instance_not_found(id)),
+            }
+        }
+        InstanceScope::Account => (None, state.account_instances(&caller.account_id).await?),
+    };
+    let ctx = Context {
+        request_id: request_id.to_string(),
+        account_id: caller.account_id,
+        principal: caller.principal,
+        spec,
+        instance_id,
+        account_instances,
+        db: state.db.clone(),
+        services: Arc::clone(&state.services),
+    };
+    let reply = route.plugin.handle(&ctx, &params).await?;
+    Ok(envelope::success_body(request_id, spec.envelope, reply))
+}

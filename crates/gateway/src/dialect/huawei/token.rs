@@ -1,0 +1,72 @@
+//! `POST /apigovernance/api/oauth/tokenByAkSk` (huawei-aicc.md §2): body
+//! `{"app_key", "app_secret"}`, optional header `X-Token-Expire` (seconds, 1..=max, default
+//! 600). The app key/secret are a ccgate AccessKey pair. Answers
+//! `{AccessToken, ApplyType: "Bearer", CreateTime (epoch s, string), Expires (seconds,
+//! string), Scope, AppKey, UserID}` — every value a string, as the Huawei doc shows.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use ccgate_plugin_sdk::ApiError;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::bearer::AUD_HUAWEI;
+
+/// The route path.
+pub const PATH: &str = "/apigovernance/api/oauth/tokenByAkSk";
+/// Lifetime when `X-Token-Expire` is absent (the doc's example value).
+pub const DEFAULT_EXPIRE_SECS: u64 = 600;
+
+#[derive(Deserialize)]
+struct Body {
+    app_key: Option<String>,
+    app_secret: Option<String>,
+}
+
+/// Serves `tokenByAkSk`.
+pub async fn token_by_ak_sk(http: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+    match issue(&http, &body, &state).await {
+        Ok(resp) => HttpResponse::Ok().content_type("application/json;charset=UTF-8").body(resp.to_string()),
+        Err(e) => super::error_response(&e),
+    }
+}
+
+async fn issue(http: &HttpRequest, body: &[u8], state: &AppState) -> Result<serde_json::Value, ApiError> {
+    let parsed: Body = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(400, "400", format!("Incorrect request body: {e}")))?;
+    let app_key = parsed.app_key.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::new(400, "400", "app_key is required."))?;
+    let app_secret =
+        parsed.app_secret.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::new(400, "400", "app_secret is required."))?;
+    let max = state.settings.security.huawei_token_max_secs;
+    let expires = match http.headers().get("X-Token-Expire") {
+        None => DEFAULT_EXPIRE_SECS.min(max),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| ApiError::new(400, "400", format!("X-Token-Expire must be an integer from 1 to {max}.")))?,
+    };
+    let fail = || ApiError::new(403, "403", "Authentication fails: unknown app_key or wrong app_secret.");
+    let key = state.auth.keys.access_key(&app_key).await?.ok_or_else(fail)?;
+    if !constant_time_eq(key.secret.as_bytes(), app_secret.as_bytes()) {
+        return Err(fail());
+    }
+    if !key.active {
+        return Err(ApiError::new(401, "401", "Unauthorized operation: the app key is disabled."));
+    }
+    let (token, claims) = state.auth.tokens.issue(&app_key, &key.account_id, AUD_HUAWEI, expires);
+    Ok(json!({
+        "AccessToken": token,
+        "ApplyType": "Bearer",
+        "CreateTime": claims.iat.to_string(),
+        "Expires": expires.to_string(),
+        "Scope": "cc-management",
+        "AppKey": app_key,
+        "UserID": "Anonymous",
+    }))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

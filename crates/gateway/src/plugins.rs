@@ -1,0 +1,33 @@
+//! The built-in plugins, one Cargo feature each (`plugin-<name>`), filtered at run time by
+//! `[plugins] enabled`.
+
+use std::sync::Arc;
+
+use ccgate_plugin_sdk::Plugin;
+
+use crate::registry::RegistryError;
+
+/// Every plugin compiled into this binary.
+pub fn builtin() -> Vec<Arc<dyn Plugin>> {
+    #[allow(unused_mut)]
+    let mut all: Vec<Arc<dyn Plugin>> = Vec::new();
+    #[cfg(feature = "plugin-flows")]
+    all.push(Arc::new(ccgate_flows::FlowsPlugin::default()));
+    #[cfg(feature = "plugin-numbers")]
+    all.push(Arc::new(ccgate_numbers::NumbersPlugin::default()));
+    all
+}
+
+/// The built-in plugins named in `enabled`, in the order they are built in.
+///
+/// Errors: [`RegistryError::UnknownPlugin`] for a name that is not built in.
+pub fn enabled(enabled: &[String]) -> Result<Vec<Arc<dyn Plugin>>, RegistryError> {
+    let all = builtin();
+    for name in enabled {
+        if !all.iter().any(|p| p.name() == name) {
+            let available = all.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
+            return Err(RegistryError::UnknownPlugin { name: name.clone(), available });
+        }
+    }
+    Ok(all.into_iter().filter(|p| enabled.iter().any(|n| n == p.name())).collect())
+}

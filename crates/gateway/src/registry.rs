@@ -1,0 +1,130 @@
+//! The action registry: which plugin serves which `(Version, Action)` or `(method, path)`,
+//! and the cross-plugin [`Services`] implementation.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Dialect, Plugin, Services};
+use serde_json::Value;
+
+/// A plugin and the spec of one of its actions.
+#[derive(Clone)]
+pub struct Route {
+    /// The serving plugin.
+    pub plugin: Arc<dyn Plugin>,
+    /// The action's contract.
+    pub spec: ActionSpec,
+}
+
+/// Errors while building the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// Two plugins declare the same action.
+    #[error("action {version}/{action} is declared by both plugin {first} and plugin {second}")]
+    Duplicate {
+        /// API version or HTTP method.
+        version: String,
+        /// Action name or path.
+        action: String,
+        /// The plugin registered first.
+        first: String,
+        /// The plugin registered second.
+        second: String,
+    },
+    /// A configured plugin name is not built into this binary.
+    #[error("plugin {name:?} is enabled in config but not built into this binary (built-in: {available})")]
+    UnknownPlugin {
+        /// The configured name.
+        name: String,
+        /// The names that are available.
+        available: String,
+    },
+}
+
+/// All enabled plugins and their routes.
+#[derive(Default)]
+pub struct Registry {
+    plugins: Vec<Arc<dyn Plugin>>,
+    rpc: HashMap<(String, String), Route>,
+    paths: HashMap<(String, String), Route>,
+    versions: BTreeSet<&'static str>,
+}
+
+impl Registry {
+    /// Builds the registry from `plugins` (already filtered by config).
+    ///
+    /// Errors: [`RegistryError::Duplicate`] when two plugins declare one action.
+    pub fn new(plugins: Vec<Arc<dyn Plugin>>) -> Result<Self, RegistryError> {
+        let mut reg = Registry::default();
+        for plugin in plugins {
+            for spec in plugin.actions() {
+                let route = Route { plugin: plugin.clone(), spec };
+                let (map, key) = match (spec.dialect, spec.route) {
+                    (Dialect::AliyunRpc, _) | (_, None) => {
+                        reg.versions.insert(spec.version);
+                        (&mut reg.rpc, (spec.version.to_string(), spec.action.to_string()))
+                    }
+                    (_, Some((method, path))) => (&mut reg.paths, (method.to_string(), path.to_string())),
+                };
+                if let Some(prev) = map.get(&key) {
+                    return Err(RegistryError::Duplicate {
+                        version: key.0,
+                        action: key.1,
+                        first: prev.plugin.name().to_string(),
+                        second: plugin.name().to_string(),
+                    });
+                }
+                map.insert(key, route);
+            }
+            reg.plugins.push(plugin);
+        }
+        Ok(reg)
+    }
+
+    /// The enabled plugins, in registration order.
+    pub fn plugins(&self) -> &[Arc<dyn Plugin>] {
+        &self.plugins
+    }
+
+    /// The route of an Alibaba RPC action.
+    pub fn rpc(&self, version: &str, action: &str) -> Option<&Route> {
+        self.rpc.get(&(version.to_string(), action.to_string()))
+    }
+
+    /// Whether any plugin serves `version`.
+    pub fn knows_version(&self, version: &str) -> bool {
+        self.versions.contains(version)
+    }
+
+    /// The route of a path-routed (Huawei) operation.
+    pub fn path(&self, method: &str, path: &str) -> Option<&Route> {
+        self.paths.get(&(method.to_string(), path.to_string()))
+    }
+
+    /// All path-routed operations, for mounting them on the HTTP server.
+    pub fn path_routes(&self) -> impl Iterator<Item = &Route> {
+        self.paths.values()
+    }
+
+    /// Every route, sorted by version then action, for `ccgate actions`.
+    pub fn all_routes(&self) -> Vec<&Route> {
+        let mut all: Vec<&Route> = self.rpc.values().chain(self.paths.values()).collect();
+        all.sort_by_key(|r| (r.spec.version, r.spec.action));
+        all
+    }
+}
+
+/// [`Services`] over a registry: routes a query to the named plugin, `Ok(None)` when that
+/// plugin is not enabled.
+pub struct RegistryServices(pub Arc<Registry>);
+
+#[async_trait]
+impl Services for RegistryServices {
+    async fn query(&self, ctx: &Context, plugin: &str, name: &str, args: Value) -> ApiResult<Option<Value>> {
+        match self.0.plugins.iter().find(|p| p.name() == plugin) {
+            Some(p) => p.query(ctx, name, args).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Start-up: settings → master key → database → migrations → plugins → demo bootstrap →
+//! HTTP server with graceful shutdown.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+
+use crate::admin;
+use crate::app::{AppState, configure};
+use crate::auth::bearer::TokenService;
+use crate::crypto::MasterKey;
+use crate::registry::Registry;
+use crate::settings::Settings;
+use crate::{plugins, store};
+
+/// Everything a command needs: settings, key, pool (migrated) and registry.
+pub struct Core {
+    /// Effective settings.
+    pub settings: Settings,
+    /// Master key for secrets at rest.
+    pub master: MasterKey,
+    /// The migrated pool.
+    pub db: DatabaseConnection,
+    /// Enabled plugins.
+    pub registry: Arc<Registry>,
+}
+
+impl Core {
+    /// Loads the master key, connects, builds the registry and runs all migrations.
+    ///
+    /// Errors: bad key, unreachable database, unknown plugin in config, failed migration.
+    pub async fn open(settings: Settings) -> anyhow::Result<Self> {
+        let master = MasterKey::load_or_create(&settings.security.master_key, Path::new(&settings.security.master_key_file))?;
+        let db = store::connect(&settings.database.url, settings.database.max_connections)
+            .await
+            .with_context(|| format!("connect to {}", redact(&settings.database.url)))?;
+        let registry = Arc::new(Registry::new(plugins::enabled(&settings.plugins.enabled)?)?);
+        store::migrate(&db, &registry).await.context("migrate")?;
+        Ok(Self { settings, master, db, registry })
+    }
+
+    /// The token service (creates the signing key on first use).
+    pub async fn tokens(&self) -> anyhow::Result<TokenService> {
+        Ok(TokenService::load_or_create(&self.db, &self.master).await?)
+    }
+
+    /// Creates the demo account on an empty database when `[bootstrap] demo` is on.
+    pub async fn bootstrap(&self) -> anyhow::Result<Option<admin::Demo>> {
+        if !self.settings.bootstrap.demo {
+            return Ok(None);
+        }
+        Ok(admin::bootstrap_demo(&self.db, &self.registry, &self.master, &self.settings.bootstrap.demo_instance).await?)
+    }
+}
+
+/// Hides a password in a database URL for logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Runs the HTTP server until SIGINT/SIGTERM, then drains in-flight requests.
+pub async fn serve(core: Core) -> anyhow::Result<()> {
+    let tokens = core.tokens().await?;
+    let bind = core.settings.server.bind.clone();
+    let workers = core.settings.server.workers;
+    let state = web::Data::new(AppState::new(core.settings, core.db, core.registry, core.master, tokens));
+    let mut server = HttpServer::new(move || App::new().configure(configure(state.clone())))
+        .bind(&bind)
+        .with_context(|| format!("bind {bind}"))?
+        .shutdown_timeout(30);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    tracing::info!(%bind, "ccgate listening");
+    server.run().await?;
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Settings: `config/default.toml` (compiled in) < `--config FILE` < `CCGATE__SECTION__KEY`
+//! environment variables, deserialized into [`Settings`].
+
+use serde::Deserialize;
+
+/// The defaults shipped in `config/default.toml`.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// All settings of a ccgate process.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// `[server]`
+    pub server: ServerSettings,
+    /// `[database]`
+    pub database: DatabaseSettings,
+    /// `[security]`
+    pub security: SecuritySettings,
+    /// `[plugins]`
+    pub plugins: PluginSettings,
+    /// `[log]`
+    pub log: LogSettings,
+    /// `[bootstrap]`
+    pub bootstrap: BootstrapSettings,
+}
+
+/// `[server]`: the HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Listen address, e.g. `127.0.0.1:8080`.
+    pub bind: String,
+    /// Worker threads; 0 = one per core.
+    pub workers: usize,
+    /// `HostId` in Alibaba error envelopes.
+    pub host_id: String,
+}
+
+/// `[database]`: where state lives.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// A sea-orm URL: `sqlite://...`, `postgres://...`, `mysql://...`.
+    pub url: String,
+    /// Connection pool size.
+    pub max_connections: u32,
+}
+
+/// `[security]`: secrets at rest, replay protection, tokens.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecuritySettings {
+    /// Base64 of a 32-byte master key; empty means use `master_key_file`.
+    pub master_key: String,
+    /// File holding the master key (created with a random key when missing).
+    pub master_key_file: String,
+    /// Accepted Timestamp skew and nonce memory, in seconds.
+    pub replay_window_secs: u64,
+    /// Lifetime of issued Bearer tokens, in seconds.
+    pub token_ttl_secs: u64,
+    /// Maximum lifetime of Huawei `tokenByAkSk` tokens, in seconds.
+    pub huawei_token_max_secs: u64,
+    /// In-memory cache lifetime of AccessKey and instance lookups, in seconds.
+    pub cache_ttl_secs: u64,
+}
+
+/// `[plugins]`: which built-in domains are served.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PluginSettings {
+    /// Names of enabled built-in plugins.
+    pub enabled: Vec<String>,
+}
+
+/// `[log]`: tracing output.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `auto`, `text` or `json`.
+    pub format: String,
+    /// EnvFilter directive.
+    pub filter: String,
+}
+
+/// `[bootstrap]`: first-start behaviour.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BootstrapSettings {
+    /// Create the demo account on an empty database.
+    pub demo: bool,
+    /// Instance id of the demo instance.
+    pub demo_instance: String,
+}
+
+impl Settings {
+    /// Loads the layers. `file` is the optional `--config FILE`.
+    ///
+    /// Errors: an unreadable or invalid file, or a value of the wrong type.
+    pub fn load(file: Option<&str>) -> Result<Self, config::ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(config::File::with_name(path).required(true));
+        }
+        builder
+            .add_source(
+                config::Environment::with_prefix("CCGATE")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("plugins.enabled"),
+            )
+            .build()?
+            .try_deserialize()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load() {
+        let s = Settings::load(None).unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert!(s.database.url.starts_with("sqlite://"));
+        assert_eq!(s.plugins.enabled, vec!["flows", "numbers"]);
+    }
+
+    #[test]
+    fn a_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[server]\nbind = \"0.0.0.0:9\"\n").unwrap();
+        let s = Settings::load(Some(path.to_str().unwrap())).unwrap();
+        assert_eq!(s.server.bind, "0.0.0.0:9");
+        assert_eq!(s.server.host_id, "ccgate");
+    }
+}

@@ -1,0 +1,26 @@
+//! `core_instances`: a call center instance (`InstanceId`), owned by one account.
+
+use sea_orm::entity::prelude::*;
+
+/// One instance. The id is what callers pass as `InstanceId` (e.g. `ccc-test`).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "core_instances")]
+pub struct Model {
+    /// The `InstanceId`, globally unique.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// Owning account.
+    pub account_id: String,
+    /// Display name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Creation time, UTC epoch milliseconds.
+    pub created_at: i64,
+}
+
+/// No navigable relations; joins are explicit.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,6 @@
+//! sea-orm entities of the core tables.
+
+pub mod access_key;
+pub mod account;
+pub mod instance;
+pub mod signing_key;

@@ -1,0 +1,140 @@
+//! Migrations of the core tables. Plugins keep their own migration tables; the core's is
+//! `ccgate_migrations_core`.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{big_integer, string_len};
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001CoreTables)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "ccgate_migrations_core".into_iden()
+    }
+}
+
+#[derive(DeriveIden)]
+enum CoreAccounts {
+    Table,
+    Id,
+    Name,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CoreInstances {
+    Table,
+    Id,
+    AccountId,
+    Name,
+    Description,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CoreAccessKeys {
+    Table,
+    Id,
+    AccountId,
+    SecretSealed,
+    Status,
+    Description,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CoreSigningKeys {
+    Table,
+    Id,
+    SecretSealed,
+    CreatedAt,
+}
+
+struct M0001CoreTables;
+
+impl MigrationName for M0001CoreTables {
+    fn name(&self) -> &str {
+        "m0001_core_tables"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001CoreTables {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(CoreAccounts::Table)
+                .if_not_exists()
+                .col(string_len(CoreAccounts::Id, 64).primary_key())
+                .col(string_len(CoreAccounts::Name, 128))
+                .col(big_integer(CoreAccounts::CreatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(CoreInstances::Table)
+                .if_not_exists()
+                .col(string_len(CoreInstances::Id, 64).primary_key())
+                .col(string_len(CoreInstances::AccountId, 64))
+                .col(string_len(CoreInstances::Name, 128))
+                .col(string_len(CoreInstances::Description, 512))
+                .col(big_integer(CoreInstances::CreatedAt))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(CoreInstances::Table, CoreInstances::AccountId)
+                        .to(CoreAccounts::Table, CoreAccounts::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .if_not_exists()
+                .name("idx_core_instances_account")
+                .table(CoreInstances::Table)
+                .col(CoreInstances::AccountId)
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(CoreAccessKeys::Table)
+                .if_not_exists()
+                .col(string_len(CoreAccessKeys::Id, 64).primary_key())
+                .col(string_len(CoreAccessKeys::AccountId, 64))
+                .col(string_len(CoreAccessKeys::SecretSealed, 256))
+                .col(string_len(CoreAccessKeys::Status, 16))
+                .col(string_len(CoreAccessKeys::Description, 256))
+                .col(big_integer(CoreAccessKeys::CreatedAt))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(CoreAccessKeys::Table, CoreAccessKeys::AccountId)
+                        .to(CoreAccounts::Table, CoreAccounts::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(CoreSigningKeys::Table)
+                .if_not_exists()
+                .col(string_len(CoreSigningKeys::Id, 64).primary_key())
+                .col(string_len(CoreSigningKeys::SecretSealed, 256))
+                .col(big_integer(CoreSigningKeys::CreatedAt))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["core_signing_keys", "core_access_keys", "core_instances", "core_accounts"] {
+            m.drop_table(Table::drop().table(t.into_iden()).if_exists().to_owned()).await?;
+        }
+        Ok(())
+    }
+}

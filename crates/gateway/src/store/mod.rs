@@ -1,0 +1,63 @@
+//! Core storage: accounts, instances, AccessKeys and token-signing keys (tables `core_*`),
+//! the connection pool, and migrations of the core and of every enabled plugin.
+//!
+//! Plugins own their tables and migrate them through [`ccgate_plugin_sdk::Plugin::migrate`].
+
+pub mod entities;
+mod migration;
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+use crate::registry::Registry;
+
+/// Opens the pool for `url`. For SQLite the file's directory is created, WAL and a busy
+/// timeout are set so concurrent requests wait instead of failing.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("create {}: {e}", dir.display())))?;
+        }
+    }
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    }
+    Database::connect(opts).await
+}
+
+/// The file path of a `sqlite://PATH?...` URL (None for memory databases and other backends).
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// Migrates the core tables, then each plugin of `registry` in registration order.
+pub async fn migrate(db: &DatabaseConnection, registry: &Registry) -> Result<(), DbErr> {
+    migration::Migrator::up(db, None).await?;
+    for plugin in registry.plugins() {
+        plugin.migrate(db).await.map_err(|e| DbErr::Custom(format!("plugin {}: {e}", plugin.name())))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(super::sqlite_path("sqlite://./data/x.db?mode=rwc").as_deref(), Some("./data/x.db"));
+        assert_eq!(super::sqlite_path("sqlite::memory:"), None);
+        assert_eq!(super::sqlite_path("postgres://x"), None);
+    }
+}
