@@ -1,0 +1,75 @@
+//! 2017-07-05 GetRoutePoint (seed 004 §4.1, lines 1062-1131): the route point (an internal
+//! 8-digit extension, e.g. `80206198`) of a contact flow.
+//!
+//! The route point is allocated when the flow is created (see
+//! [`crate::storage::next_route_point`]), is unique within the instance and never changes.
+//! `StatusCode` / `StatusDesc` (documented with the example value "无" and absent from the
+//! JSON example) are left out: this gateway has no status to report beyond `Code`.
+
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use serde_json::json;
+
+use crate::storage;
+
+/// `GetRoutePoint` of 2017-07-05; the overview lists no auth mode, so both kinds apply.
+pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "GetRoutePoint");
+
+/// Params: `InstanceId` (checked by the gateway), `ContactFlowId` (required).
+/// Reply: `{"RoutePoint": "80200001"}`.
+/// Errors: `MissingParameter` / `Parameter.Empty` for `ContactFlowId`; 404
+/// `NotExists.ContactFlowId` when the instance has no such flow.
+pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    let flow_id = params.required("ContactFlowId")?;
+    let flow = storage::find_flow(&ctx.db, ctx.instance(), flow_id).await?;
+    Ok(Reply::empty().with("RoutePoint", json!(flow.route_point)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::*;
+
+    #[tokio::test]
+    async fn route_points_are_distinct_stable_8_digit_extensions() {
+        let env = env().await;
+        let a = create_main(&env, INSTANCE, "A").await;
+        let b = create_main(&env, INSTANCE, "B").await;
+        let rp = |id: String| {
+            let env = &env;
+            async move {
+                call(env, super::SPEC, INSTANCE, &[("ContactFlowId", &id)])
+                    .await
+                    .unwrap()
+            }
+        };
+        let ra = rp(a.clone()).await;
+        assert_eq!(keys(&ra), ["RoutePoint"]);
+        let ra = ra["RoutePoint"].as_str().unwrap().to_string();
+        let rb = rp(b).await["RoutePoint"].as_str().unwrap().to_string();
+        assert_eq!(ra, "80200001");
+        assert_eq!(rb, "80200002");
+        assert_eq!(rp(a).await["RoutePoint"], ra);
+        // Another instance counts on its own.
+        let c = create_main(&env, OTHER_INSTANCE, "A").await;
+        let rc = call(&env, super::SPEC, OTHER_INSTANCE, &[("ContactFlowId", &c)])
+            .await
+            .unwrap();
+        assert_eq!(rc["RoutePoint"], "80200001");
+    }
+
+    #[tokio::test]
+    async fn unknown_or_foreign_flows_do_not_exist() {
+        let env = env().await;
+        let other = create_main(&env, OTHER_INSTANCE, "A").await;
+        for id in ["nope", other.as_str()] {
+            let e = call(&env, super::SPEC, INSTANCE, &[("ContactFlowId", id)])
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (e.status, e.code.as_ref()),
+                (404, "NotExists.ContactFlowId")
+            );
+        }
+        let e = call(&env, super::SPEC, INSTANCE, &[]).await.unwrap_err();
+        assert_eq!(e.code, "MissingParameter");
+    }
+}

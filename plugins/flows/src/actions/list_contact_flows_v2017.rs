@@ -1,0 +1,157 @@
+//! 2017-07-05 ListContactFlows (seed 004 §4.2, lines 1132-1287): every contact flow of the
+//! instance with all its versions and the phone numbers bound to it.
+//!
+//! Reply: `ContactFlows.ContactFlow[]` of `{ContactFlowId, InstanceId, ContactFlowName,
+//! ContactFlowDescription, Type, AppliedVersion, Versions.ContactFlowVersion[]
+//! {ContactFlowVersionId, Version, ContactFlowVersionDescription, LastModified,
+//! LastModifiedBy, LockedBy, Status}, PhoneNumbers.PhoneNumber[] {PhoneNumberId, InstanceId,
+//! Number, PhoneNumberDescription, TestOnly, RemainingTime, AllowOutbound, Usage, Trunks}}`,
+//! flows in creation order, versions oldest first. Numbers come from the numbers plugin's
+//! `by_contact_flow` query; with that plugin disabled every `PhoneNumber` list is empty.
+
+use std::collections::HashMap;
+
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use serde_json::{Value, json};
+
+use crate::render;
+use crate::storage::{self, contact_flow, contact_flow_version};
+
+/// `ListContactFlows` of 2017-07-05 (overview: BEARERTOKEN/AK).
+pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "ListContactFlows");
+
+/// Params: `InstanceId` only (checked by the gateway). Reply: see the module docs.
+/// Errors: 500 on storage failures or a malformed numbers answer.
+pub async fn handle(ctx: &Context, _params: &Params) -> ApiResult<Reply> {
+    let flows = contact_flow::Entity::find()
+        .filter(contact_flow::Column::InstanceId.eq(ctx.instance()))
+        .order_by_asc(contact_flow::Column::Id)
+        .all(&ctx.db)
+        .await?;
+    let versions = storage::versions_of(
+        &ctx.db,
+        flows.iter().map(|f| f.contact_flow_id.clone()).collect(),
+    )
+    .await?;
+    let mut by_flow: HashMap<&str, Vec<&contact_flow_version::Model>> = HashMap::new();
+    for v in &versions {
+        by_flow
+            .entry(v.contact_flow_id.as_str())
+            .or_default()
+            .push(v);
+    }
+    let numbers = render::numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?;
+    let items: Vec<Value> = flows
+        .iter()
+        .map(|f| {
+            let vs = by_flow
+                .get(f.contact_flow_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            render::flow_2017(f, vs, numbers.get(&f.contact_flow_id), false)
+        })
+        .collect();
+    Ok(Reply::empty().with("ContactFlows", json!({ "ContactFlow": items })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SPEC;
+    use crate::testutil::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn lists_flows_with_versions_in_the_documented_shape() {
+        let env = env().await;
+        assert_eq!(
+            call(&env, SPEC, INSTANCE, &[]).await.unwrap(),
+            json!({"ContactFlows": {"ContactFlow": []}})
+        );
+        let a = create_main(&env, INSTANCE, "A").await;
+        let b = create(&env, INSTANCE, "B", "Subflow", "bee").await;
+        create_main(&env, OTHER_INSTANCE, "elsewhere").await;
+
+        let list = call(&env, SPEC, INSTANCE, &[]).await.unwrap();
+        assert_eq!(keys(&list), ["ContactFlows"]);
+        let flows = list["ContactFlows"]["ContactFlow"].as_array().unwrap();
+        let names: Vec<_> = flows.iter().map(|f| f["ContactFlowName"].clone()).collect();
+        assert_eq!(names, [json!("A"), json!("B")]);
+        assert_eq!(flows[0]["ContactFlowId"], a);
+        assert_eq!(
+            keys(&flows[1]),
+            [
+                "ContactFlowId",
+                "InstanceId",
+                "ContactFlowName",
+                "ContactFlowDescription",
+                "Type",
+                "AppliedVersion",
+                "Versions",
+                "PhoneNumbers"
+            ]
+        );
+        assert_eq!(flows[1]["Type"], "Subflow");
+        assert_eq!(flows[1]["ContactFlowDescription"], "bee");
+        let v = &flows[1]["Versions"]["ContactFlowVersion"][0];
+        assert_eq!(
+            keys(v),
+            [
+                "ContactFlowVersionId",
+                "Version",
+                "ContactFlowVersionDescription",
+                "LastModified",
+                "LastModifiedBy",
+                "LockedBy",
+                "Status"
+            ]
+        );
+        assert_eq!(v["ContactFlowVersionId"], first_version_id(&b));
+        assert_eq!(flows[1]["PhoneNumbers"], json!({"PhoneNumber": []}));
+    }
+
+    #[tokio::test]
+    async fn phone_numbers_come_from_the_numbers_plugin() {
+        let (env, numbers) = env_with_numbers().await;
+        let a = create_main(&env, INSTANCE, "A").await;
+        let b = create_main(&env, INSTANCE, "B").await;
+        *numbers.answer.lock().unwrap() = json!({
+            a.clone(): [{
+                "PhoneNumberId": "pn-1", "Number": "057100001", "Usage": "Bidirection",
+                "AllowOutbound": true, "TestOnly": false, "RemainingTime": 0, "Trunks": 30,
+                "PhoneNumberDescription": "front desk", "InstanceId": INSTANCE,
+                "Extra": "dropped"
+            }]
+        });
+        let list = call(&env, SPEC, INSTANCE, &[]).await.unwrap();
+        assert_eq!(
+            numbers.asked.lock().unwrap().as_slice(),
+            [json!({"InstanceIds": [INSTANCE]})]
+        );
+        let flows = list["ContactFlows"]["ContactFlow"].as_array().unwrap();
+        let pn = &flows[0]["PhoneNumbers"]["PhoneNumber"];
+        assert_eq!(
+            pn,
+            &json!([{
+                "PhoneNumberId": "pn-1", "InstanceId": INSTANCE, "Number": "057100001",
+                "PhoneNumberDescription": "front desk", "TestOnly": false, "RemainingTime": 0,
+                "AllowOutbound": true, "Usage": "Bidirection", "Trunks": 30
+            }])
+        );
+        assert_eq!(
+            keys(&pn[0]),
+            crate::render::PHONE_NUMBER_FIELDS.map(String::from)
+        );
+        assert_eq!(flows[1]["ContactFlowId"], b);
+        assert_eq!(flows[1]["PhoneNumbers"]["PhoneNumber"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_numbers_answer_is_an_internal_error() {
+        let (env, numbers) = env_with_numbers().await;
+        create_main(&env, INSTANCE, "A").await;
+        *numbers.answer.lock().unwrap() = json!(["not", "a", "map"]);
+        let e = call(&env, SPEC, INSTANCE, &[]).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (500, "InternalError"));
+    }
+}

@@ -1,0 +1,498 @@
+//! 2020-07-01 ListContactFlows (seed 000): a page of the instance's contact flows, filtered by
+//! type and keyword and sorted, with paging and the total counted in SQL.
+//!
+//! Reply: `Data = {PageNumber, PageSize, TotalCount, List}`, each item exactly `{Type,
+//! Definition, DraftId, Description, UpdatedTime, Editor, Published, InstanceId, Name,
+//! ContactFlowId, CreatedTime, NumberList}` in that (the seed's) order, where:
+//! - `Type` is `MAIN_FLOW` / `SUB_FLOW` / `SURVEY_FLOW`;
+//! - `Definition` is the definition JSON of the flow's draft if it has one (what an editor
+//!   works on), else of its published version;
+//! - `DraftId` is the `ContactFlowVersionId` of the flow's draft, present only when the flow
+//!   has unpublished changes ("returned when the IVR flow is in an unpublished state");
+//! - `Description` is the flow's description; `Editor` who last changed or published it;
+//! - `Published` is whether any version is in effect;
+//! - `UpdatedTime` / `CreatedTime` are `yyyy-MM-dd HH:mm:ss.S` UTC;
+//! - `NumberList` holds the `Number`s bound to the flow (numbers plugin `by_contact_flow`;
+//!   empty when that plugin is disabled).
+
+use std::collections::HashMap;
+
+use ccgate_plugin_sdk::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use ccgate_plugin_sdk::sea_orm::{
+    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, PageRequest, Params, Reply, time};
+use serde_json::{Map, Value, json};
+
+use super::SEARCH_PATTERN_MAX;
+use crate::flow_type::FlowType;
+use crate::render;
+use crate::storage::contact_flow_version::STATUS_DRAFT;
+use crate::storage::{self, contact_flow, contact_flow_version};
+
+/// `ListContactFlows` of 2020-07-01.
+pub const SPEC: ActionSpec = ActionSpec::rpc("2020-07-01", "ListContactFlows");
+
+/// Accepted `OrderByField` values (the seed's example and default `updatedTime`, plus
+/// `createdTime` and `name`).
+pub const ORDER_BY_FIELDS: &[&str] = &["updatedTime", "createdTime", "name"];
+/// Accepted `SortOrder` values; the default is `DESC`.
+pub const SORT_ORDERS: &[&str] = &["ASC", "DESC"];
+
+/// Params: `PageNumber`, `PageSize` (required, 1-100); `Type` (optional, one of
+/// [`FlowType::V2020`]); `SortOrder` (optional, [`SORT_ORDERS`], default `DESC`);
+/// `OrderByField` (optional, [`ORDER_BY_FIELDS`], default `updatedTime`); `SearchPattern`
+/// (optional, at most 64 characters: a substring of the name or description, matched
+/// literally — `%` and `_` are not wildcards — and ignoring ASCII case). Ties are broken by
+/// creation order in the same direction.
+///
+/// Errors: `Parameter.Null` / `Parameter.Empty`, `Parameter.Minimum` / `Parameter.Maximum`
+/// (paging, SearchPattern length), `Parameter.Enumeration` (Type, SortOrder, OrderByField),
+/// `InvalidParameter` (paging not an integer).
+pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    let page = PageRequest::required(params)?;
+    let flow_type = params.optional_enum("Type", FlowType::V2020)?;
+    let order = match params.optional_enum("SortOrder", SORT_ORDERS)? {
+        Some("ASC") => Order::Asc,
+        _ => Order::Desc,
+    };
+    let order_by = match params.optional_enum("OrderByField", ORDER_BY_FIELDS)? {
+        Some("createdTime") => contact_flow::Column::CreatedAt,
+        Some("name") => contact_flow::Column::Name,
+        _ => contact_flow::Column::UpdatedAt,
+    };
+    let search = params.optional_max_len("SearchPattern", SEARCH_PATTERN_MAX)?;
+
+    let mut cond = Condition::all().add(contact_flow::Column::InstanceId.eq(ctx.instance()));
+    if let Some(t) = flow_type {
+        cond = cond.add(contact_flow::Column::FlowType.eq(t));
+    }
+    if let Some(pattern) = search {
+        cond = cond.add(search_condition(pattern));
+    }
+
+    let total = contact_flow::Entity::find()
+        .filter(cond.clone())
+        .count(&ctx.db)
+        .await?;
+    let flows = contact_flow::Entity::find()
+        .filter(cond)
+        .order_by(order_by, order.clone())
+        .order_by(contact_flow::Column::Id, order)
+        .offset(page.offset())
+        .limit(page.size)
+        .all(&ctx.db)
+        .await?;
+
+    let versions = storage::versions_of(
+        &ctx.db,
+        flows.iter().map(|f| f.contact_flow_id.clone()).collect(),
+    )
+    .await?;
+    let mut by_flow: HashMap<&str, Vec<&contact_flow_version::Model>> = HashMap::new();
+    for v in &versions {
+        by_flow
+            .entry(v.contact_flow_id.as_str())
+            .or_default()
+            .push(v);
+    }
+    let numbers = if flows.is_empty() {
+        render::NumbersByFlow::new()
+    } else {
+        render::numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?
+    };
+
+    let list = flows
+        .iter()
+        .map(|f| {
+            let vs = by_flow
+                .get(f.contact_flow_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            item(f, vs, numbers.get(&f.contact_flow_id))
+        })
+        .collect();
+    Ok(Reply::empty().with("Data", page.render(total, list)))
+}
+
+/// Escapes the `LIKE` wildcards of `s` with `!`.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Name or description contains `pattern`: literally, or (ASCII case-insensitively) after
+/// `LOWER()` on both sides, so the match is the same on SQLite, PostgreSQL and MySQL.
+fn search_condition(pattern: &str) -> Condition {
+    let raw = format!("%{}%", escape_like(pattern));
+    let lower = format!("%{}%", escape_like(&pattern.to_lowercase()));
+    let mut any = Condition::any();
+    for col in [
+        contact_flow::Column::Name,
+        contact_flow::Column::Description,
+    ] {
+        any = any
+            .add(
+                Expr::col((contact_flow::Entity, col)).like(LikeExpr::new(raw.clone()).escape('!')),
+            )
+            .add(
+                Func::lower(Expr::col((contact_flow::Entity, col)))
+                    .like(LikeExpr::new(lower.clone()).escape('!')),
+            );
+    }
+    any
+}
+
+/// One `Data.List[]` item (see the module docs).
+fn item(
+    flow: &contact_flow::Model,
+    versions: &[&contact_flow_version::Model],
+    numbers: Option<&Vec<Value>>,
+) -> Value {
+    let current = render::current_version(flow, versions);
+    let draft = versions.iter().rev().find(|v| v.status == STATUS_DRAFT);
+    let mut m = Map::new();
+    m.insert(
+        "Type".into(),
+        json!(FlowType::from_stored(&flow.flow_type).as_2020()),
+    );
+    m.insert(
+        "Definition".into(),
+        json!(current.map(|v| v.content.as_str()).unwrap_or_default()),
+    );
+    if let Some(draft) = draft {
+        m.insert("DraftId".into(), json!(draft.contact_flow_version_id));
+    }
+    m.insert("Description".into(), json!(flow.description));
+    m.insert(
+        "UpdatedTime".into(),
+        json!(time::datetime_tenths(flow.updated_at)),
+    );
+    m.insert("Editor".into(), json!(flow.editor));
+    m.insert("Published".into(), json!(flow.applied_version_id.is_some()));
+    m.insert("InstanceId".into(), json!(flow.instance_id));
+    m.insert("Name".into(), json!(flow.name));
+    m.insert("ContactFlowId".into(), json!(flow.contact_flow_id));
+    m.insert(
+        "CreatedTime".into(),
+        json!(time::datetime_tenths(flow.created_at)),
+    );
+    m.insert(
+        "NumberList".into(),
+        Value::Array(render::number_list(numbers)),
+    );
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SPEC;
+    use crate::actions::publish_contact_flow_version::SPEC as PUBLISH;
+    use crate::storage::contact_flow;
+    use crate::testutil::*;
+    use ccgate_plugin_sdk::sea_orm::{
+        ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    };
+    use ccgate_plugin_sdk::testing::TestEnv;
+    use serde_json::{Value, json};
+
+    async fn list(env: &TestEnv, extra: &[(&str, &str)]) -> Value {
+        let mut pairs = vec![("PageNumber", "1"), ("PageSize", "100")];
+        pairs.extend_from_slice(extra);
+        call(env, SPEC, INSTANCE, &pairs).await.unwrap()
+    }
+
+    fn names(reply: &Value) -> Vec<String> {
+        reply["Data"]["List"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["Name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Sets a flow's timestamps directly so ordering is deterministic.
+    async fn set_times(env: &TestEnv, name: &str, created: i64, updated: i64) {
+        let f = contact_flow::Entity::find()
+            .filter(contact_flow::Column::Name.eq(name))
+            .one(&env.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut am = f.into_active_model();
+        am.created_at = Set(created);
+        am.updated_at = Set(updated);
+        am.update(&env.db).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn item_shape_follows_the_seed() {
+        let (env, numbers) = env_with_numbers().await;
+        let created = create(&env, INSTANCE, "默认流程", "MAIN_FLOW", "1.0").await;
+        let id = created["ContactFlow"]["ContactFlowId"].as_str().unwrap();
+        let vid = first_version_id(&created);
+        *numbers.answer.lock().unwrap() = json!({
+            id: [{"Number": "4002890001"}, {"Number": "4002890002"}]
+        });
+        set_times(&env, "默认流程", 1_614_937_345_000, 1_615_217_689_000).await;
+
+        let reply = list(&env, &[]).await;
+        assert_eq!(keys(&reply), ["Data"]);
+        assert_eq!(
+            keys(&reply["Data"]),
+            ["PageNumber", "PageSize", "TotalCount", "List"]
+        );
+        let item = &reply["Data"]["List"][0];
+        assert_eq!(
+            keys(item),
+            [
+                "Type",
+                "Definition",
+                "DraftId",
+                "Description",
+                "UpdatedTime",
+                "Editor",
+                "Published",
+                "InstanceId",
+                "Name",
+                "ContactFlowId",
+                "CreatedTime",
+                "NumberList"
+            ]
+        );
+        assert_eq!(item["Type"], "MAIN_FLOW");
+        assert_eq!(item["Definition"], definition_for("MAIN_FLOW"));
+        assert_eq!(item["DraftId"], vid);
+        assert_eq!(item["Description"], "1.0");
+        assert_eq!(item["UpdatedTime"], "2021-03-08 15:34:49.0");
+        assert_eq!(item["CreatedTime"], "2021-03-05 09:42:25.0");
+        assert_eq!(item["Editor"], "test-ak");
+        assert_eq!(item["Published"], false);
+        assert_eq!(item["InstanceId"], INSTANCE);
+        assert_eq!(item["ContactFlowId"], id);
+        assert_eq!(item["NumberList"], json!(["4002890001", "4002890002"]));
+
+        // Once published (no pending draft) DraftId goes away.
+        call(&env, PUBLISH, INSTANCE, &[("ContactFlowVersionId", &vid)])
+            .await
+            .unwrap();
+        let item = &list(&env, &[]).await["Data"]["List"][0];
+        assert_eq!(item["Published"], true);
+        assert!(item.get("DraftId").is_none(), "{item}");
+        assert_eq!(item["Definition"], definition_for("MAIN_FLOW"));
+    }
+
+    #[tokio::test]
+    async fn paging_counts_all_matches() {
+        let env = env().await;
+        for i in 0..5 {
+            create_main(&env, INSTANCE, &format!("f{i}")).await;
+            set_times(&env, &format!("f{i}"), 1000 * i, 1000 * i).await;
+        }
+        create_main(&env, OTHER_INSTANCE, "other").await;
+        let reply = call(
+            &env,
+            SPEC,
+            INSTANCE,
+            &[("PageNumber", "2"), ("PageSize", "2")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply["Data"]["PageNumber"], 2);
+        assert_eq!(reply["Data"]["PageSize"], 2);
+        assert_eq!(reply["Data"]["TotalCount"], 5);
+        assert_eq!(names(&reply), ["f2", "f1"]);
+        let reply = call(
+            &env,
+            SPEC,
+            INSTANCE,
+            &[("PageNumber", "3"), ("PageSize", "2")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(names(&reply), ["f0"]);
+        let reply = call(
+            &env,
+            SPEC,
+            INSTANCE,
+            &[("PageNumber", "4"), ("PageSize", "2")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply["Data"]["TotalCount"], 5);
+        assert_eq!(reply["Data"]["List"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn sorting() {
+        let env = env().await;
+        for (name, created, updated) in [("b", 1, 30), ("c", 2, 10), ("a", 3, 20)] {
+            create_main(&env, INSTANCE, name).await;
+            set_times(&env, name, created * 1000, updated * 1000).await;
+        }
+        assert_eq!(names(&list(&env, &[]).await), ["b", "a", "c"]);
+        assert_eq!(
+            names(&list(&env, &[("SortOrder", "ASC")]).await),
+            ["c", "a", "b"]
+        );
+        assert_eq!(
+            names(&list(&env, &[("OrderByField", "createdTime")]).await),
+            ["a", "c", "b"]
+        );
+        assert_eq!(
+            names(&list(&env, &[("OrderByField", "name"), ("SortOrder", "ASC")]).await),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            names(
+                &list(
+                    &env,
+                    &[("OrderByField", "updatedTime"), ("SortOrder", "DESC")]
+                )
+                .await
+            ),
+            ["b", "a", "c"]
+        );
+    }
+
+    #[tokio::test]
+    async fn filters() {
+        let env = env().await;
+        create(&env, INSTANCE, "Welcome", "MAIN_FLOW", "greets callers").await;
+        create(
+            &env,
+            INSTANCE,
+            "Transfer",
+            "SUB_FLOW",
+            "hands over to a WELCOME desk",
+        )
+        .await;
+        create(&env, INSTANCE, "Survey", "SURVEY_FLOW", "100% satisfaction").await;
+        create(&env, INSTANCE, "默认流程", "MAIN_FLOW", "").await;
+
+        let r = list(&env, &[("Type", "SUB_FLOW")]).await;
+        assert_eq!(
+            (names(&r), r["Data"]["TotalCount"].clone()),
+            (vec!["Transfer".to_string()], json!(1))
+        );
+        let r = list(
+            &env,
+            &[
+                ("Type", "MAIN_FLOW"),
+                ("OrderByField", "name"),
+                ("SortOrder", "ASC"),
+            ],
+        )
+        .await;
+        assert_eq!(names(&r), ["Welcome", "默认流程"]);
+
+        // Name or description, ignoring ASCII case.
+        let r = list(
+            &env,
+            &[
+                ("SearchPattern", "welcome"),
+                ("OrderByField", "name"),
+                ("SortOrder", "ASC"),
+            ],
+        )
+        .await;
+        assert_eq!(names(&r), ["Transfer", "Welcome"]);
+        assert_eq!(r["Data"]["TotalCount"], 2);
+        let r = list(&env, &[("SearchPattern", "默认")]).await;
+        assert_eq!(names(&r), ["默认流程"]);
+        // Wildcards are literal.
+        let r = list(&env, &[("SearchPattern", "0%")]).await;
+        assert_eq!(names(&r), ["Survey"]);
+        let r = list(&env, &[("SearchPattern", "_")]).await;
+        assert_eq!(names(&r), Vec::<String>::new());
+        // Filters combine.
+        let r = list(&env, &[("SearchPattern", "welcome"), ("Type", "MAIN_FLOW")]).await;
+        assert_eq!(names(&r), ["Welcome"]);
+        // Empty means no filtering.
+        let r = list(&env, &[("SearchPattern", ""), ("Type", "")]).await;
+        assert_eq!(r["Data"]["TotalCount"], 4);
+    }
+
+    #[tokio::test]
+    async fn parameter_errors() {
+        let env = env().await;
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("PageSize", "10")], "Parameter.Null"),
+            (&[("PageNumber", "1")], "Parameter.Null"),
+            (
+                &[("PageNumber", "0"), ("PageSize", "10")],
+                "Parameter.Minimum",
+            ),
+            (
+                &[("PageNumber", "1"), ("PageSize", "101")],
+                "Parameter.Maximum",
+            ),
+            (
+                &[("PageNumber", "x"), ("PageSize", "10")],
+                "InvalidParameter",
+            ),
+            (
+                &[("PageNumber", "1"), ("PageSize", "10"), ("Type", "MAIN")],
+                "Parameter.Enumeration",
+            ),
+            (
+                &[
+                    ("PageNumber", "1"),
+                    ("PageSize", "10"),
+                    ("SortOrder", "asc"),
+                ],
+                "Parameter.Enumeration",
+            ),
+            (
+                &[
+                    ("PageNumber", "1"),
+                    ("PageSize", "10"),
+                    ("OrderByField", "id"),
+                ],
+                "Parameter.Enumeration",
+            ),
+        ];
+        for (pairs, code) in cases {
+            let e = call(&env, SPEC, INSTANCE, pairs).await.unwrap_err();
+            assert_eq!(e.code, *code, "{pairs:?}");
+        }
+        let long = "x".repeat(65);
+        let e = call(
+            &env,
+            SPEC,
+            INSTANCE,
+            &[
+                ("PageNumber", "1"),
+                ("PageSize", "10"),
+                ("SearchPattern", &long),
+            ],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, "Parameter.Maximum");
+        let e = call(
+            &env,
+            SPEC,
+            INSTANCE,
+            &[
+                ("PageNumber", "1"),
+                ("PageSize", "10"),
+                ("OrderByField", "id"),
+            ],
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            e.message.contains("[updatedTime, createdTime, name]"),
+            "{}",
+            e.message
+        );
+    }
+}
