@@ -1,1 +1,100 @@
-fn main() {}
+//! `ccgate`: the contact-center gateway binary.
+//!
+//! `ccgate serve` starts the HTTP API; the other subcommands administer accounts,
+//! instances, AccessKeys and tokens, list actions, or call the API as a signed client.
+
+mod admin_cmd;
+mod call;
+mod logging;
+
+use ccgate_gateway::runtime::Core;
+use ccgate_gateway::settings::Settings;
+use clap::{Parser, Subcommand};
+
+/// Self-hosted contact-center control plane speaking the Alibaba Cloud CCC and Huawei AICC APIs.
+#[derive(Parser)]
+#[command(name = "ccgate", version, about)]
+struct Cli {
+    /// Settings file layered over config/default.toml (environment CCGATE__SECTION__KEY wins over both).
+    #[arg(long, global = true, env = "CCGATE_CONFIG")]
+    config: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the gateway (migrates, and creates a demo account on an empty database).
+    Serve,
+    /// Run database migrations and exit.
+    Migrate,
+    /// Accounts (tenants).
+    #[command(subcommand)]
+    Account(admin_cmd::AccountCmd),
+    /// Call center instances.
+    #[command(subcommand)]
+    Instance(admin_cmd::InstanceCmd),
+    /// AccessKey pairs.
+    #[command(subcommand)]
+    Key(admin_cmd::KeyCmd),
+    /// Bearer tokens for the Alibaba dialect (SignatureType=BEARERTOKEN).
+    #[command(subcommand)]
+    Token(admin_cmd::TokenCmd),
+    /// List the actions this build serves, with their plugin.
+    Actions,
+    /// Call an action with a signed request: `ccgate call ListContactFlows InstanceId=ccc-test`.
+    Call(call::CallArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Call(args) = cli.command {
+        return call::run(args).await;
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    logging::init(&settings.log);
+    let core = Core::open(settings).await?;
+    match cli.command {
+        Command::Serve => {
+            if let Some(demo) = core.bootstrap().await? {
+                admin_cmd::print_demo(&demo, &core.settings.server.bind);
+            }
+            ccgate_gateway::runtime::serve(core).await
+        }
+        Command::Migrate => {
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Account(c) => admin_cmd::account(&core, c).await,
+        Command::Instance(c) => admin_cmd::instance(&core, c).await,
+        Command::Key(c) => admin_cmd::key(&core, c).await,
+        Command::Token(c) => admin_cmd::token(&core, c).await,
+        Command::Actions => {
+            println!(
+                "{:<12} {:<26} {:<45} {:<10} AUTH",
+                "VERSION", "ACTION", "ROUTE", "PLUGIN"
+            );
+            for r in core.registry.all_routes() {
+                let route = r
+                    .spec
+                    .route
+                    .map(|(m, p)| format!("{m} {p}"))
+                    .unwrap_or_else(|| "/ (RPC)".into());
+                let auth = match r.spec.auth {
+                    ccgate_gateway::sdk::AuthModes::AkOrBearer => "AK/BEARERTOKEN",
+                    ccgate_gateway::sdk::AuthModes::BearerOnly => "BEARERTOKEN",
+                };
+                println!(
+                    "{:<12} {:<26} {:<45} {:<10} {auth}",
+                    r.spec.version,
+                    r.spec.action,
+                    route,
+                    r.plugin.name()
+                );
+            }
+            Ok(())
+        }
+        Command::Call(_) => unreachable!("handled before settings are loaded"),
+    }
+}

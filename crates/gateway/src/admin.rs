@@ -4,7 +4,8 @@
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use crate::crypto::MasterKey;
@@ -32,13 +33,23 @@ pub struct NewAccessKey {
 }
 
 fn random_alnum(n: usize) -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(n).map(char::from).collect()
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
 }
 
 /// Creates an account named `name`; returns its id (`acc-<uuid>`).
 pub async fn create_account(db: &DatabaseConnection, name: &str) -> Result<String, AdminError> {
     let id = format!("acc-{}", uuid::Uuid::new_v4());
-    account::ActiveModel { id: Set(id.clone()), name: Set(name.into()), created_at: Set(now()) }.insert(db).await?;
+    account::ActiveModel {
+        id: Set(id.clone()),
+        name: Set(name.into()),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await?;
     Ok(id)
 }
 
@@ -53,14 +64,29 @@ pub async fn create_instance(
     id: &str,
     name: &str,
 ) -> Result<(), AdminError> {
-    let ok = (3..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let ok = (3..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !ok {
-        return Err(AdminError::Invalid(format!("instance id {id:?} must be 3-64 letters, digits, '-' or '_'")));
+        return Err(AdminError::Invalid(format!(
+            "instance id {id:?} must be 3-64 letters, digits, '-' or '_'"
+        )));
     }
-    if account::Entity::find_by_id(account_id.to_string()).one(db).await?.is_none() {
-        return Err(AdminError::Invalid(format!("account {account_id} does not exist")));
+    if account::Entity::find_by_id(account_id.to_string())
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(AdminError::Invalid(format!(
+            "account {account_id} does not exist"
+        )));
     }
-    if instance::Entity::find_by_id(id.to_string()).one(db).await?.is_some() {
+    if instance::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .is_some()
+    {
         return Err(AdminError::Invalid(format!("instance {id} already exists")));
     }
     instance::ActiveModel {
@@ -85,10 +111,19 @@ pub async fn create_access_key(
     account_id: &str,
     description: &str,
 ) -> Result<NewAccessKey, AdminError> {
-    if account::Entity::find_by_id(account_id.to_string()).one(db).await?.is_none() {
-        return Err(AdminError::Invalid(format!("account {account_id} does not exist")));
+    if account::Entity::find_by_id(account_id.to_string())
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(AdminError::Invalid(format!(
+            "account {account_id} does not exist"
+        )));
     }
-    let key = NewAccessKey { id: format!("LTAI{}", random_alnum(20)), secret: random_alnum(30) };
+    let key = NewAccessKey {
+        id: format!("LTAI{}", random_alnum(20)),
+        secret: random_alnum(30),
+    };
     access_key::ActiveModel {
         id: Set(key.id.clone()),
         account_id: Set(account_id.into()),
@@ -105,23 +140,43 @@ pub async fn create_access_key(
 /// Sets an AccessKey `Active` or `Disabled`.
 ///
 /// Errors: `Invalid` when the key does not exist.
-pub async fn set_access_key_active(db: &DatabaseConnection, id: &str, active: bool) -> Result<(), AdminError> {
-    let Some(row) = access_key::Entity::find_by_id(id.to_string()).one(db).await? else {
-        return Err(AdminError::Invalid(format!("AccessKey {id} does not exist")));
+pub async fn set_access_key_active(
+    db: &DatabaseConnection,
+    id: &str,
+    active: bool,
+) -> Result<(), AdminError> {
+    let Some(row) = access_key::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+    else {
+        return Err(AdminError::Invalid(format!(
+            "AccessKey {id} does not exist"
+        )));
     };
     let mut am: access_key::ActiveModel = row.into();
-    am.status = Set(if active { access_key::ACTIVE } else { access_key::DISABLED }.into());
+    am.status = Set(if active {
+        access_key::ACTIVE
+    } else {
+        access_key::DISABLED
+    }
+    .into());
     am.update(db).await?;
     Ok(())
 }
 
 /// All accounts, oldest first.
 pub async fn list_accounts(db: &DatabaseConnection) -> Result<Vec<account::Model>, AdminError> {
-    Ok(account::Entity::find().order_by_asc(account::Column::CreatedAt).all(db).await?)
+    Ok(account::Entity::find()
+        .order_by_asc(account::Column::CreatedAt)
+        .all(db)
+        .await?)
 }
 
 /// Instances, optionally of one account, by id.
-pub async fn list_instances(db: &DatabaseConnection, account_id: Option<&str>) -> Result<Vec<instance::Model>, AdminError> {
+pub async fn list_instances(
+    db: &DatabaseConnection,
+    account_id: Option<&str>,
+) -> Result<Vec<instance::Model>, AdminError> {
     let mut q = instance::Entity::find().order_by_asc(instance::Column::Id);
     if let Some(a) = account_id {
         q = q.filter(instance::Column::AccountId.eq(a));
@@ -130,7 +185,10 @@ pub async fn list_instances(db: &DatabaseConnection, account_id: Option<&str>) -
 }
 
 /// AccessKeys (without secrets), optionally of one account.
-pub async fn list_access_keys(db: &DatabaseConnection, account_id: Option<&str>) -> Result<Vec<access_key::Model>, AdminError> {
+pub async fn list_access_keys(
+    db: &DatabaseConnection,
+    account_id: Option<&str>,
+) -> Result<Vec<access_key::Model>, AdminError> {
     let mut q = access_key::Entity::find().order_by_asc(access_key::Column::CreatedAt);
     if let Some(a) = account_id {
         q = q.filter(access_key::Column::AccountId.eq(a));
@@ -163,7 +221,11 @@ pub async fn bootstrap_demo(
     let account_id = create_account(db, "demo").await?;
     create_instance(db, registry, &account_id, instance_id, "Demo instance").await?;
     let key = create_access_key(db, master, &account_id, "demo key created on first start").await?;
-    Ok(Some(Demo { account_id, instance_id: instance_id.into(), key }))
+    Ok(Some(Demo {
+        account_id,
+        instance_id: instance_id.into(),
+        key,
+    }))
 }
 
 fn now() -> i64 {

@@ -36,7 +36,13 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state; `tokens` signs and verifies Bearer tokens.
-    pub fn new(settings: Settings, db: DatabaseConnection, registry: Arc<Registry>, master: MasterKey, tokens: TokenService) -> Self {
+    pub fn new(
+        settings: Settings,
+        db: DatabaseConnection,
+        registry: Arc<Registry>,
+        master: MasterKey,
+        tokens: TokenService,
+    ) -> Self {
         let auth = AuthState::new(
             db.clone(),
             master,
@@ -45,7 +51,13 @@ impl AppState {
             Duration::from_secs(settings.security.cache_ttl_secs),
         );
         let services: Arc<dyn Services> = Arc::new(RegistryServices(Arc::clone(&registry)));
-        Self { settings, db, registry, services, auth }
+        Self {
+            settings,
+            db,
+            registry,
+            services,
+            auth,
+        }
     }
 
     /// All instance ids of `account_id`, sorted (for account-wide actions).
@@ -73,14 +85,22 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .collect();
         cfg.app_data(state.clone())
             .app_data(web::PayloadConfig::new(8 * 1024 * 1024))
-            .route("/healthz", web::get().to(|| async { HttpResponse::Ok().body("ok") }))
+            .route(
+                "/healthz",
+                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+            )
             .route("/readyz", web::get().to(readyz))
-            .route(huawei::token::PATH, web::post().to(huawei::token::token_by_ak_sk));
+            .route(
+                huawei::token::PATH,
+                web::post().to(huawei::token::token_by_ak_sk),
+            );
         for (method, path) in paths {
-            let m = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap_or(actix_web::http::Method::POST);
+            let m = actix_web::http::Method::from_bytes(method.as_bytes())
+                .unwrap_or(actix_web::http::Method::POST);
             cfg.route(&path, web::method(m).to(huawei::cc_management::entry));
         }
-        cfg.route("/", web::get().to(aliyun::rpc_entry)).route("/", web::post().to(aliyun::rpc_entry));
+        cfg.route("/", web::get().to(aliyun::rpc_entry))
+            .route("/", web::post().to(aliyun::rpc_entry));
     }
 }
 

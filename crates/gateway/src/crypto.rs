@@ -44,11 +44,15 @@ impl std::fmt::Debug for MasterKey {
 impl MasterKey {
     /// From base64 of 32 bytes.
     pub fn from_base64(b64: &str) -> Result<Self, CryptoError> {
-        let bytes = B64.decode(b64.trim()).map_err(|e| CryptoError::BadKey(e.to_string()))?;
+        let bytes = B64
+            .decode(b64.trim())
+            .map_err(|e| CryptoError::BadKey(e.to_string()))?;
         if bytes.len() != 32 {
             return Err(CryptoError::BadKey(format!("{} bytes", bytes.len())));
         }
-        Ok(Self { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)) })
+        Ok(Self {
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
+        })
     }
 
     /// `configured` when non-empty, else the key in `file`, creating the file (mode 0600)
@@ -57,7 +61,10 @@ impl MasterKey {
         if !configured.trim().is_empty() {
             return Self::from_base64(configured);
         }
-        let io = |source| CryptoError::KeyFile { path: file.display().to_string(), source };
+        let io = |source| CryptoError::KeyFile {
+            path: file.display().to_string(),
+            source,
+        };
         match std::fs::read_to_string(file) {
             Ok(text) => Self::from_base64(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -76,7 +83,10 @@ impl MasterKey {
     /// Encrypts `plaintext` with a random nonce.
     pub fn seal(&self, plaintext: &str) -> String {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let ct = self.cipher.encrypt(&nonce, plaintext.as_bytes()).expect("AES-GCM encryption cannot fail");
+        let ct = self
+            .cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .expect("AES-GCM encryption cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
         format!("v1:{}", B64.encode(out))
@@ -90,7 +100,10 @@ impl MasterKey {
             return Err(CryptoError::Unseal);
         }
         let (nonce, ct) = bytes.split_at(12);
-        let pt = self.cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| CryptoError::Unseal)?;
+        let pt = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ct)
+            .map_err(|_| CryptoError::Unseal)?;
         String::from_utf8(pt).map_err(|_| CryptoError::Unseal)
     }
 }
@@ -99,7 +112,11 @@ impl MasterKey {
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(text.as_bytes())
 }
 

@@ -23,11 +23,19 @@ pub fn builtin() -> Vec<Arc<dyn Plugin>> {
 /// Errors: [`RegistryError::UnknownPlugin`] for a name that is not built in.
 pub fn enabled(enabled: &[String]) -> Result<Vec<Arc<dyn Plugin>>, RegistryError> {
     let all = builtin();
-    for name in enabled {
-        if !all.iter().any(|p| p.name() == name) {
+    // `CCGATE__PLUGINS__ENABLED=""` parses as one empty name: it means "none".
+    let enabled: Vec<&String> = enabled.iter().filter(|n| !n.trim().is_empty()).collect();
+    for name in &enabled {
+        if !all.iter().any(|p| p.name() == name.as_str()) {
             let available = all.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
-            return Err(RegistryError::UnknownPlugin { name: name.clone(), available });
+            return Err(RegistryError::UnknownPlugin {
+                name: name.to_string(),
+                available,
+            });
         }
     }
-    Ok(all.into_iter().filter(|p| enabled.iter().any(|n| n == p.name())).collect())
+    Ok(all
+        .into_iter()
+        .filter(|p| enabled.iter().any(|n| *n == p.name()))
+        .collect())
 }

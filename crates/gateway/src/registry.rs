@@ -33,7 +33,9 @@ pub enum RegistryError {
         second: String,
     },
     /// A configured plugin name is not built into this binary.
-    #[error("plugin {name:?} is enabled in config but not built into this binary (built-in: {available})")]
+    #[error(
+        "plugin {name:?} is enabled in config but not built into this binary (built-in: {available})"
+    )]
     UnknownPlugin {
         /// The configured name.
         name: String,
@@ -59,13 +61,21 @@ impl Registry {
         let mut reg = Registry::default();
         for plugin in plugins {
             for spec in plugin.actions() {
-                let route = Route { plugin: plugin.clone(), spec };
+                let route = Route {
+                    plugin: plugin.clone(),
+                    spec,
+                };
                 let (map, key) = match (spec.dialect, spec.route) {
                     (Dialect::AliyunRpc, _) | (_, None) => {
                         reg.versions.insert(spec.version);
-                        (&mut reg.rpc, (spec.version.to_string(), spec.action.to_string()))
+                        (
+                            &mut reg.rpc,
+                            (spec.version.to_string(), spec.action.to_string()),
+                        )
                     }
-                    (_, Some((method, path))) => (&mut reg.paths, (method.to_string(), path.to_string())),
+                    (_, Some((method, path))) => {
+                        (&mut reg.paths, (method.to_string(), path.to_string()))
+                    }
                 };
                 if let Some(prev) = map.get(&key) {
                     return Err(RegistryError::Duplicate {
@@ -121,7 +131,13 @@ pub struct RegistryServices(pub Arc<Registry>);
 
 #[async_trait]
 impl Services for RegistryServices {
-    async fn query(&self, ctx: &Context, plugin: &str, name: &str, args: Value) -> ApiResult<Option<Value>> {
+    async fn query(
+        &self,
+        ctx: &Context,
+        plugin: &str,
+        name: &str,
+        args: Value,
+    ) -> ApiResult<Option<Value>> {
         match self.0.plugins.iter().find(|p| p.name() == plugin) {
             Some(p) => p.query(ctx, name, args).await.map(Some),
             None => Ok(None),

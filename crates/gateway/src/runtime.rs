@@ -33,13 +33,21 @@ impl Core {
     ///
     /// Errors: bad key, unreachable database, unknown plugin in config, failed migration.
     pub async fn open(settings: Settings) -> anyhow::Result<Self> {
-        let master = MasterKey::load_or_create(&settings.security.master_key, Path::new(&settings.security.master_key_file))?;
+        let master = MasterKey::load_or_create(
+            &settings.security.master_key,
+            Path::new(&settings.security.master_key_file),
+        )?;
         let db = store::connect(&settings.database.url, settings.database.max_connections)
             .await
             .with_context(|| format!("connect to {}", redact(&settings.database.url)))?;
         let registry = Arc::new(Registry::new(plugins::enabled(&settings.plugins.enabled)?)?);
         store::migrate(&db, &registry).await.context("migrate")?;
-        Ok(Self { settings, master, db, registry })
+        Ok(Self {
+            settings,
+            master,
+            db,
+            registry,
+        })
     }
 
     /// The token service (creates the signing key on first use).
@@ -52,7 +60,13 @@ impl Core {
         if !self.settings.bootstrap.demo {
             return Ok(None);
         }
-        Ok(admin::bootstrap_demo(&self.db, &self.registry, &self.master, &self.settings.bootstrap.demo_instance).await?)
+        Ok(admin::bootstrap_demo(
+            &self.db,
+            &self.registry,
+            &self.master,
+            &self.settings.bootstrap.demo_instance,
+        )
+        .await?)
     }
 }
 
@@ -72,7 +86,13 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
     let tokens = core.tokens().await?;
     let bind = core.settings.server.bind.clone();
     let workers = core.settings.server.workers;
-    let state = web::Data::new(AppState::new(core.settings, core.db, core.registry, core.master, tokens));
+    let state = web::Data::new(AppState::new(
+        core.settings,
+        core.db,
+        core.registry,
+        core.master,
+        tokens,
+    ));
     let mut server = HttpServer::new(move || App::new().configure(configure(state.clone())))
         .bind(&bind)
         .with_context(|| format!("bind {bind}"))?

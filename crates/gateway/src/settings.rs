@@ -90,8 +90,10 @@ impl Settings {
     ///
     /// Errors: an unreadable or invalid file, or a value of the wrong type.
     pub fn load(file: Option<&str>) -> Result<Self, config::ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ));
         if let Some(path) = file {
             builder = builder.add_source(config::File::with_name(path).required(true));
         }

@@ -21,27 +21,49 @@ fn signature_mismatch(string_to_sign: &str) -> ApiError {
     err(
         400,
         "SignatureDoesNotMatch",
-        format!("Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"),
+        format!(
+            "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+        ),
     )
 }
 
 fn replay_error(e: ReplayError) -> ApiError {
     match e {
-        ReplayError::BadFormat => err(400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."),
-        ReplayError::Expired => err(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."),
-        ReplayError::NonceUsed => err(400, "SignatureNonceUsed", "Specified signature nonce was used already."),
+        ReplayError::BadFormat => err(
+            400,
+            "InvalidTimeStamp.Format",
+            "Specified time stamp or date value is not well formatted.",
+        ),
+        ReplayError::Expired => err(
+            400,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        ),
+        ReplayError::NonceUsed => err(
+            400,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        ),
     }
 }
 
 fn required<'a>(req: &'a RpcRequest, name: &str) -> Result<&'a str, ApiError> {
-    req.params.get(name).map(String::as_str).filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing(name))
+    req.params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing(name))
 }
 
 /// Authenticates `req` and checks the credential kind against `auth`.
 ///
 /// Errors: see the module docs; `Forbidden.BearerTokenRequired` (403) when an AccessKey
 /// signature calls a Bearer-only action.
-pub async fn authenticate(state: &AuthState, req: &RpcRequest, auth: AuthModes) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    state: &AuthState,
+    req: &RpcRequest,
+    auth: AuthModes,
+) -> Result<Caller, ApiError> {
     if req.params.contains_key("SecurityToken") || req.header("x-acs-security-token").is_some() {
         return Err(err(
             400,
@@ -49,16 +71,43 @@ pub async fn authenticate(state: &AuthState, req: &RpcRequest, auth: AuthModes) 
             "STS security tokens are not issued by this gateway; sign with an AccessKey or use a bearer token.",
         ));
     }
-    let bearer = req.header("x-acs-bearer-token").or_else(|| req.params.get("BearerToken").map(String::as_str));
-    let signature_type = req.params.get("SignatureType").map(String::as_str).unwrap_or_default();
+    let bearer = req
+        .header("x-acs-bearer-token")
+        .or_else(|| req.params.get("BearerToken").map(String::as_str));
+    let signature_type = req
+        .params
+        .get("SignatureType")
+        .map(String::as_str)
+        .unwrap_or_default();
     let caller = if signature_type.eq_ignore_ascii_case("BEARERTOKEN") || bearer.is_some() {
-        let token = bearer.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::missing("BearerToken"))?;
-        let claims = state.tokens.verify(token, AUD_ALIYUN).map_err(|e| match e {
-            TokenError::Expired => err(401, "InvalidBearerToken.Expired", "The bearer token has expired."),
-            TokenError::Invalid => err(401, "InvalidBearerToken.Malformed", "The bearer token is malformed or was not issued by this gateway."),
-        })?;
-        return Ok(Caller { account_id: claims.acc, principal: Principal::Bearer { subject: claims.sub } });
-    } else if let Some(value) = req.header("authorization").filter(|v| v.starts_with("ACS3-")) {
+        let token = bearer
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::missing("BearerToken"))?;
+        let claims = state
+            .tokens
+            .verify(token, AUD_ALIYUN)
+            .map_err(|e| match e {
+                TokenError::Expired => err(
+                    401,
+                    "InvalidBearerToken.Expired",
+                    "The bearer token has expired.",
+                ),
+                TokenError::Invalid => err(
+                    401,
+                    "InvalidBearerToken.Malformed",
+                    "The bearer token is malformed or was not issued by this gateway.",
+                ),
+            })?;
+        return Ok(Caller {
+            account_id: claims.acc,
+            principal: Principal::Bearer {
+                subject: claims.sub,
+            },
+        });
+    } else if let Some(value) = req
+        .header("authorization")
+        .filter(|v| v.starts_with("ACS3-"))
+    {
         verify_acs3(state, req, value).await?
     } else {
         verify_v1(state, req).await?
@@ -73,12 +122,23 @@ pub async fn authenticate(state: &AuthState, req: &RpcRequest, auth: AuthModes) 
     Ok(caller)
 }
 
-async fn lookup(state: &AuthState, id: &str) -> Result<std::sync::Arc<super::keys::KeyRecord>, ApiError> {
+async fn lookup(
+    state: &AuthState,
+    id: &str,
+) -> Result<std::sync::Arc<super::keys::KeyRecord>, ApiError> {
     let key = state.keys.access_key(id).await?.ok_or_else(|| {
-        err(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        err(
+            404,
+            "InvalidAccessKeyId.NotFound",
+            "Specified access key is not found.",
+        )
     })?;
     if !key.active {
-        return Err(err(400, "InvalidAccessKeyId.Inactive", "Specified access key is disabled."));
+        return Err(err(
+            400,
+            "InvalidAccessKeyId.Inactive",
+            "Specified access key is disabled.",
+        ));
     }
     Ok(key)
 }
@@ -88,43 +148,97 @@ async fn verify_v1(state: &AuthState, req: &RpcRequest) -> Result<Caller, ApiErr
     let ak = required(req, "AccessKeyId")?;
     let method = match req.params.get("SignatureMethod").map(String::as_str) {
         None | Some("") => rpc_v1::SignatureMethod::HmacSha1,
-        Some(m) => rpc_v1::SignatureMethod::parse(m)
-            .ok_or_else(|| err(400, "InvalidSignatureMethod", format!("Specified signature method {m} is not supported.")))?,
+        Some(m) => rpc_v1::SignatureMethod::parse(m).ok_or_else(|| {
+            err(
+                400,
+                "InvalidSignatureMethod",
+                format!("Specified signature method {m} is not supported."),
+            )
+        })?,
     };
-    if let Some(v) = req.params.get("SignatureVersion").filter(|v| v.as_str() != "1.0") {
-        return Err(err(400, "InvalidSignatureVersion", format!("Specified signature version {v} is not supported.")));
+    if let Some(v) = req
+        .params
+        .get("SignatureVersion")
+        .filter(|v| v.as_str() != "1.0")
+    {
+        return Err(err(
+            400,
+            "InvalidSignatureVersion",
+            format!("Specified signature version {v} is not supported."),
+        ));
     }
     let timestamp = required(req, "Timestamp")?;
     let nonce = required(req, "SignatureNonce")?;
-    state.replay.check_timestamp(timestamp, chrono::Utc::now()).map_err(replay_error)?;
+    state
+        .replay
+        .check_timestamp(timestamp, chrono::Utc::now())
+        .map_err(replay_error)?;
     let key = lookup(state, ak).await?;
     let sts = rpc_v1::string_to_sign(&req.method, &req.params);
     if !rpc_v1::verify(method, &key.secret, &sts, signature) {
         return Err(signature_mismatch(&sts));
     }
     state.replay.check_nonce(ak, nonce).map_err(replay_error)?;
-    Ok(Caller { account_id: key.account_id.clone(), principal: Principal::AccessKey { id: ak.to_string() } })
+    Ok(Caller {
+        account_id: key.account_id.clone(),
+        principal: Principal::AccessKey { id: ak.to_string() },
+    })
 }
 
 async fn verify_acs3(state: &AuthState, req: &RpcRequest, value: &str) -> Result<Caller, ApiError> {
     let auth = acs3::parse_authorization(value).map_err(|why| {
-        err(400, "IncompleteSignature", format!("The request signature does not conform to Aliyun standards: {why}"))
+        err(
+            400,
+            "IncompleteSignature",
+            format!("The request signature does not conform to Aliyun standards: {why}"),
+        )
     })?;
-    if !auth.signed_headers.iter().any(|h| h == "x-acs-date") || !auth.signed_headers.iter().any(|h| h == "x-acs-signature-nonce") {
-        return Err(err(400, "IncompleteSignature", "SignedHeaders must include x-acs-date and x-acs-signature-nonce."));
+    if !auth.signed_headers.iter().any(|h| h == "x-acs-date")
+        || !auth
+            .signed_headers
+            .iter()
+            .any(|h| h == "x-acs-signature-nonce")
+    {
+        return Err(err(
+            400,
+            "IncompleteSignature",
+            "SignedHeaders must include x-acs-date and x-acs-signature-nonce.",
+        ));
     }
-    let date = req.header("x-acs-date").ok_or_else(|| ApiError::missing("x-acs-date"))?;
-    let nonce = req.header("x-acs-signature-nonce").ok_or_else(|| ApiError::missing("x-acs-signature-nonce"))?;
-    state.replay.check_timestamp(date, chrono::Utc::now()).map_err(replay_error)?;
+    let date = req
+        .header("x-acs-date")
+        .ok_or_else(|| ApiError::missing("x-acs-date"))?;
+    let nonce = req
+        .header("x-acs-signature-nonce")
+        .ok_or_else(|| ApiError::missing("x-acs-signature-nonce"))?;
+    state
+        .replay
+        .check_timestamp(date, chrono::Utc::now())
+        .map_err(replay_error)?;
     let key = lookup(state, &auth.access_key_id).await?;
     // The canonical request uses the hash of the body actually received, so a body that does
     // not match the signed x-acs-content-sha256 fails like any other tampering.
     let body_hash = acs3::content_sha256(auth.algorithm, &req.body);
-    let canonical = acs3::canonical_request(&req.method, &req.path, &req.query, &req.headers, &auth.signed_headers, &body_hash);
+    let canonical = acs3::canonical_request(
+        &req.method,
+        &req.path,
+        &req.query,
+        &req.headers,
+        &auth.signed_headers,
+        &body_hash,
+    );
     let sts = acs3::string_to_sign(auth.algorithm, &canonical);
     if !acs3::verify(auth.algorithm, &key.secret, &sts, &auth.signature) {
         return Err(signature_mismatch(&sts));
     }
-    state.replay.check_nonce(&auth.access_key_id, nonce).map_err(replay_error)?;
-    Ok(Caller { account_id: key.account_id.clone(), principal: Principal::AccessKey { id: auth.access_key_id } })
+    state
+        .replay
+        .check_nonce(&auth.access_key_id, nonce)
+        .map_err(replay_error)?;
+    Ok(Caller {
+        account_id: key.account_id.clone(),
+        principal: Principal::AccessKey {
+            id: auth.access_key_id,
+        },
+    })
 }

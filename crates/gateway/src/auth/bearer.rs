@@ -58,14 +58,19 @@ pub struct TokenService {
 
 impl TokenService {
     /// Loads the newest signing key, creating one (sealed with `master`) on first start.
-    pub async fn load_or_create(db: &DatabaseConnection, master: &MasterKey) -> Result<Self, DbErr> {
+    pub async fn load_or_create(
+        db: &DatabaseConnection,
+        master: &MasterKey,
+    ) -> Result<Self, DbErr> {
         let newest = signing_key::Entity::find()
             .order_by_desc(signing_key::Column::CreatedAt)
             .one(db)
             .await?;
         let (kid, secret_b64) = match newest {
             Some(k) => {
-                let secret = master.open(&k.secret_sealed).map_err(|e| DbErr::Custom(e.to_string()))?;
+                let secret = master
+                    .open(&k.secret_sealed)
+                    .map_err(|e| DbErr::Custom(e.to_string()))?;
                 (k.id, secret)
             }
             None => {
@@ -83,17 +88,29 @@ impl TokenService {
                 (kid, secret)
             }
         };
-        let raw = B64.decode(secret_b64).map_err(|e| DbErr::Custom(e.to_string()))?;
+        let raw = B64
+            .decode(secret_b64)
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
         Ok(Self::from_secret(kid, &raw))
     }
 
     /// A service over a raw HMAC key (tests, benchmarks).
     pub fn from_secret(kid: String, secret: &[u8]) -> Self {
-        Self { kid, encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
+        Self {
+            kid,
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
     }
 
     /// Issues a token for `subject` of `account` valid for `ttl_secs` seconds.
-    pub fn issue(&self, subject: &str, account: &str, audience: &str, ttl_secs: u64) -> (String, Claims) {
+    pub fn issue(
+        &self,
+        subject: &str,
+        account: &str,
+        audience: &str,
+        ttl_secs: u64,
+    ) -> (String, Claims) {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: "ccgate".into(),
@@ -105,7 +122,8 @@ impl TokenService {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.encoding).expect("HS256 encoding cannot fail");
+        let token = jsonwebtoken::encode(&header, &claims, &self.encoding)
+            .expect("HS256 encoding cannot fail");
         (token, claims)
     }
 
@@ -117,12 +135,12 @@ impl TokenService {
         v.set_audience(&[audience]);
         v.set_issuer(&["ccgate"]);
         v.leeway = 0;
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).map(|d| d.claims).map_err(|e| {
-            match e.kind() {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            }
-        })
+            })
     }
 }
 
@@ -135,18 +153,38 @@ mod tests {
         let svc = TokenService::from_secret("k1".into(), b"0123456789abcdef0123456789abcdef");
         let (tok, claims) = svc.issue("agent@ccc-test", "acc-1", AUD_ALIYUN, 60);
         assert_eq!(svc.verify(&tok, AUD_ALIYUN).unwrap(), claims);
-        assert_eq!(svc.verify(&tok, AUD_HUAWEI).unwrap_err(), TokenError::Invalid);
+        assert_eq!(
+            svc.verify(&tok, AUD_HUAWEI).unwrap_err(),
+            TokenError::Invalid
+        );
         let other = TokenService::from_secret("k2".into(), b"another-key-another-key-another!");
-        assert_eq!(other.verify(&tok, AUD_ALIYUN).unwrap_err(), TokenError::Invalid);
-        assert_eq!(svc.verify("not.a.jwt", AUD_ALIYUN).unwrap_err(), TokenError::Invalid);
+        assert_eq!(
+            other.verify(&tok, AUD_ALIYUN).unwrap_err(),
+            TokenError::Invalid
+        );
+        assert_eq!(
+            svc.verify("not.a.jwt", AUD_ALIYUN).unwrap_err(),
+            TokenError::Invalid
+        );
     }
 
     #[test]
     fn expired_tokens_say_so() {
         let svc = TokenService::from_secret("k1".into(), b"0123456789abcdef0123456789abcdef");
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { iss: "ccgate".into(), sub: "s".into(), acc: "a".into(), aud: AUD_ALIYUN.into(), iat: now - 100, exp: now - 10 };
-        let tok = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &svc.encoding).unwrap();
-        assert_eq!(svc.verify(&tok, AUD_ALIYUN).unwrap_err(), TokenError::Expired);
+        let claims = Claims {
+            iss: "ccgate".into(),
+            sub: "s".into(),
+            acc: "a".into(),
+            aud: AUD_ALIYUN.into(),
+            iat: now - 100,
+            exp: now - 10,
+        };
+        let tok =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &svc.encoding).unwrap();
+        assert_eq!(
+            svc.verify(&tok, AUD_ALIYUN).unwrap_err(),
+            TokenError::Expired
+        );
     }
 }

@@ -9,7 +9,10 @@ use crate::crypto::MasterKey;
 use crate::store::entities::{access_key, instance};
 
 fn cache<V: Clone + Send + Sync + 'static>(ttl: Duration) -> moka::sync::Cache<String, V> {
-    moka::sync::Cache::builder().time_to_live(ttl).max_capacity(100_000).build()
+    moka::sync::Cache::builder()
+        .time_to_live(ttl)
+        .max_capacity(100_000)
+        .build()
 }
 
 /// An AccessKey as verification needs it.
@@ -34,7 +37,12 @@ pub struct KeyStore {
 impl KeyStore {
     /// A store over `db`, caching for `ttl`.
     pub fn new(db: DatabaseConnection, master: MasterKey, ttl: Duration) -> Self {
-        Self { db, master, keys: cache(ttl), instances: cache(ttl) }
+        Self {
+            db,
+            master,
+            keys: cache(ttl),
+            instances: cache(ttl),
+        }
     }
 
     /// The key `id`, or `None` when it does not exist.
@@ -44,14 +52,21 @@ impl KeyStore {
         if let Some(k) = self.keys.get(id) {
             return Ok(Some(k));
         }
-        let Some(row) = access_key::Entity::find_by_id(id.to_string()).one(&self.db).await? else {
+        let Some(row) = access_key::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?
+        else {
             return Ok(None);
         };
         let secret = self
             .master
             .open(&row.secret_sealed)
             .map_err(|e| DbErr::Custom(format!("AccessKey {id}: {e}")))?;
-        let rec = Arc::new(KeyRecord { account_id: row.account_id, secret, active: row.status == access_key::ACTIVE });
+        let rec = Arc::new(KeyRecord {
+            account_id: row.account_id,
+            secret,
+            active: row.status == access_key::ACTIVE,
+        });
         self.keys.insert(id.to_string(), rec.clone());
         Ok(Some(rec))
     }
@@ -61,7 +76,10 @@ impl KeyStore {
         if let Some(a) = self.instances.get(id) {
             return Ok(Some(a));
         }
-        let Some(row) = instance::Entity::find_by_id(id.to_string()).one(&self.db).await? else {
+        let Some(row) = instance::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?
+        else {
             return Ok(None);
         };
         let acc: Arc<str> = row.account_id.into();

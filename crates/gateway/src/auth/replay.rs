@@ -31,7 +31,10 @@ impl ReplayGuard {
     pub fn new(window: Duration) -> Self {
         Self {
             window,
-            nonces: moka::sync::Cache::builder().time_to_live(window * 2).max_capacity(10_000_000).build(),
+            nonces: moka::sync::Cache::builder()
+                .time_to_live(window * 2)
+                .max_capacity(10_000_000)
+                .build(),
         }
     }
 
@@ -47,8 +50,15 @@ impl ReplayGuard {
 
     /// Records `nonce` for `access_key`; `NonceUsed` if it was already recorded.
     pub fn check_nonce(&self, access_key: &str, nonce: &str) -> Result<(), ReplayError> {
-        let entry = self.nonces.entry(format!("{access_key}\n{nonce}")).or_insert(());
-        if entry.is_fresh() { Ok(()) } else { Err(ReplayError::NonceUsed) }
+        let entry = self
+            .nonces
+            .entry(format!("{access_key}\n{nonce}"))
+            .or_insert(());
+        if entry.is_fresh() {
+            Ok(())
+        } else {
+            Err(ReplayError::NonceUsed)
+        }
     }
 }
 
@@ -57,7 +67,9 @@ pub fn parse_timestamp(ts: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%S%.fZ") {
         return Some(t.and_utc());
     }
-    DateTime::parse_from_rfc3339(ts).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -69,9 +81,18 @@ mod tests {
         let g = ReplayGuard::new(Duration::from_secs(900));
         let now = parse_timestamp("2026-11-21T05:34:25Z").unwrap();
         assert_eq!(g.check_timestamp("2026-11-21T05:20:00Z", now), Ok(()));
-        assert_eq!(g.check_timestamp("2026-11-21T05:19:00Z", now), Err(ReplayError::Expired));
-        assert_eq!(g.check_timestamp("2026-11-21T05:50:00Z", now), Err(ReplayError::Expired));
-        assert_eq!(g.check_timestamp("21/11/2026", now), Err(ReplayError::BadFormat));
+        assert_eq!(
+            g.check_timestamp("2026-11-21T05:19:00Z", now),
+            Err(ReplayError::Expired)
+        );
+        assert_eq!(
+            g.check_timestamp("2026-11-21T05:50:00Z", now),
+            Err(ReplayError::Expired)
+        );
+        assert_eq!(
+            g.check_timestamp("21/11/2026", now),
+            Err(ReplayError::BadFormat)
+        );
         assert_eq!(g.check_nonce("ak", "n1"), Ok(()));
         assert_eq!(g.check_nonce("ak", "n1"), Err(ReplayError::NonceUsed));
         assert_eq!(g.check_nonce("other-ak", "n1"), Ok(()));

@@ -132,8 +132,14 @@ impl MigrationTrait for M0001CoreTables {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["core_signing_keys", "core_access_keys", "core_instances", "core_accounts"] {
-            m.drop_table(Table::drop().table(t.into_iden()).if_exists().to_owned()).await?;
+        for t in [
+            "core_signing_keys",
+            "core_access_keys",
+            "core_instances",
+            "core_accounts",
+        ] {
+            m.drop_table(Table::drop().table(t.into_iden()).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -17,8 +17,12 @@ use crate::registry::Registry;
 /// timeout are set so concurrent requests wait instead of failing.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("create {}: {e}", dir.display())))?;
+        if let Some(dir) = std::path::Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("create {}: {e}", dir.display())))?;
         }
     }
     let mut opts = ConnectOptions::new(url.to_string());
@@ -38,7 +42,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 
 /// The file path of a `sqlite://PATH?...` URL (None for memory databases and other backends).
 fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
@@ -47,7 +53,10 @@ fn sqlite_path(url: &str) -> Option<String> {
 pub async fn migrate(db: &DatabaseConnection, registry: &Registry) -> Result<(), DbErr> {
     migration::Migrator::up(db, None).await?;
     for plugin in registry.plugins() {
-        plugin.migrate(db).await.map_err(|e| DbErr::Custom(format!("plugin {}: {e}", plugin.name())))?;
+        plugin
+            .migrate(db)
+            .await
+            .map_err(|e| DbErr::Custom(format!("plugin {}: {e}", plugin.name())))?;
     }
     Ok(())
 }
@@ -56,7 +65,10 @@ pub async fn migrate(db: &DatabaseConnection, registry: &Registry) -> Result<(),
 mod tests {
     #[test]
     fn sqlite_paths() {
-        assert_eq!(super::sqlite_path("sqlite://./data/x.db?mode=rwc").as_deref(), Some("./data/x.db"));
+        assert_eq!(
+            super::sqlite_path("sqlite://./data/x.db?mode=rwc").as_deref(),
+            Some("./data/x.db")
+        );
         assert_eq!(super::sqlite_path("sqlite::memory:"), None);
         assert_eq!(super::sqlite_path("postgres://x"), None);
     }

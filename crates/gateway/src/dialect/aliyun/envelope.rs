@@ -44,7 +44,13 @@ pub fn error_body(request_id: &str, host_id: &str, err: &ApiError) -> Map<String
     m.insert("HostId".into(), json!(host_id));
     m.insert("Code".into(), json!(err.code));
     m.insert("Message".into(), json!(err.message));
-    m.insert("Recommend".into(), json!(format!("https://api.aliyun.com/troubleshoot?q={}&product=CCC", err.code)));
+    m.insert(
+        "Recommend".into(),
+        json!(format!(
+            "https://api.aliyun.com/troubleshoot?q={}&product=CCC",
+            err.code
+        )),
+    );
     m
 }
 
@@ -52,15 +58,24 @@ pub fn error_body(request_id: &str, host_id: &str, err: &ApiError) -> Map<String
 pub fn respond(status: u16, xml: bool, root: &str, body: &Map<String, Value>) -> HttpResponse {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if xml {
-        HttpResponse::build(status).content_type(XML).body(super::xml::render(root, body))
+        HttpResponse::build(status)
+            .content_type(XML)
+            .body(super::xml::render(root, body))
     } else {
-        HttpResponse::build(status).content_type(JSON).body(serde_json::to_vec(body).unwrap_or_default())
+        HttpResponse::build(status)
+            .content_type(JSON)
+            .body(serde_json::to_vec(body).unwrap_or_default())
     }
 }
 
 /// A complete error response.
 pub fn error_response(request_id: &str, host_id: &str, xml: bool, err: &ApiError) -> HttpResponse {
-    respond(err.status, xml, "Error", &error_body(request_id, host_id, err))
+    respond(
+        err.status,
+        xml,
+        "Error",
+        &error_body(request_id, host_id, err),
+    )
 }
 
 #[cfg(test)]

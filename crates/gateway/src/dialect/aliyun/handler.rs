@@ -19,19 +19,39 @@ pub fn new_request_id() -> String {
 }
 
 /// Serves `GET /` and `POST /`.
-pub async fn rpc_entry(http: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn rpc_entry(
+    http: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let started = Instant::now();
     let request_id = new_request_id();
     let headers = http
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let req = RpcRequest::new(http.method().as_str(), http.path(), http.query_string(), headers, body.to_vec());
+    let req = RpcRequest::new(
+        http.method().as_str(),
+        http.path(),
+        http.query_string(),
+        headers,
+        body.to_vec(),
+    );
     let xml = req.wants_xml();
-    let action = req.param_or_header("Action", "x-acs-action").unwrap_or_default().to_string();
+    let action = req
+        .param_or_header("Action", "x-acs-action")
+        .unwrap_or_default()
+        .to_string();
     let span = tracing::info_span!("request", request_id = %request_id, action = %action);
-    let result = serve(&state, &req, &request_id, &action).instrument(span.clone()).await;
+    let result = serve(&state, &req, &request_id, &action)
+        .instrument(span.clone())
+        .await;
     let _enter = span.enter();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
@@ -59,17 +79,31 @@ async fn serve(
     if action.is_empty() {
         return Err(ApiError::missing("Action"));
     }
-    let version = req.param_or_header("Version", "x-acs-version").ok_or_else(|| ApiError::missing("Version"))?;
+    let version = req
+        .param_or_header("Version", "x-acs-version")
+        .ok_or_else(|| ApiError::missing("Version"))?;
     let route = state.registry.rpc(version, action).ok_or_else(|| {
         if state.registry.knows_version(version) {
-            ApiError::new(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+            ApiError::new(
+                404,
+                "InvalidAction.NotFound",
+                "Specified api is not found, please check your url and method.",
+            )
         } else {
-            ApiError::new(400, "InvalidVersion", format!("Specified parameter Version {version} is not valid."))
+            ApiError::new(
+                400,
+                "InvalidVersion",
+                format!("Specified parameter Version {version} is not valid."),
+            )
         }
     })?;
     let spec = route.spec;
     let caller = authenticate(&state.auth, req, spec.auth).await?;
-    let style = if spec.is_2020() { ErrorStyle::V2020 } else { ErrorStyle::Legacy };
+    let style = if spec.is_2020() {
+        ErrorStyle::V2020
+    } else {
+        ErrorStyle::Legacy
+    };
     let params = Params::new(req.params.clone(), style);
     let (instance_id, account_instances) = match spec.instance {
         InstanceScope::Param(name) => {

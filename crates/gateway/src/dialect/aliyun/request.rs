@@ -27,30 +27,62 @@ pub struct RpcRequest {
 
 impl RpcRequest {
     /// Decodes a request. `headers` names may be in any case.
-    pub fn new(method: &str, path: &str, raw_query: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
-        let headers: Vec<(String, String)> = headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    pub fn new(
+        method: &str,
+        path: &str,
+        raw_query: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Self {
+        let headers: Vec<(String, String)> = headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
         let query = form_decode_pairs(raw_query);
-        let is_form = headers
-            .iter()
-            .any(|(k, v)| k == "content-type" && v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-        let form = if is_form && !body.is_empty() { form_decode_pairs(&String::from_utf8_lossy(&body)) } else { Vec::new() };
+        let is_form = headers.iter().any(|(k, v)| {
+            k == "content-type"
+                && v.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+        });
+        let form = if is_form && !body.is_empty() {
+            form_decode_pairs(&String::from_utf8_lossy(&body))
+        } else {
+            Vec::new()
+        };
         let params = query.iter().chain(form.iter()).cloned().collect();
-        Self { method: method.to_ascii_uppercase(), path: path.to_string(), query, form, headers, body, params }
+        Self {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            query,
+            form,
+            headers,
+            body,
+            params,
+        }
     }
 
     /// The first header named `name` (lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A parameter, or when absent the given header (e.g. `Action` / `x-acs-action`).
     pub fn param_or_header(&self, param: &str, header: &str) -> Option<&str> {
-        self.params.get(param).map(String::as_str).or_else(|| self.header(header)).filter(|v| !v.is_empty())
+        self.params
+            .get(param)
+            .map(String::as_str)
+            .or_else(|| self.header(header))
+            .filter(|v| !v.is_empty())
     }
 
     /// True when the caller asked for XML (`Format=XML`, any case).
     pub fn wants_xml(&self) -> bool {
-        self.params.get("Format").is_some_and(|f| f.eq_ignore_ascii_case("xml"))
+        self.params
+            .get("Format")
+            .is_some_and(|f| f.eq_ignore_ascii_case("xml"))
     }
 }
 
@@ -64,19 +96,34 @@ mod tests {
             "post",
             "/",
             "Action=CreateContactFlow&Name=flow%20a%2Ab~c",
-            vec![("Content-Type".into(), "application/x-www-form-urlencoded".into())],
+            vec![(
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
             b"Content=%7B%22a%22%3A+%22b+c%22%7D".to_vec(),
         );
         assert_eq!(r.method, "POST");
         assert_eq!(r.params["Name"], "flow a*b~c");
         assert_eq!(r.params["Content"], "{\"a\": \"b c\"}");
-        assert_eq!(r.param_or_header("Action", "x-acs-action"), Some("CreateContactFlow"));
+        assert_eq!(
+            r.param_or_header("Action", "x-acs-action"),
+            Some("CreateContactFlow")
+        );
     }
 
     #[test]
     fn action_from_headers_when_not_in_query() {
-        let r = RpcRequest::new("POST", "/", "InstanceId=x", vec![("x-acs-action".into(), "ListContactFlows".into())], vec![]);
-        assert_eq!(r.param_or_header("Action", "x-acs-action"), Some("ListContactFlows"));
+        let r = RpcRequest::new(
+            "POST",
+            "/",
+            "InstanceId=x",
+            vec![("x-acs-action".into(), "ListContactFlows".into())],
+            vec![],
+        );
+        assert_eq!(
+            r.param_or_header("Action", "x-acs-action"),
+            Some("ListContactFlows")
+        );
         assert!(!r.wants_xml());
     }
 }

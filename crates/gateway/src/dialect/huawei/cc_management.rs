@@ -13,15 +13,23 @@ use crate::auth::bearer::{AUD_HUAWEI, TokenError};
 use crate::dialect::aliyun::handler::new_request_id;
 
 /// Serves every path-routed operation; the route is looked up by method and path.
-pub async fn entry(http: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn entry(
+    http: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let request_id = new_request_id();
     let span = tracing::info_span!("request", request_id = %request_id, path = %http.path());
-    let result = serve(&http, &body, &state, &request_id).instrument(span.clone()).await;
+    let result = serve(&http, &body, &state, &request_id)
+        .instrument(span.clone())
+        .await;
     let _enter = span.enter();
     match result {
         Ok(body) => {
             tracing::info!(status = 200, "served");
-            HttpResponse::Ok().content_type("application/json;charset=UTF-8").body(body.to_string())
+            HttpResponse::Ok()
+                .content_type("application/json;charset=UTF-8")
+                .body(body.to_string())
         }
         Err(e) => {
             tracing::info!(status = e.status, code = %e.code, "refused");
@@ -30,36 +38,87 @@ pub async fn entry(http: HttpRequest, body: web::Bytes, state: web::Data<AppStat
     }
 }
 
-async fn serve(http: &HttpRequest, body: &[u8], state: &AppState, request_id: &str) -> Result<serde_json::Value, ApiError> {
+async fn serve(
+    http: &HttpRequest,
+    body: &[u8],
+    state: &AppState,
+    request_id: &str,
+) -> Result<serde_json::Value, ApiError> {
     let route = state
         .registry
         .path(http.method().as_str(), http.path())
-        .ok_or_else(|| ApiError::new(404, "404", "The requested content is not found. Check the request path."))?;
-    let auth = http.headers().get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "404",
+                "The requested content is not found. Check the request path.",
+            )
+        })?;
+    let auth = http
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let token = auth
         .strip_prefix("Bearer ")
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::new(403, "403", "Authentication fails: Authorization must be 'Bearer <AccessToken>'."))?;
-    let claims = state.auth.tokens.verify(token, AUD_HUAWEI).map_err(|e| match e {
-        TokenError::Expired => ApiError::new(403, "403", "Authentication fails: the AccessToken has expired."),
-        TokenError::Invalid => ApiError::new(403, "403", "Authentication fails: the AccessToken is not valid."),
-    })?;
-    if let Some(app_key) = http.headers().get("X-APP-Key").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()) {
+        .ok_or_else(|| {
+            ApiError::new(
+                403,
+                "403",
+                "Authentication fails: Authorization must be 'Bearer <AccessToken>'.",
+            )
+        })?;
+    let claims = state
+        .auth
+        .tokens
+        .verify(token, AUD_HUAWEI)
+        .map_err(|e| match e {
+            TokenError::Expired => ApiError::new(
+                403,
+                "403",
+                "Authentication fails: the AccessToken has expired.",
+            ),
+            TokenError::Invalid => ApiError::new(
+                403,
+                "403",
+                "Authentication fails: the AccessToken is not valid.",
+            ),
+        })?;
+    if let Some(app_key) = http
+        .headers()
+        .get("X-APP-Key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+    {
         if app_key != claims.sub {
-            return Err(ApiError::new(403, "403", "Authentication fails: X-APP-Key does not match the AccessToken."));
+            return Err(ApiError::new(
+                403,
+                "403",
+                "Authentication fails: X-APP-Key does not match the AccessToken.",
+            ));
         }
     }
     match state.auth.keys.access_key(&claims.sub).await? {
         Some(k) if k.active => {}
-        _ => return Err(ApiError::new(401, "401", "Unauthorized operation: the app key is disabled or deleted.")),
+        _ => {
+            return Err(ApiError::new(
+                401,
+                "401",
+                "Unauthorized operation: the app key is disabled or deleted.",
+            ));
+        }
     }
     let mut params = Params::new(Default::default(), ErrorStyle::Legacy);
     if !body.is_empty() {
-        params.json_body = Some(
-            serde_json::from_slice(body)
-                .map_err(|e| ApiError::new(400, "400", format!("Incorrect request: the body is not JSON ({e}).")))?,
-        );
+        params.json_body = Some(serde_json::from_slice(body).map_err(|e| {
+            ApiError::new(
+                400,
+                "400",
+                format!("Incorrect request: the body is not JSON ({e})."),
+            )
+        })?);
     }
     let ctx = Context {
         request_id: request_id.to_string(),
@@ -73,7 +132,15 @@ async fn serve(http: &HttpRequest, body: &[u8], state: &AppState, request_id: &s
     };
     let reply = route.plugin.handle(&ctx, &params).await.map_err(|e| {
         // Huawei reports business failures as 500 (seed 001); keep the plugin's own message.
-        if e.status >= 500 { ApiError::new(500, "500", "Business failure. Check the values of parameters in the request.") } else { e }
+        if e.status >= 500 {
+            ApiError::new(
+                500,
+                "500",
+                "Business failure. Check the values of parameters in the request.",
+            )
+        } else {
+            e
+        }
     })?;
     Ok(serde_json::Value::Object(reply.0))
 }

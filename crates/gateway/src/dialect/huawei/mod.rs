@@ -16,7 +16,9 @@ use serde_json::json;
 
 /// The error response of both Huawei endpoints.
 pub fn error_response(err: &ApiError) -> HttpResponse {
-    HttpResponse::build(StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .content_type("application/json;charset=UTF-8")
-        .body(json!({"retCode": err.code, "message": err.message}).to_string())
+    HttpResponse::build(
+        StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    )
+    .content_type("application/json;charset=UTF-8")
+    .body(json!({"retCode": err.code, "message": err.message}).to_string())
 }

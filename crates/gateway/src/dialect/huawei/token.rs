@@ -24,19 +24,34 @@ struct Body {
 }
 
 /// Serves `tokenByAkSk`.
-pub async fn token_by_ak_sk(http: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn token_by_ak_sk(
+    http: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     match issue(&http, &body, &state).await {
-        Ok(resp) => HttpResponse::Ok().content_type("application/json;charset=UTF-8").body(resp.to_string()),
+        Ok(resp) => HttpResponse::Ok()
+            .content_type("application/json;charset=UTF-8")
+            .body(resp.to_string()),
         Err(e) => super::error_response(&e),
     }
 }
 
-async fn issue(http: &HttpRequest, body: &[u8], state: &AppState) -> Result<serde_json::Value, ApiError> {
+async fn issue(
+    http: &HttpRequest,
+    body: &[u8],
+    state: &AppState,
+) -> Result<serde_json::Value, ApiError> {
     let parsed: Body = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(400, "400", format!("Incorrect request body: {e}")))?;
-    let app_key = parsed.app_key.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::new(400, "400", "app_key is required."))?;
-    let app_secret =
-        parsed.app_secret.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::new(400, "400", "app_secret is required."))?;
+    let app_key = parsed
+        .app_key
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::new(400, "400", "app_key is required."))?;
+    let app_secret = parsed
+        .app_secret
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::new(400, "400", "app_secret is required."))?;
     let max = state.settings.security.huawei_token_max_secs;
     let expires = match http.headers().get("X-Token-Expire") {
         None => DEFAULT_EXPIRE_SECS.min(max),
@@ -45,17 +60,41 @@ async fn issue(http: &HttpRequest, body: &[u8], state: &AppState) -> Result<serd
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
             .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| ApiError::new(400, "400", format!("X-Token-Expire must be an integer from 1 to {max}.")))?,
+            .ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    "400",
+                    format!("X-Token-Expire must be an integer from 1 to {max}."),
+                )
+            })?,
     };
-    let fail = || ApiError::new(403, "403", "Authentication fails: unknown app_key or wrong app_secret.");
-    let key = state.auth.keys.access_key(&app_key).await?.ok_or_else(fail)?;
+    let fail = || {
+        ApiError::new(
+            403,
+            "403",
+            "Authentication fails: unknown app_key or wrong app_secret.",
+        )
+    };
+    let key = state
+        .auth
+        .keys
+        .access_key(&app_key)
+        .await?
+        .ok_or_else(fail)?;
     if !constant_time_eq(key.secret.as_bytes(), app_secret.as_bytes()) {
         return Err(fail());
     }
     if !key.active {
-        return Err(ApiError::new(401, "401", "Unauthorized operation: the app key is disabled."));
+        return Err(ApiError::new(
+            401,
+            "401",
+            "Unauthorized operation: the app key is disabled.",
+        ));
     }
-    let (token, claims) = state.auth.tokens.issue(&app_key, &key.account_id, AUD_HUAWEI, expires);
+    let (token, claims) = state
+        .auth
+        .tokens
+        .issue(&app_key, &key.account_id, AUD_HUAWEI, expires);
     Ok(json!({
         "AccessToken": token,
         "ApplyType": "Bearer",

@@ -1,0 +1,174 @@
+//! Admin subcommands: accounts, instances, AccessKeys, tokens.
+
+use anyhow::bail;
+use ccgate_gateway::admin::{self, Demo};
+use ccgate_gateway::auth::bearer::AUD_ALIYUN;
+use ccgate_gateway::runtime::Core;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum AccountCmd {
+    /// Create an account; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum InstanceCmd {
+    /// Create an instance (its id is the InstanceId callers pass).
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List instances.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeyCmd {
+    /// Create an AccessKey pair; the secret is printed once and stored encrypted.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Disable an AccessKey (effective within [security] cache_ttl_secs on running gateways).
+    Disable { id: String },
+    /// Enable a disabled AccessKey.
+    Enable { id: String },
+    /// List AccessKeys (never their secrets).
+    List {
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Issue a Bearer token acting for the account that owns --access-key-id (or --account).
+    Issue {
+        #[arg(long)]
+        access_key_id: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        /// Login name recorded as the caller (e.g. an agent's login name).
+        #[arg(long, default_value = "admin")]
+        subject: String,
+        /// Lifetime in seconds (default: [security] token_ttl_secs).
+        #[arg(long)]
+        ttl: Option<u64>,
+    },
+}
+
+pub async fn account(core: &Core, cmd: AccountCmd) -> anyhow::Result<()> {
+    match cmd {
+        AccountCmd::Create { name } => {
+            println!("{}", admin::create_account(&core.db, &name).await?)
+        }
+        AccountCmd::List => {
+            for a in admin::list_accounts(&core.db).await? {
+                println!("{}\t{}", a.id, a.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn instance(core: &Core, cmd: InstanceCmd) -> anyhow::Result<()> {
+    match cmd {
+        InstanceCmd::Create { account, id, name } => {
+            admin::create_instance(&core.db, &core.registry, &account, &id, &name).await?;
+            println!("{id}");
+        }
+        InstanceCmd::List { account } => {
+            for i in admin::list_instances(&core.db, account.as_deref()).await? {
+                println!("{}\t{}\t{}", i.id, i.account_id, i.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn key(core: &Core, cmd: KeyCmd) -> anyhow::Result<()> {
+    match cmd {
+        KeyCmd::Create {
+            account,
+            description,
+        } => {
+            let k =
+                admin::create_access_key(&core.db, &core.master, &account, &description).await?;
+            println!("AccessKeyId={}\nAccessKeySecret={}", k.id, k.secret);
+        }
+        KeyCmd::Disable { id } => admin::set_access_key_active(&core.db, &id, false).await?,
+        KeyCmd::Enable { id } => admin::set_access_key_active(&core.db, &id, true).await?,
+        KeyCmd::List { account } => {
+            for k in admin::list_access_keys(&core.db, account.as_deref()).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    k.id, k.account_id, k.status, k.description
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn token(core: &Core, cmd: TokenCmd) -> anyhow::Result<()> {
+    let TokenCmd::Issue {
+        access_key_id,
+        account,
+        subject,
+        ttl,
+    } = cmd;
+    let account = match (access_key_id, account) {
+        (_, Some(a)) => a,
+        (Some(id), None) => match admin::list_access_keys(&core.db, None)
+            .await?
+            .into_iter()
+            .find(|k| k.id == id)
+        {
+            Some(k) => k.account_id,
+            None => bail!("AccessKey {id} does not exist"),
+        },
+        (None, None) => bail!("give --access-key-id or --account"),
+    };
+    let tokens = core.tokens().await?;
+    let ttl = ttl.unwrap_or(core.settings.security.token_ttl_secs);
+    let (token, _) = tokens.issue(&subject, &account, AUD_ALIYUN, ttl);
+    println!("{token}");
+    Ok(())
+}
+
+/// Prints the demo credentials once, on first start.
+pub fn print_demo(demo: &Demo, bind: &str) {
+    println!(
+        "\n=====================================================================\n\
+         ccgate created a demo account on this empty database.\n\
+         \x20 InstanceId:      {}\n\
+         \x20 AccessKeyId:     {}\n\
+         \x20 AccessKeySecret: {}\n\
+         The secret is shown only now; it is stored encrypted. Try:\n\
+         \x20 export CCGATE_ACCESS_KEY_ID={} CCGATE_ACCESS_KEY_SECRET={}\n\
+         \x20 ccgate call ListContactFlows --api-version 2020-07-01 InstanceId={} PageNumber=1 PageSize=10\n\
+         Endpoint for the Alibaba SDKs: {bind}\n\
+         =====================================================================\n",
+        demo.instance_id,
+        demo.key.id,
+        demo.key.secret,
+        demo.key.id,
+        demo.key.secret,
+        demo.instance_id
+    );
+}
