@@ -1,1 +1,69 @@
-fn main() {}
+//! `cargo xtask`: project automation (rust-analyzer's xtask convention).
+//!
+//! - `cargo xtask test`  — Rust tests, then the end-to-end SDK suite (tests/e2e) against the
+//!   real binary on SQLite, PostgreSQL and MariaDB (`--databases sqlite,postgres,mysql`).
+//! - `cargo xtask ci`    — what `.ci/run` runs: fmt check, clippy `-D warnings`, benches
+//!   compile, then `test`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("ci") => ci(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql]");
+            bail!("unknown or missing command")
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+}
+
+fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program).args(args).status().with_context(|| format!("spawn {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed: {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+fn ci(rest: &[String]) -> anyhow::Result<()> {
+    run("cargo", &["fmt", "--all", "--", "--check"])?;
+    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    test(rest)
+}
+
+fn test(rest: &[String]) -> anyhow::Result<()> {
+    let databases = match rest {
+        [flag, value, ..] if flag == "--databases" => value.clone(),
+        _ => std::env::var("CCGATE_E2E_DATABASES").unwrap_or_else(|_| "sqlite,postgres,mysql".into()),
+    };
+    run("cargo", &["test", "--workspace", "--all-targets"])?;
+    run("cargo", &["build", "-p", "ccgate"])?;
+    let venv = Path::new(".venv");
+    if !venv.join("bin/python").exists() {
+        run("python3", &["-m", "venv", ".venv"])?;
+    }
+    run(".venv/bin/pip", &["install", "--quiet", "--disable-pip-version-check", "-r", "tests/e2e/requirements.txt"])?;
+    eprintln!("$ CCGATE_E2E_DATABASES={databases} .venv/bin/pytest tests/e2e");
+    let status = Command::new(".venv/bin/pytest")
+        .args(["tests/e2e", "-q", "-p", "no:cacheprovider"])
+        .env("CCGATE_E2E_DATABASES", &databases)
+        .env("CCGATE_BIN", "target/debug/ccgate")
+        .status()
+        .context("spawn pytest")?;
+    if !status.success() {
+        bail!("end-to-end tests failed: {status}");
+    }
+    Ok(())
+}
