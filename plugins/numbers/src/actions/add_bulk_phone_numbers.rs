@@ -1,0 +1,328 @@
+//! 2017-07-05 AddBulkPhoneNumbers (seed 004 §6.8 批量新增号码): binds several numbers to the
+//! instance, optionally to a contact flow and to skill groups, with partial success.
+//!
+//! Request: `InstanceId`, `PhoneNumber.N` (required, at most [`MAX_NUMBERS`]), `Usage` (required),
+//! `ContactFlowId` (optional), `SkillGroupId.N` (optional).
+//! Response (the API's own spelling "Userd" kept):
+//! - `PhoneNumbers {PhoneNumber: [...]}`: the numbers added, in request order, each with
+//!   `SkillGroups` and, when bound, `ContactFlow`;
+//! - `FailedPhoneNumbers {FailedPhoneNumber: ["..."]}`: numbers that are not valid phone numbers
+//!   (5-20 digits, optional `+`) and 400 numbers with a Usage other than Inbound;
+//! - `ArrearagePhoneNumbers {ArrearagePhoneNumber: []}`: always empty (ccgate has no billing);
+//! - `UserdPhoneNumbers {UserdPhoneNumber: ["..."]}`: numbers already bound to any instance,
+//!   including a number repeated within the same request.
+//!
+//! The list items are strings (the numbers), as in the official SDK models.
+//!
+//! All inserts of one call happen in one transaction. Whole-request errors: missing or empty
+//! parameters, `Parameter.Enumeration` (Usage), `Parameter.Maximum` (too many numbers or a skill
+//! group id over 128 characters), `InvalidParameter` / 404 `NotExists.ContactFlowId` for the
+//! flow, and 409 `Conflict.PhoneNumber` when a concurrent request binds one of the numbers
+//! between the check and the commit (nothing is added then; retry).
+
+use std::collections::HashSet;
+
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use ccgate_plugin_sdk::serde_json::{Value, json};
+use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Params, Reply, time};
+
+use super::{active, new_number, required_usage, skill_group_ids};
+use crate::flows;
+use crate::render::{Renderer, Shape2017};
+use crate::rules;
+use crate::storage::{self, ID_MAX, phone_number};
+
+/// AddBulkPhoneNumbers, 2017-07-05, AccessKey or Bearer (not in the overview table).
+pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "AddBulkPhoneNumbers");
+
+/// Most numbers accepted in one call.
+pub const MAX_NUMBERS: usize = 1000;
+
+/// Serves AddBulkPhoneNumbers.
+pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    let raw_numbers = params.required_repeat_list("PhoneNumber")?;
+    let usage = required_usage(params)?;
+    if raw_numbers.len() > MAX_NUMBERS {
+        return Err(ApiError::new(
+            400,
+            "Parameter.Maximum",
+            format!("The parameter PhoneNumber.N must contain at most {MAX_NUMBERS} numbers."),
+        ));
+    }
+    let flow_id = params.optional_max_len("ContactFlowId", ID_MAX as usize)?;
+    let groups = skill_group_ids(params)?;
+    if let Some(id) = flow_id {
+        flows::require_flow(ctx, id).await?;
+    }
+
+    let mut failed: Vec<String> = Vec::new();
+    let mut used: Vec<String> = Vec::new();
+    let mut candidates: Vec<String> = Vec::new();
+    for raw in &raw_numbers {
+        let number = raw.trim().to_string();
+        if rules::number_problem(raw).is_some() || rules::usage_problem(&number, usage).is_some() {
+            failed.push(number);
+        } else if candidates.contains(&number) {
+            used.push(number);
+        } else {
+            candidates.push(number);
+        }
+    }
+
+    let now = time::now_ms();
+    let txn = ctx.db.begin().await?;
+    let taken: HashSet<String> = if candidates.is_empty() {
+        HashSet::new()
+    } else {
+        phone_number::Entity::find()
+            .filter(phone_number::Column::Number.is_in(candidates.iter().cloned()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|n| n.number)
+            .collect()
+    };
+    let mut added: Vec<phone_number::Model> = Vec::new();
+    for number in candidates {
+        if taken.contains(&number) {
+            used.push(number);
+        } else {
+            added.push(new_number(ctx.instance(), &number, usage, flow_id, now));
+        }
+    }
+    let written: Result<(), ccgate_plugin_sdk::sea_orm::DbErr> = async {
+        for chunk in added.chunks(200) {
+            phone_number::Entity::insert_many(chunk.iter().map(active))
+                .exec(&txn)
+                .await?;
+        }
+        let ids: Vec<String> = added.iter().map(|n| n.id.clone()).collect();
+        storage::insert_skill_groups(&txn, ctx.instance(), &ids, &groups).await?;
+        Ok(())
+    }
+    .await;
+    match written {
+        Ok(()) => txn.commit().await?,
+        Err(e) if storage::is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "PhoneNumber",
+                "One of the phone numbers was bound by a concurrent request; nothing was added. Retry the request.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+
+    let renderer = Renderer::load(ctx, &added).await?;
+    let shape = Shape2017 {
+        skill_groups: true,
+        list_fields: false,
+    };
+    let list: Vec<Value> = added
+        .iter()
+        .map(|n| renderer.phone_number_2017(n, shape))
+        .collect();
+    Ok(Reply::empty()
+        .with("PhoneNumbers", json!({ "PhoneNumber": list }))
+        .with("FailedPhoneNumbers", json!({ "FailedPhoneNumber": failed }))
+        .with(
+            "ArrearagePhoneNumbers",
+            json!({ "ArrearagePhoneNumber": Vec::<String>::new() }),
+        )
+        .with("UserdPhoneNumbers", json!({ "UserdPhoneNumber": used })))
+}
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::serde_json::json;
+
+    use super::SPEC;
+    use crate::actions::list_phone_numbers;
+    use crate::testutil::{FLOW_A, Harness, OTHER_INSTANCE, keys, names};
+
+    #[tokio::test]
+    async fn partial_success_lists() {
+        let h = Harness::new().await;
+        h.add("01086394552", "Inbound", None).await;
+        h.add_in(OTHER_INSTANCE, "05923293251", "Inbound", None)
+            .await;
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumber.1", "02160664656"),
+                    ("PhoneNumber.2", "01086394552"),
+                    ("PhoneNumber.3", "not-a-number"),
+                    ("PhoneNumber.4", "05923293251"),
+                    ("PhoneNumber.5", "4008001234"),
+                    ("PhoneNumber.6", "053168962496"),
+                    ("PhoneNumber.7", "02160664656"),
+                    ("Usage", "Bidirection"),
+                    ("ContactFlowId", FLOW_A),
+                    ("SkillGroupId.1", "sg-1"),
+                    ("SkillGroupId.2", "sg-2"),
+                    ("SkillGroupId.3", "sg-1"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            keys(&v),
+            names(&[
+                "PhoneNumbers",
+                "FailedPhoneNumbers",
+                "ArrearagePhoneNumbers",
+                "UserdPhoneNumbers"
+            ])
+        );
+        assert_eq!(
+            v["FailedPhoneNumbers"],
+            json!({"FailedPhoneNumber": ["not-a-number", "4008001234"]})
+        );
+        assert_eq!(
+            v["UserdPhoneNumbers"],
+            json!({"UserdPhoneNumber": ["02160664656", "01086394552", "05923293251"]})
+        );
+        assert_eq!(
+            v["ArrearagePhoneNumbers"],
+            json!({"ArrearagePhoneNumber": []})
+        );
+        let added = v["PhoneNumbers"]["PhoneNumber"].as_array().unwrap();
+        let numbers: Vec<&str> = added
+            .iter()
+            .map(|n| n["Number"].as_str().unwrap())
+            .collect();
+        assert_eq!(numbers, vec!["02160664656", "053168962496"]);
+        let first = &added[0];
+        assert_eq!(
+            keys(first),
+            names(&[
+                "PhoneNumberId",
+                "InstanceId",
+                "Number",
+                "PhoneNumberDescription",
+                "TestOnly",
+                "RemainingTime",
+                "AllowOutbound",
+                "Usage",
+                "Trunks",
+                "ContactFlow",
+                "SkillGroups",
+            ])
+        );
+        assert_eq!(
+            first["SkillGroups"],
+            json!({"SkillGroup": [
+                {"SkillGroupName": "sg-1", "SkillGroupId": "sg-1"},
+                {"SkillGroupName": "sg-2", "SkillGroupId": "sg-2"},
+            ]})
+        );
+        assert_eq!(first["ContactFlow"]["ContactFlowId"], FLOW_A);
+        assert_eq!(h.flow_calls(), 2, "one validation call, one render call");
+
+        // The added numbers are stored with their bindings.
+        let list = h
+            .call(list_phone_numbers::SPEC, &[("OutboundOnly", "false")])
+            .await
+            .unwrap();
+        assert_eq!(
+            list["PhoneNumbers"]["PhoneNumber"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_to_add_is_still_a_success() {
+        let h = Harness::new().await;
+        let v = h
+            .call(SPEC, &[("PhoneNumber.1", "x"), ("Usage", "Inbound")])
+            .await
+            .unwrap();
+        assert_eq!(v["PhoneNumbers"], json!({"PhoneNumber": []}));
+        assert_eq!(v["FailedPhoneNumbers"], json!({"FailedPhoneNumber": ["x"]}));
+    }
+
+    #[tokio::test]
+    async fn whole_request_errors() {
+        let h = Harness::new().await;
+        let e = h.call(SPEC, &[("Usage", "Inbound")]).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "MissingParameter"));
+        assert!(e.message.contains("PhoneNumber.1"));
+        let e = h
+            .call(SPEC, &[("PhoneNumber.1", "02160664656")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "MissingParameter");
+        let e = h
+            .call(SPEC, &[("PhoneNumber.1", "02160664656"), ("Usage", "In")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "Parameter.Enumeration");
+        let e = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumber.1", "02160664656"),
+                    ("Usage", "Inbound"),
+                    ("ContactFlowId", "missing-flow"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_ref()),
+            (404, "NotExists.ContactFlowId")
+        );
+        let long = "g".repeat(129);
+        let e = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumber.1", "02160664656"),
+                    ("Usage", "Inbound"),
+                    ("SkillGroupId.1", &long),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "Parameter.Maximum");
+        let many: Vec<(String, String)> = (1..=1001)
+            .map(|i| (format!("PhoneNumber.{i}"), format!("0216066{i:04}")))
+            .collect();
+        let mut pairs: Vec<(&str, &str)> =
+            many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        pairs.push(("Usage", "Inbound"));
+        let e = h.call(SPEC, &pairs).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Maximum"));
+        // Nothing was added by the failed calls.
+        let list = h
+            .call(list_phone_numbers::SPEC, &[("OutboundOnly", "false")])
+            .await
+            .unwrap();
+        assert_eq!(list["PhoneNumbers"]["PhoneNumber"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn four_hundred_numbers_are_accepted_as_inbound() {
+        let h = Harness::new().await;
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumber.1", "4008001234"),
+                    ("PhoneNumber.2", "02160664656"),
+                    ("Usage", "Inbound"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            v["PhoneNumbers"]["PhoneNumber"].as_array().unwrap().len(),
+            2
+        );
+        assert_eq!(v["FailedPhoneNumbers"], json!({"FailedPhoneNumber": []}));
+        assert_eq!(v["UserdPhoneNumbers"], json!({"UserdPhoneNumber": []}));
+    }
+}

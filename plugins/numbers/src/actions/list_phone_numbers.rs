@@ -1,0 +1,157 @@
+//! 2017-07-05 ListPhoneNumbers (seed 004 §6.4 电话列表): all numbers of the instance.
+//!
+//! Request: `InstanceId`, `OutboundOnly` (boolean, required per the table; `True`/`False` as the
+//! Python SDK sends them are accepted): when true only numbers with `AllowOutbound` (Usage
+//! Outbound or Bidirection) are listed.
+//!
+//! Response: `PhoneNumbers {PhoneNumber: [...]}` ordered by number, each with the table's
+//! PascalCase fields: `PhoneNumberId, InstanceId, Number, PhoneNumberDescription, TestOnly,
+//! RemainingTime, AllowOutbound, Usage, Trunks, Assignee, NumberCommodityStatus, Province, City,
+//! [ContactFlow], SkillGroups {SkillGroup: [{SkillGroupName, SkillGroupId}]}`. The seed's
+//! examples use a flat lowerCamel `phoneNumbers` array, but its table, the official SDK models
+//! and every other 2017 action use this wrapper shape. `PrivacyNumber` and `SipTelX` are omitted
+//! (no privacy numbers). Not paged.
+//!
+//! Errors: `MissingParameter` / `Parameter.Empty` (OutboundOnly), `InvalidParameter` (not a
+//! boolean).
+
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use ccgate_plugin_sdk::serde_json::{Value, json};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+
+use crate::render::{Renderer, Shape2017};
+use crate::storage::phone_number;
+
+/// ListPhoneNumbers, 2017-07-05, AccessKey or Bearer.
+pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "ListPhoneNumbers");
+
+/// Serves 2017 ListPhoneNumbers: one number query, one skill-group query, one flows call.
+pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    let outbound_only = params.required_bool("OutboundOnly")?;
+    let mut query =
+        phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(ctx.instance()));
+    if outbound_only {
+        query = query.filter(phone_number::Column::Usage.is_in(["Outbound", "Bidirection"]));
+    }
+    let rows = query
+        .order_by_asc(phone_number::Column::Number)
+        .all(&ctx.db)
+        .await?;
+    let renderer = Renderer::load(ctx, &rows).await?;
+    let shape = Shape2017 {
+        skill_groups: true,
+        list_fields: true,
+    };
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|n| renderer.phone_number_2017(n, shape))
+        .collect();
+    Ok(Reply::empty().with("PhoneNumbers", json!({ "PhoneNumber": list })))
+}
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::serde_json::json;
+
+    use super::SPEC;
+    use crate::actions::add_bulk_phone_numbers;
+    use crate::testutil::{FLOW_A, Harness, OTHER_INSTANCE, keys, names};
+
+    #[tokio::test]
+    async fn lists_with_table_fields_and_wrapper() {
+        let h = Harness::new().await;
+        h.call(
+            add_bulk_phone_numbers::SPEC,
+            &[
+                ("PhoneNumber.1", "053168962496"),
+                ("Usage", "Bidirection"),
+                ("ContactFlowId", FLOW_A),
+                ("SkillGroupId.1", "sg-1"),
+            ],
+        )
+        .await
+        .unwrap();
+        h.add("02160664656", "Inbound", None).await;
+        h.add("13912345678", "Outbound", None).await;
+        h.add_in(OTHER_INSTANCE, "01086394552", "Outbound", None)
+            .await;
+        let calls_before = h.flow_calls();
+
+        let v = h.call(SPEC, &[("OutboundOnly", "False")]).await.unwrap();
+        assert_eq!(keys(&v), names(&["PhoneNumbers"]));
+        assert_eq!(keys(&v["PhoneNumbers"]), names(&["PhoneNumber"]));
+        let list = v["PhoneNumbers"]["PhoneNumber"].as_array().unwrap();
+        let numbers: Vec<&str> = list.iter().map(|n| n["Number"].as_str().unwrap()).collect();
+        assert_eq!(numbers, vec!["02160664656", "053168962496", "13912345678"]);
+        let jinan = &list[1];
+        assert_eq!(
+            keys(jinan),
+            names(&[
+                "PhoneNumberId",
+                "InstanceId",
+                "Number",
+                "PhoneNumberDescription",
+                "TestOnly",
+                "RemainingTime",
+                "AllowOutbound",
+                "Usage",
+                "Trunks",
+                "Assignee",
+                "NumberCommodityStatus",
+                "Province",
+                "City",
+                "ContactFlow",
+                "SkillGroups",
+            ])
+        );
+        assert_eq!(jinan["Province"], "山东");
+        assert_eq!(jinan["City"], "济南");
+        assert_eq!(jinan["NumberCommodityStatus"], 0);
+        assert_eq!(
+            jinan["SkillGroups"],
+            json!({"SkillGroup": [{"SkillGroupName": "sg-1", "SkillGroupId": "sg-1"}]})
+        );
+        assert_eq!(list[0]["Province"], "上海");
+        assert_eq!(list[2]["City"], "常州");
+        assert!(list[0].get("ContactFlow").is_none());
+        assert_eq!(list[0]["SkillGroups"], json!({"SkillGroup": []}));
+        assert_eq!(h.flow_calls(), calls_before + 1, "one flows call per list");
+
+        let v = h.call(SPEC, &[("OutboundOnly", "true")]).await.unwrap();
+        let numbers: Vec<&str> = v["PhoneNumbers"]["PhoneNumber"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["Number"].as_str().unwrap())
+            .collect();
+        assert_eq!(numbers, vec!["053168962496", "13912345678"]);
+    }
+
+    #[tokio::test]
+    async fn outbound_only_is_required_and_boolean() {
+        let h = Harness::new().await;
+        let e = h.call(SPEC, &[]).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "MissingParameter"));
+        assert!(e.message.contains("OutboundOnly"));
+        let e = h
+            .call(SPEC, &[("OutboundOnly", "maybe")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+        let v = h.call(SPEC, &[("OutboundOnly", "false")]).await.unwrap();
+        assert_eq!(v, json!({"PhoneNumbers": {"PhoneNumber": []}}));
+    }
+
+    #[tokio::test]
+    async fn flows_disabled_lists_without_contact_flow() {
+        let h = Harness::new().await;
+        h.add("02160664656", "Inbound", Some(FLOW_A)).await;
+        let v = h
+            .call_flows_disabled(SPEC, &[("OutboundOnly", "false")])
+            .await
+            .unwrap();
+        let n = &v["PhoneNumbers"]["PhoneNumber"][0];
+        assert!(n.get("ContactFlow").is_none(), "{v}");
+        assert_eq!(n["Number"], "02160664656");
+    }
+}

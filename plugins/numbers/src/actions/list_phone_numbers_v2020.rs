@@ -1,0 +1,366 @@
+//! 2020-07-01 ListPhoneNumbers (seed 002 获取号码列表): a page of the instance's numbers.
+//!
+//! Request: `InstanceId`; `SearchPattern` (substring of the number; empty = no filter);
+//! `Usage` (Outbound | Inbound | Bidirection; empty = no filter); `Active` (boolean, `True` /
+//! `False` accepted; empty = no filter); `PageNumber`, `PageSize` (required, 1-100).
+//!
+//! Response: `Data = {PageNumber, PageSize, TotalCount, List}`, ordered by number; each item has
+//! exactly `Active, CreateTime (epoch ms as a string), UserId, Tags, City, InstanceId, Usage,
+//! ContactFlowName, Provider, Number, ContactFlowId, Province, SkillGroups[{DisplayName,
+//! InstanceId, Name, SkillGroupId}]` (see [`crate::render`] for the constant ones).
+//!
+//! Filtering, `COUNT(*)` and `LIMIT/OFFSET` run in SQL (indexes `instance_id, number` and
+//! `instance_id, usage, number`); the page's skill groups come in one query and its flow names in
+//! one `flows`/`get` call, so a page costs four round trips whatever its size.
+//!
+//! Errors (seed 002): `Parameter.Null` / `Parameter.Empty` (PageNumber, PageSize),
+//! `Parameter.Enumeration` (Usage), `Parameter.Minimum` / `Parameter.Maximum` (paging),
+//! `InvalidParameter` (not an integer / boolean); `NotExists.InstanceId` comes from the gateway.
+
+use ccgate_plugin_sdk::sea_orm::sea_query::LikeExpr;
+use ccgate_plugin_sdk::sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use ccgate_plugin_sdk::serde_json::Value;
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, PageRequest, Params, Reply};
+
+use crate::render::Renderer;
+use crate::storage::phone_number;
+
+/// ListPhoneNumbers, 2020-07-01.
+pub const SPEC: ActionSpec = ActionSpec::rpc("2020-07-01", "ListPhoneNumbers");
+
+/// The `Usage` enumeration in seed 002's order.
+pub const USAGES_2020: &[&str] = &["Outbound", "Inbound", "Bidirection"];
+
+/// `pattern` as a LIKE substring match, with `!` escaping `!`, `%` and `_`.
+fn contains(pattern: &str) -> LikeExpr {
+    let mut escaped = String::with_capacity(pattern.len() + 2);
+    escaped.push('%');
+    for ch in pattern.chars() {
+        if matches!(ch, '!' | '%' | '_') {
+            escaped.push('!');
+        }
+        escaped.push(ch);
+    }
+    escaped.push('%');
+    LikeExpr::new(escaped).escape('!')
+}
+
+/// Serves 2020 ListPhoneNumbers.
+pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    let page = PageRequest::required(params)?;
+    let usage = params.optional_enum("Usage", USAGES_2020)?;
+    let active = params.optional_bool("Active")?;
+    let pattern = params.optional("SearchPattern");
+
+    let mut query =
+        phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(ctx.instance()));
+    if let Some(p) = pattern {
+        query = query.filter(phone_number::Column::Number.like(contains(p)));
+    }
+    if let Some(u) = usage {
+        query = query.filter(phone_number::Column::Usage.eq(u));
+    }
+    if let Some(a) = active {
+        query = query.filter(phone_number::Column::Active.eq(a));
+    }
+    let total = query.clone().count(&ctx.db).await?;
+    let rows = query
+        .order_by_asc(phone_number::Column::Number)
+        .order_by_asc(phone_number::Column::Id)
+        .limit(page.size)
+        .offset(page.offset())
+        .all(&ctx.db)
+        .await?;
+    let renderer = Renderer::load(ctx, &rows).await?;
+    let list: Vec<Value> = rows.iter().map(|n| renderer.list_item_2020(n)).collect();
+    Ok(Reply::empty().with("Data", page.render(total, list)))
+}
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    use ccgate_plugin_sdk::serde_json::{Value, json};
+
+    use super::SPEC;
+    use crate::actions::{add_bulk_phone_numbers, modify_phone_number};
+    use crate::storage::phone_number;
+    use crate::testutil::{FLOW_A, FLOW_B, Harness, INSTANCE, OTHER_INSTANCE, keys, names};
+
+    fn numbers(v: &Value) -> Vec<String> {
+        v["Data"]["List"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["Number"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    async fn page(h: &Harness, extra: &[(&str, &str)]) -> Value {
+        let mut pairs = vec![("PageNumber", "1"), ("PageSize", "100")];
+        pairs.extend_from_slice(extra);
+        h.call(SPEC, &pairs).await.unwrap()
+    }
+
+    async fn seed(h: &Harness) {
+        h.add("053168962496", "Bidirection", Some(FLOW_A)).await;
+        h.add("02160664656", "Inbound", Some(FLOW_B)).await;
+        h.add("13912345678", "Outbound", None).await;
+        h.add("01086394552", "Outbound", None).await;
+        h.add_in(OTHER_INSTANCE, "02160660000", "Outbound", None)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn item_shape_is_exact() {
+        let h = Harness::new().await;
+        let v = h
+            .call(
+                add_bulk_phone_numbers::SPEC,
+                &[
+                    ("PhoneNumber.1", "053168962496"),
+                    ("Usage", "Bidirection"),
+                    ("ContactFlowId", FLOW_A),
+                    ("SkillGroupId.1", "skillgroup@ccc-test"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            v["PhoneNumbers"]["PhoneNumber"].as_array().unwrap().len(),
+            1
+        );
+        let v = page(&h, &[]).await;
+        assert_eq!(keys(&v), names(&["Data"]));
+        assert_eq!(
+            keys(&v["Data"]),
+            names(&["PageNumber", "PageSize", "TotalCount", "List"])
+        );
+        let item = &v["Data"]["List"][0];
+        assert_eq!(
+            keys(item),
+            names(&[
+                "Active",
+                "CreateTime",
+                "UserId",
+                "Tags",
+                "City",
+                "InstanceId",
+                "Usage",
+                "ContactFlowName",
+                "Provider",
+                "Number",
+                "ContactFlowId",
+                "Province",
+                "SkillGroups",
+            ])
+        );
+        let create_time = item["CreateTime"].as_str().unwrap();
+        assert!(create_time.parse::<i64>().unwrap() > 1_600_000_000_000);
+        assert_eq!(
+            item,
+            &json!({
+                "Active": true,
+                "CreateTime": create_time,
+                "UserId": "",
+                "Tags": "",
+                "City": "济南",
+                "InstanceId": INSTANCE,
+                "Usage": "Bidirection",
+                "ContactFlowName": "Welcome",
+                "Provider": "",
+                "Number": "053168962496",
+                "ContactFlowId": FLOW_A,
+                "Province": "山东",
+                "SkillGroups": [{
+                    "DisplayName": "skillgroup@ccc-test",
+                    "InstanceId": INSTANCE,
+                    "Name": "skillgroup@ccc-test",
+                    "SkillGroupId": "skillgroup@ccc-test",
+                }],
+            })
+        );
+        assert_eq!(v["Data"]["PageNumber"], 1);
+        assert_eq!(v["Data"]["PageSize"], 100);
+        assert_eq!(v["Data"]["TotalCount"], 1);
+    }
+
+    #[tokio::test]
+    async fn filters_and_total_count() {
+        let h = Harness::new().await;
+        seed(&h).await;
+        let v = page(&h, &[]).await;
+        assert_eq!(v["Data"]["TotalCount"], 4);
+        assert_eq!(
+            numbers(&v),
+            vec!["01086394552", "02160664656", "053168962496", "13912345678"]
+        );
+
+        let v = page(&h, &[("SearchPattern", "6066")]).await;
+        assert_eq!(numbers(&v), vec!["02160664656"], "other instance excluded");
+        assert_eq!(v["Data"]["TotalCount"], 1);
+
+        let v = page(&h, &[("Usage", "Outbound")]).await;
+        assert_eq!(numbers(&v), vec!["01086394552", "13912345678"]);
+        assert_eq!(v["Data"]["TotalCount"], 2);
+
+        let v = page(&h, &[("Usage", "Outbound"), ("SearchPattern", "139")]).await;
+        assert_eq!(numbers(&v), vec!["13912345678"]);
+
+        let v = page(&h, &[("Usage", ""), ("SearchPattern", ""), ("Active", "")]).await;
+        assert_eq!(v["Data"]["TotalCount"], 4, "empty means no filtering");
+
+        // LIKE wildcards in the pattern are literal.
+        let v = page(&h, &[("SearchPattern", "%")]).await;
+        assert_eq!(v["Data"]["TotalCount"], 0);
+        let v = page(&h, &[("SearchPattern", "0_0")]).await;
+        assert_eq!(v["Data"]["TotalCount"], 0);
+
+        // Active: deactivate one number directly (no API sets it yet).
+        let row = phone_number::Entity::find()
+            .all(&h.env.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|n| n.number == "13912345678")
+            .unwrap();
+        let mut am: phone_number::ActiveModel = row.into();
+        am.active = Set(false);
+        am.update(&h.env.db).await.unwrap();
+        let v = page(&h, &[("Active", "False")]).await;
+        assert_eq!(numbers(&v), vec!["13912345678"]);
+        assert_eq!(v["Data"]["List"][0]["Active"], false);
+        let v = page(&h, &[("Active", "true")]).await;
+        assert_eq!(v["Data"]["TotalCount"], 3);
+    }
+
+    #[tokio::test]
+    async fn paging_in_sql_with_total() {
+        let h = Harness::new().await;
+        let list: Vec<(String, String)> = (0..25)
+            .map(|i| (format!("PhoneNumber.{}", i + 1), format!("0216066{i:04}")))
+            .collect();
+        let mut pairs: Vec<(&str, &str)> =
+            list.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        pairs.push(("Usage", "Inbound"));
+        h.call(add_bulk_phone_numbers::SPEC, &pairs).await.unwrap();
+
+        let v = h
+            .call(SPEC, &[("PageNumber", "3"), ("PageSize", "10")])
+            .await
+            .unwrap();
+        assert_eq!(v["Data"]["TotalCount"], 25);
+        assert_eq!(v["Data"]["PageNumber"], 3);
+        assert_eq!(v["Data"]["PageSize"], 10);
+        assert_eq!(
+            numbers(&v),
+            (20..25)
+                .map(|i| format!("0216066{i:04}"))
+                .collect::<Vec<_>>()
+        );
+        let v = h
+            .call(SPEC, &[("PageNumber", "4"), ("PageSize", "10")])
+            .await
+            .unwrap();
+        assert_eq!(v["Data"]["TotalCount"], 25);
+        assert_eq!(v["Data"]["List"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn one_flows_call_per_page_and_names_resolved() {
+        let h = Harness::new().await;
+        seed(&h).await;
+        let before = h.flow_calls();
+        let v = page(&h, &[]).await;
+        assert_eq!(h.flow_calls(), before + 1);
+        let names: Vec<&str> = v["Data"]["List"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["ContactFlowName"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec!["", "Sales", "Welcome", ""]);
+        // Flows disabled: ids stay, names are empty.
+        let v = h
+            .call_flows_disabled(SPEC, &[("PageNumber", "1"), ("PageSize", "10")])
+            .await
+            .unwrap();
+        assert_eq!(v["Data"]["List"][1]["ContactFlowId"], FLOW_B);
+        assert_eq!(v["Data"]["List"][1]["ContactFlowName"], "");
+    }
+
+    #[tokio::test]
+    async fn skill_groups_follow_modify() {
+        let h = Harness::new().await;
+        let id = h.add("02160664656", "Inbound", None).await;
+        h.call(
+            modify_phone_number::SPEC,
+            &[
+                ("PhoneNumberId", &id),
+                ("Usage", "Bidirection"),
+                ("SkillGroupId.1", "b@ccc-test"),
+                ("SkillGroupId.2", "a@ccc-test"),
+            ],
+        )
+        .await
+        .unwrap();
+        let v = page(&h, &[]).await;
+        let ids: Vec<&str> = v["Data"]["List"][0]["SkillGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["SkillGroupId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec!["b@ccc-test", "a@ccc-test"]);
+        assert_eq!(v["Data"]["List"][0]["Usage"], "Bidirection");
+    }
+
+    #[tokio::test]
+    async fn documented_errors() {
+        let h = Harness::new().await;
+        let e = h.call(SPEC, &[("PageSize", "10")]).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Null"));
+        assert!(e.message.contains("PageNumber"));
+        let e = h.call(SPEC, &[("PageNumber", "1")]).await.unwrap_err();
+        assert_eq!(e.code, "Parameter.Null");
+        let e = h
+            .call(SPEC, &[("PageNumber", ""), ("PageSize", "10")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "Parameter.Empty");
+        for (n, s, code) in [
+            ("0", "10", "Parameter.Minimum"),
+            ("101", "10", "Parameter.Maximum"),
+            ("1", "0", "Parameter.Minimum"),
+            ("1", "101", "Parameter.Maximum"),
+            ("x", "10", "InvalidParameter"),
+        ] {
+            let e = h
+                .call(SPEC, &[("PageNumber", n), ("PageSize", s)])
+                .await
+                .unwrap_err();
+            assert_eq!((e.status, e.code.as_ref()), (400, code), "{n}/{s}");
+        }
+        let e = h
+            .call(
+                SPEC,
+                &[("PageNumber", "1"), ("PageSize", "10"), ("Usage", "Both")],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Enumeration"));
+        assert_eq!(
+            e.message,
+            "The parameter Usage must be one of the value of enumeration [Outbound, Inbound, Bidirection]."
+        );
+        let e = h
+            .call(
+                SPEC,
+                &[("PageNumber", "1"), ("PageSize", "10"), ("Active", "yes")],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+    }
+}

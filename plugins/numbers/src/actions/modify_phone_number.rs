@@ -1,0 +1,294 @@
+//! 2017-07-05 ModifyPhoneNumber (seed 004 §6.3 修改电话): changes a number's usage, contact flow
+//! and skill groups.
+//!
+//! Request: `InstanceId`, `PhoneNumberId` (required), `Usage` (required), `ContactFlowId`
+//! (optional), `SkillGroupId.N` (optional).
+//!
+//! Omitted versus empty (the seed does not say; its example sends only `Usage` and still shows
+//! the flow and the skill group in the response, so omission keeps bindings):
+//! - `ContactFlowId` omitted: the bound flow is kept; sent empty (`ContactFlowId=`): the flow is
+//!   unbound; sent with an id: that flow (which must exist) is bound.
+//! - `SkillGroupId.N` omitted (no `SkillGroupId.*` parameter at all): skill groups are kept;
+//!   sent with only empty values (`SkillGroupId.1=`): all are unbound; sent with ids: the list
+//!   replaces the current one, in the given order.
+//!
+//! Response: `PhoneNumber` as in §6.1 plus `SkillGroups {SkillGroup: [{SkillGroupName,
+//! SkillGroupId}]}`.
+//! Errors: `MissingParameter` / `Parameter.Empty`; `Parameter.Enumeration` (Usage);
+//! `InvalidParameter` (a 400 number with a Usage other than Inbound; ContactFlowId while the
+//! flows plugin is disabled); 404 `NotExists.PhoneNumberId`, `NotExists.ContactFlowId`.
+
+use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, DbErr, Set, TransactionTrait};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply, time};
+
+use super::{number_not_found, required_usage, skill_group_ids};
+use crate::flows;
+use crate::render::{Renderer, Shape2017};
+use crate::rules;
+use crate::storage::{self, ID_MAX, phone_number};
+
+/// ModifyPhoneNumber, 2017-07-05, AccessKey or Bearer.
+pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "ModifyPhoneNumber");
+
+/// What to do with a binding.
+enum Change<T> {
+    Keep,
+    Set(T),
+}
+
+/// Serves ModifyPhoneNumber: the number and its skill groups change in one transaction.
+pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    let id = params.required("PhoneNumberId")?;
+    let usage = required_usage(params)?;
+    let flow = match params.get("ContactFlowId").map(str::trim) {
+        None => Change::Keep,
+        Some("") => Change::Set(None),
+        Some(_) => Change::Set(
+            params
+                .optional_max_len("ContactFlowId", ID_MAX as usize)?
+                .map(|s| s.trim().to_string()),
+        ),
+    };
+    let groups_sent = params.all().keys().any(|k| k.starts_with("SkillGroupId."));
+    let groups = if groups_sent {
+        Change::Set(skill_group_ids(params)?)
+    } else {
+        Change::Keep
+    };
+
+    let existing = storage::find_in_instance(&ctx.db, ctx.instance(), id)
+        .await?
+        .ok_or_else(|| number_not_found(id))?;
+    rules::check_usage(&existing.number, usage)?;
+    if let Change::Set(Some(flow_id)) = &flow {
+        flows::require_flow(ctx, flow_id).await?;
+    }
+
+    let txn = ctx.db.begin().await?;
+    let mut am: phone_number::ActiveModel = existing.into();
+    am.usage = Set(usage.to_string());
+    if let Change::Set(flow_id) = flow {
+        am.contact_flow_id = Set(flow_id);
+    }
+    am.updated_at = Set(time::now_ms());
+    let model = match am.update(&txn).await {
+        Ok(m) => m,
+        Err(DbErr::RecordNotUpdated) => return Err(number_not_found(id)),
+        Err(e) => return Err(e.into()),
+    };
+    if let Change::Set(groups) = &groups {
+        storage::replace_skill_groups(&txn, ctx.instance(), &model.id, groups).await?;
+    }
+    txn.commit().await?;
+
+    let renderer = Renderer::load(ctx, std::slice::from_ref(&model)).await?;
+    let shape = Shape2017 {
+        skill_groups: true,
+        list_fields: false,
+    };
+    Ok(Reply::empty().with("PhoneNumber", renderer.phone_number_2017(&model, shape)))
+}
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::serde_json::{Value, json};
+
+    use super::SPEC;
+    use crate::actions::add_bulk_phone_numbers;
+    use crate::testutil::{FLOW_A, FLOW_B, Harness, OTHER_INSTANCE, keys, names};
+
+    async fn bulk_one(h: &Harness) -> String {
+        let v = h
+            .call(
+                add_bulk_phone_numbers::SPEC,
+                &[
+                    ("PhoneNumber.1", "02160664656"),
+                    ("Usage", "Inbound"),
+                    ("ContactFlowId", FLOW_A),
+                    ("SkillGroupId.1", "sg-1"),
+                ],
+            )
+            .await
+            .unwrap();
+        v["PhoneNumbers"]["PhoneNumber"][0]["PhoneNumberId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn group_ids(v: &Value) -> Vec<String> {
+        v["PhoneNumber"]["SkillGroups"]["SkillGroup"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["SkillGroupId"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn omitted_bindings_are_kept() {
+        let h = Harness::new().await;
+        let id = bulk_one(&h).await;
+        let v = h
+            .call(SPEC, &[("PhoneNumberId", &id), ("Usage", "Bidirection")])
+            .await
+            .unwrap();
+        let n = &v["PhoneNumber"];
+        assert_eq!(
+            keys(n),
+            names(&[
+                "PhoneNumberId",
+                "InstanceId",
+                "Number",
+                "PhoneNumberDescription",
+                "TestOnly",
+                "RemainingTime",
+                "AllowOutbound",
+                "Usage",
+                "Trunks",
+                "ContactFlow",
+                "SkillGroups",
+            ])
+        );
+        assert_eq!(n["Usage"], "Bidirection");
+        assert_eq!(n["AllowOutbound"], true);
+        assert_eq!(n["ContactFlow"]["ContactFlowId"], FLOW_A);
+        assert_eq!(group_ids(&v), vec!["sg-1"]);
+    }
+
+    #[tokio::test]
+    async fn sent_bindings_replace_and_empty_ones_clear() {
+        let h = Harness::new().await;
+        let id = bulk_one(&h).await;
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumberId", &id),
+                    ("Usage", "Outbound"),
+                    ("ContactFlowId", FLOW_B),
+                    ("SkillGroupId.1", "sg-3"),
+                    ("SkillGroupId.2", "sg-2"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(v["PhoneNumber"]["ContactFlow"]["ContactFlowName"], "Sales");
+        assert_eq!(group_ids(&v), vec!["sg-3", "sg-2"]);
+
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumberId", &id),
+                    ("Usage", "Inbound"),
+                    ("ContactFlowId", ""),
+                    ("SkillGroupId.1", ""),
+                ],
+            )
+            .await
+            .unwrap();
+        assert!(v["PhoneNumber"].get("ContactFlow").is_none(), "{v}");
+        assert_eq!(v["PhoneNumber"]["SkillGroups"], json!({"SkillGroup": []}));
+        assert_eq!(v["PhoneNumber"]["AllowOutbound"], false);
+    }
+
+    #[tokio::test]
+    async fn errors() {
+        let h = Harness::new().await;
+        let id = bulk_one(&h).await;
+        let e = h.call(SPEC, &[("Usage", "Inbound")]).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "MissingParameter"));
+        let e = h.call(SPEC, &[("PhoneNumberId", &id)]).await.unwrap_err();
+        assert_eq!(e.code, "MissingParameter");
+        let e = h
+            .call(SPEC, &[("PhoneNumberId", &id), ("Usage", "inbound")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "Parameter.Enumeration");
+        let e = h
+            .call(SPEC, &[("PhoneNumberId", "nope"), ("Usage", "Inbound")])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_ref()),
+            (404, "NotExists.PhoneNumberId")
+        );
+        let e = h
+            .call_in(
+                SPEC,
+                OTHER_INSTANCE,
+                &[("PhoneNumberId", &id), ("Usage", "Inbound")],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "NotExists.PhoneNumberId");
+        let e = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumberId", &id),
+                    ("Usage", "Inbound"),
+                    ("ContactFlowId", "missing"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_ref()),
+            (404, "NotExists.ContactFlowId")
+        );
+        // The failed calls changed nothing.
+        let v = h
+            .call(SPEC, &[("PhoneNumberId", &id), ("Usage", "Inbound")])
+            .await
+            .unwrap();
+        assert_eq!(v["PhoneNumber"]["ContactFlow"]["ContactFlowId"], FLOW_A);
+    }
+
+    #[tokio::test]
+    async fn four_hundred_numbers_stay_inbound() {
+        let h = Harness::new().await;
+        let id = h.add("4008001234", "Inbound", None).await;
+        let e = h
+            .call(SPEC, &[("PhoneNumberId", &id), ("Usage", "Outbound")])
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "InvalidParameter"));
+        assert!(
+            e.message
+                .contains("400 numbers can only be used for Inbound")
+        );
+    }
+
+    #[tokio::test]
+    async fn flows_disabled_rejects_a_flow_but_allows_the_rest() {
+        let h = Harness::without_flows().await;
+        let id = h.add("02160664656", "Inbound", None).await;
+        let e = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumberId", &id),
+                    ("Usage", "Inbound"),
+                    ("ContactFlowId", FLOW_A),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "InvalidParameter"));
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumberId", &id),
+                    ("Usage", "Outbound"),
+                    ("SkillGroupId.1", "sg-1"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(group_ids(&v), vec!["sg-1"]);
+        assert!(v["PhoneNumber"].get("ContactFlow").is_none());
+    }
+}

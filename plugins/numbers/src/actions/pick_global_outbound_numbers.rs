@@ -1,0 +1,240 @@
+//! 2017-07-05 PickGlobalOutboundNumbers (seed 004 §6.7 按照被叫归属地自主选择号码): picks caller
+//! numbers for a callee from the outbound numbers of the agent's skill groups.
+//!
+//! Request: `InstanceId`, `CalleeNumber` (required), `SkillGroupId.N` (required), `Count`
+//! (optional, 1-100, default 1), `IsVirtual` (optional boolean; validated, but ccgate has no
+//! virtual numbers so it does not change the pick).
+//!
+//! Candidates: the instance's numbers bound to any of the skill groups (see ModifyPhoneNumber /
+//! AddBulkPhoneNumbers `SkillGroupId.N`) that are active and outbound-capable (Usage Outbound or
+//! Bidirection), each once. Order (§6.7): same province and city as the callee first, then same
+//! province, then the rest at random ([`crate::picking`]). Up to `Count` pairs are returned; an
+//! empty list when the groups have no outbound number.
+//!
+//! Response: `DialNumberPairs {DialNumberPair: [{Caller {Number, Province, City}, Callee
+//! {Number, Province, City}}]}` (the table's PascalCase shape; the seed's examples use a flat
+//! lowerCamel array, the SDK models the wrapper).
+//!
+//! Errors: `MissingParameter` / `Parameter.Empty` (CalleeNumber, SkillGroupId.1);
+//! `InvalidParameter` (CalleeNumber not a phone number, IsVirtual or Count not of their type);
+//! `Parameter.Minimum` / `Parameter.Maximum` (Count).
+
+use ccgate_plugin_sdk::sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use ccgate_plugin_sdk::serde_json::{Value, json};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+
+use super::skill_group_ids;
+use crate::picking::{self, Candidate};
+use crate::region;
+use crate::render::located_number;
+use crate::rules;
+use crate::storage::{number_skill_group, phone_number};
+
+/// PickGlobalOutboundNumbers, 2017-07-05, AccessKey or Bearer (not in the overview table).
+pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "PickGlobalOutboundNumbers");
+
+/// Largest accepted `Count`.
+pub const MAX_COUNT: i64 = 100;
+
+/// Serves PickGlobalOutboundNumbers: one query for the candidates.
+pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    let callee = params.required("CalleeNumber")?;
+    params.required_repeat_list("SkillGroupId")?;
+    let callee = rules::validate_number("CalleeNumber", callee)?;
+    let groups = skill_group_ids(params)?;
+    let count = params.optional_int("Count", 1, MAX_COUNT)?.unwrap_or(1);
+    let _is_virtual = params.optional_bool("IsVirtual")?;
+
+    let bound = number_skill_group::Entity::find()
+        .select_only()
+        .column(number_skill_group::Column::PhoneNumberId)
+        .filter(number_skill_group::Column::InstanceId.eq(ctx.instance()))
+        .filter(number_skill_group::Column::SkillGroupId.is_in(groups))
+        .into_query();
+    let candidates: Vec<Candidate> = phone_number::Entity::find()
+        .filter(phone_number::Column::InstanceId.eq(ctx.instance()))
+        .filter(phone_number::Column::Id.in_subquery(bound))
+        .filter(phone_number::Column::Usage.is_in(["Outbound", "Bidirection"]))
+        .filter(phone_number::Column::Active.eq(true))
+        .order_by_asc(phone_number::Column::Number)
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|n| Candidate {
+            number: n.number,
+            province: n.province,
+            city: n.city,
+        })
+        .collect();
+
+    let callee_region = region::lookup_or_empty(&callee);
+    let callee_json = located_number(&callee, callee_region.province, callee_region.city);
+    let pairs: Vec<Value> = picking::rank(candidates, (callee_region.province, callee_region.city))
+        .into_iter()
+        .take(usize::try_from(count).unwrap_or(1))
+        .map(|c| {
+            json!({
+                "Caller": located_number(&c.number, &c.province, &c.city),
+                "Callee": callee_json,
+            })
+        })
+        .collect();
+    Ok(Reply::empty().with("DialNumberPairs", json!({ "DialNumberPair": pairs })))
+}
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::serde_json::{Value, json};
+
+    use super::SPEC;
+    use crate::actions::add_bulk_phone_numbers;
+    use crate::testutil::{Harness, OTHER_INSTANCE};
+
+    async fn bind(h: &Harness, instance: &str, numbers: &[&str], usage: &str, group: &str) {
+        let mut pairs: Vec<(String, String)> = numbers
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (format!("PhoneNumber.{}", i + 1), n.to_string()))
+            .collect();
+        pairs.push(("Usage".into(), usage.into()));
+        pairs.push(("SkillGroupId.1".into(), group.into()));
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let v = h
+            .call_in(add_bulk_phone_numbers::SPEC, instance, &refs)
+            .await
+            .unwrap();
+        assert_eq!(
+            v["PhoneNumbers"]["PhoneNumber"].as_array().unwrap().len(),
+            numbers.len()
+        );
+    }
+
+    fn callers(v: &Value) -> Vec<String> {
+        v["DialNumberPairs"]["DialNumberPair"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["Caller"]["Number"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn same_city_then_same_province_then_others() {
+        let h = Harness::new().await;
+        // sg-1: Beijing, Fuzhou (Fujian), Xiamen (Fujian), and an inbound-only Xiamen number.
+        bind(
+            &h,
+            "ccc-test",
+            &["01086394552", "059112345678", "05927654321"],
+            "Outbound",
+            "sg-1",
+        )
+        .await;
+        bind(&h, "ccc-test", &["05920000001"], "Inbound", "sg-1").await;
+        // sg-2: Shanghai. sg-3 (not asked for): another Xiamen number.
+        bind(&h, "ccc-test", &["02160664656"], "Bidirection", "sg-2").await;
+        bind(&h, "ccc-test", &["05920000002"], "Outbound", "sg-3").await;
+        // Another instance's Xiamen number in a group of the same name.
+        bind(&h, OTHER_INSTANCE, &["05920000003"], "Outbound", "sg-1").await;
+
+        for _ in 0..5 {
+            let v = h
+                .call(
+                    SPEC,
+                    &[
+                        ("CalleeNumber", "05923293251"),
+                        ("SkillGroupId.1", "sg-1"),
+                        ("SkillGroupId.2", "sg-2"),
+                        ("Count", "4"),
+                    ],
+                )
+                .await
+                .unwrap();
+            let got = callers(&v);
+            assert_eq!(got.len(), 4, "{v}");
+            assert_eq!(got[0], "05927654321");
+            assert_eq!(got[1], "059112345678");
+            let mut rest = got[2..].to_vec();
+            rest.sort();
+            assert_eq!(rest, vec!["01086394552", "02160664656"]);
+        }
+
+        let v = h
+            .call(
+                SPEC,
+                &[("CalleeNumber", "05923293251"), ("SkillGroupId.1", "sg-1")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            v,
+            json!({"DialNumberPairs": {"DialNumberPair": [{
+                "Caller": {"Number": "05927654321", "Province": "福建", "City": "厦门"},
+                "Callee": {"Number": "05923293251", "Province": "福建", "City": "厦门"},
+            }]}})
+        );
+    }
+
+    #[tokio::test]
+    async fn no_outbound_numbers_gives_an_empty_list() {
+        let h = Harness::new().await;
+        bind(&h, "ccc-test", &["05920000001"], "Inbound", "sg-1").await;
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("CalleeNumber", "05923293251"),
+                    ("SkillGroupId.1", "sg-1"),
+                    ("IsVirtual", "false"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(v, json!({"DialNumberPairs": {"DialNumberPair": []}}));
+    }
+
+    #[tokio::test]
+    async fn errors() {
+        let h = Harness::new().await;
+        let e = h.call(SPEC, &[("SkillGroupId.1", "sg")]).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "MissingParameter"));
+        assert!(e.message.contains("CalleeNumber"));
+        let e = h
+            .call(SPEC, &[("CalleeNumber", "05923293251")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "MissingParameter");
+        assert!(e.message.contains("SkillGroupId.1"));
+        let base = [("CalleeNumber", "05923293251"), ("SkillGroupId.1", "sg")];
+        for (count, code) in [
+            ("0", "Parameter.Minimum"),
+            ("101", "Parameter.Maximum"),
+            ("two", "InvalidParameter"),
+        ] {
+            let mut pairs = base.to_vec();
+            pairs.push(("Count", count));
+            let e = h.call(SPEC, &pairs).await.unwrap_err();
+            assert_eq!(e.code, code, "Count={count}");
+        }
+        let mut pairs = base.to_vec();
+        pairs.push(("IsVirtual", "perhaps"));
+        assert_eq!(
+            h.call(SPEC, &pairs).await.unwrap_err().code,
+            "InvalidParameter"
+        );
+        let e = h
+            .call(
+                SPEC,
+                &[("CalleeNumber", "call-me"), ("SkillGroupId.1", "sg")],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+        assert!(e.message.contains("call-me"));
+    }
+}

@@ -1,0 +1,121 @@
+//! Storage of the numbers domain: sea-orm 2 entities and their migrations.
+//!
+//! Tables (all prefixed `numbers_`):
+//! - [`phone_number`] (`numbers_phone_numbers`): one row per number bound to an instance
+//!   (seed 004 §6.1 AddPhoneNumber, §6.8 AddBulkPhoneNumbers). `number` is unique across all
+//!   instances: a number can be bound to one instance at a time.
+//! - [`number_skill_group`] (`numbers_skill_groups`): the skill groups a number is bound to
+//!   (§6.3 ModifyPhoneNumber `SkillGroupId.N`, §6.8), used by §6.7 PickGlobalOutboundNumbers.
+//!   The agents domain does not exist yet, so skill groups are stored by id only.
+//!
+//! Times are UTC epoch milliseconds in BIGINT columns; indexed strings are bounded VARCHARs so
+//! the same schema works on SQLite, PostgreSQL and MySQL/MariaDB.
+
+pub mod migration;
+pub mod number_skill_group;
+pub mod phone_number;
+
+use std::collections::HashMap;
+
+use ccgate_plugin_sdk::sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+};
+
+/// Longest accepted id (`PhoneNumberId`, `InstanceId`, `ContactFlowId`), in characters.
+pub const ID_MAX: u32 = 64;
+/// Longest accepted skill group id (2020 ids look like `name@instance`), in characters.
+pub const SKILL_GROUP_ID_MAX: u32 = 128;
+/// Longest stored phone number, in characters (20 digits plus a leading `+`).
+pub const NUMBER_MAX: u32 = 24;
+
+/// True when `err` is a unique-constraint violation (e.g. two requests binding the same number
+/// at once). Uses the driver's error code where sea-orm can see it, and the message otherwise
+/// (proxy connections carry only text).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        return true;
+    }
+    let text = err.to_string();
+    text.contains("UNIQUE constraint failed")
+        || text.contains("Duplicate entry")
+        || text.contains("duplicate key value")
+}
+
+/// The number `id` if it is bound to `instance`.
+pub async fn find_in_instance<C: ConnectionTrait>(
+    db: &C,
+    instance: &str,
+    id: &str,
+) -> Result<Option<phone_number::Model>, DbErr> {
+    phone_number::Entity::find_by_id(id.to_string())
+        .filter(phone_number::Column::InstanceId.eq(instance))
+        .one(db)
+        .await
+}
+
+/// The skill group ids bound to each of `number_ids`, in binding order, in one query. Numbers
+/// without skill groups are absent from the map.
+pub async fn skill_groups_of<C: ConnectionTrait>(
+    db: &C,
+    number_ids: &[String],
+) -> Result<HashMap<String, Vec<String>>, DbErr> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if number_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = number_skill_group::Entity::find()
+        .filter(number_skill_group::Column::PhoneNumberId.is_in(number_ids.iter().cloned()))
+        .order_by_asc(number_skill_group::Column::PhoneNumberId)
+        .order_by_asc(number_skill_group::Column::Position)
+        .all(db)
+        .await?;
+    for row in rows {
+        out.entry(row.phone_number_id)
+            .or_default()
+            .push(row.skill_group_id);
+    }
+    Ok(out)
+}
+
+/// Replaces the skill groups of number `number_id` (of `instance`) with `groups`, in order.
+/// Run it inside the transaction that changes the number.
+pub async fn replace_skill_groups<C: ConnectionTrait>(
+    db: &C,
+    instance: &str,
+    number_id: &str,
+    groups: &[String],
+) -> Result<(), DbErr> {
+    number_skill_group::Entity::delete_many()
+        .filter(number_skill_group::Column::PhoneNumberId.eq(number_id))
+        .exec(db)
+        .await?;
+    insert_skill_groups(db, instance, &[number_id.to_string()], groups).await
+}
+
+/// Binds every number of `number_ids` to every group of `groups` (one multi-row insert).
+pub async fn insert_skill_groups<C: ConnectionTrait>(
+    db: &C,
+    instance: &str,
+    number_ids: &[String],
+    groups: &[String],
+) -> Result<(), DbErr> {
+    let rows: Vec<number_skill_group::ActiveModel> = number_ids
+        .iter()
+        .flat_map(|number_id| {
+            groups.iter().enumerate().map(move |(position, group)| {
+                number_skill_group::ActiveModel {
+                    phone_number_id: Set(number_id.clone()),
+                    skill_group_id: Set(group.clone()),
+                    instance_id: Set(instance.to_string()),
+                    position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+                }
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        number_skill_group::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}

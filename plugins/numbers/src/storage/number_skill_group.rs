@@ -1,0 +1,39 @@
+//! Entity `numbers_skill_groups`: the skill groups a phone number is bound to (seed 004 §6.3
+//! `SkillGroupId.N`, §6.8, used for picking in §6.7).
+//!
+//! The agents domain (which owns skill groups) does not exist yet, so ids are stored as given and
+//! not validated; names are rendered as the id.
+
+use ccgate_plugin_sdk::sea_orm;
+use sea_orm::entity::prelude::*;
+
+/// One (number, skill group) binding.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "numbers_skill_groups")]
+pub struct Model {
+    /// The bound number's `PhoneNumberId`.
+    #[sea_orm(
+        primary_key,
+        auto_increment = false,
+        column_type = "String(StringLen::N(64))"
+    )]
+    pub phone_number_id: String,
+    /// The skill group id.
+    #[sea_orm(
+        primary_key,
+        auto_increment = false,
+        column_type = "String(StringLen::N(128))"
+    )]
+    pub skill_group_id: String,
+    /// The instance of the number (denormalised so picking can filter by instance and group).
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub instance_id: String,
+    /// 0-based position in the request's `SkillGroupId.N` list, to render in that order.
+    pub position: i32,
+}
+
+/// No relations are declared: bindings are joined by explicit queries.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,208 @@
+//! Test support: an in-memory environment with the numbers plugin and a fake `flows` plugin that
+//! answers `get` per docs/plugin-contracts.md.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
+use ccgate_plugin_sdk::serde_json::{Value, json};
+use ccgate_plugin_sdk::testing::{PluginServices, TestEnv};
+use ccgate_plugin_sdk::{
+    ActionSpec, ApiError, ApiResult, Context, ErrorStyle, Params, Plugin, Reply, async_trait,
+};
+
+use crate::NumbersPlugin;
+use crate::actions::add_phone_number;
+
+/// The instance most tests work on.
+pub const INSTANCE: &str = "ccc-test";
+/// A second instance of the same account.
+pub const OTHER_INSTANCE: &str = "ccc-other";
+/// A flow that exists in both instances (`Welcome`).
+pub const FLOW_A: &str = "flow-a";
+/// A flow that exists only in [`INSTANCE`] (`Sales`).
+pub const FLOW_B: &str = "flow-b";
+
+/// A stand-in for the flows plugin: serves `get` from a fixed list and counts the calls.
+pub struct FakeFlows {
+    pub calls: AtomicUsize,
+}
+
+fn flow_rows() -> Vec<Value> {
+    vec![
+        json!({"ContactFlowId": FLOW_A, "ContactFlowName": "Welcome", "ContactFlowDescription": "Welcome flow", "Type": "0", "InstanceId": INSTANCE}),
+        json!({"ContactFlowId": FLOW_B, "ContactFlowName": "Sales", "ContactFlowDescription": null, "Type": 1, "InstanceId": INSTANCE}),
+        json!({"ContactFlowId": FLOW_A, "ContactFlowName": "Welcome", "ContactFlowDescription": "", "Type": "0", "InstanceId": OTHER_INSTANCE}),
+    ]
+}
+
+#[async_trait]
+impl Plugin for FakeFlows {
+    fn name(&self) -> &'static str {
+        "flows"
+    }
+    fn version(&self) -> &'static str {
+        "0"
+    }
+    fn actions(&self) -> Vec<ActionSpec> {
+        Vec::new()
+    }
+    async fn migrate(&self, _db: &DatabaseConnection) -> Result<(), DbErr> {
+        Ok(())
+    }
+    async fn handle(&self, ctx: &Context, _params: &Params) -> ApiResult<Reply> {
+        Err(ApiError::not_implemented(ctx.spec.action))
+    }
+    async fn query(&self, _ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        assert_eq!(name, "get");
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let instance = args["InstanceId"].as_str().unwrap().to_string();
+        let ids: Vec<String> = args["ContactFlowIds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        Ok(Value::Array(
+            flow_rows()
+                .into_iter()
+                .filter(|f| {
+                    f["InstanceId"] == json!(instance)
+                        && ids.iter().any(|id| f["ContactFlowId"] == json!(id))
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// The numbers plugin over an in-memory database, with or without the fake flows plugin.
+pub struct Harness {
+    pub env: TestEnv,
+    pub numbers: Arc<dyn Plugin>,
+    pub flows: Option<Arc<FakeFlows>>,
+}
+
+impl Harness {
+    /// Numbers plus the fake flows plugin.
+    pub async fn new() -> Self {
+        let flows = Arc::new(FakeFlows {
+            calls: AtomicUsize::new(0),
+        });
+        let numbers: Arc<dyn Plugin> = Arc::new(NumbersPlugin::new());
+        let env = TestEnv::new(vec![numbers.clone(), flows.clone()]).await;
+        Self {
+            env,
+            numbers,
+            flows: Some(flows),
+        }
+    }
+
+    /// Numbers alone: the flows plugin is disabled.
+    pub async fn without_flows() -> Self {
+        let numbers: Arc<dyn Plugin> = Arc::new(NumbersPlugin::new());
+        let env = TestEnv::new(vec![numbers.clone()]).await;
+        Self {
+            env,
+            numbers,
+            flows: None,
+        }
+    }
+
+    /// How many `flows`/`get` calls were made so far.
+    pub fn flow_calls(&self) -> usize {
+        self.flows
+            .as_ref()
+            .map_or(0, |f| f.calls.load(Ordering::SeqCst))
+    }
+
+    pub fn ctx(&self, spec: ActionSpec, instance: &str) -> Context {
+        self.env.ctx(spec, instance)
+    }
+
+    /// Calls `spec` on [`INSTANCE`] with `pairs`; the reply as a JSON object.
+    pub async fn call(&self, spec: ActionSpec, pairs: &[(&str, &str)]) -> ApiResult<Value> {
+        self.call_in(spec, INSTANCE, pairs).await
+    }
+
+    /// Calls `spec` on `instance`, with the parameter error style of the spec's version.
+    pub async fn call_in(
+        &self,
+        spec: ActionSpec,
+        instance: &str,
+        pairs: &[(&str, &str)],
+    ) -> ApiResult<Value> {
+        let ctx = self.ctx(spec, instance);
+        self.run(&ctx, pairs).await
+    }
+
+    /// Calls `spec` on [`INSTANCE`] over the same database as if the flows plugin were
+    /// disabled (numbers bound earlier keep their flow ids).
+    pub async fn call_flows_disabled(
+        &self,
+        spec: ActionSpec,
+        pairs: &[(&str, &str)],
+    ) -> ApiResult<Value> {
+        let mut ctx = self.ctx(spec, INSTANCE);
+        ctx.services = Arc::new(PluginServices::new(vec![self.numbers.clone()]));
+        self.run(&ctx, pairs).await
+    }
+
+    async fn run(&self, ctx: &Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
+        let style = if ctx.spec.is_2020() {
+            ErrorStyle::V2020
+        } else {
+            ErrorStyle::Legacy
+        };
+        let mut all: Vec<(&str, &str)> = vec![("InstanceId", ctx.instance())];
+        all.extend_from_slice(pairs);
+        let params = Params::from_pairs(&all, style);
+        let reply = self.numbers.handle(ctx, &params).await?;
+        Ok(Value::Object(reply.0))
+    }
+
+    /// Adds `number` to [`INSTANCE`]; its `PhoneNumberId`.
+    pub async fn add(&self, number: &str, usage: &str, flow: Option<&str>) -> String {
+        self.add_in(INSTANCE, number, usage, flow).await
+    }
+
+    /// Adds `number` to `instance`; its `PhoneNumberId`.
+    pub async fn add_in(
+        &self,
+        instance: &str,
+        number: &str,
+        usage: &str,
+        flow: Option<&str>,
+    ) -> String {
+        let mut pairs = vec![("PhoneNumber", number), ("Usage", usage)];
+        if let Some(f) = flow {
+            pairs.push(("ContactFlowId", f));
+        }
+        let v = self
+            .call_in(add_phone_number::SPEC, instance, &pairs)
+            .await
+            .unwrap_or_else(|e| panic!("add {number}: {e}"));
+        v["PhoneNumber"]["PhoneNumberId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// The sorted keys of a JSON object.
+pub fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+/// Sorted key list from literals.
+pub fn names(list: &[&str]) -> Vec<String> {
+    let mut k: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    k.sort();
+    k
+}
