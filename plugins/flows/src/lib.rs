@@ -16,6 +16,8 @@
 //! a version `Published` (the flow's `AppliedVersion`) and the previously published one
 //! `Archived`. Published and archived versions are never rewritten.
 
+#![deny(missing_docs)]
+
 pub mod actions;
 pub mod definition;
 pub mod flow_type;

@@ -41,7 +41,11 @@ pub async fn handle(ctx: &Context, _params: &Params) -> ApiResult<Reply> {
             .or_default()
             .push(v);
     }
-    let numbers = render::numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?;
+    let numbers = if flows.is_empty() {
+        render::NumbersByFlow::new()
+    } else {
+        render::numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?
+    };
     let items: Vec<Value> = flows
         .iter()
         .map(|f| {
