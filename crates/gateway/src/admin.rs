@@ -137,6 +137,53 @@ pub async fn create_access_key(
     Ok(key)
 }
 
+/// Stores an existing AccessKey pair for `account_id` (e.g. keys migrated from another CCC
+/// deployment, or fixed test keys). The secret is sealed with `master`.
+///
+/// Errors: `Invalid` when the id or secret is empty, the id exists, or the account does not.
+pub async fn import_access_key(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    account_id: &str,
+    id: &str,
+    secret: &str,
+) -> Result<(), AdminError> {
+    if id.is_empty() || secret.is_empty() {
+        return Err(AdminError::Invalid(
+            "AccessKeyId and secret must not be empty".into(),
+        ));
+    }
+    if account::Entity::find_by_id(account_id.to_string())
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(AdminError::Invalid(format!(
+            "account {account_id} does not exist"
+        )));
+    }
+    if access_key::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AdminError::Invalid(format!(
+            "AccessKey {id} already exists"
+        )));
+    }
+    access_key::ActiveModel {
+        id: Set(id.into()),
+        account_id: Set(account_id.into()),
+        secret_sealed: Set(master.seal(secret)),
+        status: Set(access_key::ACTIVE.into()),
+        description: Set("imported".into()),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
 /// Sets an AccessKey `Active` or `Disabled`.
 ///
 /// Errors: `Invalid` when the key does not exist.

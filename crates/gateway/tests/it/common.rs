@@ -1,0 +1,143 @@
+//! Test app: in-memory SQLite, a test account with AccessKey `testAK`/`testSecret` owning
+//! instance `inst-1`, a second account owning `inst-other`, and the `echo` plugin.
+
+use std::sync::Arc;
+
+use actix_web::{App, dev::ServiceResponse, test, web};
+use ccgate_gateway::admin;
+use ccgate_gateway::app::{AppState, configure};
+use ccgate_gateway::auth::bearer::TokenService;
+use ccgate_gateway::crypto::MasterKey;
+use ccgate_gateway::registry::Registry;
+use ccgate_gateway::sdk::{
+    ActionSpec, ApiError, ApiResult, Context, PageRequest, Params, Plugin, Reply, async_trait,
+    sea_orm,
+};
+use ccgate_gateway::settings::Settings;
+use serde_json::{Value, json};
+
+/// Echoes its parameters; declares the actions seen in the SDK captures plus a paged and a
+/// Bearer-only action and a Huawei operation.
+pub struct Echo;
+
+pub const HUAWEI_PATH: &str = "/apiaccess/rest/cc-management/v1/echo/list";
+
+#[async_trait]
+impl Plugin for Echo {
+    fn name(&self) -> &'static str {
+        "echo"
+    }
+    fn version(&self) -> &'static str {
+        "0"
+    }
+    fn actions(&self) -> Vec<ActionSpec> {
+        let mut v = Vec::new();
+        for a in [
+            "ListContactFlows",
+            "ListRealtimeAgentStates",
+            "ListAttempts",
+            "ListPhoneNumbers",
+            "SomeFutureAction",
+        ] {
+            v.push(ActionSpec::rpc("2020-07-01", a));
+        }
+        for a in [
+            "ListContactFlows",
+            "ListPhoneNumbers",
+            "StartBack2BackCall",
+            "CreateContactFlow",
+            "AssignUsers",
+        ] {
+            v.push(ActionSpec::rpc("2017-07-05", a));
+        }
+        v.push(ActionSpec::rpc("2020-07-01", "ListThings"));
+        v.push(ActionSpec::rpc("2017-07-05", "GetSecretThing").bearer_only());
+        v.push(ActionSpec::rpc("2017-07-05", "Explode"));
+        v.push(ActionSpec::huawei_cc_management(
+            "echoList",
+            "POST",
+            HUAWEI_PATH,
+        ));
+        v
+    }
+    async fn migrate(&self, _db: &sea_orm::DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        Ok(())
+    }
+    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
+        match ctx.spec.action {
+            "ListThings" => {
+                let page = PageRequest::required(params)?;
+                let list = (page.offset()..(page.offset() + page.size).min(250))
+                    .map(|i| json!({"N": i}))
+                    .collect();
+                Ok(Reply::empty().with("Data", page.render(250, list)))
+            }
+            "Explode" => Err(ApiError::internal()),
+            "echoList" => Ok(Reply::from_json(json!({
+                "result": ctx.account_instances, "retCode": "0", "message": "success",
+                "caller": ctx.principal.display_name(), "body": params.json_body,
+            }))),
+            _ => Ok(Reply::empty()
+                .with("Params", json!(params.all()))
+                .with("Caller", json!(ctx.principal.display_name()))
+                .with("Instance", json!(ctx.instance()))),
+        }
+    }
+}
+
+pub struct TestApp {
+    pub state: web::Data<AppState>,
+    pub other_key: admin::NewAccessKey,
+}
+
+/// Builds the app. `replay_window_secs` is large for replaying the captured SDK requests.
+pub async fn app(replay_window_secs: u64) -> TestApp {
+    let mut settings = Settings::load(None).unwrap();
+    settings.security.replay_window_secs = replay_window_secs;
+    let mut opts = sea_orm::ConnectOptions::new("sqlite::memory:");
+    opts.max_connections(1).sqlx_logging(false);
+    let db = sea_orm::Database::connect(opts).await.unwrap();
+    let registry = Arc::new(Registry::new(vec![Arc::new(Echo)]).unwrap());
+    ccgate_gateway::store::migrate(&db, &registry)
+        .await
+        .unwrap();
+    let master = MasterKey::from_base64("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();
+    let acc = admin::create_account(&db, "test").await.unwrap();
+    admin::create_instance(&db, &registry, &acc, "inst-1", "")
+        .await
+        .unwrap();
+    admin::import_access_key(&db, &master, &acc, "testAK", "testSecret")
+        .await
+        .unwrap();
+    let other = admin::create_account(&db, "other").await.unwrap();
+    admin::create_instance(&db, &registry, &other, "inst-other", "")
+        .await
+        .unwrap();
+    let other_key = admin::create_access_key(&db, &master, &other, "")
+        .await
+        .unwrap();
+    let tokens = TokenService::load_or_create(&db, &master).await.unwrap();
+    TestApp {
+        state: web::Data::new(AppState::new(settings, db, registry, master, tokens)),
+        other_key,
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, req: test::TestRequest) -> ServiceResponse {
+        let svc = test::init_service(App::new().configure(configure(self.state.clone()))).await;
+        test::call_service(&svc, req.to_request()).await
+    }
+
+    /// Sends and returns (status, JSON body).
+    pub async fn json(&self, req: test::TestRequest) -> (u16, Value) {
+        let resp = self.send(req).await;
+        let status = resp.status().as_u16();
+        let body = test::read_body(resp).await;
+        (
+            status,
+            serde_json::from_slice(&body)
+                .unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&body)})),
+        )
+    }
+}

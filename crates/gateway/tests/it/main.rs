@@ -1,0 +1,8 @@
+//! In-process integration tests of the gateway: the real actix app, real SQLite, real
+//! signature verification, with an `echo` test plugin standing in for the domains (the domain
+//! plugins have their own tests, and tests/e2e drives them through the official SDKs).
+
+mod aliyun;
+mod captured;
+mod common;
+mod huawei;
