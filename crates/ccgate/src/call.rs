@@ -87,7 +87,9 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
         Err(_) => println!("{text}"),
     }
     if !status.is_success() {
-        bail!("HTTP {status}");
+        // The body above already says why; exit non-zero without a backtrace.
+        eprintln!("HTTP {status}");
+        std::process::exit(1);
     }
     Ok(())
 }

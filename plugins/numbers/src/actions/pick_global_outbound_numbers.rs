@@ -19,9 +19,7 @@
 //! `InvalidParameter` (CalleeNumber not a phone number, IsVirtual or Count not of their type);
 //! `Parameter.Minimum` / `Parameter.Maximum` (Count).
 
-use ccgate_plugin_sdk::sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use ccgate_plugin_sdk::serde_json::{Value, json};
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
 
@@ -30,7 +28,7 @@ use crate::picking::{self, Candidate};
 use crate::region;
 use crate::render::located_number;
 use crate::rules;
-use crate::storage::{number_skill_group, phone_number};
+use crate::storage::{IN_LIST_MAX, number_skill_group, phone_number};
 
 /// PickGlobalOutboundNumbers, 2017-07-05, AccessKey or Bearer (not in the overview table).
 pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "PickGlobalOutboundNumbers");
@@ -38,7 +36,8 @@ pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "PickGlobalOutboundNu
 /// Largest accepted `Count`.
 pub const MAX_COUNT: i64 = 100;
 
-/// Serves PickGlobalOutboundNumbers: one query for the candidates.
+/// Serves PickGlobalOutboundNumbers: one query for the bound numbers' ids, one per
+/// [`IN_LIST_MAX`] of them for the numbers.
 pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     let callee = params.required("CalleeNumber")?;
     params.required_repeat_list("SkillGroupId")?;
@@ -47,27 +46,33 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     let count = params.optional_int("Count", 1, MAX_COUNT)?.unwrap_or(1);
     let _is_virtual = params.optional_bool("IsVirtual")?;
 
-    let bound = number_skill_group::Entity::find()
+    // Two index lookups rather than one `IN (subquery)`: PostgreSQL picked a nested loop for the
+    // subquery form on freshly bulk-loaded tables (600 ms for 10,000 numbers before ANALYZE).
+    let bound: Vec<String> = number_skill_group::Entity::find()
         .select_only()
+        .distinct()
         .column(number_skill_group::Column::PhoneNumberId)
         .filter(number_skill_group::Column::InstanceId.eq(ctx.instance()))
         .filter(number_skill_group::Column::SkillGroupId.is_in(groups))
-        .into_query();
-    let candidates: Vec<Candidate> = phone_number::Entity::find()
-        .filter(phone_number::Column::InstanceId.eq(ctx.instance()))
-        .filter(phone_number::Column::Id.in_subquery(bound))
-        .filter(phone_number::Column::Usage.is_in(["Outbound", "Bidirection"]))
-        .filter(phone_number::Column::Active.eq(true))
-        .order_by_asc(phone_number::Column::Number)
+        .into_tuple()
         .all(&ctx.db)
-        .await?
-        .into_iter()
-        .map(|n| Candidate {
+        .await?;
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(bound.len());
+    for chunk in bound.chunks(IN_LIST_MAX) {
+        let rows = phone_number::Entity::find()
+            .filter(phone_number::Column::Id.is_in(chunk.iter().cloned()))
+            .filter(phone_number::Column::InstanceId.eq(ctx.instance()))
+            .filter(phone_number::Column::Usage.is_in(["Outbound", "Bidirection"]))
+            .filter(phone_number::Column::Active.eq(true))
+            .all(&ctx.db)
+            .await?;
+        candidates.extend(rows.into_iter().map(|n| Candidate {
             number: n.number,
             province: n.province,
             city: n.city,
-        })
-        .collect();
+        }));
+    }
+    candidates.sort_by(|a, b| a.number.cmp(&b.number));
 
     let callee_region = region::lookup_or_empty(&callee);
     let callee_json = located_number(&callee, callee_region.province, callee_region.city);

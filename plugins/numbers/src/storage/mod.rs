@@ -28,6 +28,9 @@ pub const SKILL_GROUP_ID_MAX: u32 = 128;
 /// Longest stored phone number, in characters (20 digits plus a leading `+`).
 pub const NUMBER_MAX: u32 = 24;
 
+/// Most values bound in one `IN (...)` list (SQLite allows 32766 variables per statement).
+pub const IN_LIST_MAX: usize = 1000;
+
 /// True when `err` is a unique-constraint violation (e.g. two requests binding the same number
 /// at once). Uses the driver's error code where sea-orm can see it, and the message otherwise
 /// (proxy connections carry only text).
@@ -53,8 +56,8 @@ pub async fn find_in_instance<C: ConnectionTrait>(
         .await
 }
 
-/// The skill group ids bound to each of `number_ids`, in binding order, in one query. Numbers
-/// without skill groups are absent from the map.
+/// The skill group ids bound to each of `number_ids`, in binding order: one query per
+/// [`IN_LIST_MAX`] numbers (one for any page). Numbers without skill groups are absent.
 pub async fn skill_groups_of<C: ConnectionTrait>(
     db: &C,
     number_ids: &[String],
@@ -63,16 +66,18 @@ pub async fn skill_groups_of<C: ConnectionTrait>(
     if number_ids.is_empty() {
         return Ok(out);
     }
-    let rows = number_skill_group::Entity::find()
-        .filter(number_skill_group::Column::PhoneNumberId.is_in(number_ids.iter().cloned()))
-        .order_by_asc(number_skill_group::Column::PhoneNumberId)
-        .order_by_asc(number_skill_group::Column::Position)
-        .all(db)
-        .await?;
-    for row in rows {
-        out.entry(row.phone_number_id)
-            .or_default()
-            .push(row.skill_group_id);
+    for chunk in number_ids.chunks(IN_LIST_MAX) {
+        let rows = number_skill_group::Entity::find()
+            .filter(number_skill_group::Column::PhoneNumberId.is_in(chunk.iter().cloned()))
+            .order_by_asc(number_skill_group::Column::PhoneNumberId)
+            .order_by_asc(number_skill_group::Column::Position)
+            .all(db)
+            .await?;
+        for row in rows {
+            out.entry(row.phone_number_id)
+                .or_default()
+                .push(row.skill_group_id);
+        }
     }
     Ok(out)
 }
