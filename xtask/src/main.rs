@@ -25,12 +25,18 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
 }
 
 fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program).args(args).status().with_context(|| format!("spawn {program}"))?;
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .with_context(|| format!("spawn {program}"))?;
     if !status.success() {
         bail!("{program} {} failed: {status}", args.join(" "));
     }
@@ -39,14 +45,26 @@ fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
 
 fn ci(rest: &[String]) -> anyhow::Result<()> {
     run("cargo", &["fmt", "--all", "--", "--check"])?;
-    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     test(rest)
 }
 
 fn test(rest: &[String]) -> anyhow::Result<()> {
     let databases = match rest {
         [flag, value, ..] if flag == "--databases" => value.clone(),
-        _ => std::env::var("CCGATE_E2E_DATABASES").unwrap_or_else(|_| "sqlite,postgres,mysql".into()),
+        _ => {
+            std::env::var("CCGATE_E2E_DATABASES").unwrap_or_else(|_| "sqlite,postgres,mysql".into())
+        }
     };
     run("cargo", &["test", "--workspace", "--all-targets"])?;
     run("cargo", &["build", "-p", "ccgate"])?;
@@ -54,7 +72,16 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     if !venv.join("bin/python").exists() {
         run("python3", &["-m", "venv", ".venv"])?;
     }
-    run(".venv/bin/pip", &["install", "--quiet", "--disable-pip-version-check", "-r", "tests/e2e/requirements.txt"])?;
+    run(
+        ".venv/bin/pip",
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            "tests/e2e/requirements.txt",
+        ],
+    )?;
     eprintln!("$ CCGATE_E2E_DATABASES={databases} .venv/bin/pytest tests/e2e");
     let status = Command::new(".venv/bin/pytest")
         .args(["tests/e2e", "-q", "-p", "no:cacheprovider"])

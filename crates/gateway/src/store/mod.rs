@@ -16,14 +16,13 @@ use crate::registry::Registry;
 /// Opens the pool for `url`. For SQLite the file's directory is created, WAL and a busy
 /// timeout are set so concurrent requests wait instead of failing.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
-    if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = std::path::Path::new(&path)
+    if let Some(path) = sqlite_path(url)
+        && let Some(dir) = std::path::Path::new(&path)
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| DbErr::Custom(format!("create {}: {e}", dir.display())))?;
-        }
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbErr::Custom(format!("create {}: {e}", dir.display())))?;
     }
     let mut opts = ConnectOptions::new(url.to_string());
     opts.max_connections(max_connections)

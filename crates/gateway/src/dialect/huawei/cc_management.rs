@@ -91,14 +91,13 @@ async fn serve(
         .get("X-APP-Key")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
+        && app_key != claims.sub
     {
-        if app_key != claims.sub {
-            return Err(ApiError::new(
-                403,
-                "403",
-                "Authentication fails: X-APP-Key does not match the AccessToken.",
-            ));
-        }
+        return Err(ApiError::new(
+            403,
+            "403",
+            "Authentication fails: X-APP-Key does not match the AccessToken.",
+        ));
     }
     match state.auth.keys.access_key(&claims.sub).await? {
         Some(k) if k.active => {}
