@@ -59,18 +59,23 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
         .await?;
     let mut candidates: Vec<Candidate> = Vec::with_capacity(bound.len());
     for chunk in bound.chunks(IN_LIST_MAX) {
+        // Primary-key lookups only; the other conditions are checked here, so the planner has
+        // no other index to (mis)choose.
         let rows = phone_number::Entity::find()
             .filter(phone_number::Column::Id.is_in(chunk.iter().cloned()))
-            .filter(phone_number::Column::InstanceId.eq(ctx.instance()))
-            .filter(phone_number::Column::Usage.is_in(["Outbound", "Bidirection"]))
-            .filter(phone_number::Column::Active.eq(true))
             .all(&ctx.db)
             .await?;
-        candidates.extend(rows.into_iter().map(|n| Candidate {
-            number: n.number,
-            province: n.province,
-            city: n.city,
-        }));
+        candidates.extend(
+            rows.into_iter()
+                .filter(|n| {
+                    n.instance_id == ctx.instance() && n.active && rules::allow_outbound(&n.usage)
+                })
+                .map(|n| Candidate {
+                    number: n.number,
+                    province: n.province,
+                    city: n.city,
+                }),
+        );
     }
     candidates.sort_by(|a, b| a.number.cmp(&b.number));
 
