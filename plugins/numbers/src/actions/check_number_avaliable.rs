@@ -78,7 +78,10 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
 mod tests {
     use ccgate_plugin_sdk::serde_json::json;
 
+    use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
     use super::SPEC;
+    use crate::storage::phone_number;
     use crate::testutil::{Harness, OTHER_INSTANCE};
 
     #[tokio::test]
@@ -138,6 +141,32 @@ mod tests {
             .unwrap();
         assert_eq!(v["CallerAvaliable"]["Avaliable"], false);
         assert_eq!(v["CalleeAvaliable"], json!({"Avaliable": true}));
+    }
+
+    #[tokio::test]
+    async fn inactive_caller_is_unavailable() {
+        let h = Harness::new().await;
+        h.add("02160664656", "Outbound", None).await;
+        // No action deactivates a number yet: set the column directly.
+        let row = phone_number::Entity::find()
+            .one(&h.env.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut am: phone_number::ActiveModel = row.into();
+        am.active = Set(false);
+        am.update(&h.env.db).await.unwrap();
+        let v = h
+            .call(
+                SPEC,
+                &[("Callee", "18801341234"), ("Caller", "02160664656")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            v["CallerAvaliable"],
+            json!({"Avaliable": false, "Reason": "Outbound Control : Number 02160664656 is not active"})
+        );
     }
 
     #[tokio::test]
