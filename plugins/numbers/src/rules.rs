@@ -2,7 +2,9 @@
 //! ModifyPhoneNumber, §6.8 AddBulkPhoneNumbers).
 //!
 //! - A phone number is 5 to 20 ASCII digits, optionally after one leading `+`; surrounding
-//!   blanks are ignored. Anything else is `InvalidParameter` naming the number.
+//!   blanks are ignored. Anything else is `InvalidParameter` naming the number. Numbers are
+//!   stored and compared as written (`+8613912345678` and `13912345678` are different
+//!   entries); only region lookup ([`crate::region`]) normalises them.
 //! - `Usage` is `Inbound`, `Outbound` or `Bidirection` (`Parameter.Enumeration` otherwise).
 //! - `AllowOutbound` = `Usage` is `Outbound` or `Bidirection`.
 //! - 400 numbers (national number starting with `400`) may only be `Inbound` (§6.1 说明: "如果
