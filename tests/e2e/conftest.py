@@ -309,7 +309,7 @@ class Gateway:
 
     def log_tail(self, lines: int = 40) -> str:
         out = []
-        for p in (self.stdout_path, self.stderr_path):
+        for p in (self.stderr_path,):
             if p.exists():
                 text = p.read_text(errors="replace").splitlines()
                 out.append(f"--- {p.name} ---")
@@ -411,7 +411,7 @@ def pytest_runtest_makereport(item, call):
                     break
                 gw = None
         if isinstance(gw, Gateway):
-            report.sections.append((f"ccgate log tail ({gw.backend})", gw.log_tail(25)))
+            report.sections.append((f"ccgate log tail ({gw.backend})", gw.log_tail(15)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,12 +511,16 @@ def call_api(
     version: str,
     query: dict | None = None,
     *,
+    body: dict | None = None,
     method: str = "POST",
 ) -> dict:
-    """The tea client's generic `call_api` (RPC style, like the generated calls); returns the
-    parsed JSON body. Raises the SDK's ClientException / ServerException on errors."""
+    """The tea client's generic `call_api` (RPC style, like the generated calls); `body`
+    parameters go in a form body as the generated calls of 26 actions do. Returns the parsed
+    JSON body. Raises the SDK's ClientException / ServerException on errors."""
     q = {k: v for k, v in (query or {}).items() if v is not None}
     req = open_api_util_models.OpenApiRequest(query=q)
+    if body:
+        req.body = body
     params = open_api_util_models.Params(
         action=action,
         version=version,
@@ -576,6 +580,21 @@ def sdk_error(exc) -> tuple[int, str, str]:
         return exc.get_http_status(), exc.get_error_code(), exc.get_error_msg()
     # tea: alibabacloud_tea_openapi.exceptions.{ClientException,ServerException,...}
     return getattr(exc, "status_code", None), getattr(exc, "code", None), str(exc)
+
+
+@pytest.fixture
+def known_bug(request, backend):
+    """`known_bug("mysql", reason)`: marks the running test xfail on that backend, for a gateway
+    bug that is reported but not fixed yet. The test still runs; `strict=True` makes it fail
+    once the bug is fixed (XPASS), so the marker gets removed. Set CCGATE_E2E_KNOWN_BUGS=fail
+    to run such tests as ordinary tests."""
+
+    def mark(backends, reason: str, strict: bool = True):
+        names = {backends} if isinstance(backends, str) else set(backends)
+        if backend in names and os.environ.get("CCGATE_E2E_KNOWN_BUGS") != "fail":
+            request.node.add_marker(pytest.mark.xfail(reason=reason, strict=strict))
+
+    return mark
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ what each SDK raises for them is shared/reference/sdk-error-behaviour.txt.
 """
 
 import datetime as dt
+import json
 import time
 import xml.etree.ElementTree as ET
 
@@ -365,3 +366,63 @@ def test_unknown_instance(demo, m2020, expect_error):
             404,
             "NotExists.InstanceId",
         )
+
+
+# --- encodings and transports each signing method must get right ------------------------------
+
+
+def test_form_body_parameters_are_signed_on_every_path(demo, instance):
+    """CreateContactFlow's Content in a form body: family A (v1, body signed), tea ACS3
+    (x-acs-content-sha256 over the body), tea v1 and Bearer."""
+    from test_flows import main_definition
+
+    for kind in ("acs3", "v2", "bearer"):
+        content = main_definition(f"body via {kind}: a+b=c & d%20e ~*")
+        body = call_api(demo.sdk2020(kind), "CreateContactFlow", "2017-07-05",
+                        {"InstanceId": instance, "Name": f"form-{kind}"},
+                        body={"Content": content, "Canvas": "x y+z"})
+        [v] = body["ContactFlow"]["Versions"]["ContactFlowVersion"]
+        assert (v["Content"], v["Canvas"]) == (content, "x y+z"), kind
+
+
+@pytest.mark.parametrize("kind", ["acs3", "v2", "bearer"])
+def test_reserved_characters_in_query_values(demo, instance, m2020, kind):
+    """Query values with space, '+', '*', '~', '/', '%', '&', '=' and CJK, as each SDK path
+    encodes them, reach the plugin intact (the flow is found by its full name)."""
+    name = "q a+b*c~d/e%f&g=h 中"
+    sdk = demo.sdk2017()
+    create_flow_2017(sdk, instance, name)
+    resp = demo.sdk2020(kind).list_contact_flows(
+        m2020.ListContactFlowsRequest(instance_id=instance, page_number=1, page_size=10,
+                                      search_pattern=name)
+    )
+    assert [f.name for f in resp.body.data.list] == [name]
+
+
+def create_flow_2017(sdk, instance, name):
+    from test_flows import create_flow
+
+    try:
+        return create_flow(sdk, instance, name)
+    except ServerException as e:
+        if e.get_error_code() != "Conflict.ContactFlowName":
+            raise
+
+
+def test_get_method_common_request(gateway, demo):
+    """CommonRequest defaults to GET, with everything in the query string."""
+    req = CommonRequest(domain=gateway.endpoint, version="2017-07-05",
+                        action_name="ListContactFlows")
+    assert req.get_method() == "GET"
+    req.add_query_param("InstanceId", demo.instance_id)
+    body = json.loads(demo.sdk2017().client.do_action_with_exception(req))
+    assert "默认流程" in [f["ContactFlowName"] for f in body["ContactFlows"]["ContactFlow"]]
+
+
+def test_expired_bearer_token(gateway, demo, m2020, expect_error):
+    token = gateway.admin("token", "issue", "--access-key-id", demo.access_key_id,
+                          "--ttl", "1").strip()
+    client = client_2020(gateway.endpoint, bearer_token=token)
+    req = m2020.ListContactFlowsRequest(instance_id=demo.instance_id, page_number=1, page_size=1)
+    time.sleep(2.2)
+    expect_error(lambda: client.list_contact_flows(req), 401, "InvalidBearerToken.Expired")
