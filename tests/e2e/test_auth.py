@@ -132,6 +132,10 @@ def test_disabled_key_is_refused_and_works_again_when_enabled(gateway, demo, m20
     req = m2020.ListContactFlowsRequest(instance_id=demo.instance_id, page_number=1, page_size=1)
     assert sdk.call("ListContactFlows", InstanceId=demo.instance_id)["Success"] is True
     assert tea.list_contact_flows(req).body.data.total_count >= 1
+    huawei = requests.post(
+        f"{gateway.base_url}/apigovernance/api/oauth/tokenByAkSk",
+        json={"app_key": ak, "app_secret": secret},
+    ).json()["AccessToken"]
 
     gateway.admin("key", "disable", ak)
     time.sleep(1.5)  # the gateway caches keys for [security] cache_ttl_secs (1 s here)
@@ -145,6 +149,12 @@ def test_disabled_key_is_refused_and_works_again_when_enabled(gateway, demo, m20
     r = requests.post(
         f"{gateway.base_url}/apigovernance/api/oauth/tokenByAkSk",
         json={"app_key": ak, "app_secret": secret},
+    )
+    assert r.status_code == 401, r.text
+    # ... and so does cc-management for a token issued before the key was disabled.
+    r = requests.post(
+        f"{gateway.base_url}/apiaccess/rest/cc-management/v1/ivrFlow/queryIVRFlowList",
+        headers={"Authorization": f"Bearer {huawei}"},
     )
     assert r.status_code == 401, r.text
 
@@ -196,6 +206,34 @@ def test_replayed_request_is_refused(gateway, demo):
     assert r.json()["Code"] == "SignatureNonceUsed"
     # A new request (new nonce) from the same client still works.
     assert sdk.call("ListContactFlows", InstanceId=demo.instance_id)["Success"] is True
+
+
+@pytest.mark.parametrize("kind", ["acs3", "v2"])
+def test_reused_nonce_family_b(demo, m2020, monkeypatch, expect_error, kind):
+    """Two requests signed with the same nonce (as a replaying proxy would send): the first is
+    served, the second refused, for ACS3 (x-acs-signature-nonce) and v1 (SignatureNonce)."""
+    import uuid
+
+    from alibabacloud_tea_openapi.utils import Utils
+
+    nonce = uuid.uuid4().hex
+    monkeypatch.setattr(Utils, "get_nonce", staticmethod(lambda: nonce))
+    client = demo.sdk2020(kind)
+    req = m2020.ListContactFlowsRequest(instance_id=demo.instance_id, page_number=1, page_size=1)
+    assert client.list_contact_flows(req).body.data.total_count >= 1
+    expect_error(lambda: client.list_contact_flows(req), 400, "SignatureNonceUsed")
+
+
+def test_nonce_is_remembered_per_access_key(gateway, demo, monkeypatch):
+    """The same nonce from two different AccessKeys is two different requests."""
+    import uuid
+
+    ak2, secret2 = gateway.create_key(demo.account_id)
+    nonce = uuid.uuid4().hex
+    monkeypatch.setattr(parameter_helper, "get_uuid", lambda: nonce)
+    assert demo.sdk2017().call("ListContactFlows", InstanceId=demo.instance_id)["Success"]
+    assert Sdk2017(gateway.endpoint, ak2, secret2).call(
+        "ListContactFlows", InstanceId=demo.instance_id)["Success"]
 
 
 def test_expired_timestamp_family_a(demo, monkeypatch, expect_error):

@@ -169,6 +169,24 @@ def test_add_bulk_errors(a2017, instance, new_number, expect_error):
     assert numbers_2017(a2017, instance) == {}
 
 
+def test_add_bulk_one_thousand_numbers(a2017, b2020, instance, m2020, expect_error):
+    """The documented maximum in one call (1000 query parameters from family A), then paged
+    through the 2020 list; 1001 is refused."""
+    nums = [f"0755{i:08d}" for i in range(1000)]
+    body = a2017.call("AddBulkPhoneNumbers", InstanceId=instance, PhoneNumbers=nums,
+                      Usage="Inbound")
+    assert len(body["PhoneNumbers"]["PhoneNumber"]) == 1000
+    last = numbers_2020(b2020, m2020, instance, page_number=100, page_size=10)
+    assert last.total_count == 1000
+    assert [n.number for n in last.list] == nums[990:]
+    assert all((n.province, n.city) == ("广东", "深圳") for n in last.list)
+    expect_error(lambda: a2017.call("AddBulkPhoneNumbers", InstanceId=instance,
+                                    PhoneNumbers=[f"0756{i:08d}" for i in range(1001)],
+                                    Usage="Inbound"),
+                 400, "Parameter.Maximum")
+    assert numbers_2020(b2020, m2020, instance, page_size=1).total_count == 1000
+
+
 # --- ModifyPhoneNumber / RemovePhoneNumber ----------------------------------------------------
 
 
