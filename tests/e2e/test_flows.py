@@ -83,7 +83,13 @@ def test_new_instance_has_a_published_default_flow(a2017, instance):
     versions = f["Versions"]["ContactFlowVersion"]
     assert len(versions) == 1
     assert versions[0]["Status"] == "Published"
+    assert set(versions[0]) == {"ContactFlowVersionId", "Version", "ContactFlowVersionDescription",
+                                "LastModified", "LastModifiedBy", "LockedBy", "Status"}
     assert re.fullmatch(r"\d{14}", versions[0]["Version"])  # yyyyMMddHHmmss
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", versions[0]["LastModified"])
+    assert versions[0]["LockedBy"] == ""
+    assert set(f) == {"ContactFlowId", "InstanceId", "ContactFlowName", "ContactFlowDescription",
+                      "Type", "AppliedVersion", "Versions", "PhoneNumbers"}
     assert f["AppliedVersion"] == versions[0]["Version"]
     assert f["PhoneNumbers"]["PhoneNumber"] == []
     rp = a2017.call("GetRoutePoint", InstanceId=instance, ContactFlowId=f["ContactFlowId"])

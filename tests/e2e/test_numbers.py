@@ -56,8 +56,12 @@ def test_add_phone_number_bound_to_a_flow(a2017, b2020, instance, new_number, m2
     assert pn["PhoneNumberId"]
     assert pn["ContactFlow"]["ContactFlowId"] == flow["ContactFlowId"]
     assert pn["ContactFlow"]["ContactFlowName"] == "默认流程"
-    for key in ("TestOnly", "RemainingTime", "Trunks", "PhoneNumberDescription"):
-        assert key in pn
+    # seed 004 §6.1 PhoneNumber and its ContactFlow
+    assert set(pn) == {"PhoneNumberId", "InstanceId", "Number", "PhoneNumberDescription",
+                       "TestOnly", "RemainingTime", "AllowOutbound", "Usage", "Trunks",
+                       "ContactFlow"}
+    assert set(pn["ContactFlow"]) == {"ContactFlowDescription", "ContactFlowId",
+                                      "ContactFlowName", "InstanceId", "Type"}
 
     listed = numbers_2017(a2017, instance)[number]
     assert listed["PhoneNumberId"] == pn["PhoneNumberId"]
@@ -77,6 +81,10 @@ def test_add_phone_number_bound_to_a_flow(a2017, b2020, instance, new_number, m2
     bound = default_flow(a2017, instance)["PhoneNumbers"]["PhoneNumber"]
     assert [n["Number"] for n in bound] == [number]
     assert bound[0]["PhoneNumberId"] == pn["PhoneNumberId"]
+    # seed 004 §4.2 ContactFlows.ContactFlow[].PhoneNumbers.PhoneNumber[]
+    assert set(bound[0]) == {"PhoneNumberId", "InstanceId", "Number", "PhoneNumberDescription",
+                             "TestOnly", "RemainingTime", "AllowOutbound", "Usage", "Trunks"}
+    assert (bound[0]["Usage"], bound[0]["AllowOutbound"]) == ("Bidirection", True)
     [f] = list_2020(b2020, m2020, instance).list
     assert f.number_list == [number]
 
@@ -308,6 +316,8 @@ def test_list_2020_filters(b2020_any, seven_numbers, m2020):
     assert [n.number for n in data.list] == [nums["Inbound"][1]]
     data = numbers_2020(b2020_any, m2020, instance, search_pattern="0592", usage="Inbound")
     assert data.total_count == 0 and data.list == []
+    # Seed 002: "empty means no filtering" for SearchPattern and Usage.
+    assert numbers_2020(b2020_any, m2020, instance, search_pattern="", usage="").total_count == 7
     # Every number added is active.
     assert numbers_2020(b2020_any, m2020, instance, active=True).total_count == 7
     assert numbers_2020(b2020_any, m2020, instance, active=False).total_count == 0
