@@ -387,3 +387,21 @@ def test_2020_list_paging_bounds_are_inclusive(b2020, demo, m2020):
     assert data.page_number == 100 and data.list == []
     data = list_2020(b2020, m2020, demo.instance_id, page_number=1, page_size=100)
     assert data.page_size == 100 and data.total_count >= 1
+
+
+def test_2020_list_default_order_is_most_recently_updated_first(a2017, b2020, instance, m2020):
+    """Without SortOrder/OrderByField (seed 000's example values: updatedTime, DESC), a flow
+    that was just modified comes first."""
+    older = create_flow(a2017, instance, "older")
+    create_flow(a2017, instance, "newer")
+    assert [f.name for f in list_2020(b2020, m2020, instance).list][:2] == ["newer", "older"]
+    before = {f.name: f.updated_time for f in list_2020(b2020, m2020, instance).list}
+    a2017.call("CommitContactFlowVersionModification", InstanceId=instance,
+               ContactFlowVersionId=older["Versions"]["ContactFlowVersion"][0][
+                   "ContactFlowVersionId"],
+               Content=main_definition("touched"))
+    after = list_2020(b2020, m2020, instance).list
+    assert [f.name for f in after][:2] == ["older", "newer"]
+    touched = {f.name: f for f in after}["older"]
+    assert touched.updated_time >= before["older"]
+    assert touched.created_time <= touched.updated_time
