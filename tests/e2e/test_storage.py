@@ -121,3 +121,15 @@ def test_concurrent_creation_of_one_name(gateway, demo, instance, known_bug):
     assert len(winners) == 1, results
     assert set(results) - set(winners) == {"409 Conflict.ContactFlowName"}, results
     assert len(flows_2017(demo.sdk2017(), instance)) == 1 + 1
+
+
+def test_skill_group_ids_are_compared_exactly(a2017, instance, new_number, known_bug):
+    """PickGlobalOutboundNumbers for skill group 'SALES' must not pick numbers of 'sales'."""
+    known_bug("mysql", "gateway bug: skill group ids are matched case-insensitively on "
+              "MariaDB/MySQL (database _ci collation)")
+    number = new_number("厦门")
+    a2017.call("AddBulkPhoneNumbers", InstanceId=instance, PhoneNumbers=[number],
+               Usage="Outbound", SkillGroupIds=["sales"])
+    picked = a2017.call("PickGlobalOutboundNumbers", InstanceId=instance,
+                        CalleeNumber="059212345678", SkillGroupIds=["SALES"], Count=5)
+    assert picked["DialNumberPairs"]["DialNumberPair"] == []
