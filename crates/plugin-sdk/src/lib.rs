@@ -11,6 +11,7 @@ pub mod error;
 pub mod paging;
 pub mod params;
 pub mod plugin;
+pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

@@ -20,7 +20,6 @@
 
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply, time};
 
@@ -54,7 +53,7 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     definition::check(content, FlowType::from_stored(&flow.flow_type))?;
 
     let now = time::now_ms();
-    let txn = ctx.db.begin().await?;
+    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     let written = if target.status == STATUS_DRAFT {
         let mut am = target.into_active_model();
         am.content = Set(content.to_string());

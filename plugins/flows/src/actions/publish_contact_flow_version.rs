@@ -10,8 +10,7 @@
 //! was written, so it is not checked again.
 
 use ccgate_plugin_sdk::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, sea_query::Expr,
 };
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply, time};
 
@@ -38,7 +37,7 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
         return Ok(Reply::empty());
     }
 
-    let txn = ctx.db.begin().await?;
+    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     contact_flow_version::Entity::update_many()
         .col_expr(
             contact_flow_version::Column::Status,

@@ -38,6 +38,17 @@ impl MigrationName for CreateTables {
 }
 
 /// A long text column: `MEDIUMTEXT` (16 MiB) on MySQL, `TEXT` elsewhere.
+/// The flow name: unique per instance and sorted by code point on every backend (MySQL's
+/// default collation would make `Alpha` and `ALPHA` collide and sort case-insensitively).
+fn name_column(backend: DbBackend) -> ColumnDef {
+    let mut col = ColumnDef::new(flow::Column::Name);
+    col.string_len(64).not_null();
+    if backend == DbBackend::MySql {
+        col.extra(ccgate_plugin_sdk::storage::MYSQL_BINARY_COLLATION);
+    }
+    col
+}
+
 fn long_text(backend: DbBackend, col: impl IntoIden) -> ColumnDef {
     let mut def = ColumnDef::new(col);
     if backend == DbBackend::MySql {
@@ -76,7 +87,7 @@ impl MigrationTrait for CreateTables {
                             .string_len(64)
                             .not_null(),
                     )
-                    .col(ColumnDef::new(flow::Column::Name).string_len(64).not_null())
+                    .col(name_column(backend))
                     .col(
                         ColumnDef::new(flow::Column::Description)
                             .string_len(256)

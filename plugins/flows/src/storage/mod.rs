@@ -11,7 +11,7 @@ pub mod migration;
 
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 use ccgate_plugin_sdk::{ApiError, ApiResult, time};
 
@@ -27,7 +27,9 @@ pub const ROUTE_POINT_LAST: u32 = 8029_9999;
 pub const PRINCIPAL_MAX: usize = 128;
 
 /// How often a creation is retried after losing a race for a route point.
-const CREATE_ATTEMPTS: usize = 5;
+// Optimistic allocation: every failed attempt means a concurrent creation succeeded, so this
+// bounds how many creations in one instance may race (8 at once needed up to 8 before).
+const CREATE_ATTEMPTS: usize = 64;
 
 /// A principal display name cut to [`PRINCIPAL_MAX`] characters for storage.
 pub fn principal_name(name: &str) -> String {
@@ -157,7 +159,7 @@ pub async fn create_flow(
 ) -> ApiResult<(contact_flow::Model, contact_flow_version::Model)> {
     let mut last_err = None;
     for _ in 0..CREATE_ATTEMPTS {
-        let txn = db.begin().await?;
+        let txn = ccgate_plugin_sdk::storage::begin_write(db).await?;
         let taken = contact_flow::Entity::find()
             .filter(contact_flow::Column::InstanceId.eq(&new.instance_id))
             .filter(contact_flow::Column::Name.eq(&new.name))

@@ -22,7 +22,7 @@
 
 use std::collections::HashSet;
 
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use ccgate_plugin_sdk::serde_json::{Value, json};
 use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Params, Reply, time};
 
@@ -70,7 +70,7 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     }
 
     let now = time::now_ms();
-    let txn = ctx.db.begin().await?;
+    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     let taken: HashSet<String> = if candidates.is_empty() {
         HashSet::new()
     } else {

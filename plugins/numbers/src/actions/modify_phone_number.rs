@@ -18,7 +18,7 @@
 //! `InvalidParameter` (a 400 number with a Usage other than Inbound; ContactFlowId while the
 //! flows plugin is disabled); 404 `NotExists.PhoneNumberId`, `NotExists.ContactFlowId`.
 
-use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, DbErr, Set, TransactionTrait};
+use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, DbErr, Set};
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply, time};
 
 use super::{number_not_found, required_usage, skill_group_ids};
@@ -64,7 +64,7 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
         flows::require_flow(ctx, flow_id).await?;
     }
 
-    let txn = ctx.db.begin().await?;
+    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     let mut am: phone_number::ActiveModel = existing.into();
     am.usage = Set(usage.to_string());
     if let Change::Set(flow_id) = flow {

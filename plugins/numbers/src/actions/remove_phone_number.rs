@@ -6,7 +6,7 @@
 //! Errors: `MissingParameter` / `Parameter.Empty`; 404 `NotExists.PhoneNumberId` when the
 //! instance has no such number (numbers of other instances are not found either).
 
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
 
 use super::number_not_found;
@@ -18,7 +18,7 @@ pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "RemovePhoneNumber");
 /// Serves RemovePhoneNumber: deletes the bindings and the number in one transaction.
 pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     let id = params.required("PhoneNumberId")?;
-    let txn = ctx.db.begin().await?;
+    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     if storage::find_in_instance(&txn, ctx.instance(), id)
         .await?
         .is_none()
