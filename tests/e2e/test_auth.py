@@ -464,3 +464,13 @@ def test_expired_bearer_token(gateway, demo, m2020, expect_error):
     req = m2020.ListContactFlowsRequest(instance_id=demo.instance_id, page_number=1, page_size=1)
     time.sleep(2.2)
     expect_error(lambda: client.list_contact_flows(req), 401, "InvalidBearerToken.Expired")
+
+
+def test_acs3_hmac_sm3_signature(gateway, demo, m2020):
+    """tea's `signature_algorithm='ACS3-HMAC-SM3'` (same canonical request, SM3 hashes)."""
+    client = client_2020(gateway.endpoint, demo.access_key_id, demo.access_key_secret,
+                         signature="ACS3-HMAC-SM3")
+    resp = client.list_contact_flows(
+        m2020.ListContactFlowsRequest(instance_id=demo.instance_id, page_number=1, page_size=10)
+    )
+    assert "默认流程" in [f.name for f in resp.body.data.list]
