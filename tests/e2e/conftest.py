@@ -582,21 +582,6 @@ def sdk_error(exc) -> tuple[int, str, str]:
     return getattr(exc, "status_code", None), getattr(exc, "code", None), str(exc)
 
 
-@pytest.fixture
-def known_bug(request, backend):
-    """`known_bug("mysql", reason)`: marks the running test xfail on that backend, for a gateway
-    bug that is reported but not fixed yet. The test still runs; `strict=True` makes it fail
-    once the bug is fixed (XPASS), so the marker gets removed. Set CCGATE_E2E_KNOWN_BUGS=fail
-    to run such tests as ordinary tests."""
-
-    def mark(backends, reason: str, strict: bool = True):
-        names = {backends} if isinstance(backends, str) else set(backends)
-        if backend in names and os.environ.get("CCGATE_E2E_KNOWN_BUGS") != "fail":
-            request.node.add_marker(pytest.mark.xfail(reason=reason, strict=strict))
-
-    return mark
-
-
 @pytest.fixture(scope="session")
 def expect_error():
     """`expect_error(fn, status, code)` calls fn, asserts the SDK raised that status and Code,

@@ -40,23 +40,18 @@ def test_large_flow_definition_round_trips(a2017, b2020, instance, m2020):
     assert item.definition == content
 
 
-def test_flow_names_differing_only_in_case_are_distinct(a2017, instance, known_bug):
+def test_flow_names_differing_only_in_case_are_distinct(a2017, instance):
     """Names are compared exactly, as on SQLite and PostgreSQL. On MariaDB/MySQL the default
     collation (utf8mb4_general_ci) compares case-insensitively, so CreateContactFlow 'ALPHA'
     after 'Alpha' gets 409 Conflict.ContactFlowName there only."""
-    known_bug("mysql", "gateway bug: flow names are case-insensitive on MariaDB/MySQL "
-              "(text columns use the database's _ci collation)")
     create_flow(a2017, instance, "Alpha")
     create_flow(a2017, instance, "ALPHA")
     assert {"Alpha", "ALPHA"} <= set(flows_2017(a2017, instance))
 
 
-def test_sort_by_name_is_the_same_on_every_backend(a2017, b2020, instance, m2020,
-                                                     known_bug):
+def test_sort_by_name_is_the_same_on_every_backend(a2017, b2020, instance, m2020):
     """2020 ListContactFlows OrderByField=name: code-point order ('B' < 'a'), as on SQLite
     and PostgreSQL (C collation). MariaDB's utf8mb4_general_ci sorts case-insensitively."""
-    known_bug("mysql", "gateway bug: ORDER BY name follows the database collation, "
-              "case-insensitive on MariaDB/MySQL")
     for name in ("beta", "Alpha", "Gamma"):
         create_flow(a2017, instance, name)
     data = list_2020(b2020, m2020, instance, order_by_field="name", sort_order="ASC",
@@ -94,15 +89,8 @@ def _create_all(gateway, demo, instance, names):
         return list(pool.map(create, names))
 
 
-def test_concurrent_creation_of_different_flows(gateway, demo, instance, known_bug):
+def test_concurrent_creation_of_different_flows(gateway, demo, instance):
     """Eight CreateContactFlow requests at once: all succeed, each with its own route point."""
-    known_bug("sqlite", "gateway bug: concurrent writes on SQLite fail with 500 InternalError "
-              "'database is locked' (SQLITE_BUSY 5 / BUSY_SNAPSHOT 517): deferred read-then-write "
-              "transactions cannot wait for the write lock", strict=False)
-    known_bug(("postgres", "mysql"), "gateway bug: concurrent CreateContactFlow can give 500 "
-              "InternalError: duplicate key ux_flows_contact_flow_instance_route_point once the "
-              "5 route-point retries are used up (8 concurrent creations need up to 8)",
-              strict=False)
     ids = _create_all(gateway, demo, instance, [f"parallel-{i}" for i in range(8)])
     assert all(len(i) == 36 for i in ids), ids
     sdk = demo.sdk2017()
@@ -112,10 +100,8 @@ def test_concurrent_creation_of_different_flows(gateway, demo, instance, known_b
     assert len(flows_2017(sdk, instance)) == 1 + 8
 
 
-def test_concurrent_creation_of_one_name(gateway, demo, instance, known_bug):
+def test_concurrent_creation_of_one_name(gateway, demo, instance):
     """Eight requests for one name: exactly one wins, the others get 409."""
-    known_bug("sqlite", "gateway bug: concurrent writes on SQLite fail with 500 InternalError "
-              "'database is locked'", strict=False)
     results = _create_all(gateway, demo, instance, ["same-name"] * 8)
     winners = [r for r in results if len(r) == 36]
     assert len(winners) == 1, results
@@ -123,10 +109,8 @@ def test_concurrent_creation_of_one_name(gateway, demo, instance, known_bug):
     assert len(flows_2017(demo.sdk2017(), instance)) == 1 + 1
 
 
-def test_skill_group_ids_are_compared_exactly(a2017, instance, new_number, known_bug):
+def test_skill_group_ids_are_compared_exactly(a2017, instance, new_number):
     """PickGlobalOutboundNumbers for skill group 'SALES' must not pick numbers of 'sales'."""
-    known_bug("mysql", "gateway bug: skill group ids are matched case-insensitively on "
-              "MariaDB/MySQL (database _ci collation)")
     number = new_number("厦门")
     a2017.call("AddBulkPhoneNumbers", InstanceId=instance, PhoneNumbers=[number],
                Usage="Outbound", SkillGroupIds=["sales"])

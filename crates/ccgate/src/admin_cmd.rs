@@ -139,7 +139,8 @@ pub async fn token(core: &Core, cmd: TokenCmd) -> anyhow::Result<()> {
             .into_iter()
             .find(|k| k.id == id)
         {
-            Some(k) => k.account_id,
+            Some(k) if k.status == "Active" => k.account_id,
+            Some(_) => bail!("AccessKey {id} is disabled"),
             None => bail!("AccessKey {id} does not exist"),
         },
         (None, None) => bail!("give --access-key-id or --account"),

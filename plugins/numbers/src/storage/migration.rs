@@ -72,6 +72,14 @@ impl MigrationTrait for M0001CreateTables {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use NumbersPhoneNumbers as N;
         use NumbersSkillGroups as S;
+        // Identifiers compare exactly on every backend (MySQL's default collation would match
+        // skill group `SALES` to `sales`).
+        let exact = |mut col: ColumnDef| {
+            if manager.get_database_backend() == sea_orm::DbBackend::MySql {
+                col.extra(ccgate_plugin_sdk::storage::MYSQL_BINARY_COLLATION);
+            }
+            col
+        };
         manager
             .create_table(
                 Table::create()
@@ -79,7 +87,7 @@ impl MigrationTrait for M0001CreateTables {
                     .if_not_exists()
                     .col(string_len(N::Id, ID_MAX).primary_key())
                     .col(string_len(N::InstanceId, ID_MAX))
-                    .col(string_len(N::Number, NUMBER_MAX))
+                    .col(exact(string_len(N::Number, NUMBER_MAX)))
                     .col(string_len(N::Usage, 16))
                     .col(string_len_null(N::ContactFlowId, ID_MAX))
                     .col(string_len(N::Description, 255))
@@ -137,7 +145,7 @@ impl MigrationTrait for M0001CreateTables {
                     .table(S::Table)
                     .if_not_exists()
                     .col(string_len(S::PhoneNumberId, ID_MAX))
-                    .col(string_len(S::SkillGroupId, SKILL_GROUP_ID_MAX))
+                    .col(exact(string_len(S::SkillGroupId, SKILL_GROUP_ID_MAX)))
                     .col(string_len(S::InstanceId, ID_MAX))
                     .col(integer(S::Position))
                     .primary_key(
