@@ -16,7 +16,7 @@ pub fn builtin() -> Vec<Arc<dyn Plugin>> {
     #[cfg(feature = "plugin-flows")]
     all.push(Arc::new(ccgate_flows::FlowsPlugin));
     #[cfg(feature = "plugin-numbers")]
-    all.push(Arc::new(ccgate_numbers::NumbersPlugin));
+    all.push(Arc::new(ccgate_numbers::NumbersPlugin::new()));
     all
 }
 

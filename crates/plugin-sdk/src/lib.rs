@@ -22,7 +22,7 @@ pub use context::{Context, Principal, Services};
 pub use error::{ApiError, ApiResult};
 pub use paging::PageRequest;
 pub use params::{ErrorStyle, Params};
-pub use plugin::{Plugin, Reply};
+pub use plugin::{Plugin, Reply, SharedReply};
 pub use sea_orm;
 pub use sea_orm_migration;
 pub use serde_json;

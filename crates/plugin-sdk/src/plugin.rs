@@ -1,5 +1,7 @@
 //! The `Plugin` trait every domain crate implements, and `Reply`, what a handler returns.
 
+use std::sync::{Arc, OnceLock};
+
 use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::{Map, Value};
@@ -13,20 +15,49 @@ use crate::params::Params;
 ///
 /// For Alibaba actions the gateway puts the common envelope (`RequestId`, `Code`, ...) in
 /// front; for Huawei actions the map is the whole body.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Reply(pub Map<String, Value>);
+///
+/// Usually built field by field ([`Reply::empty`], [`Reply::with`]). A reply rendered once and
+/// served many times (a cache hit) is a [`SharedReply`]: turning it into a `Reply` costs a
+/// reference count, and the gateway writes its JSON as rendered instead of copying and
+/// serializing the fields again.
+#[derive(Clone)]
+pub struct Reply(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Fields(Map<String, Value>),
+    Shared(SharedReply),
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+impl PartialEq for Reply {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields() == other.fields()
+    }
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Reply").field(self.fields()).finish()
+    }
+}
 
 impl Reply {
     /// A reply with no action-specific fields.
     pub fn empty() -> Self {
-        Self(Map::new())
+        Self(Repr::Fields(Map::new()))
     }
 
     /// A reply from a JSON object (`json!({...})`); anything else is a programming error and
     /// yields an empty reply in release builds.
     pub fn from_json(value: Value) -> Self {
         match value {
-            Value::Object(map) => Self(map),
+            Value::Object(map) => Self(Repr::Fields(map)),
             other => {
                 debug_assert!(false, "Reply::from_json needs an object, got {other}");
                 Self::empty()
@@ -34,10 +65,102 @@ impl Reply {
         }
     }
 
-    /// Appends one field.
-    pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.0.insert(key.to_string(), value);
-        self
+    /// Appends one field (a shared reply is copied first).
+    pub fn with(self, key: &str, value: Value) -> Self {
+        let mut fields = self.into_fields();
+        fields.insert(key.to_string(), value);
+        Self(Repr::Fields(fields))
+    }
+
+    /// The fields, in order.
+    pub fn fields(&self) -> &Map<String, Value> {
+        match &self.0 {
+            Repr::Fields(m) => m,
+            Repr::Shared(s) => s.fields(),
+        }
+    }
+
+    /// The fields, in order (a shared reply is copied).
+    pub fn into_fields(self) -> Map<String, Value> {
+        match self.0 {
+            Repr::Fields(m) => m,
+            Repr::Shared(s) => s.fields().clone(),
+        }
+    }
+
+    /// The fields as one JSON object value.
+    pub fn into_value(self) -> Value {
+        Value::Object(self.into_fields())
+    }
+
+    /// The reply rendered before, when it is a [`SharedReply`]: write its JSON as is.
+    pub fn shared(&self) -> Option<&SharedReply> {
+        match &self.0 {
+            Repr::Fields(_) => None,
+            Repr::Shared(s) => Some(s),
+        }
+    }
+}
+
+impl From<SharedReply> for Reply {
+    fn from(shared: SharedReply) -> Self {
+        Self(Repr::Shared(shared))
+    }
+}
+
+/// A [`Reply`] rendered to JSON once, to serve many times (e.g. from a cache). Cloning it costs
+/// a reference count. It keeps only the JSON text; [`SharedReply::fields`] parses it back on
+/// first use (for XML answers), which gives the same fields in the same order.
+#[derive(Clone)]
+pub struct SharedReply(Arc<Rendered>);
+
+struct Rendered {
+    json: Box<str>,
+    keys: Box<[String]>,
+    fields: OnceLock<Map<String, Value>>,
+}
+
+impl SharedReply {
+    /// Renders `reply` to JSON.
+    pub fn new(reply: Reply) -> Self {
+        if let Repr::Shared(s) = reply.0 {
+            return s;
+        }
+        let fields = reply.into_fields();
+        let json = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_string());
+        Self(Arc::new(Rendered {
+            json: json.into_boxed_str(),
+            keys: fields.keys().cloned().collect(),
+            fields: OnceLock::new(),
+        }))
+    }
+
+    /// The JSON object of the fields.
+    pub fn json(&self) -> &str {
+        &self.0.json
+    }
+
+    /// Whether the reply has a field named `key` (without parsing the JSON).
+    pub fn has_field(&self, key: &str) -> bool {
+        self.0.keys.iter().any(|k| k == key)
+    }
+
+    /// The fields, parsed from the JSON on first use.
+    pub fn fields(&self) -> &Map<String, Value> {
+        self.0
+            .fields
+            .get_or_init(|| serde_json::from_str(&self.0.json).unwrap_or_default())
+    }
+
+    /// Bytes of JSON held (for cache weights).
+    pub fn json_len(&self) -> usize {
+        self.0.json.len()
+    }
+}
+
+impl std::fmt::Debug for SharedReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SharedReply").field(&self.json()).finish()
     }
 }
 
@@ -84,5 +207,39 @@ pub trait Plugin: Send + Sync + 'static {
     ) -> Result<(), DbErr> {
         let _ = (db, instance_id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod reply_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn shared_replies_keep_fields_and_order() {
+        let reply = Reply::empty()
+            .with("Zeta", json!({"B": 1, "A": [true, "x"]}))
+            .with("Alpha", json!(u64::MAX));
+        let shared = SharedReply::new(reply.clone());
+        assert_eq!(
+            shared.json(),
+            r#"{"Zeta":{"B":1,"A":[true,"x"]},"Alpha":18446744073709551615}"#
+        );
+        let r = Reply::from(shared.clone());
+        assert_eq!(r.shared().map(SharedReply::json), Some(shared.json()));
+        assert!(shared.has_field("Alpha") && !shared.has_field("B"));
+        assert_eq!(r, reply);
+        assert_eq!(
+            r.fields().keys().collect::<Vec<_>>(),
+            ["Zeta", "Alpha"],
+            "order survives the round trip"
+        );
+        assert_eq!(r.clone().into_value(), reply.clone().into_value());
+        // Adding a field turns it back into an ordinary reply.
+        let more = r.with("Omega", json!(null));
+        assert!(more.shared().is_none());
+        assert_eq!(more.fields().len(), 3);
+        assert!(reply.shared().is_none());
     }
 }

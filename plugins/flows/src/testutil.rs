@@ -109,7 +109,7 @@ pub async fn call_with(ctx: Context, pairs: &[(&str, &str)]) -> ApiResult<Value>
     FlowsPlugin
         .handle(&ctx, &params)
         .await
-        .map(|r| Value::Object(r.0))
+        .map(Reply::into_value)
 }
 
 /// The keys of a JSON object, in order.

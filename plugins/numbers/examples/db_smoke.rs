@@ -56,7 +56,7 @@ async fn call(
     let reply = plugin
         .handle(&ctx, &Params::from_pairs(&all, style))
         .await?;
-    Ok(Value::Object(reply.0))
+    Ok(reply.into_value())
 }
 
 fn check(what: &str, ok: bool, detail: impl std::fmt::Display) {

@@ -11,7 +11,9 @@
 //! migrations, [`region`] number attribution (libphonenumber data), [`render`] the shared
 //! `PhoneNumber` shapes, [`rules`] number validation and the usage rules, [`flows`] the reads
 //! from the flows domain, [`picking`] the caller-number ranking, [`queries`] the queries other
-//! plugins call.
+//! plugins call, [`cache`] the read cache of 2020 ListPhoneNumbers pages (its consistency
+//! contract: every write action of this plugin invalidates its instance at once, anything else
+//! is visible within a 1 s TTL).
 //!
 //! Choices where the seeds are silent are documented on the action modules; in short:
 //! a number is bound to one instance at a time (409 `Conflict.PhoneNumber`); ModifyPhoneNumber
@@ -20,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod cache;
 pub mod flows;
 pub mod picking;
 pub mod queries;
@@ -31,6 +34,9 @@ pub mod storage;
 #[cfg(test)]
 mod testutil;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
 use ccgate_plugin_sdk::serde_json::Value;
@@ -39,6 +45,7 @@ use ccgate_plugin_sdk::{
 };
 
 use crate::actions::*;
+use crate::cache::ListCache;
 
 /// Every action of the numbers domain, as the gateway routes them.
 ///
@@ -60,13 +67,57 @@ pub const ACTIONS: &[ActionSpec] = &[
 ];
 
 /// The numbers domain plugin (config name `numbers`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NumbersPlugin;
+///
+/// Holds the [`ListCache`] of 2020 ListPhoneNumbers pages; clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct NumbersPlugin {
+    list_cache: Arc<ListCache>,
+}
 
 impl NumbersPlugin {
-    /// The plugin.
+    /// The plugin, caching list pages for [`cache::DEFAULT_TTL`].
     pub fn new() -> Self {
-        Self
+        Self::default()
+    }
+
+    /// The plugin with list pages cached for `ttl`; `Duration::ZERO` disables the cache.
+    pub fn with_list_cache_ttl(ttl: Duration) -> Self {
+        Self {
+            list_cache: Arc::new(ListCache::new(ttl)),
+        }
+    }
+
+    /// The list cache.
+    pub fn list_cache(&self) -> &ListCache {
+        &self.list_cache
+    }
+
+    /// Runs a write action, then invalidates the instance's cached lists, whether the action
+    /// succeeded, failed (a failure may follow a partial, non-transactional write) or was
+    /// cancelled (the request dropped mid-way, possibly after its commit).
+    async fn write(
+        &self,
+        ctx: &Context,
+        action: impl Future<Output = ApiResult<Reply>>,
+    ) -> ApiResult<Reply> {
+        let _invalidate = InvalidateOnDrop {
+            cache: &self.list_cache,
+            instance: ctx.instance(),
+        };
+        action.await
+    }
+}
+
+/// Invalidates an instance's cached lists when dropped: after the write action returned, or
+/// when its request is cancelled.
+struct InvalidateOnDrop<'a> {
+    cache: &'a ListCache,
+    instance: &'a str,
+}
+
+impl Drop for InvalidateOnDrop<'_> {
+    fn drop(&mut self) {
+        self.cache.invalidate(self.instance);
     }
 }
 
@@ -92,12 +143,23 @@ impl Plugin for NumbersPlugin {
 
     async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
         match (ctx.spec.version, ctx.spec.action) {
-            ("2017-07-05", "AddPhoneNumber") => add_phone_number::handle(ctx, params).await,
-            ("2017-07-05", "AddBulkPhoneNumbers") => {
-                add_bulk_phone_numbers::handle(ctx, params).await
+            // Writes: each invalidates the instance's cached lists (crate::cache).
+            ("2017-07-05", "AddPhoneNumber") => {
+                self.write(ctx, add_phone_number::handle(ctx, params)).await
             }
-            ("2017-07-05", "RemovePhoneNumber") => remove_phone_number::handle(ctx, params).await,
-            ("2017-07-05", "ModifyPhoneNumber") => modify_phone_number::handle(ctx, params).await,
+            ("2017-07-05", "AddBulkPhoneNumbers") => {
+                self.write(ctx, add_bulk_phone_numbers::handle(ctx, params))
+                    .await
+            }
+            ("2017-07-05", "RemovePhoneNumber") => {
+                self.write(ctx, remove_phone_number::handle(ctx, params))
+                    .await
+            }
+            ("2017-07-05", "ModifyPhoneNumber") => {
+                self.write(ctx, modify_phone_number::handle(ctx, params))
+                    .await
+            }
+            // Reads.
             ("2017-07-05", "ListPhoneNumbers") => list_phone_numbers::handle(ctx, params).await,
             ("2017-07-05", "CheckNumberAvaliable") => {
                 check_number_avaliable::handle(ctx, params).await
@@ -110,7 +172,7 @@ impl Plugin for NumbersPlugin {
                 pick_global_outbound_numbers::handle(ctx, params).await
             }
             ("2020-07-01", "ListPhoneNumbers") => {
-                list_phone_numbers_v2020::handle(ctx, params).await
+                list_phone_numbers_v2020::handle(ctx, params, &self.list_cache).await
             }
             (_, action) => Err(ApiError::not_implemented(action)),
         }

@@ -83,12 +83,21 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// Numbers plus the fake flows plugin.
+    /// Numbers (list cache with its default TTL) plus the fake flows plugin.
     pub async fn new() -> Self {
+        Self::with_plugin(NumbersPlugin::new()).await
+    }
+
+    /// Numbers with list pages cached for `ttl` (zero: no cache) plus the fake flows plugin.
+    pub async fn with_list_cache_ttl(ttl: std::time::Duration) -> Self {
+        Self::with_plugin(NumbersPlugin::with_list_cache_ttl(ttl)).await
+    }
+
+    async fn with_plugin(plugin: NumbersPlugin) -> Self {
         let flows = Arc::new(FakeFlows {
             calls: AtomicUsize::new(0),
         });
-        let numbers: Arc<dyn Plugin> = Arc::new(NumbersPlugin::new());
+        let numbers: Arc<dyn Plugin> = Arc::new(plugin);
         let env = TestEnv::new(vec![numbers.clone(), flows.clone()]).await;
         Self {
             env,
@@ -157,7 +166,7 @@ impl Harness {
         all.extend_from_slice(pairs);
         let params = Params::from_pairs(&all, style);
         let reply = self.numbers.handle(ctx, &params).await?;
-        Ok(Value::Object(reply.0))
+        Ok(reply.into_value())
     }
 
     /// Adds `number` to [`INSTANCE`]; its `PhoneNumberId`.

@@ -39,7 +39,7 @@ async fn call(
     let reply = plugin
         .handle(&ctx, &Params::from_pairs(&all, style))
         .await?;
-    Ok(Value::Object(reply.0))
+    Ok(reply.into_value())
 }
 
 #[tokio::test]

@@ -9,21 +9,37 @@
 //! ContactFlowName, Provider, Number, ContactFlowId, Province, SkillGroups[{DisplayName,
 //! InstanceId, Name, SkillGroupId}]` (see [`crate::render`] for the constant ones).
 //!
-//! Filtering, `COUNT(*)` and `LIMIT/OFFSET` run in SQL (indexes `instance_id, number` and
-//! `instance_id, usage, number`); the page's skill groups come in one query and its flow names in
-//! one `flows`/`get` call, so a page costs four round trips whatever its size.
+//! Filtering, ordering and paging run in SQL: `WHERE instance_id = ? [AND ...] ORDER BY number
+//! LIMIT <size> OFFSET ?`, read off the index `(instance_id, number)` (or `(instance_id, usage,
+//! number)` with a `Usage` filter) without sorting; `number` is unique (index
+//! `uq_numbers_phone_numbers_number`), so the order is total without a tie-breaker. `LIMIT` is
+//! a literal (SQLite re-prepares a cached statement whose bound `LIMIT` changes, since the limit
+//! is plan-relevant; a bound `OFFSET` is not) and `OFFSET` a bound value, so there is one
+//! prepared statement per filter shape and page size. `TotalCount` is `offset + rows` when the
+//! page is neither full nor past the end, else one `SELECT COUNT(*)` over the same index. The
+//! page's skill groups come in one query and its flow names in one `flows`/`get` call.
+//!
+//! Pages and counts are cached ([`crate::cache`]): key = (instance, its write generation,
+//! SearchPattern, Usage, Active, PageNumber, PageSize). Every write action of this plugin
+//! invalidates its instance at once; other replicas' writes and flow renames show within the
+//! TTL (1 s).
 //!
 //! Errors (seed 002): `Parameter.Null` / `Parameter.Empty` (PageNumber, PageSize),
 //! `Parameter.Enumeration` (Usage), `Parameter.Minimum` / `Parameter.Maximum` (paging),
 //! `InvalidParameter` (not an integer / boolean); `NotExists.InstanceId` comes from the gateway.
 
-use ccgate_plugin_sdk::sea_orm::sea_query::LikeExpr;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use ccgate_plugin_sdk::sea_orm::sea_query::{Expr, LikeExpr, Values};
 use ccgate_plugin_sdk::sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    self, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 use ccgate_plugin_sdk::serde_json::Value;
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, PageRequest, Params, Reply};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, PageRequest, Params, Reply, SharedReply};
 
+use crate::cache::{CachedCount, CachedPage, CountKey, ListCache, ListFilter, PageKey};
 use crate::render::Renderer;
 use crate::storage::phone_number;
 
@@ -47,35 +63,153 @@ fn contains(pattern: &str) -> LikeExpr {
     LikeExpr::new(escaped).escape('!')
 }
 
-/// Serves 2020 ListPhoneNumbers.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
+/// Serves 2020 ListPhoneNumbers, from `cache` when it holds the page.
+pub async fn handle(ctx: &Context, params: &Params, cache: &ListCache) -> ApiResult<Reply> {
     let page = PageRequest::required(params)?;
     let usage = params.optional_enum("Usage", USAGES_2020)?;
     let active = params.optional_bool("Active")?;
-    let pattern = params.optional("SearchPattern");
+    let filter = ListFilter {
+        pattern: params.optional("SearchPattern").map(str::to_string),
+        usage,
+        active,
+    };
+    if !cache.is_enabled() {
+        let loaded = load(ctx, page, &filter, None).await?;
+        return Ok(loaded.reply);
+    }
+    // The generation is read before the database: see crate::cache.
+    let key = PageKey {
+        count: CountKey {
+            instance: ctx.instance().to_string(),
+            generation: cache.generation(ctx.instance()),
+            filter,
+        },
+        number: page.number,
+        size: page.size,
+    };
+    if let Some(hit) = cache.page(&key) {
+        return Ok(hit.reply.into());
+    }
+    let known = cache.count(&key.count);
+    let loaded = load(ctx, page, &key.count.filter, known).await?;
+    if loaded.counted {
+        cache.put_count(
+            key.count.clone(),
+            CachedCount {
+                born: loaded.born,
+                total: loaded.total,
+            },
+        );
+    }
+    let reply = SharedReply::new(loaded.reply);
+    cache.put_page(
+        key,
+        CachedPage {
+            born: loaded.born,
+            reply: reply.clone(),
+        },
+    );
+    Ok(reply.into())
+}
 
-    let mut query =
-        phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(ctx.instance()));
-    if let Some(p) = pattern {
-        query = query.filter(phone_number::Column::Number.like(contains(p)));
-    }
-    if let Some(u) = usage {
-        query = query.filter(phone_number::Column::Usage.eq(u));
-    }
-    if let Some(a) = active {
-        query = query.filter(phone_number::Column::Active.eq(a));
-    }
-    let total = query.clone().count(&ctx.db).await?;
-    let rows = query
-        .order_by_asc(phone_number::Column::Number)
-        .order_by_asc(phone_number::Column::Id)
-        .limit(page.size)
-        .offset(page.offset())
-        .all(&ctx.db)
-        .await?;
+/// A page read from the database.
+struct Loaded {
+    /// When the oldest data in it was read (the start of the reads, or of a reused count).
+    born: Instant,
+    /// `TotalCount`.
+    total: u64,
+    /// Whether `total` was counted by this load (and can be cached).
+    counted: bool,
+    /// `{Data: {PageNumber, PageSize, TotalCount, List}}`.
+    reply: Reply,
+}
+
+/// Reads and renders one page; `known` is a cached count of the same filters.
+async fn load(
+    ctx: &Context,
+    page: PageRequest,
+    filter: &ListFilter,
+    known: Option<CachedCount>,
+) -> ApiResult<Loaded> {
+    let started = Instant::now();
+    let query = filtered(ctx.instance(), filter);
+    let rows = page_rows(&ctx.db, query.clone(), page).await?;
+    let (total, counted, born) = match (total_from_page(page, rows.len()), known) {
+        (Some(total), _) => (total, false, started),
+        (None, Some(c)) => (c.total, false, c.born.min(started)),
+        (None, None) => (count(&ctx.db, query).await?, true, started),
+    };
     let renderer = Renderer::load(ctx, &rows).await?;
     let list: Vec<Value> = rows.iter().map(|n| renderer.list_item_2020(n)).collect();
-    Ok(Reply::empty().with("Data", page.render(total, list)))
+    Ok(Loaded {
+        born,
+        total,
+        counted,
+        reply: Reply::empty().with("Data", page.render(total, list)),
+    })
+}
+
+/// The instance's numbers matching `filter`, unordered.
+fn filtered(instance: &str, filter: &ListFilter) -> Select<phone_number::Entity> {
+    let mut query =
+        phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(instance));
+    if let Some(p) = &filter.pattern {
+        query = query.filter(phone_number::Column::Number.like(contains(p)));
+    }
+    if let Some(u) = filter.usage {
+        query = query.filter(phone_number::Column::Usage.eq(u));
+    }
+    if let Some(a) = filter.active {
+        query = query.filter(phone_number::Column::Active.eq(a));
+    }
+    query
+}
+
+/// `TotalCount` when the page itself tells it: a page that is neither full nor past the end
+/// holds the last rows, so the total is `offset + rows`.
+fn total_from_page(page: PageRequest, rows: usize) -> Option<u64> {
+    let rows = rows as u64;
+    (rows < page.size && (rows > 0 || page.offset() == 0)).then(|| page.offset() + rows)
+}
+
+/// One page of `query` ordered by number: `... ORDER BY number LIMIT <size> OFFSET ?`.
+async fn page_rows<C: ConnectionTrait>(
+    db: &C,
+    query: Select<phone_number::Entity>,
+    page: PageRequest,
+) -> ApiResult<Vec<phone_number::Model>> {
+    let backend = db.get_database_backend();
+    let mut stmt = query
+        .order_by_asc(phone_number::Column::Number)
+        .build(backend);
+    let values = stmt.values.get_or_insert_with(|| Values(Vec::new()));
+    let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+    values.0.push(offset.into());
+    let placeholder = match backend {
+        DbBackend::Postgres => format!("${}", values.0.len()),
+        _ => "?".to_string(),
+    };
+    // The page size is a validated integer (1..=100), rendered as a literal on purpose.
+    let _ = write!(stmt.sql, " LIMIT {} OFFSET {placeholder}", page.size);
+    Ok(phone_number::Entity::find()
+        .from_raw_sql(stmt)
+        .all(db)
+        .await?)
+}
+
+/// `SELECT COUNT(*) FROM numbers_phone_numbers WHERE ...`: reads the covering index only (the
+/// `count()` of sea-orm wraps the whole row select in a sub-query).
+async fn count<C: ConnectionTrait>(
+    db: &C,
+    query: Select<phone_number::Entity>,
+) -> Result<u64, sea_orm::DbErr> {
+    let n: Option<i64> = query
+        .select_only()
+        .expr_as(Expr::cust("COUNT(*)"), "num_items")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 
 #[cfg(test)]

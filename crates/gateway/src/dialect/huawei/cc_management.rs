@@ -141,5 +141,5 @@ async fn serve(
             e
         }
     })?;
-    Ok(serde_json::Value::Object(reply.0))
+    Ok(reply.into_value())
 }
