@@ -48,7 +48,8 @@ pub enum RegistryError {
 #[derive(Default)]
 pub struct Registry {
     plugins: Vec<Arc<dyn Plugin>>,
-    rpc: HashMap<(String, String), Route>,
+    /// Version → action → route (looked up with `&str`s, no allocation per request).
+    rpc: HashMap<String, HashMap<String, Route>>,
     paths: HashMap<(String, String), Route>,
     versions: BTreeSet<&'static str>,
 }
@@ -65,27 +66,26 @@ impl Registry {
                     plugin: plugin.clone(),
                     spec,
                 };
-                let (map, key) = match (spec.dialect, spec.route) {
+                let (version, action, prev) = match (spec.dialect, spec.route) {
                     (Dialect::AliyunRpc, _) | (_, None) => {
                         reg.versions.insert(spec.version);
-                        (
-                            &mut reg.rpc,
-                            (spec.version.to_string(), spec.action.to_string()),
-                        )
+                        let map = reg.rpc.entry(spec.version.to_string()).or_default();
+                        let prev = map.insert(spec.action.to_string(), route);
+                        (spec.version, spec.action, prev)
                     }
                     (_, Some((method, path))) => {
-                        (&mut reg.paths, (method.to_string(), path.to_string()))
+                        let key = (method.to_string(), path.to_string());
+                        (method, path, reg.paths.insert(key, route))
                     }
                 };
-                if let Some(prev) = map.get(&key) {
+                if let Some(prev) = prev {
                     return Err(RegistryError::Duplicate {
-                        version: key.0,
-                        action: key.1,
+                        version: version.to_string(),
+                        action: action.to_string(),
                         first: prev.plugin.name().to_string(),
                         second: plugin.name().to_string(),
                     });
                 }
-                map.insert(key, route);
             }
             reg.plugins.push(plugin);
         }
@@ -99,7 +99,7 @@ impl Registry {
 
     /// The route of an Alibaba RPC action.
     pub fn rpc(&self, version: &str, action: &str) -> Option<&Route> {
-        self.rpc.get(&(version.to_string(), action.to_string()))
+        self.rpc.get(version)?.get(action)
     }
 
     /// Whether any plugin serves `version`.
@@ -119,7 +119,12 @@ impl Registry {
 
     /// Every route, sorted by version then action, for `ccgate actions`.
     pub fn all_routes(&self) -> Vec<&Route> {
-        let mut all: Vec<&Route> = self.rpc.values().chain(self.paths.values()).collect();
+        let mut all: Vec<&Route> = self
+            .rpc
+            .values()
+            .flat_map(HashMap::values)
+            .chain(self.paths.values())
+            .collect();
         all.sort_by_key(|r| (r.spec.version, r.spec.action));
         all
     }

@@ -29,7 +29,12 @@ const RFC3986_PATH: &AsciiSet = &RFC3986_RESERVED.remove(b'/');
 /// Source: `alibaba-sdk-wire.md` "RPC signature v1" step 3; identical to Huawei
 /// `PathUtils.normalize` (`huawei-aicc.md` §4.1).
 pub fn rfc3986(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986_RESERVED).to_string()
+    rfc3986_display(s).to_string()
+}
+
+/// [`rfc3986`] as a `Display` value, to write into a buffer without an intermediate string.
+pub fn rfc3986_display(s: &str) -> impl std::fmt::Display + '_ {
+    utf8_percent_encode(s, RFC3986_RESERVED)
 }
 
 /// Percent-encodes a URI path like [`rfc3986`] but keeps every `/` literal, i.e. each

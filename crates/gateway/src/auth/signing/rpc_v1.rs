@@ -22,7 +22,9 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
 
-use super::percent::{form_decode_pairs, rfc3986};
+use std::fmt::Write as _;
+
+use super::percent::{form_decode_pairs, rfc3986_display};
 
 /// The parameter that carries the signature; it is never part of the string to sign.
 pub const SIGNATURE_PARAM: &str = "Signature";
@@ -105,13 +107,26 @@ pub fn collect_params(
 ///
 /// Source: `alibaba-sdk-wire.md` "RPC signature v1" steps 2-4.
 pub fn string_to_sign(method: &str, params: &BTreeMap<String, String>) -> String {
-    let canonical = params
+    // Written into two buffers (no string per parameter): this runs on every v1 request.
+    let mut canonical = String::with_capacity(512);
+    for (i, (k, v)) in params
         .iter()
         .filter(|(k, _)| k.as_str() != SIGNATURE_PARAM)
-        .map(|(k, v)| format!("{}={}", rfc3986(k), rfc3986(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    format!("{method}&{}&{}", rfc3986("/"), rfc3986(&canonical))
+        .enumerate()
+    {
+        if i > 0 {
+            canonical.push('&');
+        }
+        let _ = write!(canonical, "{}={}", rfc3986_display(k), rfc3986_display(v));
+    }
+    let mut out = String::with_capacity(method.len() + 6 + canonical.len() * 3 / 2);
+    let _ = write!(
+        out,
+        "{method}&{}&{}",
+        rfc3986_display("/"),
+        rfc3986_display(&canonical)
+    );
+    out
 }
 
 fn hmac_bytes<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {

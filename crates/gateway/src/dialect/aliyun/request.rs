@@ -34,10 +34,11 @@ impl RpcRequest {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
     ) -> Self {
-        let headers: Vec<(String, String)> = headers
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
+        // In place: header names from actix are lower case already.
+        let mut headers = headers;
+        for (k, _) in &mut headers {
+            k.make_ascii_lowercase();
+        }
         let query = form_decode_pairs(raw_query);
         let is_form = headers.iter().any(|(k, v)| {
             k == "content-type"
