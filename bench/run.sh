@@ -10,10 +10,15 @@
 #   RUNS=1                                 wrk runs per server (alternating ccgate, bare)
 #   WORKERS=0                              HTTP workers of both servers (0 = one per core)
 #   NUMBERS=10000                          numbers seeded (AddBulkPhoneNumbers, 100 per call)
-#   MAX_RPS=20000                          signed requests generated per run = MAX_RPS*DURATION;
+#   MAX_RPS=80000                          signed requests generated per run = MAX_RPS*DURATION;
 #                                          a run that exhausts them fails (raise MAX_RPS)
 #   CCGATE_PORT=18080 BARE_PORT=18081      loopback ports
 #   RESULTS=FILE                           also write the Markdown table to FILE
+#   LOG_FILTER=warn                        ccgate's CCGATE__LOG__FILTER (the shipped default is
+#                                          info: one JSON line per request on stderr)
+#   CCGATE_BIN=PATH                        serve with this ccgate binary instead of building
+#                                          target/release/ccgate (e.g. a build with the numbers
+#                                          list cache disabled, see docs/benchmarks.md)
 #
 # Installs nothing except wrk: when it is missing and we are root, `apt-get update` then
 # `apt-get install -y wrk`.
@@ -25,7 +30,8 @@ DURATION=${DURATION:-15}
 RUNS=${RUNS:-1}
 WORKERS=${WORKERS:-0}
 NUMBERS=${NUMBERS:-10000}
-MAX_RPS=${MAX_RPS:-20000}
+MAX_RPS=${MAX_RPS:-80000}
+LOG_FILTER=${LOG_FILTER:-warn}
 CCGATE_PORT=${CCGATE_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18081}
 INSTANCE=ccc-test
@@ -44,13 +50,16 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 
 # --- build -------------------------------------------------------------------------------
-log "cargo build --release -p ccgate"
-cargo build --release -p ccgate
+if [ -z "${CCGATE_BIN:-}" ]; then
+    log "cargo build --release -p ccgate"
+    cargo build --release -p ccgate
+fi
 log "cargo build --release -p ccgate-gateway --example bare_actix"
 cargo build --release -p ccgate-gateway --example bare_actix
 TARGET=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-CCGATE="$TARGET/release/ccgate"
+CCGATE="${CCGATE_BIN:-$TARGET/release/ccgate}"
+[ -x "$CCGATE" ] || die "no ccgate binary at $CCGATE"
 BARE="$TARGET/release/examples/bare_actix"
 
 # --- temp dir and clean-up ---------------------------------------------------------------
@@ -90,7 +99,7 @@ start_ccgate() {
             CCGATE__SERVER__WORKERS="$WORKERS" \
             CCGATE__DATABASE__URL="sqlite://$TMP/ccgate.db?mode=rwc" \
             CCGATE__SECURITY__MASTER_KEY_FILE="$TMP/master.key" \
-            CCGATE__LOG__FILTER=warn \
+            CCGATE__LOG__FILTER="$LOG_FILTER" \
             "$CCGATE" serve
     ) >>"$TMP/ccgate.out" 2>>"$TMP/ccgate.err" &
     CCGATE_PID=$!
@@ -164,12 +173,13 @@ B_HWM=$(hwm_kb "$BARE_PID")
 
 # --- report ------------------------------------------------------------------------------
 python3 - "$C_HWM" "$B_HWM" "$THREADS" "$CONNECTIONS" "$DURATION" "$WORKERS" "$NUMBERS" \
-    "${ROWS[@]}" <<'EOF' | tee "${RESULTS:-/dev/null}"
+    "$LOG_FILTER" "$CCGATE" "${ROWS[@]}" <<'EOF' | tee "${RESULTS:-/dev/null}"
 import sys
-c_hwm, b_hwm, threads, conns, dur, workers, numbers = sys.argv[1:8]
-rows = [r.split() for r in sys.argv[8:]]
+c_hwm, b_hwm, threads, conns, dur, workers, numbers, log_filter, binary = sys.argv[1:10]
+rows = [r.split() for r in sys.argv[10:]]
 print(f"wrk -t{threads} -c{conns} -d{dur}s --latency; workers={workers} (0 = one per core); "
-      f"{numbers} numbers; signed 2020-07-01 ListPhoneNumbers, PageSize=20, PageNumber 1..100\n")
+      f"{numbers} numbers; signed 2020-07-01 ListPhoneNumbers, PageSize=20, PageNumber 1..100; "
+      f"ccgate {binary} with CCGATE__LOG__FILTER={log_filter}\n")
 print("| run | server | requests/s | p99 latency | peak RSS (VmHWM) |")
 print("|---|---|---:|---:|---:|")
 for run, c_rps, c_p99, b_rps, b_p99 in rows:

@@ -9,13 +9,18 @@
 //!   (parse `Authorization`, body hash, canonical request, string to sign, HMAC verify).
 //! * `render/*`: the 2020 list items of a 20-item page (the numbers plugin's renderer),
 //!   `envelope::success_body` + JSON serialization, and XML.
-//! * `plugin/*`: the numbers plugin's ListPhoneNumbers handler alone (its SQL: count, page,
-//!   skill groups) on the same database as `dispatch`.
+//! * `plugin/*`: the numbers plugin's ListPhoneNumbers handler alone on the same database as
+//!   `dispatch`: `ListPhoneNumbers_2020/*` with the list cache disabled (its SQL: page, count,
+//!   skill groups, and rendering), `ListPhoneNumbers_2020_cached/*` served from the list cache
+//!   (`ccgate_numbers::cache`, warmed by a first call).
 //! * `dispatch/*`: the whole app in process (`actix_web::test::init_service` over
 //!   [`ccgate_gateway::app::configure`]) with the built-in plugins (`flows`, `numbers`) on a
 //!   file-backed SQLite in a temp dir (WAL, the pool of `store::connect`, as `ccgate serve`),
 //!   holding 10,000 numbers seeded through the app with AddBulkPhoneNumbers (100 per call).
 //!   Every request is signed with a fresh SignatureNonce before the timer starts.
+//!   `ListPhoneNumbers_2020/*` runs with the numbers list cache disabled (TTL 0, every request
+//!   reads SQLite), `ListPhoneNumbers_2020_cached/*` with the default 1 s TTL, as `ccgate
+//!   serve` runs (the first request of each page is a miss, then hits until the TTL ends).
 //!
 //! In test mode (`cargo test --all-targets` runs benches once, without `--bench`) only
 //! [`TEST_MODE_NUMBERS`] numbers are seeded so the run stays fast; the database is seeded
@@ -42,6 +47,7 @@ use ccgate_gateway::registry::Registry;
 use ccgate_gateway::sdk::{Context, Envelope, ErrorStyle, PageRequest, Params, Principal, Reply};
 use ccgate_gateway::settings::Settings;
 use ccgate_gateway::{plugins, store};
+use ccgate_numbers::NumbersPlugin;
 use ccgate_numbers::render::Renderer;
 use ccgate_numbers::storage::phone_number;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -327,6 +333,19 @@ fn bench_render(c: &mut Criterion) {
     g.bench_function("list_items_2020/20", |b| {
         b.iter(|| page_reply(black_box(&rows)))
     });
+    g.bench_function("list_items_2020_json_macro/20", |b| {
+        b.iter(|| {
+            let renderer = Renderer::default();
+            let list: Vec<Value> = black_box(&rows)
+                .iter()
+                .map(|n| renderer.list_item_2020_json_macro(n))
+                .collect();
+            list
+        })
+    });
+    // What a list-cache hit costs besides the lookup: a deep copy of the cached `Data`.
+    let data = reply.fields()["Data"].clone();
+    g.bench_function("clone_data/20", |b| b.iter(|| black_box(&data).clone()));
     g.bench_function("success_body+json/20", |b| {
         b.iter_batched(
             || reply.clone(),
@@ -348,8 +367,9 @@ fn bench_render(c: &mut Criterion) {
 // ---------------------------------------------------------------------------------------
 
 /// The state of `ccgate serve` with the built-in plugins over a file-backed SQLite in `dir`,
-/// plus account `bench` owning instance `ccc-test` and the AccessKey [`AK`].
-async fn app_state(dir: &std::path::Path) -> web::Data<AppState> {
+/// plus account `bench` owning instance `ccc-test` and the AccessKey [`AK`]; and a second
+/// state over the same database whose numbers plugin has its list cache disabled.
+async fn app_state(dir: &std::path::Path) -> (web::Data<AppState>, web::Data<AppState>) {
     let mut settings = Settings::load(None).expect("default settings");
     settings.database.url = format!("sqlite://{}?mode=rwc", dir.join("ccgate.db").display());
     settings.bootstrap.demo = false;
@@ -372,7 +392,22 @@ async fn app_state(dir: &std::path::Path) -> web::Data<AppState> {
     let tokens = TokenService::load_or_create(&db, &master)
         .await
         .expect("tokens");
-    web::Data::new(AppState::new(settings, db, registry, master, tokens))
+    let uncached = Arc::new(
+        Registry::new(vec![
+            Arc::new(ccgate_flows::FlowsPlugin),
+            Arc::new(NumbersPlugin::with_list_cache_ttl(Duration::ZERO)),
+        ])
+        .expect("registry"),
+    );
+    let uncached = web::Data::new(AppState::new(
+        settings.clone(),
+        db.clone(),
+        uncached,
+        master.clone(),
+        tokens.clone(),
+    ));
+    let cached = web::Data::new(AppState::new(settings, db, registry, master, tokens));
+    (cached, uncached)
 }
 
 /// The `PhoneNumber.N` parameters of seeding batch `batch` (distinct 138xxxxxxxx mobiles).
@@ -414,9 +449,12 @@ fn bench_dispatch(c: &mut Criterion) {
     let pages = (n_numbers / PAGE_SIZE).clamp(1, 100);
     let dir = tempfile::tempdir().expect("tempdir");
     let system = System::new();
-    let state = system.block_on(app_state(dir.path()));
+    let (state, uncached_state) = system.block_on(app_state(dir.path()));
     let svc = system.block_on(test::init_service(
         App::new().configure(configure(state.clone())),
+    ));
+    let uncached_svc = system.block_on(test::init_service(
+        App::new().configure(configure(uncached_state.clone())),
     ));
     let seeded = Cell::new(false);
     let ensure_seeded = || {
@@ -455,15 +493,16 @@ fn bench_dispatch(c: &mut Criterion) {
 
     // Serves `iters` pre-signed ListPhoneNumbers requests, pages chosen by `page_of(i)`, and
     // times only the service calls (including reading the body).
-    let run_pages = |iters: u64, page_of: &dyn Fn(u64) -> usize| -> Duration {
+    let run_pages = |cached: bool, iters: u64, page_of: &dyn Fn(u64) -> usize| -> Duration {
         ensure_seeded();
         let reqs: Vec<_> = (0..iters)
             .map(|i| list_request(page_of(i)).to_request())
             .collect();
+        let svc = if cached { &svc } else { &uncached_svc };
         system.block_on(async {
             let start = Instant::now();
             for req in reqs {
-                let resp = test::call_service(&svc, req).await;
+                let resp = test::call_service(svc, req).await;
                 assert_eq!(resp.status(), 200);
                 black_box(test::read_body(resp).await);
             }
@@ -485,28 +524,37 @@ fn bench_dispatch(c: &mut Criterion) {
             })
         })
     });
-    g.bench_function("ListPhoneNumbers_2020/page_1", |b| {
-        b.iter_custom(|iters| run_pages(iters, &|_| 1))
-    });
-    g.bench_function(format!("ListPhoneNumbers_2020/page_{pages}"), |b| {
-        b.iter_custom(|iters| run_pages(iters, &|_| pages))
-    });
-    // The page counter persists across samples: criterion's samples grow from a few
-    // iterations, and restarting at page 1 in each would over-weight the cheap first pages.
-    let next_page = Cell::new(0usize);
-    g.bench_function(format!("ListPhoneNumbers_2020/pages_1-{pages}"), |b| {
-        b.iter_custom(|iters| {
-            run_pages(iters, &|_| {
-                let n = next_page.get();
-                next_page.set(n + 1);
-                n % pages + 1
-            })
-        })
-    });
+    for (suffix, cached) in [("", false), ("_cached", true)] {
+        g.bench_function(format!("ListPhoneNumbers_2020{suffix}/page_1"), |b| {
+            b.iter_custom(|iters| run_pages(cached, iters, &|_| 1))
+        });
+        g.bench_function(format!("ListPhoneNumbers_2020{suffix}/page_{pages}"), |b| {
+            b.iter_custom(|iters| run_pages(cached, iters, &|_| pages))
+        });
+        // The page counter persists across samples: criterion's samples grow from a few
+        // iterations, and restarting at page 1 in each would over-weight the cheap first pages.
+        let next_page = Cell::new(0usize);
+        g.bench_function(
+            format!("ListPhoneNumbers_2020{suffix}/pages_1-{pages}"),
+            |b| {
+                b.iter_custom(|iters| {
+                    run_pages(cached, iters, &|_| {
+                        let n = next_page.get();
+                        next_page.set(n + 1);
+                        n % pages + 1
+                    })
+                })
+            },
+        );
+    }
     g.finish();
 
     // The numbers plugin alone on the same database: no HTTP, parsing, auth or envelope.
-    let route = state
+    let route = uncached_state
+        .registry
+        .rpc("2020-07-01", "ListPhoneNumbers")
+        .expect("numbers plugin serves 2020 ListPhoneNumbers");
+    let cached_route = state
         .registry
         .rpc("2020-07-01", "ListPhoneNumbers")
         .expect("numbers plugin serves 2020 ListPhoneNumbers");
@@ -531,25 +579,29 @@ fn bench_dispatch(c: &mut Criterion) {
         )
     };
     let mut g = c.benchmark_group("plugin");
-    for (name, page) in [("page_1".to_string(), 1), (format!("page_{pages}"), pages)] {
-        let params = params_of(page);
-        g.bench_function(format!("ListPhoneNumbers_2020/{name}"), |b| {
-            ensure_seeded();
-            b.iter_custom(|iters| {
-                system.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let reply = route.plugin.handle(&ctx, &params).await.unwrap();
-                        black_box(reply);
-                    }
-                    start.elapsed()
+    for (label, route) in [("", route), ("_cached", cached_route)] {
+        for (name, page) in [("page_1".to_string(), 1), (format!("page_{pages}"), pages)] {
+            let params = params_of(page);
+            g.bench_function(format!("ListPhoneNumbers_2020{label}/{name}"), |b| {
+                ensure_seeded();
+                b.iter_custom(|iters| {
+                    system.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            let reply = route.plugin.handle(&ctx, &params).await.unwrap();
+                            black_box(reply);
+                        }
+                        start.elapsed()
+                    })
                 })
-            })
-        });
+            });
+        }
     }
     g.finish();
     drop(svc);
+    drop(uncached_svc);
     drop(state);
+    drop(uncached_state);
     drop(dir);
 }
 
