@@ -25,6 +25,9 @@
 //!    generation and never served after the write's response; a reader that sees the new
 //!    generation started its queries after the commit. A client therefore always reads its own
 //!    writes (and everybody else's writes made through this process) on the same replica.
+//!    One edge: a request cancelled while its commit is in flight (the client went away)
+//!    invalidates when it is dropped, possibly just before the commit lands; a page read in
+//!    between can then be stale for up to the TTL. That write was never acknowledged.
 //! 2. **Everything else: visible within the TTL** ([`DEFAULT_TTL`], 1 s). An entry is served
 //!    only while the data it was built from is younger than the TTL (a page built with a cached
 //!    count is as old as that count). This bounds the staleness of
