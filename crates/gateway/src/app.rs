@@ -48,6 +48,7 @@ impl AppState {
             master,
             tokens,
             Duration::from_secs(settings.security.replay_window_secs),
+            settings.security.max_nonces,
             Duration::from_secs(settings.security.cache_ttl_secs),
         );
         let services: Arc<dyn Services> = Arc::new(RegistryServices(Arc::clone(&registry)));

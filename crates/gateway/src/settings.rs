@@ -52,6 +52,9 @@ pub struct SecuritySettings {
     pub master_key_file: String,
     /// Accepted Timestamp skew and nonce memory, in seconds.
     pub replay_window_secs: u64,
+    /// Most SignatureNonces remembered at once (about 20 bytes each); when full, signed
+    /// requests are refused with 503 until old timestamps expire.
+    pub max_nonces: usize,
     /// Lifetime of issued Bearer tokens, in seconds.
     pub token_ttl_secs: u64,
     /// Maximum lifetime of Huawei `tokenByAkSk` tokens, in seconds.

@@ -44,6 +44,12 @@ fn replay_error(e: ReplayError) -> ApiError {
             "SignatureNonceUsed",
             "Specified signature nonce was used already.",
         ),
+        // Fail closed: an unchecked nonce could be a replay.
+        ReplayError::Saturated => err(
+            503,
+            "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server (replay-protection store is full).",
+        ),
     }
 }
 
@@ -169,16 +175,20 @@ async fn verify_v1(state: &AuthState, req: &RpcRequest) -> Result<Caller, ApiErr
     }
     let timestamp = required(req, "Timestamp")?;
     let nonce = required(req, "SignatureNonce")?;
-    state
+    let now = chrono::Utc::now();
+    let stamped = state
         .replay
-        .check_timestamp(timestamp, chrono::Utc::now())
+        .check_timestamp(timestamp, now)
         .map_err(replay_error)?;
     let key = lookup(state, ak).await?;
     let sts = rpc_v1::string_to_sign(&req.method, &req.params);
     if !rpc_v1::verify(method, &key.secret, &sts, signature) {
         return Err(signature_mismatch(&sts));
     }
-    state.replay.check_nonce(ak, nonce).map_err(replay_error)?;
+    state
+        .replay
+        .check_nonce(ak, nonce, stamped, now)
+        .map_err(replay_error)?;
     Ok(Caller {
         account_id: key.account_id.clone(),
         principal: Principal::AccessKey { id: ak.to_string() },
@@ -211,9 +221,10 @@ async fn verify_acs3(state: &AuthState, req: &RpcRequest, value: &str) -> Result
     let nonce = req
         .header("x-acs-signature-nonce")
         .ok_or_else(|| ApiError::missing("x-acs-signature-nonce"))?;
-    state
+    let now = chrono::Utc::now();
+    let stamped = state
         .replay
-        .check_timestamp(date, chrono::Utc::now())
+        .check_timestamp(date, now)
         .map_err(replay_error)?;
     let key = lookup(state, &auth.access_key_id).await?;
     // The canonical request uses the hash of the body actually received, so a body that does
@@ -233,7 +244,7 @@ async fn verify_acs3(state: &AuthState, req: &RpcRequest, value: &str) -> Result
     }
     state
         .replay
-        .check_nonce(&auth.access_key_id, nonce)
+        .check_nonce(&auth.access_key_id, nonce, stamped, now)
         .map_err(replay_error)?;
     Ok(Caller {
         account_id: key.account_id.clone(),

@@ -38,17 +38,18 @@ pub struct AuthState {
 }
 
 impl AuthState {
-    /// Builds the state over `db`.
+    /// Builds the state over `db`; `max_nonces` bounds the replay store (see [`replay`]).
     pub fn new(
         db: sea_orm::DatabaseConnection,
         master: MasterKey,
         tokens: bearer::TokenService,
         replay_window: Duration,
+        max_nonces: usize,
         cache_ttl: Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             keys: keys::KeyStore::new(db, master, cache_ttl),
-            replay: replay::ReplayGuard::new(replay_window),
+            replay: replay::ReplayGuard::new(replay_window, max_nonces),
             tokens,
         })
     }
