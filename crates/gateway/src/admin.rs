@@ -73,15 +73,7 @@ pub async fn create_instance(
             "instance id {id:?} must be 3-64 letters, digits, '-' or '_'"
         )));
     }
-    if account::Entity::find_by_id(account_id.to_string())
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Err(AdminError::Invalid(format!(
-            "account {account_id} does not exist"
-        )));
-    }
+    ensure_account(db, account_id).await?;
     if instance::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
@@ -111,29 +103,12 @@ pub async fn create_access_key(
     account_id: &str,
     description: &str,
 ) -> Result<NewAccessKey, AdminError> {
-    if account::Entity::find_by_id(account_id.to_string())
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Err(AdminError::Invalid(format!(
-            "account {account_id} does not exist"
-        )));
-    }
+    ensure_account(db, account_id).await?;
     let key = NewAccessKey {
         id: format!("LTAI{}", random_alnum(20)),
         secret: random_alnum(30),
     };
-    access_key::ActiveModel {
-        id: Set(key.id.clone()),
-        account_id: Set(account_id.into()),
-        secret_sealed: Set(master.seal(&key.secret)),
-        status: Set(access_key::ACTIVE.into()),
-        description: Set(description.into()),
-        created_at: Set(now()),
-    }
-    .insert(db)
-    .await?;
+    insert_access_key(db, master, account_id, &key.id, &key.secret, description).await?;
     Ok(key)
 }
 
@@ -153,15 +128,7 @@ pub async fn import_access_key(
             "AccessKeyId and secret must not be empty".into(),
         ));
     }
-    if account::Entity::find_by_id(account_id.to_string())
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Err(AdminError::Invalid(format!(
-            "account {account_id} does not exist"
-        )));
-    }
+    ensure_account(db, account_id).await?;
     if access_key::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
@@ -171,12 +138,37 @@ pub async fn import_access_key(
             "AccessKey {id} already exists"
         )));
     }
+    insert_access_key(db, master, account_id, id, secret, "imported").await
+}
+
+/// `Invalid` unless account `account_id` exists.
+async fn ensure_account(db: &DatabaseConnection, account_id: &str) -> Result<(), AdminError> {
+    match account::Entity::find_by_id(account_id.to_string())
+        .one(db)
+        .await?
+    {
+        Some(_) => Ok(()),
+        None => Err(AdminError::Invalid(format!(
+            "account {account_id} does not exist"
+        ))),
+    }
+}
+
+/// Stores a new `Active` key row with the secret sealed under `master`.
+async fn insert_access_key(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    account_id: &str,
+    id: &str,
+    secret: &str,
+    description: &str,
+) -> Result<(), AdminError> {
     access_key::ActiveModel {
         id: Set(id.into()),
         account_id: Set(account_id.into()),
         secret_sealed: Set(master.seal(secret)),
         status: Set(access_key::ACTIVE.into()),
-        description: Set("imported".into()),
+        description: Set(description.into()),
         created_at: Set(now()),
     }
     .insert(db)

@@ -22,12 +22,12 @@
 //! `x-acs-content-sha256`, which the verifier must compare with [`content_sha256`] of
 //! the raw body.
 
-use hmac::digest::KeyInit;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use sha2::{Digest, Sha256};
 use sm3::Sm3;
 
 use super::percent::{rfc3986, rfc3986_path};
+use super::{hmac_bytes, hmac_matches};
 
 /// The header holding the hex hash of the body, which is the last canonical line.
 pub const CONTENT_SHA256_HEADER: &str = "x-acs-content-sha256";
@@ -239,18 +239,6 @@ pub fn string_to_sign(alg: Acs3Algorithm, canonical_request: &str) -> String {
         alg.as_str(),
         hash_hex(alg, canonical_request.as_bytes())
     )
-}
-
-fn hmac_bytes<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn hmac_matches<M: Mac + KeyInit>(key: &[u8], msg: &[u8], expected: &[u8]) -> bool {
-    let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(msg);
-    mac.verify_slice(expected).is_ok()
 }
 
 /// Computes the ACS3 signature.

@@ -27,3 +27,20 @@ pub mod rpc_v1;
 
 #[cfg(test)]
 mod vectors;
+
+use hmac::Mac;
+use hmac::digest::KeyInit;
+
+/// The raw HMAC of `msg` under `key` with MAC type `M` (e.g. `Hmac<Sha256>`).
+fn hmac_bytes<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(msg);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Whether `expected` is the HMAC of `msg` under `key`, compared in constant time.
+fn hmac_matches<M: Mac + KeyInit>(key: &[u8], msg: &[u8], expected: &[u8]) -> bool {
+    let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(msg);
+    mac.verify_slice(expected).is_ok()
+}

@@ -17,14 +17,14 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::digest::KeyInit;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use sha1::Sha1;
 use sha2::Sha256;
 
 use std::fmt::Write as _;
 
 use super::percent::{form_decode_pairs, rfc3986_display};
+use super::{hmac_bytes, hmac_matches};
 
 /// The parameter that carries the signature; it is never part of the string to sign.
 pub const SIGNATURE_PARAM: &str = "Signature";
@@ -127,18 +127,6 @@ pub fn string_to_sign(method: &str, params: &BTreeMap<String, String>) -> String
         rfc3986_display(&canonical)
     );
     out
-}
-
-fn hmac_bytes<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(msg);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn hmac_matches<M: Mac + KeyInit>(key: &[u8], msg: &[u8], expected: &[u8]) -> bool {
-    let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(msg);
-    mac.verify_slice(expected).is_ok()
 }
 
 /// Computes the RPC v1 signature.

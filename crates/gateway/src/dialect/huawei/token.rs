@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use ccgate_plugin_sdk::ApiError;
 use serde::Deserialize;
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
 use crate::auth::bearer::AUD_HUAWEI;
@@ -81,7 +82,7 @@ async fn issue(
         .access_key(&app_key)
         .await?
         .ok_or_else(fail)?;
-    if !constant_time_eq(key.secret.as_bytes(), app_secret.as_bytes()) {
+    if !bool::from(key.secret.as_bytes().ct_eq(app_secret.as_bytes())) {
         return Err(fail());
     }
     if !key.active {
@@ -104,8 +105,4 @@ async fn issue(
         "AppKey": app_key,
         "UserID": "Anonymous",
     }))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
