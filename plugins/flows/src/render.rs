@@ -35,6 +35,50 @@ pub const PHONE_NUMBER_FIELDS: [&str; 9] = [
 /// returned it (see [`numbers_by_flow`]).
 pub type NumbersByFlow = HashMap<String, Vec<Value>>;
 
+/// What listing `flows` needs besides the rows: their versions and bound numbers, loaded with
+/// one versions query and at most one `numbers`/`by_contact_flow` call.
+pub struct Related {
+    versions: HashMap<String, Vec<contact_flow_version::Model>>,
+    numbers: NumbersByFlow,
+}
+
+impl Related {
+    /// Loads the versions and numbers of `flows` (all of one instance, `ctx.instance()`).
+    ///
+    /// Errors: 500 on storage failures or a malformed numbers answer.
+    pub async fn load(ctx: &Context, flows: &[contact_flow::Model]) -> ApiResult<Self> {
+        if flows.is_empty() {
+            return Ok(Self {
+                versions: HashMap::new(),
+                numbers: NumbersByFlow::new(),
+            });
+        }
+        let ids = flows.iter().map(|f| f.contact_flow_id.clone()).collect();
+        let mut versions: HashMap<String, Vec<contact_flow_version::Model>> = HashMap::new();
+        for v in crate::storage::versions_of(&ctx.db, ids).await? {
+            versions
+                .entry(v.contact_flow_id.clone())
+                .or_default()
+                .push(v);
+        }
+        let numbers = numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?;
+        Ok(Self { versions, numbers })
+    }
+
+    /// The versions of `flow`, in storage order.
+    pub fn versions(&self, flow: &contact_flow::Model) -> Vec<&contact_flow_version::Model> {
+        self.versions
+            .get(&flow.contact_flow_id)
+            .map(|v| v.iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// The numbers bound to `flow`, if any.
+    pub fn numbers(&self, flow: &contact_flow::Model) -> Option<&Vec<Value>> {
+        self.numbers.get(&flow.contact_flow_id)
+    }
+}
+
 /// Asks the numbers plugin which numbers are bound to the flows of `instance_ids`.
 ///
 /// Returns an empty map when the numbers plugin is not enabled (`Ok(None)`). Errors of the

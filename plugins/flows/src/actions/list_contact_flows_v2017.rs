@@ -9,14 +9,12 @@
 //! flows in creation order, versions oldest first. Numbers come from the numbers plugin's
 //! `by_contact_flow` query; with that plugin disabled every `PhoneNumber` list is empty.
 
-use std::collections::HashMap;
-
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
 use serde_json::{Value, json};
 
 use crate::render;
-use crate::storage::{self, contact_flow, contact_flow_version};
+use crate::storage::contact_flow;
 
 /// `ListContactFlows` of 2017-07-05 (overview: BEARERTOKEN/AK).
 pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "ListContactFlows");
@@ -29,31 +27,12 @@ pub async fn handle(ctx: &Context, _params: &Params) -> ApiResult<Reply> {
         .order_by_asc(contact_flow::Column::Id)
         .all(&ctx.db)
         .await?;
-    let versions = storage::versions_of(
-        &ctx.db,
-        flows.iter().map(|f| f.contact_flow_id.clone()).collect(),
-    )
-    .await?;
-    let mut by_flow: HashMap<&str, Vec<&contact_flow_version::Model>> = HashMap::new();
-    for v in &versions {
-        by_flow
-            .entry(v.contact_flow_id.as_str())
-            .or_default()
-            .push(v);
-    }
-    let numbers = if flows.is_empty() {
-        render::NumbersByFlow::new()
-    } else {
-        render::numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?
-    };
+    let related = render::Related::load(ctx, &flows).await?;
     let items: Vec<Value> = flows
         .iter()
         .map(|f| {
-            let vs = by_flow
-                .get(f.contact_flow_id.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            render::flow_2017(f, vs, numbers.get(&f.contact_flow_id), false)
+            let vs = related.versions(f);
+            render::flow_2017(f, &vs, related.numbers(f), false)
         })
         .collect();
     Ok(Reply::empty().with("ContactFlows", json!({ "ContactFlow": items })))

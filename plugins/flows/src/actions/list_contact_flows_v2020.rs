@@ -15,8 +15,6 @@
 //! - `NumberList` holds the `Number`s bound to the flow (numbers plugin `by_contact_flow`;
 //!   empty when that plugin is disabled).
 
-use std::collections::HashMap;
-
 use ccgate_plugin_sdk::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use ccgate_plugin_sdk::sea_orm::{
     ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
@@ -29,7 +27,7 @@ use super::SEARCH_PATTERN_MAX;
 use crate::flow_type::FlowType;
 use crate::render;
 use crate::storage::contact_flow_version::STATUS_DRAFT;
-use crate::storage::{self, contact_flow, contact_flow_version};
+use crate::storage::{contact_flow, contact_flow_version};
 
 /// `ListContactFlows` of 2020-07-01.
 pub const SPEC: ActionSpec = ActionSpec::rpc("2020-07-01", "ListContactFlows");
@@ -85,32 +83,13 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
         .all(&ctx.db)
         .await?;
 
-    let versions = storage::versions_of(
-        &ctx.db,
-        flows.iter().map(|f| f.contact_flow_id.clone()).collect(),
-    )
-    .await?;
-    let mut by_flow: HashMap<&str, Vec<&contact_flow_version::Model>> = HashMap::new();
-    for v in &versions {
-        by_flow
-            .entry(v.contact_flow_id.as_str())
-            .or_default()
-            .push(v);
-    }
-    let numbers = if flows.is_empty() {
-        render::NumbersByFlow::new()
-    } else {
-        render::numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?
-    };
+    let related = render::Related::load(ctx, &flows).await?;
 
     let list = flows
         .iter()
         .map(|f| {
-            let vs = by_flow
-                .get(f.contact_flow_id.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            item(f, vs, numbers.get(&f.contact_flow_id))
+            let vs = related.versions(f);
+            item(f, &vs, related.numbers(f))
         })
         .collect();
     Ok(Reply::empty().with("Data", page.render(total, list)))
