@@ -2,13 +2,19 @@
 //!
 //! - `cargo xtask test`  — Rust tests, then the end-to-end SDK suite (tests/e2e) against the
 //!   real binary on SQLite, PostgreSQL and MariaDB (`--databases sqlite,postgres,mysql`).
-//! - `cargo xtask ci`    — what `.ci/run` runs: fmt check, clippy `-D warnings`, benches
-//!   compile, then `test`.
+//! - `cargo xtask ci`    — what `.ci/run` runs: generated files up to date, fmt check, clippy
+//!   `-D warnings`, then `test`.
+//! - `cargo xtask codegen [--check]` — regenerate (or check) everything generated from the action
+//!   specs `plugins/*/api/*.toml` (see `codegen/mod.rs`).
+//! - `cargo xtask dist`  — release binary plus `SHA256SUMS` in `target/dist/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+
+mod codegen;
+mod dist;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,8 +23,12 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("ci") => ci(&args[1..]),
+        Some("codegen") => codegen::run(&root, &args[1..]),
+        Some("dist") => dist::dist(&root).map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql]");
+            eprintln!(
+                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | dist"
+            );
             bail!("unknown or missing command")
         }
     }
@@ -44,6 +54,7 @@ fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
 }
 
 fn ci(rest: &[String]) -> anyhow::Result<()> {
+    codegen::run(&project_root(), &["--check".to_string()])?;
     run("cargo", &["fmt", "--all", "--", "--check"])?;
     run(
         "cargo",
@@ -93,4 +104,17 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
         bail!("end-to-end tests failed: {status}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Editing a spec without running `cargo xtask codegen` fails here (and in `cargo xtask ci`).
+    #[test]
+    fn generated_files_are_up_to_date() {
+        let stale = crate::codegen::stale(&crate::project_root()).expect("specs load");
+        assert!(
+            stale.is_empty(),
+            "stale generated files (run `cargo xtask codegen`): {stale:?}"
+        );
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod context;
+pub mod contract;
 pub mod error;
 pub mod paging;
 pub mod params;
@@ -19,6 +20,7 @@ pub mod time;
 pub use action::{ActionSpec, AuthModes, Dialect, Envelope, InstanceScope};
 pub use async_trait::async_trait;
 pub use context::{Context, Principal, Services};
+pub use contract::JsonString;
 pub use error::{ApiError, ApiResult};
 pub use paging::PageRequest;
 pub use params::{ErrorStyle, Params};

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod api;
 pub mod definition;
 pub mod flow_type;
 pub mod queries;

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod api;
 pub mod cache;
 pub mod flows;
 pub mod picking;

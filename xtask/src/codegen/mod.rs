@@ -1,0 +1,194 @@
+//! `cargo xtask codegen [--check]`: generates, from the action specs in
+//! `plugins/<plugin>/api/*.toml`,
+//! - per plugin crate: `plugins/<plugin>/src/api/` (typed requests with validation, response
+//!   structs, the `SPEC` of each action, `ACTIONS`, the `Handlers` trait and `dispatch`);
+//! - for the gateway: `crates/gateway/src/catalog/generated.rs` (every specified action, for
+//!   `NotImplemented` answers and `ccgate actions`) and `crates/gateway/src/catalog/openapi.json`
+//!   (OpenAPI 3.1, served at `/openapi.json`);
+//! - `docs/api-reference.md`.
+//!
+//! `--check` writes nothing and fails when a generated file is missing, stale, or no longer
+//! generated (a leftover module of a removed spec).
+
+mod markdown;
+mod openapi;
+mod rust;
+mod spec;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+
+pub use spec::{Spec, load_all};
+
+/// Every generated file: repository-relative path → content.
+pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
+    let specs = load_all(root)?;
+    let mut files = BTreeMap::new();
+    let mut by_plugin: BTreeMap<&str, Vec<&Spec>> = BTreeMap::new();
+    for s in &specs {
+        if s.plugin_has_crate {
+            by_plugin.entry(&s.plugin).or_default().push(s);
+        }
+    }
+    for (plugin, list) in &by_plugin {
+        let dir = PathBuf::from(format!("plugins/{plugin}/src/api"));
+        for s in list {
+            files.insert(
+                dir.join(format!("{}.rs", s.module())),
+                rustfmt(&rust::action_module(s))?,
+            );
+        }
+        files.insert(
+            dir.join("mod.rs"),
+            rustfmt(&rust::api_module(plugin, list))?,
+        );
+    }
+    files.insert(
+        PathBuf::from("crates/gateway/src/catalog/generated.rs"),
+        rustfmt(&catalog(&specs))?,
+    );
+    let version = workspace_version(root)?;
+    let mut doc = serde_json::to_string_pretty(&openapi::document(&specs, &version))?;
+    doc.push('\n');
+    files.insert(
+        PathBuf::from("crates/gateway/src/catalog/openapi.json"),
+        doc,
+    );
+    files.insert(
+        PathBuf::from("docs/api-reference.md"),
+        markdown::reference(&specs),
+    );
+    Ok(files)
+}
+
+fn workspace_version(root: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(root.join("Cargo.toml"))?;
+    let doc: toml::Table = toml::from_str(&text)?;
+    doc.get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .context("workspace.package.version missing")
+}
+
+/// `crates/gateway/src/catalog/generated.rs`.
+fn catalog(specs: &[Spec]) -> String {
+    let mut out = rust::header("`plugins/*/api/*.toml`");
+    out.push_str("//! Every action ccgate specifies, with the plugin that owns it.\n\nuse ccgate_plugin_sdk::{ActionSpec, AuthModes, Dialect, Envelope, InstanceScope};\n\nuse super::Entry;\n\n/// Every specified action, by plugin folder and spec file name.\npub const CATALOG: &[Entry] = &[\n");
+    for s in specs {
+        let spec_line = rust::spec_const(s);
+        let _ = writeln!(
+            out,
+            "    Entry {{ plugin: {:?}, spec: {spec_line}, summary: {:?}, has_handler: {}, file: {:?} }},",
+            s.plugin,
+            s.summary,
+            s.implemented(),
+            s.file
+        );
+    }
+    out.push_str("];\n");
+    out
+}
+
+/// Formats Rust source with the toolchain's rustfmt (edition 2024).
+fn rustfmt(source: &str) -> anyhow::Result<String> {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("spawn rustfmt")?;
+    child
+        .stdin
+        .take()
+        .context("rustfmt stdin")?
+        .write_all(source.as_bytes())?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!(
+            "rustfmt failed on generated code: {}\n{source}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Files under the generated directories that `generate` no longer produces.
+fn leftovers(root: &Path, files: &BTreeMap<PathBuf, String>) -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = files
+        .keys()
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut extra = Vec::new();
+    for dir in dirs
+        .iter()
+        .filter(|d| d.ends_with("src/api") && root.join(d).is_dir())
+    {
+        for entry in std::fs::read_dir(root.join(dir))? {
+            let rel = dir.join(entry?.file_name());
+            if !files.contains_key(&rel) {
+                extra.push(rel);
+            }
+        }
+    }
+    Ok(extra)
+}
+
+/// Paths whose content differs from what `generate` produces (missing, stale or leftover).
+pub fn stale(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let files = generate(root)?;
+    let mut out: Vec<PathBuf> = files
+        .iter()
+        .filter(|(path, content)| {
+            std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(content.as_str())
+        })
+        .map(|(p, _)| p.clone())
+        .collect();
+    out.extend(leftovers(root, &files)?);
+    Ok(out)
+}
+
+/// `cargo xtask codegen [--check]`.
+pub fn run(root: &Path, rest: &[String]) -> anyhow::Result<()> {
+    let check = rest.iter().any(|a| a == "--check");
+    if check {
+        let stale = stale(root)?;
+        if !stale.is_empty() {
+            for p in &stale {
+                eprintln!("stale generated file: {}", p.display());
+            }
+            bail!("generated files are stale: run `cargo xtask codegen` and commit the result");
+        }
+        eprintln!("generated files are up to date");
+        return Ok(());
+    }
+    let files = generate(root)?;
+    for extra in leftovers(root, &files)? {
+        std::fs::remove_file(root.join(&extra))?;
+        eprintln!("removed {}", extra.display());
+    }
+    let mut written = 0;
+    for (path, content) in &files {
+        let full = root.join(path);
+        if std::fs::read_to_string(&full).ok().as_deref() == Some(content.as_str()) {
+            continue;
+        }
+        if let Some(dir) = full.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&full, content)?;
+        written += 1;
+        eprintln!("wrote {}", path.display());
+    }
+    eprintln!("{} generated files, {written} changed", files.len());
+    Ok(())
+}
