@@ -143,17 +143,17 @@ pub struct Response {
 /// Information about numbers in arrears (overdue payment).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArrearagePhoneNumbers {
-    /// Information about numbers in arrears (element type not documented; examples only show empty lists).
+    /// Information about numbers in arrears (element type not documented; examples only show empty lists; the official SDK models have a list of strings, the numbers). Always empty: ccgate has no billing (handler).
     #[serde(rename = "ArrearagePhoneNumber")]
-    pub arrearage_phone_number: Vec<Vec<serde_json::Value>>,
+    pub arrearage_phone_number: Vec<String>,
 }
 
 /// Information about numbers that failed to be added.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailedPhoneNumbers {
-    /// Information about numbers that failed to be added (element type not documented).
+    /// Information about numbers that failed to be added (element type not documented; the official SDK models have a list of strings): the numbers, trimmed, that are not phone numbers or are 400 numbers with a Usage other than Inbound (handler).
     #[serde(rename = "FailedPhoneNumber")]
-    pub failed_phone_number: Vec<Vec<serde_json::Value>>,
+    pub failed_phone_number: Vec<String>,
 }
 
 /// List of phone numbers (successfully added).
@@ -170,7 +170,7 @@ pub struct PhoneNumber {
     /// Whether outbound calling is allowed. Depends on: 1) the Dayu (carrier number platform) setting, e.g. 400 numbers cannot call out; 2) the call center instance setting. Note: numbers generally allow inbound calls; to disallow inbound, either 1) configure it in Dayu so callers hear a prompt, or 2) leave the number unbound to any contact flow IVR (not recommended).
     #[serde(rename = "AllowOutbound")]
     pub allow_outbound: bool,
-    /// Contact flow IVR the phone number is connected to.
+    /// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
     #[serde(rename = "ContactFlow")]
     pub contact_flow: ContactFlow,
     /// Call center instance ID the phone number belongs to.
@@ -202,7 +202,7 @@ pub struct PhoneNumber {
     pub usage: String,
 }
 
-/// Contact flow IVR the phone number is connected to.
+/// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactFlow {
     /// Short description of the contact flow.
@@ -244,7 +244,7 @@ pub struct SkillGroup {
 /// Information about numbers already in use (name printed 'UserdPhone Numbers'; 'Userd' is the API's own misspelling of 'Used').
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserdPhoneNumbers {
-    /// Information about numbers already in use (element type not documented).
+    /// Information about numbers already in use (element type not documented; the official SDK models have a list of strings): the numbers already bound to any instance, or repeated within the request (handler).
     #[serde(rename = "UserdPhoneNumber")]
-    pub userd_phone_number: Vec<Vec<serde_json::Value>>,
+    pub userd_phone_number: Vec<String>,
 }

@@ -59,12 +59,12 @@ impl Request {
 /// The action-specific fields of a successful ListPhoneNumbers 2017-07-05 response, in documented order (the gateway adds the envelope: RequestId, Success, Code, Message, HttpStatusCode).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Response {
-    /// All phone numbers of the call center instance.
+    /// All phone numbers of the call center instance, ordered by number: an object wrapping the `PhoneNumber` array. The seed's table types it Array and its examples show a flat lowerCamel array, but its §6.8 table (the same PhoneNumber list), the official SDK models and every other 2017 action use this wrapper (handler).
     #[serde(rename = "PhoneNumbers")]
     pub phone_numbers: PhoneNumbers,
 }
 
-/// All phone numbers of the call center instance.
+/// All phone numbers of the call center instance, ordered by number: an object wrapping the `PhoneNumber` array. The seed's table types it Array and its examples show a flat lowerCamel array, but its §6.8 table (the same PhoneNumber list), the official SDK models and every other 2017 action use this wrapper (handler).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhoneNumbers {
     /// All phone numbers of the call center instance.
@@ -84,7 +84,7 @@ pub struct PhoneNumber {
     /// City of the phone number.
     #[serde(rename = "City")]
     pub city: String,
-    /// Contact flow IVR the phone number is connected to.
+    /// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
     #[serde(rename = "ContactFlow")]
     pub contact_flow: ContactFlow,
     /// Call center instance ID the phone number belongs to.
@@ -102,7 +102,7 @@ pub struct PhoneNumber {
     /// Phone number ID, system-generated unique identifier.
     #[serde(rename = "PhoneNumberId")]
     pub phone_number_id: String,
-    /// Virtual (privacy) number binding of the phone number.
+    /// Virtual (privacy) number binding of the phone number. ccgate has no privacy numbers: every field is an empty string (handler).
     #[serde(rename = "PrivacyNumber")]
     pub privacy_number: PrivacyNumber,
     /// Province of the phone number.
@@ -111,10 +111,10 @@ pub struct PhoneNumber {
     /// Remaining talk time of a test number, in minutes.
     #[serde(rename = "RemainingTime")]
     pub remaining_time: i64,
-    /// SIP virtual number.
+    /// SIP virtual number. Empty: ccgate has no virtual numbers (handler).
     #[serde(rename = "SipTelX")]
     pub sip_tel_x: String,
-    /// Skill groups associated with the phone number.
+    /// Skill groups associated with the phone number: an object wrapping the `SkillGroup` array (the seed's table types it Array; the wrapper is the shape of §6.3, §6.8 and the official SDK models).
     #[serde(rename = "SkillGroups")]
     pub skill_groups: SkillGroups,
     /// Whether this is a test number.
@@ -128,7 +128,7 @@ pub struct PhoneNumber {
     pub usage: String,
 }
 
-/// Contact flow IVR the phone number is connected to.
+/// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactFlow {
     /// Short description of the contact flow.
@@ -148,7 +148,7 @@ pub struct ContactFlow {
     pub type_: String,
 }
 
-/// Virtual (privacy) number binding of the phone number.
+/// Virtual (privacy) number binding of the phone number. ccgate has no privacy numbers: every field is an empty string (handler).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PrivacyNumber {
     /// Third-party business ID.
@@ -180,7 +180,7 @@ pub struct PrivacyNumber {
     pub type_: String,
 }
 
-/// Skill groups associated with the phone number.
+/// Skill groups associated with the phone number: an object wrapping the `SkillGroup` array (the seed's table types it Array; the wrapper is the shape of §6.3, §6.8 and the official SDK models).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SkillGroups {
     /// Skill groups associated with the phone number.
