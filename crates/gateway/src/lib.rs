@@ -10,6 +10,10 @@ pub mod app;
 pub mod auth;
 pub mod crypto;
 pub mod dialect;
+pub mod plugin_set;
+// The C-ABI boundary to plugin libraries needs unsafe code; it is confined to this module.
+#[allow(unsafe_code)]
+pub mod dynamic;
 pub mod plugins;
 pub mod registry;
 pub mod runtime;

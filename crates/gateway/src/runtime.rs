@@ -14,7 +14,7 @@ use crate::auth::bearer::TokenService;
 use crate::crypto::MasterKey;
 use crate::registry::Registry;
 use crate::settings::Settings;
-use crate::{plugins, store};
+use crate::{plugin_set, store};
 
 /// Everything a command needs: settings, key, pool (migrated) and registry.
 pub struct Core {
@@ -40,7 +40,9 @@ impl Core {
         let db = store::connect(&settings.database.url, settings.database.max_connections)
             .await
             .with_context(|| format!("connect to {}", redact(&settings.database.url)))?;
-        let registry = Arc::new(Registry::new(plugins::enabled(&settings.plugins.enabled)?)?);
+        let registry = Arc::new(Registry::new(plugin_set::plugins(plugin_set::load(
+            &settings.plugins,
+        )?))?);
         store::migrate(&db, &registry).await.context("migrate")?;
         Ok(Self {
             settings,

@@ -63,11 +63,17 @@ pub struct SecuritySettings {
     pub cache_ttl_secs: u64,
 }
 
-/// `[plugins]`: which built-in domains are served.
+/// `[plugins]`: which domains are served, built in or loaded from libraries.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PluginSettings {
     /// Names of enabled built-in plugins.
     pub enabled: Vec<String>,
+    /// Paths of plugin libraries (`cdylib`s built with the plugin's `dynamic` feature) to load.
+    #[serde(default)]
+    pub libraries: Vec<String>,
+    /// A directory whose every library file (`.so` on Linux) is loaded; empty for none.
+    #[serde(default)]
+    pub directory: String,
 }
 
 /// `[log]`: tracing output.
@@ -107,7 +113,8 @@ impl Settings {
                     .separator("__")
                     .try_parsing(true)
                     .list_separator(",")
-                    .with_list_parse_key("plugins.enabled"),
+                    .with_list_parse_key("plugins.enabled")
+                    .with_list_parse_key("plugins.libraries"),
             )
             .build()?
             .try_deserialize()

@@ -52,6 +52,11 @@ impl Params {
         )
     }
 
+    /// Which family of "missing parameter" errors applies.
+    pub fn style(&self) -> ErrorStyle {
+        self.style
+    }
+
     /// All parameters, sorted by name.
     pub fn all(&self) -> &BTreeMap<String, String> {
         &self.values

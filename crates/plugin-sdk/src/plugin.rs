@@ -135,6 +135,22 @@ impl SharedReply {
         }))
     }
 
+    /// A reply rendered elsewhere: `json` must be the JSON object of the fields and `keys`
+    /// their names in order (what [`SharedReply::json`] and [`SharedReply::keys`] give). Used
+    /// for replies of plugins loaded as dynamic libraries, which arrive rendered.
+    pub fn from_parts(json: String, keys: Vec<String>) -> Self {
+        Self(Arc::new(Rendered {
+            json: json.into_boxed_str(),
+            keys: keys.into_boxed_slice(),
+            fields: OnceLock::new(),
+        }))
+    }
+
+    /// The field names, in order.
+    pub fn keys(&self) -> &[String] {
+        &self.0.keys
+    }
+
     /// The JSON object of the fields.
     pub fn json(&self) -> &str {
         &self.0.json

@@ -19,6 +19,8 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+#[cfg(feature = "dynamic")]
+mod dynamic;
 pub mod api;
 pub mod definition;
 pub mod flow_type;

@@ -22,6 +22,8 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+#[cfg(feature = "dynamic")]
+mod dynamic;
 pub mod api;
 pub mod cache;
 pub mod flows;

@@ -11,7 +11,7 @@ pub mod migration;
 
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use ccgate_plugin_sdk::{ApiError, ApiResult, time};
 
@@ -135,9 +135,9 @@ pub struct NewFlow {
     pub publish: bool,
 }
 
-/// A unique-key violation, when the driver can tell (always with the sqlx drivers).
+/// A unique-key violation: the driver's code (built in) or the host's mark (dynamic library).
 fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+    ccgate_plugin_sdk::storage::is_unique_violation(err)
 }
 
 fn name_taken(name: &str) -> ApiError {

@@ -18,7 +18,7 @@ pub mod phone_number;
 use std::collections::HashMap;
 
 use ccgate_plugin_sdk::sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 /// Longest accepted id (`PhoneNumberId`, `InstanceId`, `ContactFlowId`), in characters.
@@ -35,7 +35,7 @@ pub const IN_LIST_MAX: usize = 1000;
 /// at once). Uses the driver's error code where sea-orm can see it, and the message otherwise
 /// (proxy connections carry only text).
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+    if ccgate_plugin_sdk::storage::is_unique_violation(err) {
         return true;
     }
     let text = err.to_string();

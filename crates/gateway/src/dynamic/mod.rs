@@ -1,0 +1,391 @@
+//! Domain plugins loaded at run time from dynamic libraries (libloading), through the C-ABI
+//! boundary of `ccgate-plugin-abi`.
+//!
+//! [`load`] opens a library, checks its ABI version and build fingerprint before anything
+//! else, initialises it with the host's function table ([`host::vtable`]) and wraps it in a
+//! [`DynamicPlugin`], which implements the SDK's `Plugin` trait so the registry serves it like a
+//! built-in one. Libraries are never unloaded.
+
+pub mod host;
+mod rows;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ccgate_plugin_abi::ffi::{
+    ABI_VERSION, Buf, Bytes, ENTRY_SYMBOL, FINGERPRINT, FfiFuture, PluginEntry, PluginVtable,
+    Session,
+};
+use ccgate_plugin_abi::wire::{self, Backend, CallOutcome, Outcome, WireContext, WireSpec};
+use ccgate_plugin_sdk::{
+    ActionSpec, ApiError, ApiResult, Context, ErrorStyle, Params, Plugin, Reply, SharedReply,
+};
+use futures::FutureExt as _;
+use sea_orm::{DatabaseConnection, DbErr};
+use serde_json::Value;
+
+use self::host::HostSession;
+
+/// Why a plugin library was refused. Displays as one line naming the file and the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("plugin library {}: {reason}", path.display())]
+pub struct LoadError {
+    /// The library file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl LoadError {
+    fn new(path: &Path, reason: impl Into<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A plugin served from a dynamic library.
+pub struct DynamicPlugin {
+    name: &'static str,
+    version: &'static str,
+    path: PathBuf,
+    specs: Vec<ActionSpec>,
+    index: HashMap<(&'static str, &'static str), u32>,
+    vtable: &'static PluginVtable,
+}
+
+impl std::fmt::Debug for DynamicPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicPlugin")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the plugin library at `path`.
+///
+/// Errors (each a [`LoadError`] naming the file): the file does not exist; it is not a
+/// loadable library (corrupt, wrong platform); it exports no `ccgate_plugin_entry` (not a
+/// ccgate plugin); its ABI version or build fingerprint differs from this ccgate's; its
+/// initialisation failed or its description is unreadable.
+pub fn load(path: &Path) -> Result<DynamicPlugin, LoadError> {
+    if !path.exists() {
+        return Err(LoadError::new(path, "file not found"));
+    }
+    if !path.is_file() {
+        return Err(LoadError::new(path, "not a file"));
+    }
+    // SAFETY: loading a library runs its initialisers; ccgate only loads files the deployer
+    // configured. The handle is leaked: plugins are never unloaded, so every pointer into the
+    // library stays valid.
+    let lib = unsafe { libloading::Library::new(path) }
+        .map_err(|e| LoadError::new(path, format!("not a loadable library ({})", one_line(&e))))?;
+    let lib: &'static libloading::Library = Box::leak(Box::new(lib));
+    // SAFETY: the symbol of this name is the entry point the plugin ABI defines, with this
+    // signature.
+    let entry_fn = unsafe { lib.get::<extern "C" fn() -> *const PluginEntry>(ENTRY_SYMBOL) }
+        .map_err(|_| {
+            LoadError::new(
+                path,
+                "not a ccgate plugin (it exports no ccgate_plugin_entry symbol)",
+            )
+        })?;
+    let entry = entry_fn();
+    if entry.is_null() {
+        return Err(LoadError::new(
+            path,
+            "not a ccgate plugin (null entry point)",
+        ));
+    }
+    // SAFETY: non-null, points to the library's static entry (never unloaded); its first two
+    // fields have the same layout in every ABI version.
+    let entry: &'static PluginEntry = unsafe { &*entry };
+    if entry.abi_version != ABI_VERSION {
+        return Err(LoadError::new(
+            path,
+            format!(
+                "ABI version mismatch: the library was built for plugin ABI {}, this ccgate \
+                 loads ABI {ABI_VERSION}; rebuild the plugin from this ccgate's sources",
+                entry.abi_version
+            ),
+        ));
+    }
+    // SAFETY: the fingerprint is a static string of the library.
+    let fingerprint = unsafe { entry.fingerprint.to_str() }.unwrap_or("<not UTF-8>");
+    if fingerprint != FINGERPRINT {
+        return Err(LoadError::new(
+            path,
+            format!(
+                "build mismatch: the library was built with `{fingerprint}`, this ccgate with \
+                 `{FINGERPRINT}`; rebuild the plugin from this ccgate's sources"
+            ),
+        ));
+    }
+    // SAFETY: ABI versions match, so `init` has this signature; the host table is static.
+    let out = unsafe { (entry.init)(host::vtable()) };
+    // SAFETY: the library allocated `info`; we read it, then hand it back to its `free`.
+    let info = unsafe { out.info.as_slice() }.to_vec();
+    // SAFETY: as above.
+    unsafe { (out.free)(out.info) };
+    if out.vtable.is_null() {
+        return Err(LoadError::new(
+            path,
+            format!("initialisation failed: {}", String::from_utf8_lossy(&info)),
+        ));
+    }
+    // SAFETY: non-null table in the library's static data.
+    let vtable: &'static PluginVtable = unsafe { &*out.vtable };
+    let info: wire::PluginInfo = wire::decode(&info)
+        .map_err(|e| LoadError::new(path, format!("unreadable plugin description: {e}")))?;
+    let specs = info
+        .actions
+        .iter()
+        .map(|s| s.to_spec(&wire::intern))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| LoadError::new(path, format!("unreadable action: {e}")))?;
+    let index = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.version, s.action), i as u32))
+        .collect();
+    Ok(DynamicPlugin {
+        name: wire::intern(&info.name),
+        version: wire::intern(&info.version),
+        path: path.to_path_buf(),
+        specs,
+        index,
+        vtable,
+    })
+}
+
+fn one_line(e: &impl std::fmt::Display) -> String {
+    e.to_string().replace('\n', " ")
+}
+
+impl DynamicPlugin {
+    /// The library file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs one call of the plugin and reads its outcome. Plugin log events emitted while the
+    /// call is polled carry `request_id`.
+    async fn call(
+        &self,
+        f: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+        session: &Arc<HostSession>,
+        request: Vec<u8>,
+        request_id: &str,
+    ) -> Outcome {
+        // SAFETY: the plugin takes over one session reference and copies the request before
+        // returning.
+        let mut fut = unsafe { f(session.to_ffi(), Bytes::new(&request)) };
+        let polled = std::future::poll_fn(|cx| {
+            host::with_request_id(request_id, || Pin::new(&mut fut).poll(cx))
+        });
+        let buf = match AssertUnwindSafe(polled).catch_unwind().await {
+            Ok(buf) => buf,
+            Err(_) => {
+                return Outcome::Panic {
+                    message: "the plugin's future panicked".into(),
+                };
+            }
+        };
+        // SAFETY: the plugin allocated `buf`; read it, then hand it back to the plugin's free.
+        let out = wire::decode::<CallOutcome>(unsafe { buf.as_slice() });
+        // SAFETY: as above.
+        unsafe { (self.vtable.free)(buf) };
+        match out {
+            Ok(o) => o.result,
+            Err(message) => Outcome::Refused { message },
+        }
+    }
+
+    fn failed(&self, what: &str, request_id: &str, why: &str) -> ApiError {
+        tracing::error!(plugin = self.name, path = %self.path.display(), request_id, "{what}: {why}");
+        ApiError::internal()
+    }
+
+    async fn storage_call(
+        &self,
+        f: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+        db: &DatabaseConnection,
+        instance_id: Option<&str>,
+    ) -> Result<(), DbErr> {
+        let session = HostSession::new(db.clone(), None, self.name);
+        let req = wire::encode(&wire::StorageRequest {
+            v: wire::MESSAGE_VERSION,
+            backend: Backend::from_sea(db.get_database_backend()),
+            instance_id: instance_id.map(str::to_string),
+        });
+        let outcome = self.call(f, &session, req, "").await;
+        if let Some(f) = session.failure() {
+            return Err(DbErr::Custom(format!("plugin {}: {f}", self.name)));
+        }
+        match outcome {
+            Outcome::Ok { .. } => Ok(()),
+            Outcome::Db { message } => Err(DbErr::Migration(format!(
+                "plugin {} ({}): {message}",
+                self.name,
+                self.path.display()
+            ))),
+            Outcome::Panic { message } => Err(DbErr::Custom(format!(
+                "plugin {} panicked: {message}",
+                self.name
+            ))),
+            Outcome::Api { code, message, .. } => Err(DbErr::Custom(format!(
+                "plugin {}: {code}: {message}",
+                self.name
+            ))),
+            Outcome::Refused { message } => Err(DbErr::Custom(format!(
+                "plugin {} refused the call: {message}",
+                self.name
+            ))),
+        }
+    }
+}
+
+fn wire_context(ctx: &Context) -> WireContext {
+    let (principal_kind, principal) = WireContext::principal_parts(&ctx.principal);
+    WireContext {
+        request_id: ctx.request_id.clone(),
+        account_id: ctx.account_id.clone(),
+        principal_kind,
+        principal,
+        instance_id: ctx.instance_id.clone(),
+        account_instances: ctx.account_instances.clone(),
+        backend: Backend::from_sea(ctx.db.get_database_backend()),
+    }
+}
+
+#[async_trait]
+impl Plugin for DynamicPlugin {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn version(&self) -> &'static str {
+        self.version
+    }
+
+    fn actions(&self) -> Vec<ActionSpec> {
+        self.specs.clone()
+    }
+
+    async fn migrate(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        self.storage_call(self.vtable.migrate, db, None).await
+    }
+
+    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
+        let Some(&action) = self.index.get(&(ctx.spec.version, ctx.spec.action)) else {
+            return Err(ApiError::not_implemented(ctx.spec.action));
+        };
+        let req = wire::encode(&wire::HandleRequest {
+            v: wire::MESSAGE_VERSION,
+            action,
+            ctx: wire_context(ctx),
+            params: params.all().clone(),
+            v2020_errors: params.style() == ErrorStyle::V2020,
+            json_body: params.json_body.clone(),
+        });
+        let session = HostSession::new(ctx.db.clone(), Some(ctx.clone()), self.name);
+        let outcome = self
+            .call(self.vtable.handle, &session, req, &ctx.request_id)
+            .await;
+        if let Some(f) = session.failure() {
+            return Err(self.failed("storage", &ctx.request_id, &f));
+        }
+        match outcome {
+            Outcome::Ok { json, keys } => Ok(Reply::from(SharedReply::from_parts(json, keys))),
+            Outcome::Api {
+                status,
+                code,
+                message,
+            } => Err(ApiError::new(status, code, message)),
+            Outcome::Panic { message } => {
+                Err(self.failed("handler panicked", &ctx.request_id, &message))
+            }
+            Outcome::Db { message } | Outcome::Refused { message } => {
+                Err(self.failed("call refused", &ctx.request_id, &message))
+            }
+        }
+    }
+
+    async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        let req = wire::encode(&wire::QueryRequest {
+            v: wire::MESSAGE_VERSION,
+            spec: WireSpec::from_spec(&ctx.spec),
+            ctx: wire_context(ctx),
+            name: name.to_string(),
+            args,
+        });
+        let session = HostSession::new(ctx.db.clone(), Some(ctx.clone()), self.name);
+        let outcome = self
+            .call(self.vtable.query, &session, req, &ctx.request_id)
+            .await;
+        if let Some(f) = session.failure() {
+            return Err(self.failed("storage", &ctx.request_id, &f));
+        }
+        match outcome {
+            Outcome::Ok { json, .. } => serde_json::from_str(&json)
+                .map_err(|e| self.failed("query answer", &ctx.request_id, &e.to_string())),
+            Outcome::Api {
+                status,
+                code,
+                message,
+            } => Err(ApiError::new(status, code, message)),
+            Outcome::Panic { message } => {
+                Err(self.failed("query panicked", &ctx.request_id, &message))
+            }
+            Outcome::Db { message } | Outcome::Refused { message } => {
+                Err(self.failed("query refused", &ctx.request_id, &message))
+            }
+        }
+    }
+
+    async fn on_instance_created(
+        &self,
+        db: &DatabaseConnection,
+        instance_id: &str,
+    ) -> Result<(), DbErr> {
+        self.storage_call(self.vtable.on_instance_created, db, Some(instance_id))
+            .await
+    }
+}
+
+/// The library files configured in `[plugins]`: `libraries` in order, then the files of
+/// `directory` with the platform's library suffix (`.so`, `.dylib`, `.dll`), sorted by name.
+///
+/// Errors: `directory` is set but cannot be read.
+pub fn configured_paths(libraries: &[String], directory: &str) -> Result<Vec<PathBuf>, LoadError> {
+    let mut paths: Vec<PathBuf> = libraries
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(PathBuf::from)
+        .collect();
+    if !directory.trim().is_empty() {
+        let dir = Path::new(directory);
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| LoadError::new(dir, format!("cannot read the plugin directory: {e}")))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.is_file()
+                    && p.extension().and_then(|e| e.to_str())
+                        == Some(std::env::consts::DLL_EXTENSION)
+            })
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    Ok(paths)
+}

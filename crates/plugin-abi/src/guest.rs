@@ -1,0 +1,830 @@
+//! The plugin side of the boundary: what [`crate::export_plugin!`] compiles into a plugin
+//! library. It turns the host's C calls into `Plugin` calls, gives the plugin a sea-orm proxy
+//! connection whose statements the host runs, routes cross-plugin queries through the host,
+//! and forwards tracing events and panic messages to the host's log.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, OnceLock};
+
+use async_ffi::FutureExt as _;
+use ccgate_plugin_sdk::sea_orm::sea_query::{ColumnType, Value};
+use ccgate_plugin_sdk::sea_orm::{
+    self, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, ProxyDatabaseTrait,
+    ProxyExecResult, ProxyRow, RuntimeErr, Statement,
+};
+use ccgate_plugin_sdk::storage::UNIQUE_VIOLATION_PREFIX;
+use ccgate_plugin_sdk::{
+    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Services, SharedReply, async_trait,
+};
+use futures::FutureExt as _;
+use serde_json::Value as Json;
+
+use crate::ffi::{
+    ABI_VERSION, Buf, Bytes, FINGERPRINT, FfiFuture, HostVtable, InitOut, PluginEntry,
+    PluginVtable, Session, StaticStr,
+};
+use crate::wire::{self, Backend, CallOutcome, DbOp, DbResult, Outcome, WireValue};
+
+/// The Rust type each column name of the plugin's entities reads as. The host reads every
+/// integer as 64-bit (SQLite cannot tell `INTEGER` from `BIGINT`); the plugin narrows a value
+/// to its entity's type here, because sea-orm's proxy rows only convert exact types.
+///
+/// A name that two entities declare with different types is left unhinted (read as the host
+/// sends it).
+#[derive(Debug, Default, Clone)]
+pub struct ColumnHints(HashMap<String, Option<Kind>>);
+
+/// The value kind a column reads as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// bool
+    Bool,
+    /// i8
+    TinyInt,
+    /// i16
+    SmallInt,
+    /// i32
+    Int,
+    /// i64
+    BigInt,
+    /// u8
+    TinyUnsigned,
+    /// u16
+    SmallUnsigned,
+    /// u32
+    Unsigned,
+    /// u64
+    BigUnsigned,
+    /// f32
+    Float,
+    /// f64
+    Double,
+    /// String
+    String,
+    /// `Vec<u8>`
+    Bytes,
+    /// JSON
+    Json,
+}
+
+impl Kind {
+    fn of(ty: &ColumnType) -> Option<Self> {
+        Some(match ty {
+            ColumnType::Boolean => Kind::Bool,
+            ColumnType::TinyInteger => Kind::TinyInt,
+            ColumnType::SmallInteger => Kind::SmallInt,
+            ColumnType::Integer => Kind::Int,
+            ColumnType::BigInteger => Kind::BigInt,
+            ColumnType::TinyUnsigned => Kind::TinyUnsigned,
+            ColumnType::SmallUnsigned => Kind::SmallUnsigned,
+            ColumnType::Unsigned => Kind::Unsigned,
+            ColumnType::BigUnsigned => Kind::BigUnsigned,
+            ColumnType::Float => Kind::Float,
+            ColumnType::Double => Kind::Double,
+            ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => Kind::String,
+            ColumnType::Binary(_) | ColumnType::VarBinary(_) | ColumnType::Blob => Kind::Bytes,
+            ColumnType::Json | ColumnType::JsonBinary => Kind::Json,
+            _ => return None,
+        })
+    }
+}
+
+impl ColumnHints {
+    /// Adds the columns of entity `E`.
+    pub fn add<E: EntityTrait>(&mut self) -> &mut Self {
+        for col in E::Column::iter() {
+            let name = sea_orm::IdenStatic::as_str(&col).to_string();
+            let kind = Kind::of(col.def().get_column_type());
+            match self.0.get(&name) {
+                Some(prev) if *prev != kind => {
+                    self.0.insert(name, None);
+                }
+                Some(_) => {}
+                None => {
+                    self.0.insert(name, kind);
+                }
+            }
+        }
+        self
+    }
+
+    /// The kind of column `name`: exact, or after a one-letter select prefix (`A_name`, as
+    /// sea-orm names the columns of a two-entity select).
+    pub fn kind(&self, name: &str) -> Option<Kind> {
+        if let Some(k) = self.0.get(name) {
+            return *k;
+        }
+        let b = name.as_bytes();
+        if b.len() > 2 && b[0].is_ascii_uppercase() && b[1] == b'_' {
+            return self.0.get(&name[2..]).copied().flatten();
+        }
+        None
+    }
+
+    /// Converts a value read by the host into the value sea-orm expects for the column.
+    pub fn convert(&self, column: &str, value: WireValue) -> Value {
+        match self.kind(column) {
+            Some(kind) => narrow(value, kind),
+            None => value.to_value(),
+        }
+    }
+}
+
+fn narrow(value: WireValue, kind: Kind) -> Value {
+    use WireValue as W;
+    let int = match &value {
+        W::BigInt(x) => Some(*x),
+        W::Int(x) => Some(x.map(i64::from)),
+        W::Bool(x) => Some(x.map(i64::from)),
+        _ => None,
+    };
+    if let Some(i) = int {
+        let fits = |v: Option<Value>| v.unwrap_or_else(|| value.to_value());
+        return match kind {
+            Kind::Bool => Value::Bool(i.map(|x| x != 0)),
+            Kind::TinyInt => fits(opt(i, |x| i8::try_from(x).ok()).map(Value::TinyInt)),
+            Kind::SmallInt => fits(opt(i, |x| i16::try_from(x).ok()).map(Value::SmallInt)),
+            Kind::Int => fits(opt(i, |x| i32::try_from(x).ok()).map(Value::Int)),
+            Kind::BigInt => Value::BigInt(i),
+            Kind::TinyUnsigned => fits(opt(i, |x| u8::try_from(x).ok()).map(Value::TinyUnsigned)),
+            Kind::SmallUnsigned => {
+                fits(opt(i, |x| u16::try_from(x).ok()).map(Value::SmallUnsigned))
+            }
+            Kind::Unsigned => fits(opt(i, |x| u32::try_from(x).ok()).map(Value::Unsigned)),
+            Kind::BigUnsigned => fits(opt(i, |x| u64::try_from(x).ok()).map(Value::BigUnsigned)),
+            Kind::Float => Value::Float(i.map(|x| x as f32)),
+            Kind::Double => Value::Double(i.map(|x| x as f64)),
+            _ => value.to_value(),
+        };
+    }
+    match (value, kind) {
+        (W::Double(x), Kind::Float) => Value::Float(x.map(|x| x as f32)),
+        (W::Bytes(Some(b)), Kind::String) => match String::from_utf8(b) {
+            Ok(s) => Value::String(Some(s)),
+            Err(e) => Value::Bytes(Some(e.into_bytes())),
+        },
+        (W::String(Some(s)), Kind::Json) => match serde_json::from_str(&s) {
+            Ok(j) => Value::Json(Some(Box::new(j))),
+            Err(_) => Value::String(Some(s)),
+        },
+        (W::String(None) | W::Bytes(None) | W::Json(None), k) => null_of(k),
+        (W::Double(None), k) => null_of(k),
+        (v, _) => v.to_value(),
+    }
+}
+
+/// `Some(None)` for a null, `Some(Some(x))` when `f` converts, `None` when it does not fit.
+fn opt<T>(i: Option<i64>, f: impl Fn(i64) -> Option<T>) -> Option<Option<T>> {
+    match i {
+        None => Some(None),
+        Some(x) => f(x).map(Some),
+    }
+}
+
+fn null_of(kind: Kind) -> Value {
+    match kind {
+        Kind::Bool => Value::Bool(None),
+        Kind::TinyInt => Value::TinyInt(None),
+        Kind::SmallInt => Value::SmallInt(None),
+        Kind::Int => Value::Int(None),
+        Kind::BigInt => Value::BigInt(None),
+        Kind::TinyUnsigned => Value::TinyUnsigned(None),
+        Kind::SmallUnsigned => Value::SmallUnsigned(None),
+        Kind::Unsigned => Value::Unsigned(None),
+        Kind::BigUnsigned => Value::BigUnsigned(None),
+        Kind::Float => Value::Float(None),
+        Kind::Double => Value::Double(None),
+        Kind::String => Value::String(None),
+        Kind::Bytes => Value::Bytes(None),
+        Kind::Json => Value::Json(None),
+    }
+}
+
+/// A plugin ready to be exported: the plugin and the column hints of its entities.
+pub struct Guest {
+    plugin: Box<dyn Plugin>,
+    hints: ColumnHints,
+}
+
+impl Guest {
+    /// Wraps `plugin`.
+    pub fn new(plugin: Box<dyn Plugin>, hints: ColumnHints) -> Self {
+        Self { plugin, hints }
+    }
+}
+
+struct State {
+    plugin: Box<dyn Plugin>,
+    hints: ColumnHints,
+    specs: Vec<ActionSpec>,
+    host: HostVtable,
+    info: Vec<u8>,
+}
+
+static MAKE: OnceLock<fn() -> Guest> = OnceLock::new();
+static STATE: OnceLock<State> = OnceLock::new();
+
+static ENTRY: PluginEntry = PluginEntry {
+    abi_version: ABI_VERSION,
+    fingerprint: StaticStr::new(FINGERPRINT),
+    init,
+};
+
+static VTABLE: PluginVtable = PluginVtable {
+    free: free_buf,
+    handle,
+    query,
+    migrate,
+    on_instance_created,
+};
+
+/// What the exported entry symbol returns; `make` builds the plugin at init. Used by
+/// [`crate::export_plugin!`].
+pub fn entry(make: fn() -> Guest) -> *const PluginEntry {
+    let _ = MAKE.set(make);
+    &ENTRY
+}
+
+/// An entry with another ABI version, for tests of the host's version check.
+#[doc(hidden)]
+pub fn entry_with_abi_version(make: fn() -> Guest, abi_version: u32) -> *const PluginEntry {
+    static OTHER: OnceLock<PluginEntry> = OnceLock::new();
+    let _ = MAKE.set(make);
+    OTHER.get_or_init(|| PluginEntry {
+        abi_version,
+        fingerprint: StaticStr::new(FINGERPRINT),
+        init,
+    })
+}
+
+unsafe extern "C" fn free_buf(buf: Buf) {
+    // SAFETY: the host returns only buffers this library allocated with Buf::from_vec.
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { buf.free_own() }));
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+unsafe extern "C" fn init(host: *const HostVtable) -> InitOut {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        if host.is_null() {
+            return Err("the host passed no function table".to_string());
+        }
+        // SAFETY: the host passes a pointer to its function table, valid during the call; it
+        // is copied here.
+        let host = unsafe { *host };
+        if host.abi_version != ABI_VERSION {
+            return Err(format!(
+                "the host speaks plugin ABI {}, this library {ABI_VERSION}",
+                host.abi_version
+            ));
+        }
+        if let Some(state) = STATE.get() {
+            return Ok(state.info.clone());
+        }
+        let make = MAKE
+            .get()
+            .ok_or_else(|| "entry point not called before init".to_string())?;
+        install_logging(&host);
+        let guest = make();
+        let specs = guest.plugin.actions();
+        let info = wire::encode(&wire::PluginInfo {
+            v: wire::MESSAGE_VERSION,
+            name: guest.plugin.name().to_string(),
+            version: guest.plugin.version().to_string(),
+            actions: specs.iter().map(wire::WireSpec::from_spec).collect(),
+        });
+        let _ = STATE.set(State {
+            plugin: guest.plugin,
+            hints: guest.hints,
+            specs,
+            host,
+            info: info.clone(),
+        });
+        Ok(info)
+    }));
+    match result {
+        Ok(Ok(info)) => InitOut {
+            vtable: &VTABLE,
+            info: Buf::from_vec(info),
+            free: free_buf,
+        },
+        Ok(Err(message)) => InitOut {
+            vtable: std::ptr::null(),
+            info: Buf::from_vec(message.into_bytes()),
+            free: free_buf,
+        },
+        Err(p) => InitOut {
+            vtable: std::ptr::null(),
+            info: Buf::from_vec(format!("init panicked: {}", panic_message(&*p)).into_bytes()),
+            free: free_buf,
+        },
+    }
+}
+
+fn state() -> &'static State {
+    // init runs before the host gets the function table that leads here.
+    STATE.get().expect("plugin initialised")
+}
+
+/// The plugin's reference on a host session; released when dropped.
+#[derive(Debug)]
+struct SessionRef {
+    session: Session,
+    host: &'static HostVtable,
+}
+
+impl Drop for SessionRef {
+    fn drop(&mut self) {
+        // SAFETY: this value owns exactly one reference, released once here.
+        unsafe { (self.host.session_release)(self.session) }
+    }
+}
+
+impl SessionRef {
+    /// Calls an async host function with an encoded request and decodes the answer.
+    async fn call<T: for<'de> serde::Deserialize<'de> + wire::Versioned>(
+        &self,
+        f: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+        request: Vec<u8>,
+    ) -> Result<T, String> {
+        // SAFETY: the session is live (we hold a reference); the host copies the request
+        // before returning the future.
+        let fut = unsafe { f(self.session, Bytes::new(&request)) };
+        let buf = fut.await;
+        // SAFETY: the host allocated `buf` and keeps it alive until we free it below.
+        let out = wire::decode::<T>(unsafe { buf.as_slice() });
+        // SAFETY: handing the host's buffer back to the host's allocator.
+        unsafe { (self.host.free)(buf) };
+        out
+    }
+}
+
+/// Runs a plugin call as an FFI future that never panics across the boundary.
+fn run<F>(
+    session: Session,
+    request: Bytes<'_>,
+    body: impl FnOnce(Arc<SessionRef>, &[u8]) -> Result<F, String>,
+) -> FfiFuture<Buf>
+where
+    F: std::future::Future<Output = Outcome> + Send + 'static,
+{
+    let prepared = catch_unwind(AssertUnwindSafe(|| {
+        let st = state();
+        let session = Arc::new(SessionRef {
+            session,
+            host: &st.host,
+        });
+        // SAFETY: the host keeps the request bytes alive for this call.
+        let bytes = unsafe { request.as_slice() };
+        body(session, bytes)
+    }));
+    async move {
+        let outcome = match prepared {
+            Err(p) => Outcome::Panic {
+                message: panic_message(&*p),
+            },
+            Ok(Err(message)) => Outcome::Refused { message },
+            Ok(Ok(fut)) => match AssertUnwindSafe(fut).catch_unwind().await {
+                Ok(outcome) => outcome,
+                Err(p) => Outcome::Panic {
+                    message: panic_message(&*p),
+                },
+            },
+        };
+        Buf::from_vec(wire::encode(&CallOutcome::new(outcome)))
+    }
+    .into_ffi()
+}
+
+fn proxy_db(session: Arc<SessionRef>, backend: Backend) -> DatabaseConnection {
+    let proxy: Arc<Box<dyn ProxyDatabaseTrait>> = Arc::new(Box::new(Proxy { session }));
+    // The proxy connector only wraps the callbacks; it cannot fail.
+    sea_orm::ProxyDatabaseConnector::connect(backend.to_sea(), proxy)
+        .expect("proxy connection is infallible")
+}
+
+fn context(session: &Arc<SessionRef>, ctx: wire::WireContext, spec: ActionSpec) -> Context {
+    Context {
+        principal: ctx.principal(),
+        request_id: ctx.request_id,
+        account_id: ctx.account_id,
+        spec,
+        instance_id: ctx.instance_id,
+        account_instances: ctx.account_instances,
+        db: proxy_db(session.clone(), ctx.backend),
+        services: Arc::new(HostServices {
+            session: session.clone(),
+        }),
+    }
+}
+
+unsafe extern "C" fn handle(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
+    run(session, request, |session, bytes| {
+        let req: wire::HandleRequest = wire::decode(bytes)?;
+        let st = state();
+        let spec = *st
+            .specs
+            .get(req.action as usize)
+            .ok_or_else(|| format!("no action #{}", req.action))?;
+        let style = req.style();
+        let mut params = Params::new(req.params, style);
+        params.json_body = req.json_body;
+        let ctx = context(&session, req.ctx, spec);
+        Ok(async move {
+            match st.plugin.handle(&ctx, &params).await {
+                Ok(reply) => {
+                    let shared = SharedReply::new(reply);
+                    Outcome::Ok {
+                        json: shared.json().to_string(),
+                        keys: shared.keys().to_vec(),
+                    }
+                }
+                Err(e) => api_outcome(&e),
+            }
+        })
+    })
+}
+
+fn api_outcome(e: &ApiError) -> Outcome {
+    Outcome::Api {
+        status: e.status,
+        code: e.code.to_string(),
+        message: e.message.clone(),
+    }
+}
+
+unsafe extern "C" fn query(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
+    run(session, request, |session, bytes| {
+        let req: wire::QueryRequest = wire::decode(bytes)?;
+        let spec = req.spec.to_spec(&wire::intern)?;
+        let ctx = context(&session, req.ctx, spec);
+        let st = state();
+        Ok(async move {
+            match st.plugin.query(&ctx, &req.name, req.args).await {
+                Ok(v) => Outcome::Ok {
+                    json: v.to_string(),
+                    keys: Vec::new(),
+                },
+                Err(e) => api_outcome(&e),
+            }
+        })
+    })
+}
+
+unsafe extern "C" fn migrate(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
+    run(session, request, |session, bytes| {
+        let req: wire::StorageRequest = wire::decode(bytes)?;
+        let db = proxy_db(session, req.backend);
+        let st = state();
+        Ok(async move { db_outcome(st.plugin.migrate(&db).await) })
+    })
+}
+
+unsafe extern "C" fn on_instance_created(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
+    run(session, request, |session, bytes| {
+        let req: wire::StorageRequest = wire::decode(bytes)?;
+        let instance = req
+            .instance_id
+            .ok_or_else(|| "on_instance_created needs an instance id".to_string())?;
+        let db = proxy_db(session, req.backend);
+        let st = state();
+        Ok(async move { db_outcome(st.plugin.on_instance_created(&db, &instance).await) })
+    })
+}
+
+fn db_outcome(r: Result<(), DbErr>) -> Outcome {
+    match r {
+        Ok(()) => Outcome::Ok {
+            json: "null".into(),
+            keys: Vec::new(),
+        },
+        Err(e) => Outcome::Db {
+            message: e.to_string(),
+        },
+    }
+}
+
+/// The plugin's storage: every statement goes to the host, which runs it on its pool, or in
+/// the transaction this connection opened.
+#[derive(Debug)]
+struct Proxy {
+    session: Arc<SessionRef>,
+}
+
+impl Proxy {
+    async fn call(&self, op: DbOp) -> Result<DbResult, DbErr> {
+        let req = wire::encode(&wire::DbRequest {
+            v: wire::MESSAGE_VERSION,
+            op,
+        });
+        let resp: wire::DbResponse = self
+            .session
+            .call(self.session.host.db, req)
+            .await
+            .map_err(|e| DbErr::Conn(RuntimeErr::Internal(format!("host storage: {e}"))))?;
+        match resp.result {
+            DbResult::Err { kind, message } => Err(match kind.as_str() {
+                "unique" => DbErr::Exec(RuntimeErr::Internal(format!(
+                    "{UNIQUE_VIOLATION_PREFIX}{message}"
+                ))),
+                "conn" => DbErr::Conn(RuntimeErr::Internal(message)),
+                "query" => DbErr::Query(RuntimeErr::Internal(message)),
+                "type" => DbErr::Type(message),
+                "custom" => DbErr::Custom(message),
+                _ => DbErr::Exec(RuntimeErr::Internal(message)),
+            }),
+            other => Ok(other),
+        }
+    }
+
+    fn statement(st: &Statement) -> Result<wire::WireStatement, DbErr> {
+        let values = match &st.values {
+            None => None,
+            Some(values) => Some(
+                values
+                    .0
+                    .iter()
+                    .map(WireValue::from_value)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(DbErr::Type)?,
+            ),
+        };
+        Ok(wire::WireStatement {
+            sql: st.sql.clone(),
+            values,
+        })
+    }
+
+    /// Transaction control: the trait cannot return errors; the host fails the request
+    /// instead (see the gateway's `dynamic::host`).
+    async fn control(&self, op: DbOp) {
+        let _ = self.call(op).await;
+    }
+}
+
+#[async_trait]
+impl ProxyDatabaseTrait for Proxy {
+    async fn query(&self, statement: Statement) -> Result<Vec<ProxyRow>, DbErr> {
+        match self.call(DbOp::Query(Self::statement(&statement)?)).await? {
+            DbResult::Rows(rows) => {
+                let hints = &state().hints;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        ProxyRow::new(
+                            row.into_iter()
+                                .map(|(name, v)| {
+                                    let value = hints.convert(&name, v);
+                                    (name, value)
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect())
+            }
+            other => Err(DbErr::Query(RuntimeErr::Internal(format!(
+                "host answered a query with {other:?}"
+            )))),
+        }
+    }
+
+    async fn execute(&self, statement: Statement) -> Result<ProxyExecResult, DbErr> {
+        match self
+            .call(DbOp::Execute(Self::statement(&statement)?))
+            .await?
+        {
+            DbResult::Exec {
+                last_insert_id,
+                rows_affected,
+            } => Ok(ProxyExecResult::new(last_insert_id, rows_affected)),
+            other => Err(DbErr::Exec(RuntimeErr::Internal(format!(
+                "host answered a statement with {other:?}"
+            )))),
+        }
+    }
+
+    async fn begin(&self) {
+        self.control(DbOp::Begin).await
+    }
+
+    async fn commit(&self) {
+        self.control(DbOp::Commit).await
+    }
+
+    async fn rollback(&self) {
+        self.control(DbOp::Rollback).await
+    }
+
+    fn start_rollback(&self) {
+        // SAFETY: the session is live while we hold our reference.
+        unsafe { (self.session.host.db_abort)(self.session.session) }
+    }
+}
+
+/// Cross-plugin queries through the host's registry.
+struct HostServices {
+    session: Arc<SessionRef>,
+}
+
+#[async_trait]
+impl Services for HostServices {
+    async fn query(
+        &self,
+        _ctx: &Context,
+        plugin: &str,
+        name: &str,
+        args: Json,
+    ) -> ApiResult<Option<Json>> {
+        let req = wire::encode(&wire::ServicesRequest {
+            v: wire::MESSAGE_VERSION,
+            plugin: plugin.to_string(),
+            name: name.to_string(),
+            args,
+        });
+        let resp: wire::ServicesResponse = self
+            .session
+            .call(self.session.host.services, req)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cross-plugin query through the host");
+                ApiError::internal()
+            })?;
+        resp.result
+            .map_err(|(status, code, message)| ApiError::new(status, code, message))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logging: a minimal subscriber that hands every enabled event to the host.
+
+struct Forwarder {
+    max: tracing::level_filters::LevelFilter,
+    log: unsafe extern "C" fn(Bytes<'_>),
+}
+
+fn level_filter(n: u8) -> tracing::level_filters::LevelFilter {
+    use tracing::level_filters::LevelFilter as F;
+    match n {
+        0 => F::OFF,
+        1 => F::ERROR,
+        2 => F::WARN,
+        3 => F::INFO,
+        4 => F::DEBUG,
+        _ => F::TRACE,
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    fields: Vec<(String, String)>,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_string();
+        } else {
+            self.fields
+                .push((field.name().to_string(), value.to_string()));
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
+        } else {
+            self.fields
+                .push((field.name().to_string(), format!("{value:?}")));
+        }
+    }
+}
+
+impl Forwarder {
+    fn send(&self, event: &wire::LogEvent) {
+        let bytes = wire::encode(event);
+        // SAFETY: the host copies the event during the call.
+        unsafe { (self.log)(Bytes::new(&bytes)) }
+    }
+}
+
+impl tracing::Subscriber for Forwarder {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() <= self.max
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(self.max)
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        // Spans are not forwarded: the host's own request span is current while the plugin
+        // runs, and every event carries the RequestId.
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        self.send(&wire::LogEvent {
+            v: wire::MESSAGE_VERSION,
+            level: wire::level_number(event.metadata().level()),
+            target: event.metadata().target().to_string(),
+            message: fields.message,
+            fields: fields.fields,
+        });
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+fn install_logging(host: &HostVtable) {
+    let forwarder = Forwarder {
+        max: level_filter(host.max_log_level),
+        log: host.log,
+    };
+    // The library's own copy of `tracing` gets this as its global subscriber.
+    let _ = tracing::subscriber::set_global_default(forwarder);
+    let log = host.log;
+    // A panic is caught at the boundary and answered as InternalError; the message and place
+    // go to the host's log (the default hook would print to stderr, outside the host's logs).
+    std::panic::set_hook(Box::new(move |info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let event = wire::LogEvent {
+            v: wire::MESSAGE_VERSION,
+            level: 1,
+            target: "ccgate_plugin_abi::panic".into(),
+            message: format!("plugin panicked{place}: {}", panic_message(info.payload())),
+            fields: Vec::new(),
+        };
+        let bytes = wire::encode(&event);
+        // SAFETY: the host copies the event during the call.
+        unsafe { log(Bytes::new(&bytes)) }
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_narrow_to_the_entity_type_and_nulls_take_its_variant() {
+        let mut hints = ColumnHints::default();
+        hints.0.insert("position".into(), Some(Kind::Int));
+        hints.0.insert("active".into(), Some(Kind::Bool));
+        hints.0.insert("name".into(), Some(Kind::String));
+        hints.0.insert("ambiguous".into(), None);
+        assert_eq!(
+            hints.convert("position", WireValue::BigInt(Some(7))),
+            Value::Int(Some(7))
+        );
+        assert_eq!(
+            hints.convert("B_position", WireValue::BigInt(Some(7))),
+            Value::Int(Some(7))
+        );
+        assert_eq!(
+            hints.convert("active", WireValue::BigInt(Some(1))),
+            Value::Bool(Some(true))
+        );
+        assert_eq!(
+            hints.convert("name", WireValue::Bytes(Some(b"abc".to_vec()))),
+            Value::String(Some("abc".into()))
+        );
+        assert_eq!(
+            hints.convert("name", WireValue::BigInt(None)),
+            Value::BigInt(None),
+            "an integer null stays an integer null (sea-orm reads any null as None)"
+        );
+        assert_eq!(
+            hints.convert("num_items", WireValue::BigInt(Some(3))),
+            Value::BigInt(Some(3))
+        );
+        assert_eq!(
+            hints.convert("ambiguous", WireValue::BigInt(Some(3))),
+            Value::BigInt(Some(3))
+        );
+        // Out of range for i32: kept as i64 (sea-orm then reports a type error).
+        assert_eq!(
+            hints.convert("position", WireValue::BigInt(Some(i64::MAX))),
+            Value::BigInt(Some(i64::MAX))
+        );
+    }
+}

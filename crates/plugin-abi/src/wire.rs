@@ -1,0 +1,584 @@
+//! The messages that cross the boundary, serialized as JSON. Every top-level message carries
+//! `"v": MESSAGE_VERSION`; a receiver refuses another version with a clear error instead of
+//! misreading it.
+//!
+//! Storage values have their own representation ([`WireValue`]) instead of sea-query's, so the
+//! format does not change when sea-query does.
+
+use std::collections::BTreeMap;
+
+use ccgate_plugin_sdk::{
+    ActionSpec, ApiError, AuthModes, Dialect, Envelope, ErrorStyle, InstanceScope, Principal,
+};
+use sea_orm::sea_query::Value;
+use serde::{Deserialize, Serialize};
+
+/// Version of the message format.
+pub const MESSAGE_VERSION: u32 = 1;
+
+fn v() -> u32 {
+    MESSAGE_VERSION
+}
+
+/// Reads a message, refusing another [`MESSAGE_VERSION`].
+///
+/// Errors: malformed JSON, or a version this build does not speak (message names both).
+pub fn decode<T: for<'de> Deserialize<'de> + Versioned>(bytes: &[u8]) -> Result<T, String> {
+    let msg: T = serde_json::from_slice(bytes).map_err(|e| format!("malformed message: {e}"))?;
+    if msg.version() != MESSAGE_VERSION {
+        return Err(format!(
+            "message version {} is not supported (this build speaks {MESSAGE_VERSION})",
+            msg.version()
+        ));
+    }
+    Ok(msg)
+}
+
+/// Writes a message.
+pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    // Serializing these plain structs cannot fail (string keys, no foreign types).
+    serde_json::to_vec(msg).unwrap_or_default()
+}
+
+/// A message with a format version.
+pub trait Versioned {
+    /// The `v` field.
+    fn version(&self) -> u32;
+}
+
+macro_rules! versioned {
+    ($($t:ty),*) => {$(impl Versioned for $t { fn version(&self) -> u32 { self.v } })*};
+}
+versioned!(
+    PluginInfo,
+    HandleRequest,
+    QueryRequest,
+    StorageRequest,
+    CallOutcome,
+    DbRequest,
+    DbResponse,
+    ServicesRequest,
+    ServicesResponse,
+    LogEvent
+);
+
+/// What a plugin reports at init.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PluginInfo {
+    /// [`MESSAGE_VERSION`].
+    #[serde(default = "v")]
+    pub v: u32,
+    /// `Plugin::name`.
+    pub name: String,
+    /// `Plugin::version`.
+    pub version: String,
+    /// `Plugin::actions`, in order; requests name an action by its index here.
+    pub actions: Vec<WireSpec>,
+}
+
+/// An [`ActionSpec`] as data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireSpec {
+    /// `AliyunRpc`, `HuaweiCcManagement` or `HuaweiIsales`.
+    pub dialect: String,
+    /// API version.
+    pub version: String,
+    /// Action name.
+    pub action: String,
+    /// HTTP method and path for path-routed dialects.
+    pub route: Option<(String, String)>,
+    /// `AkOrBearer` or `BearerOnly`.
+    pub auth: String,
+    /// `Some(parameter)` for `InstanceScope::Param`, `None` for `InstanceScope::Account`.
+    pub instance_param: Option<String>,
+    /// Envelope flags: success, http_status_code, message, code.
+    pub envelope: [bool; 4],
+}
+
+impl WireSpec {
+    /// The data of `spec`.
+    pub fn from_spec(spec: &ActionSpec) -> Self {
+        Self {
+            dialect: match spec.dialect {
+                Dialect::AliyunRpc => "AliyunRpc",
+                Dialect::HuaweiCcManagement => "HuaweiCcManagement",
+                Dialect::HuaweiIsales => "HuaweiIsales",
+            }
+            .into(),
+            version: spec.version.into(),
+            action: spec.action.into(),
+            route: spec.route.map(|(m, p)| (m.into(), p.into())),
+            auth: match spec.auth {
+                AuthModes::AkOrBearer => "AkOrBearer",
+                AuthModes::BearerOnly => "BearerOnly",
+            }
+            .into(),
+            instance_param: match spec.instance {
+                InstanceScope::Param(p) => Some(p.into()),
+                InstanceScope::Account => None,
+            },
+            envelope: [
+                spec.envelope.success,
+                spec.envelope.http_status_code,
+                spec.envelope.message,
+                spec.envelope.code,
+            ],
+        }
+    }
+
+    /// The spec, with its strings made `'static` by `intern` (each distinct string is kept
+    /// once for the life of the process).
+    ///
+    /// Errors: an unknown dialect or auth mode.
+    pub fn to_spec(&self, intern: &impl Fn(&str) -> &'static str) -> Result<ActionSpec, String> {
+        Ok(ActionSpec {
+            dialect: match self.dialect.as_str() {
+                "AliyunRpc" => Dialect::AliyunRpc,
+                "HuaweiCcManagement" => Dialect::HuaweiCcManagement,
+                "HuaweiIsales" => Dialect::HuaweiIsales,
+                other => return Err(format!("unknown dialect {other:?}")),
+            },
+            version: intern(&self.version),
+            action: intern(&self.action),
+            route: self.route.as_ref().map(|(m, p)| (intern(m), intern(p))),
+            auth: match self.auth.as_str() {
+                "AkOrBearer" => AuthModes::AkOrBearer,
+                "BearerOnly" => AuthModes::BearerOnly,
+                other => return Err(format!("unknown auth mode {other:?}")),
+            },
+            instance: match &self.instance_param {
+                Some(p) => InstanceScope::Param(intern(p)),
+                None => InstanceScope::Account,
+            },
+            envelope: Envelope {
+                success: self.envelope[0],
+                http_status_code: self.envelope[1],
+                message: self.envelope[2],
+                code: self.envelope[3],
+            },
+        })
+    }
+}
+
+/// Keeps each distinct string once, forever (action names, versions, paths: a small, fixed set).
+pub fn intern(s: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SET: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = SET
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = set.get(s) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+/// The storage backend the host runs statements on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL / MariaDB.
+    Mysql,
+}
+
+impl Backend {
+    /// The sea-orm backend.
+    pub fn to_sea(self) -> sea_orm::DbBackend {
+        match self {
+            Backend::Sqlite => sea_orm::DbBackend::Sqlite,
+            Backend::Postgres => sea_orm::DbBackend::Postgres,
+            Backend::Mysql => sea_orm::DbBackend::MySql,
+        }
+    }
+
+    /// From a sea-orm backend.
+    pub fn from_sea(b: sea_orm::DbBackend) -> Self {
+        match b {
+            sea_orm::DbBackend::Postgres => Backend::Postgres,
+            sea_orm::DbBackend::MySql => Backend::Mysql,
+            _ => Backend::Sqlite,
+        }
+    }
+}
+
+/// The request context of one call, as data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireContext {
+    /// `Context::request_id`.
+    pub request_id: String,
+    /// `Context::account_id`.
+    pub account_id: String,
+    /// `"ak"` or `"bearer"`.
+    pub principal_kind: String,
+    /// AccessKeyId or token subject.
+    pub principal: String,
+    /// `Context::instance_id`.
+    pub instance_id: Option<String>,
+    /// `Context::account_instances`.
+    pub account_instances: Vec<String>,
+    /// Where statements run.
+    pub backend: Backend,
+}
+
+impl WireContext {
+    /// The principal.
+    pub fn principal(&self) -> Principal {
+        if self.principal_kind == "bearer" {
+            Principal::Bearer {
+                subject: self.principal.clone(),
+            }
+        } else {
+            Principal::AccessKey {
+                id: self.principal.clone(),
+            }
+        }
+    }
+
+    /// Kind and name of a principal.
+    pub fn principal_parts(p: &Principal) -> (String, String) {
+        match p {
+            Principal::AccessKey { id } => ("ak".into(), id.clone()),
+            Principal::Bearer { subject } => ("bearer".into(), subject.clone()),
+        }
+    }
+}
+
+/// `Plugin::handle`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandleRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// Index of the action in [`PluginInfo::actions`].
+    pub action: u32,
+    /// The context.
+    pub ctx: WireContext,
+    /// Decoded parameters.
+    pub params: BTreeMap<String, String>,
+    /// `true` for the 2020 `Parameter.Null` style.
+    pub v2020_errors: bool,
+    /// A JSON body (Huawei dialects).
+    pub json_body: Option<serde_json::Value>,
+}
+
+impl HandleRequest {
+    /// The error style.
+    pub fn style(&self) -> ErrorStyle {
+        if self.v2020_errors {
+            ErrorStyle::V2020
+        } else {
+            ErrorStyle::Legacy
+        }
+    }
+}
+
+/// `Plugin::query`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueryRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// The calling request's action (it may belong to another plugin).
+    pub spec: WireSpec,
+    /// The context.
+    pub ctx: WireContext,
+    /// Query name.
+    pub name: String,
+    /// Arguments.
+    pub args: serde_json::Value,
+}
+
+/// `Plugin::migrate` and `Plugin::on_instance_created`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StorageRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// Where statements run.
+    pub backend: Backend,
+    /// The new instance, for `on_instance_created`.
+    pub instance_id: Option<String>,
+}
+
+/// How a plugin call ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallOutcome {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// The result.
+    pub result: Outcome,
+}
+
+/// The result of a plugin call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Outcome {
+    /// A reply: its JSON object text and its field names in order (for `handle`); a JSON value
+    /// (for `query`); `null` (for `migrate` and `on_instance_created`).
+    Ok {
+        /// JSON text.
+        json: String,
+        /// Field names of a reply, in order.
+        keys: Vec<String>,
+    },
+    /// An API error.
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Error code.
+        code: String,
+        /// Message.
+        message: String,
+    },
+    /// A storage error (`migrate`, `on_instance_created`).
+    Db {
+        /// The error text.
+        message: String,
+    },
+    /// The call panicked; the plugin stays loaded.
+    Panic {
+        /// The panic message.
+        message: String,
+    },
+    /// The request could not be read (version or format mismatch).
+    Refused {
+        /// Why.
+        message: String,
+    },
+}
+
+impl CallOutcome {
+    /// Wraps a result.
+    pub fn new(result: Outcome) -> Self {
+        Self {
+            v: MESSAGE_VERSION,
+            result,
+        }
+    }
+
+    /// An API error outcome.
+    pub fn api(e: &ApiError) -> Self {
+        Self::new(Outcome::Api {
+            status: e.status,
+            code: e.code.to_string(),
+            message: e.message.clone(),
+        })
+    }
+}
+
+/// One storage operation of a plugin, run by the host.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DbRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// What to do.
+    pub op: DbOp,
+}
+
+/// A storage operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum DbOp {
+    /// A statement returning rows.
+    Query(WireStatement),
+    /// A statement returning a row count.
+    Execute(WireStatement),
+    /// Begin a transaction (a savepoint when one is open).
+    Begin,
+    /// Commit the innermost transaction.
+    Commit,
+    /// Roll back the innermost transaction.
+    Rollback,
+}
+
+/// SQL with bound values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireStatement {
+    /// The SQL, with the backend's placeholders.
+    pub sql: String,
+    /// Bound values, in order.
+    pub values: Option<Vec<WireValue>>,
+}
+
+/// The host's answer to a [`DbRequest`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DbResponse {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// The result.
+    pub result: DbResult,
+}
+
+/// The result of a storage operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum DbResult {
+    /// Rows: per row, column name and value.
+    Rows(Vec<Vec<(String, WireValue)>>),
+    /// A statement's effect.
+    Exec {
+        /// Last inserted id (MySQL, SQLite).
+        last_insert_id: u64,
+        /// Rows affected.
+        rows_affected: u64,
+    },
+    /// Begin/commit/rollback done.
+    Done,
+    /// The operation failed.
+    Err {
+        /// `unique`, `foreign_key`, `conn`, `exec`, `query`, `type` or `other`.
+        kind: String,
+        /// The database's message.
+        message: String,
+    },
+}
+
+impl DbResponse {
+    /// Wraps a result.
+    pub fn new(result: DbResult) -> Self {
+        Self {
+            v: MESSAGE_VERSION,
+            result,
+        }
+    }
+}
+
+/// A value bound to, or read from, a statement. Bound values keep sea-query's exact variant
+/// (the drivers encode by type); read values are typed by the column (integers all arrive as
+/// `BigInt`; the plugin narrows them to the entity's type, see [`crate::guest::ColumnHints`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum WireValue {
+    /// Boolean.
+    Bool(Option<bool>),
+    /// i8.
+    TinyInt(Option<i8>),
+    /// i16.
+    SmallInt(Option<i16>),
+    /// i32.
+    Int(Option<i32>),
+    /// i64.
+    BigInt(Option<i64>),
+    /// u8.
+    TinyUnsigned(Option<u8>),
+    /// u16.
+    SmallUnsigned(Option<u16>),
+    /// u32.
+    Unsigned(Option<u32>),
+    /// u64.
+    BigUnsigned(Option<u64>),
+    /// f32.
+    Float(Option<f32>),
+    /// f64.
+    Double(Option<f64>),
+    /// Text.
+    String(Option<String>),
+    /// One character.
+    Char(Option<char>),
+    /// Binary.
+    Bytes(Option<Vec<u8>>),
+    /// JSON.
+    Json(Option<serde_json::Value>),
+}
+
+impl WireValue {
+    /// From sea-query.
+    ///
+    /// Errors: a variant the boundary does not carry (dates and times, enums, decimals, uuids:
+    /// ccgate stores times as epoch milliseconds and ids as text).
+    pub fn from_value(v: &Value) -> Result<Self, String> {
+        Ok(match v {
+            Value::Bool(x) => Self::Bool(*x),
+            Value::TinyInt(x) => Self::TinyInt(*x),
+            Value::SmallInt(x) => Self::SmallInt(*x),
+            Value::Int(x) => Self::Int(*x),
+            Value::BigInt(x) => Self::BigInt(*x),
+            Value::TinyUnsigned(x) => Self::TinyUnsigned(*x),
+            Value::SmallUnsigned(x) => Self::SmallUnsigned(*x),
+            Value::Unsigned(x) => Self::Unsigned(*x),
+            Value::BigUnsigned(x) => Self::BigUnsigned(*x),
+            Value::Float(x) => Self::Float(*x),
+            Value::Double(x) => Self::Double(*x),
+            Value::String(x) => Self::String(x.clone()),
+            Value::Char(x) => Self::Char(*x),
+            Value::Bytes(x) => Self::Bytes(x.clone()),
+            Value::Json(x) => Self::Json(x.as_deref().cloned()),
+            other => {
+                return Err(format!(
+                    "value {other:?} cannot cross the plugin boundary (supported: booleans, \
+                     integers, floats, text, bytes, JSON)"
+                ));
+            }
+        })
+    }
+
+    /// To sea-query, keeping the variant.
+    pub fn to_value(&self) -> Value {
+        match self.clone() {
+            Self::Bool(x) => Value::Bool(x),
+            Self::TinyInt(x) => Value::TinyInt(x),
+            Self::SmallInt(x) => Value::SmallInt(x),
+            Self::Int(x) => Value::Int(x),
+            Self::BigInt(x) => Value::BigInt(x),
+            Self::TinyUnsigned(x) => Value::TinyUnsigned(x),
+            Self::SmallUnsigned(x) => Value::SmallUnsigned(x),
+            Self::Unsigned(x) => Value::Unsigned(x),
+            Self::BigUnsigned(x) => Value::BigUnsigned(x),
+            Self::Float(x) => Value::Float(x),
+            Self::Double(x) => Value::Double(x),
+            Self::String(x) => Value::String(x),
+            Self::Char(x) => Value::Char(x),
+            Self::Bytes(x) => Value::Bytes(x),
+            Self::Json(x) => Value::Json(x.map(Box::new)),
+        }
+    }
+}
+
+/// A cross-plugin query from a dynamic plugin, run by the host's registry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServicesRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// Target plugin.
+    pub plugin: String,
+    /// Query name.
+    pub name: String,
+    /// Arguments.
+    pub args: serde_json::Value,
+}
+
+/// The host's answer to a [`ServicesRequest`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServicesResponse {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// `Ok(None)`: the plugin is not enabled.
+    pub result: Result<Option<serde_json::Value>, (u16, String, String)>,
+}
+
+/// One tracing event of a plugin, re-emitted by the host with the request's RequestId.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogEvent {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// 1 error, 2 warn, 3 info, 4 debug, 5 trace.
+    pub level: u8,
+    /// The event's target (module path).
+    pub target: String,
+    /// The `message` field.
+    pub message: String,
+    /// The other fields, formatted with `Debug`/`Display`.
+    pub fields: Vec<(String, String)>,
+}
+
+/// A log level as a number (see [`LogEvent::level`]).
+pub fn level_number(level: &tracing::Level) -> u8 {
+    match *level {
+        tracing::Level::ERROR => 1,
+        tracing::Level::WARN => 2,
+        tracing::Level::INFO => 3,
+        tracing::Level::DEBUG => 4,
+        tracing::Level::TRACE => 5,
+    }
+}
