@@ -15,8 +15,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use ccgate_numbers::NumbersPlugin;
+use ccgate_numbers::api::ACTIONS;
 use ccgate_numbers::storage::migration::Migrator;
-use ccgate_numbers::{ACTIONS, NumbersPlugin};
 use ccgate_plugin_sdk::sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
 use ccgate_plugin_sdk::serde_json::{Value, json};

@@ -241,7 +241,7 @@ mod tests {
     use ccgate_plugin_sdk::serde_json::json;
 
     use super::*;
-    use crate::actions::{
+    use crate::api::{
         add_bulk_phone_numbers, add_phone_number, list_phone_numbers_v2020, modify_phone_number,
         remove_phone_number,
     };

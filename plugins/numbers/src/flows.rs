@@ -3,8 +3,8 @@
 //! rendering the `ContactFlow` object (§6.1-§6.4) and the 2020 `ContactFlowName` (seed 002).
 //!
 //! When the flows plugin is disabled (`Services::query` answers `Ok(None)`), a `ContactFlowId`
-//! parameter is rejected with 400 `InvalidParameter` and numbers are rendered without a
-//! `ContactFlow` object and with an empty `ContactFlowName`.
+//! parameter is rejected with 400 `InvalidParameter` and numbers are rendered with a `null`
+//! `ContactFlow` and an empty `ContactFlowName`.
 
 use std::collections::HashMap;
 
@@ -27,18 +27,6 @@ pub struct FlowInfo {
 }
 
 impl FlowInfo {
-    /// The 2017 `ContactFlow` object: `{ContactFlowName, ContactFlowDescription, ContactFlowId,
-    /// Type, InstanceId}` (order of the §6.1 example).
-    pub fn to_json(&self) -> Value {
-        json!({
-            "ContactFlowName": self.name,
-            "ContactFlowDescription": self.description,
-            "ContactFlowId": self.id,
-            "Type": self.kind,
-            "InstanceId": self.instance_id,
-        })
-    }
-
     fn from_json(item: &Map<String, Value>, instance: &str) -> Option<Self> {
         let text = |key: &str| match item.get(key) {
             Some(Value::String(s)) => s.clone(),

@@ -66,7 +66,7 @@ pub async fn by_contact_flow(ctx: &Context, args: Value) -> ApiResult<Value> {
 mod tests {
     use ccgate_plugin_sdk::serde_json::json;
 
-    use crate::actions::{add_phone_number, modify_phone_number};
+    use crate::api::{add_phone_number, modify_phone_number};
     use crate::testutil::{FLOW_A, FLOW_B, Harness, INSTANCE, OTHER_INSTANCE};
 
     #[tokio::test]

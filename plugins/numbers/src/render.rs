@@ -1,35 +1,74 @@
-//! Rendering of phone numbers in the shapes of the seeds: the 2017 `PhoneNumber` object (seed 004
-//! §6.1 AddPhoneNumber, §6.3 ModifyPhoneNumber, §6.4 ListPhoneNumbers, §6.8
-//! AddBulkPhoneNumbers) and the 2020 list item (seed 002).
+//! Rendering of phone numbers into the generated response structs ([`crate::api`]) of the seeds'
+//! shapes: the 2017 `PhoneNumber` object (seed 004 §6.1 AddPhoneNumber, §6.3 ModifyPhoneNumber,
+//! §6.4 ListPhoneNumbers, §6.8 AddBulkPhoneNumbers) and the 2020 list item (seed 002). Field
+//! names, types and order come from the action specs (`plugins/numbers/api/`).
 //!
 //! Values ccgate has no source for are rendered as constants and documented here:
 //! - `Trunks` 1, `TestOnly` false, `RemainingTime` 0 (no carrier data; test numbers do not exist);
-//! - 2017 `Assignee` "" and `NumberCommodityStatus` 0 (normal); `PrivacyNumber` and `SipTelX`
-//!   are omitted (no privacy/virtual numbers);
+//! - 2017 `Assignee` "", `NumberCommodityStatus` 0 (normal), `SipTelX` "" and every
+//!   `PrivacyNumber` field "" (no privacy/virtual numbers);
 //! - 2020 `UserId`, `Tags` and `Provider` "" (no agent-exclusive numbers, tags or carriers);
 //! - skill group names: the agents domain does not exist yet, so `SkillGroupName`, `Name` and
 //!   `DisplayName` are the skill group id.
+//!
+//! The 2017 `ContactFlow` object is `null` when the number has no (known) flow.
 //!
 //! Rendering several numbers costs one skill-group query and one `flows`/`get` call in total
 //! ([`Renderer::load`]), whatever the number count.
 
 use std::collections::HashMap;
 
-use ccgate_plugin_sdk::serde_json::{self as serde_json, Map, Value, json};
+use ccgate_plugin_sdk::serde_json::{Value, json};
 use ccgate_plugin_sdk::{ApiResult, Context};
-use serde::{Serialize, Serializer};
 
+use crate::api;
 use crate::flows::{self, FlowInfo};
-use crate::rules;
 use crate::storage::{self, phone_number};
 
-/// Which optional parts of the 2017 `PhoneNumber` object an action shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shape2017 {
-    /// `SkillGroups: {SkillGroup: [...]}` (§6.3, §6.4, §6.8; not in §6.1).
-    pub skill_groups: bool,
-    /// The list-only fields `Assignee`, `NumberCommodityStatus`, `Province`, `City` (§6.4).
-    pub list_fields: bool,
+/// The generated 2017 `PhoneNumber` struct of action module `$module` for number `$n`, with
+/// the fields every 2017 shape has, plus `$field: $value` for the action's extra ones.
+macro_rules! phone_number_2017 {
+    ($module:ident, $renderer:expr, $n:expr $(, $field:ident: $value:expr)* $(,)?) => {{
+        let (renderer, n): (&Renderer, &phone_number::Model) = ($renderer, $n);
+        api::$module::PhoneNumber {
+            allow_outbound: crate::rules::allow_outbound(&n.usage),
+            contact_flow: renderer
+                .flow_of(n)
+                .map(|f| api::$module::ContactFlow {
+                    contact_flow_description: f.description.clone(),
+                    contact_flow_id: f.id.clone(),
+                    contact_flow_name: f.name.clone(),
+                    instance_id: f.instance_id.clone(),
+                    type_: f.kind.clone(),
+                }),
+            instance_id: n.instance_id.clone(),
+            number: n.number.clone(),
+            phone_number_description: n.description.clone(),
+            phone_number_id: n.id.clone(),
+            remaining_time: 0,
+            test_only: false,
+            trunks: 1,
+            usage: n.usage.clone(),
+            $($field: $value,)*
+        }
+    }};
+}
+
+/// The generated 2017 `SkillGroups {SkillGroup: [{SkillGroupId, SkillGroupName}]}` of action
+/// module `$module` for number `$n` (names being the ids).
+macro_rules! skill_groups_2017 {
+    ($module:ident, $renderer:expr, $n:expr) => {
+        api::$module::SkillGroups {
+            skill_group: $renderer
+                .groups_of($n)
+                .iter()
+                .map(|id| api::$module::SkillGroup {
+                    skill_group_id: id.clone(),
+                    skill_group_name: id.clone(),
+                })
+                .collect(),
+        }
+    };
 }
 
 /// The related data needed to render a set of numbers.
@@ -68,68 +107,95 @@ impl Renderer {
             .unwrap_or_default()
     }
 
-    /// The 2017 `PhoneNumber` object of `n`:
-    /// `{PhoneNumberId, InstanceId, Number, PhoneNumberDescription, TestOnly, RemainingTime,
-    /// AllowOutbound, Usage, Trunks, [Assignee, NumberCommodityStatus, Province, City],
-    /// [ContactFlow{...}], [SkillGroups{SkillGroup[{SkillGroupName, SkillGroupId}]}]}`.
-    /// `ContactFlow` is present only when a flow is bound and known.
-    pub fn phone_number_2017(&self, n: &phone_number::Model, shape: Shape2017) -> Value {
-        let mut m = Map::new();
-        m.insert("PhoneNumberId".into(), json!(n.id));
-        m.insert("InstanceId".into(), json!(n.instance_id));
-        m.insert("Number".into(), json!(n.number));
-        m.insert("PhoneNumberDescription".into(), json!(n.description));
-        m.insert("TestOnly".into(), json!(false));
-        m.insert("RemainingTime".into(), json!(0));
-        m.insert(
-            "AllowOutbound".into(),
-            json!(rules::allow_outbound(&n.usage)),
-        );
-        m.insert("Usage".into(), json!(n.usage));
-        m.insert("Trunks".into(), json!(1));
-        if shape.list_fields {
-            m.insert("Assignee".into(), json!(""));
-            m.insert("NumberCommodityStatus".into(), json!(0));
-            m.insert("Province".into(), json!(n.province));
-            m.insert("City".into(), json!(n.city));
-        }
-        if let Some(flow) = self.flow_of(n) {
-            m.insert("ContactFlow".into(), flow.to_json());
-        }
-        if shape.skill_groups {
-            let groups: Vec<Value> = self
-                .groups_of(n)
-                .iter()
-                .map(|id| json!({"SkillGroupName": id, "SkillGroupId": id}))
-                .collect();
-            m.insert("SkillGroups".into(), json!({ "SkillGroup": groups }));
-        }
-        Value::Object(m)
+    /// The AddPhoneNumber `PhoneNumber` of `n` (§6.1: no skill groups).
+    pub fn add_phone_number(&self, n: &phone_number::Model) -> api::add_phone_number::PhoneNumber {
+        phone_number_2017!(add_phone_number, self, n)
     }
 
-    /// The 2020 list item of `n` (seed 002), keys exactly: `Active, CreateTime` (epoch ms as a
-    /// string), `UserId, Tags, City, InstanceId, Usage, ContactFlowName, Provider, Number,
-    /// ContactFlowId, Province, SkillGroups[{DisplayName, InstanceId, Name, SkillGroupId}]`.
-    pub fn list_item_2020(&self, n: &phone_number::Model) -> Value {
-        let item = ListItem2020 {
+    /// The ModifyPhoneNumber `PhoneNumber` of `n` (§6.3: with its skill groups).
+    pub fn modify_phone_number(
+        &self,
+        n: &phone_number::Model,
+    ) -> api::modify_phone_number::PhoneNumber {
+        phone_number_2017!(
+            modify_phone_number,
+            self,
+            n,
+            skill_groups: skill_groups_2017!(modify_phone_number, self, n),
+        )
+    }
+
+    /// An AddBulkPhoneNumbers `PhoneNumber` of `n` (§6.8: with its skill groups).
+    pub fn add_bulk_phone_number(
+        &self,
+        n: &phone_number::Model,
+    ) -> api::add_bulk_phone_numbers::PhoneNumber {
+        phone_number_2017!(
+            add_bulk_phone_numbers,
+            self,
+            n,
+            skill_groups: skill_groups_2017!(add_bulk_phone_numbers, self, n),
+        )
+    }
+
+    /// A 2017 ListPhoneNumbers `PhoneNumber` of `n` (§6.4: skill groups and the list-only
+    /// fields `Assignee`, `City`, `NumberCommodityStatus`, `PrivacyNumber`, `Province`,
+    /// `SipTelX`).
+    pub fn list_phone_number_2017(
+        &self,
+        n: &phone_number::Model,
+    ) -> api::list_phone_numbers::PhoneNumber {
+        phone_number_2017!(
+            list_phone_numbers,
+            self,
+            n,
+            assignee: String::new(),
+            city: n.city.clone(),
+            number_commodity_status: 0,
+            privacy_number: api::list_phone_numbers::PrivacyNumber::default(),
+            province: n.province.clone(),
+            sip_tel_x: String::new(),
+            skill_groups: skill_groups_2017!(list_phone_numbers, self, n),
+        )
+    }
+
+    /// The 2020 list item of `n` (seed 002): `Active, CreateTime` (epoch ms as a string),
+    /// `UserId, Tags, City, InstanceId, Usage, ContactFlowName, Provider, Number, ContactFlowId,
+    /// Province, SkillGroups[{DisplayName, InstanceId, Name, SkillGroupId}]`.
+    pub fn list_item_2020_typed(
+        &self,
+        n: &phone_number::Model,
+    ) -> api::list_phone_numbers_v2020::List {
+        use api::list_phone_numbers_v2020::{List, SkillGroups};
+        List {
             active: n.active,
-            create_time: n.created_at,
-            user_id: "",
-            tags: "",
-            city: &n.city,
-            instance_id: &n.instance_id,
-            usage: &n.usage,
-            contact_flow_name: self.flow_of(n).map(|f| f.name.as_str()).unwrap_or_default(),
-            provider: "",
-            number: &n.number,
-            contact_flow_id: n.contact_flow_id.as_deref().unwrap_or_default(),
-            province: &n.province,
-            skill_groups: SkillGroups2020 {
-                ids: self.groups_of(n),
-                instance_id: &n.instance_id,
-            },
-        };
-        serde_json::to_value(item).unwrap_or_default()
+            create_time: n.created_at.to_string(),
+            user_id: String::new(),
+            tags: String::new(),
+            city: n.city.clone(),
+            instance_id: n.instance_id.clone(),
+            usage: n.usage.clone(),
+            contact_flow_name: self.flow_of(n).map(|f| f.name.clone()).unwrap_or_default(),
+            provider: String::new(),
+            number: n.number.clone(),
+            contact_flow_id: n.contact_flow_id.clone().unwrap_or_default(),
+            province: n.province.clone(),
+            skill_groups: self
+                .groups_of(n)
+                .iter()
+                .map(|id| SkillGroups {
+                    display_name: id.clone(),
+                    instance_id: n.instance_id.clone(),
+                    name: id.clone(),
+                    skill_group_id: id.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// [`Self::list_item_2020_typed`] as a JSON value.
+    pub fn list_item_2020(&self, n: &phone_number::Model) -> Value {
+        ccgate_plugin_sdk::serde_json::to_value(self.list_item_2020_typed(n)).unwrap_or_default()
     }
 
     /// [`Self::list_item_2020`] built with `json!`, as before the serde struct; kept for the
@@ -165,60 +231,6 @@ impl Renderer {
             "SkillGroups": groups,
         })
     }
-}
-
-/// The 2020 list item; field order is the documented key order.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListItem2020<'a> {
-    active: bool,
-    #[serde(serialize_with = "as_string")]
-    create_time: i64,
-    user_id: &'a str,
-    tags: &'a str,
-    city: &'a str,
-    instance_id: &'a str,
-    usage: &'a str,
-    contact_flow_name: &'a str,
-    provider: &'a str,
-    number: &'a str,
-    contact_flow_id: &'a str,
-    province: &'a str,
-    skill_groups: SkillGroups2020<'a>,
-}
-
-/// `SkillGroups[{DisplayName, InstanceId, Name, SkillGroupId}]`, names being the ids.
-struct SkillGroups2020<'a> {
-    ids: &'a [String],
-    instance_id: &'a str,
-}
-
-impl Serialize for SkillGroups2020<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Group<'a> {
-            display_name: &'a str,
-            instance_id: &'a str,
-            name: &'a str,
-            skill_group_id: &'a str,
-        }
-        s.collect_seq(self.ids.iter().map(|id| Group {
-            display_name: id,
-            instance_id: self.instance_id,
-            name: id,
-            skill_group_id: id,
-        }))
-    }
-}
-
-fn as_string<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
-}
-
-/// A `{Number, Province, City}` object (§6.6 `PhoneNumber`, §6.7 `Caller`/`Callee`).
-pub fn located_number(number: &str, province: &str, city: &str) -> Value {
-    json!({"Number": number, "Province": province, "City": city})
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use ccgate_plugin_sdk::{
 };
 
 use crate::NumbersPlugin;
-use crate::actions::add_phone_number;
+use crate::api::add_phone_number;
 
 /// The instance most tests work on.
 pub const INSTANCE: &str = "ccc-test";

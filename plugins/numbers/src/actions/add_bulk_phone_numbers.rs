@@ -1,11 +1,13 @@
 //! 2017-07-05 AddBulkPhoneNumbers (seed 004 §6.8 批量新增号码): binds several numbers to the
 //! instance, optionally to a contact flow and to skill groups, with partial success.
 //!
-//! Request: `InstanceId`, `PhoneNumber.N` (required, at most [`MAX_NUMBERS`]), `Usage` (required),
-//! `ContactFlowId` (optional), `SkillGroupId.N` (optional).
-//! Response (the API's own spelling "Userd" kept):
+//! Request ([`crate::api::add_bulk_phone_numbers::Request`]): `InstanceId`, `PhoneNumber.N`
+//! (required, at most [`MAX_NUMBERS`]), `Usage` (required), `ContactFlowId` (optional),
+//! `SkillGroupId.N` (optional; blanks and duplicates ignored).
+//! Response ([`crate::api::add_bulk_phone_numbers::Response`], in the seed's order; the API's own
+//! spelling "Userd" kept):
 //! - `PhoneNumbers {PhoneNumber: [...]}`: the numbers added, in request order, each with
-//!   `SkillGroups` and, when bound, `ContactFlow`;
+//!   `SkillGroups` and `ContactFlow` (`null` when no flow is bound);
 //! - `FailedPhoneNumbers {FailedPhoneNumber: ["..."]}`: numbers that are not valid phone numbers
 //!   (5-20 digits, optional `+`) and 400 numbers with a Usage other than Inbound;
 //! - `ArrearagePhoneNumbers {ArrearagePhoneNumber: []}`: always empty (ccgate has no billing);
@@ -23,34 +25,32 @@
 use std::collections::HashSet;
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Params, Reply, time};
+use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Reply, contract, time};
 
-use super::{active, new_number, required_usage, skill_group_ids};
+use super::{active, new_number, skill_group_ids};
+use crate::api::add_bulk_phone_numbers::{
+    ArrearagePhoneNumbers, FailedPhoneNumbers, PhoneNumbers, Request, Response, UserdPhoneNumbers,
+};
 use crate::flows;
-use crate::render::{Renderer, Shape2017};
+use crate::render::Renderer;
 use crate::rules;
-use crate::storage::{self, ID_MAX, phone_number};
+use crate::storage::{self, phone_number};
 
-/// AddBulkPhoneNumbers, 2017-07-05, AccessKey or Bearer (not in the overview table).
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "AddBulkPhoneNumbers");
-
-/// Most numbers accepted in one call.
+/// Most numbers accepted in one call (a count bound the spec format cannot state, checked here).
 pub const MAX_NUMBERS: usize = 1000;
 
 /// Serves AddBulkPhoneNumbers.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let raw_numbers = params.required_repeat_list("PhoneNumber")?;
-    let usage = required_usage(params)?;
-    if raw_numbers.len() > MAX_NUMBERS {
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let usage = req.usage.as_str();
+    if req.phone_number.len() > MAX_NUMBERS {
         return Err(ApiError::new(
             400,
             "Parameter.Maximum",
             format!("The parameter PhoneNumber.N must contain at most {MAX_NUMBERS} numbers."),
         ));
     }
-    let flow_id = params.optional_max_len("ContactFlowId", ID_MAX as usize)?;
-    let groups = skill_group_ids(params)?;
+    let flow_id = req.contact_flow_id.as_deref();
+    let groups = skill_group_ids(req.skill_group_id);
     if let Some(id) = flow_id {
         flows::require_flow(ctx, id).await?;
     }
@@ -58,7 +58,7 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     let mut failed: Vec<String> = Vec::new();
     let mut used: Vec<String> = Vec::new();
     let mut candidates: Vec<String> = Vec::new();
-    for raw in &raw_numbers {
+    for raw in &req.phone_number {
         let number = raw.trim().to_string();
         if rules::number_problem(raw).is_some() || rules::usage_problem(&number, usage).is_some() {
             failed.push(number);
@@ -113,30 +113,29 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     }
 
     let renderer = Renderer::load(ctx, &added).await?;
-    let shape = Shape2017 {
-        skill_groups: true,
-        list_fields: false,
-    };
-    let list: Vec<Value> = added
-        .iter()
-        .map(|n| renderer.phone_number_2017(n, shape))
-        .collect();
-    Ok(Reply::empty()
-        .with("PhoneNumbers", json!({ "PhoneNumber": list }))
-        .with("FailedPhoneNumbers", json!({ "FailedPhoneNumber": failed }))
-        .with(
-            "ArrearagePhoneNumbers",
-            json!({ "ArrearagePhoneNumber": Vec::<String>::new() }),
-        )
-        .with("UserdPhoneNumbers", json!({ "UserdPhoneNumber": used })))
+    Ok(contract::reply(&Response {
+        arrearage_phone_numbers: ArrearagePhoneNumbers::default(),
+        failed_phone_numbers: FailedPhoneNumbers {
+            failed_phone_number: failed,
+        },
+        phone_numbers: PhoneNumbers {
+            phone_number: added
+                .iter()
+                .map(|n| renderer.add_bulk_phone_number(n))
+                .collect(),
+        },
+        userd_phone_numbers: UserdPhoneNumbers {
+            userd_phone_number: used,
+        },
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use ccgate_plugin_sdk::serde_json::json;
 
-    use super::SPEC;
-    use crate::actions::list_phone_numbers;
+    use crate::api::add_bulk_phone_numbers::SPEC;
+    use crate::api::list_phone_numbers;
     use crate::testutil::{FLOW_A, Harness, OTHER_INSTANCE, keys, names};
 
     #[tokio::test]

@@ -1,10 +1,12 @@
 //! 2017-07-05 AddPhoneNumber (seed 004 §6.1 新增号码): binds a number to the instance,
 //! optionally to a contact flow.
 //!
-//! Request: `InstanceId`, `PhoneNumber` (required), `Usage` (required: Inbound | Outbound |
-//! Bidirection), `ContactFlowId` (optional, must exist in the instance).
-//! Response: `PhoneNumber {PhoneNumberId, InstanceId, Number, PhoneNumberDescription, TestOnly,
-//! RemainingTime, AllowOutbound, Usage, Trunks, [ContactFlow]}` (see [`crate::render`]).
+//! Request ([`crate::api::add_phone_number::Request`]): `InstanceId`, `PhoneNumber` (required),
+//! `Usage` (required: Inbound | Outbound | Bidirection), `ContactFlowId` (optional, must exist in
+//! the instance).
+//! Response ([`crate::api::add_phone_number::Response`]): `PhoneNumber {AllowOutbound,
+//! [ContactFlow], InstanceId, Number, PhoneNumberDescription, PhoneNumberId, RemainingTime,
+//! TestOnly, Trunks, Usage}` (see [`crate::render`]).
 //!
 //! Errors: `MissingParameter` / `Parameter.Empty`; `Parameter.Enumeration` (Usage);
 //! `InvalidParameter` (PhoneNumber not 5-20 digits with an optional `+`; a 400 number with a
@@ -13,24 +15,21 @@
 //! to any instance (a number belongs to one instance at a time).
 
 use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply, time};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract, time};
 
-use super::{active, new_number, number_conflict, required_usage};
+use super::{active, new_number, number_conflict};
+use crate::api::add_phone_number::{Request, Response};
 use crate::flows;
-use crate::render::{Renderer, Shape2017};
+use crate::render::Renderer;
 use crate::rules;
-use crate::storage::{self, ID_MAX, phone_number};
-
-/// AddPhoneNumber, 2017-07-05, AccessKey or Bearer.
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "AddPhoneNumber");
+use crate::storage::{self, phone_number};
 
 /// Serves AddPhoneNumber.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let raw = params.required("PhoneNumber")?;
-    let usage = required_usage(params)?;
-    let number = rules::validate_number("PhoneNumber", raw)?;
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let usage = req.usage.as_str();
+    let number = rules::validate_number("PhoneNumber", &req.phone_number)?;
     rules::check_usage(&number, usage)?;
-    let flow_id = params.optional_max_len("ContactFlowId", ID_MAX as usize)?;
+    let flow_id = req.contact_flow_id.as_deref();
     if let Some(id) = flow_id {
         flows::require_flow(ctx, id).await?;
     }
@@ -53,18 +52,16 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
         Err(e) => return Err(e.into()),
     }
     let renderer = Renderer::load(ctx, std::slice::from_ref(&model)).await?;
-    let shape = Shape2017 {
-        skill_groups: false,
-        list_fields: false,
-    };
-    Ok(Reply::empty().with("PhoneNumber", renderer.phone_number_2017(&model, shape)))
+    Ok(contract::reply(&Response {
+        phone_number: renderer.add_phone_number(&model),
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use ccgate_plugin_sdk::serde_json::json;
 
-    use super::SPEC;
+    use crate::api::add_phone_number::SPEC;
     use crate::testutil::{FLOW_A, FLOW_B, Harness, INSTANCE, OTHER_INSTANCE, keys, names};
 
     #[tokio::test]
@@ -141,7 +138,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn without_a_flow_there_is_no_contact_flow_object() {
+    async fn without_a_flow_contact_flow_is_null() {
         let h = Harness::new().await;
         let v = h
             .call(
@@ -150,7 +147,10 @@ mod tests {
             )
             .await
             .unwrap();
-        assert!(v["PhoneNumber"].get("ContactFlow").is_none(), "{v}");
+        assert_eq!(
+            v["PhoneNumber"].get("ContactFlow"),
+            Some(&ccgate_plugin_sdk::serde_json::Value::Null)
+        );
         assert_eq!(v["PhoneNumber"]["Number"], "+8613912345678");
         assert_eq!(h.flow_calls(), 0, "no flow bound, no cross-plugin call");
     }
@@ -292,6 +292,9 @@ mod tests {
             )
             .await
             .unwrap();
-        assert!(v["PhoneNumber"].get("ContactFlow").is_none());
+        assert_eq!(
+            v["PhoneNumber"].get("ContactFlow"),
+            Some(&ccgate_plugin_sdk::serde_json::Value::Null)
+        );
     }
 }

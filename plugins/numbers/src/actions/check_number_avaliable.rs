@@ -1,10 +1,13 @@
 //! 2017-07-05 CheckNumberAvaliable (seed 004 §6.5 外呼号码校验; the API's misspelling is kept):
 //! whether a caller/callee pair may be used for an outbound call.
 //!
-//! Request: `InstanceId`, `Callee` (required), `Caller` (optional).
-//! Response: `CallerAvaliable {Avaliable, [Reason]}`, `CalleeAvaliable {Avaliable, [Reason]}`;
-//! `Reason` is present only when `Avaliable` is false ("如果可用不返回"), worded like the seed's
-//! reasons (`<Check> : Number <n> ...`).
+//! Request ([`crate::api::check_number_avaliable::Request`]): `InstanceId`, `Callee` (required),
+//! `Caller` (optional).
+//! Response ([`crate::api::check_number_avaliable::Response`]): `CalleeAvaliable {Avaliable,
+//! Reason}`, `CallerAvaliable {Avaliable, Reason}`;
+//! `Reason` is `null` when `Avaliable` is true (the seed does not return it then, "如果可用不返回";
+//! the generated response shape always has the field), else worded like the seed's reasons
+//! (`<Check> : Number <n> ...`).
 //!
 //! The seed's checks are blacklists (instance and system) and outbound frequency limits; ccgate
 //! has no blacklist or call-frequency data, so it checks what it knows:
@@ -19,38 +22,28 @@
 //! Errors: `MissingParameter` / `Parameter.Empty` (Callee).
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
 
+use crate::api::check_number_avaliable::{CalleeAvaliable, CallerAvaliable, Request, Response};
 use crate::rules;
 use crate::storage::phone_number;
-
-/// CheckNumberAvaliable, 2017-07-05, AccessKey or Bearer (not in the overview table).
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "CheckNumberAvaliable");
-
-fn verdict(reason: Option<String>) -> Value {
-    match reason {
-        None => json!({"Avaliable": true}),
-        Some(r) => json!({"Avaliable": false, "Reason": r}),
-    }
-}
 
 fn invalid(n: &str) -> String {
     format!("Invalid Number : Number {n} is not a valid phone number")
 }
 
 /// Serves CheckNumberAvaliable.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let callee = params.required("Callee")?.trim().to_string();
-    let caller = params.optional("Caller").map(|c| c.trim().to_string());
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let callee = req.callee.trim();
+    let caller = req.caller.as_deref().map(str::trim);
 
-    let callee_reason = rules::number_problem(&callee).map(|_| invalid(&callee));
+    let callee_reason = rules::number_problem(callee).map(|_| invalid(callee));
     let caller_reason = match caller {
         None => None,
-        Some(c) if rules::number_problem(&c).is_some() => Some(invalid(&c)),
+        Some(c) if rules::number_problem(c).is_some() => Some(invalid(c)),
         Some(c) => {
             let row = phone_number::Entity::find()
-                .filter(phone_number::Column::Number.eq(&c))
+                .filter(phone_number::Column::Number.eq(c))
                 .filter(phone_number::Column::InstanceId.eq(ctx.instance()))
                 .one(&ctx.db)
                 .await?;
@@ -69,9 +62,16 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
             }
         }
     };
-    Ok(Reply::empty()
-        .with("CallerAvaliable", verdict(caller_reason))
-        .with("CalleeAvaliable", verdict(callee_reason)))
+    Ok(contract::reply(&Response {
+        callee_avaliable: CalleeAvaliable {
+            avaliable: callee_reason.is_none(),
+            reason: callee_reason,
+        },
+        caller_avaliable: CallerAvaliable {
+            avaliable: caller_reason.is_none(),
+            reason: caller_reason,
+        },
+    }))
 }
 
 #[cfg(test)]
@@ -80,12 +80,12 @@ mod tests {
 
     use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-    use super::SPEC;
+    use crate::api::check_number_avaliable::SPEC;
     use crate::storage::phone_number;
     use crate::testutil::{Harness, OTHER_INSTANCE};
 
     #[tokio::test]
-    async fn available_pair_has_no_reasons() {
+    async fn available_pair_has_null_reasons() {
         let h = Harness::new().await;
         h.add("02160664656", "Bidirection", None).await;
         let v = h
@@ -97,13 +97,13 @@ mod tests {
             .unwrap();
         assert_eq!(
             v,
-            json!({"CallerAvaliable": {"Avaliable": true}, "CalleeAvaliable": {"Avaliable": true}})
+            json!({"CallerAvaliable": {"Avaliable": true, "Reason": null}, "CalleeAvaliable": {"Avaliable": true, "Reason": null}})
         );
         // Seed example: no Caller at all.
         let v = h.call(SPEC, &[("Callee", "18801341234")]).await.unwrap();
         assert_eq!(
             v,
-            json!({"CallerAvaliable": {"Avaliable": true}, "CalleeAvaliable": {"Avaliable": true}})
+            json!({"CallerAvaliable": {"Avaliable": true, "Reason": null}, "CalleeAvaliable": {"Avaliable": true, "Reason": null}})
         );
     }
 
@@ -140,7 +140,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(v["CallerAvaliable"]["Avaliable"], false);
-        assert_eq!(v["CalleeAvaliable"], json!({"Avaliable": true}));
+        assert_eq!(
+            v["CalleeAvaliable"],
+            json!({"Avaliable": true, "Reason": null})
+        );
     }
 
     #[tokio::test]

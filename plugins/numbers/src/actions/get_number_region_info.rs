@@ -1,7 +1,7 @@
 //! 2017-07-05 GetNumberRegionInfo (seed 004 §6.6 获取号码归属地): the home province and city of a
 //! number, from the libphonenumber attribution data (see [`crate::region`]).
 //!
-//! Request: `InstanceId`, `Number` (required). Response: `PhoneNumber {Number, Province, City}`
+//! Request: `InstanceId`, `Number` (required). Response: `PhoneNumber {City, Number, Province}`
 //! with short zh names (`北京` / `北京`, `福建` / `厦门`); both are empty strings for numbers the
 //! data does not know (foreign numbers, 400 numbers, unallocated prefixes). `Bearer` only, and
 //! the envelope has no `HttpStatusCode` (§6.6 lists none).
@@ -9,25 +9,23 @@
 //! Errors: `MissingParameter` / `Parameter.Empty`; `InvalidParameter` when `Number` is not a
 //! phone number (5-20 digits, optional `+`).
 
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Envelope, Params, Reply};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
 
+use crate::api::get_number_region_info::{PhoneNumber, Request, Response};
 use crate::region;
-use crate::render::located_number;
 use crate::rules;
 
-/// GetNumberRegionInfo, 2017-07-05, Bearer only, no `HttpStatusCode`.
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "GetNumberRegionInfo")
-    .bearer_only()
-    .with_envelope(Envelope {
-        http_status_code: false,
-        ..Envelope::V2017
-    });
-
 /// Serves GetNumberRegionInfo.
-pub async fn handle(_ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let number = rules::validate_number("Number", params.required("Number")?)?;
+pub async fn handle(_ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let number = rules::validate_number("Number", &req.number)?;
     let r = region::lookup_or_empty(&number);
-    Ok(Reply::empty().with("PhoneNumber", located_number(&number, r.province, r.city)))
+    Ok(contract::reply(&Response {
+        phone_number: PhoneNumber {
+            city: r.city.to_string(),
+            number,
+            province: r.province.to_string(),
+        },
+    }))
 }
 
 #[cfg(test)]
@@ -35,7 +33,7 @@ mod tests {
     use ccgate_plugin_sdk::serde_json::json;
     use ccgate_plugin_sdk::{AuthModes, Envelope};
 
-    use super::SPEC;
+    use crate::api::get_number_region_info::SPEC;
     use crate::testutil::Harness;
 
     #[test]

@@ -1,36 +1,34 @@
 //! 2017-07-05 ListPhoneNumbers (seed 004 §6.4 电话列表): all numbers of the instance.
 //!
-//! Request: `InstanceId`, `OutboundOnly` (boolean, required per the table; `True`/`False` as the
-//! Python SDK sends them are accepted): when true only numbers with `AllowOutbound` (Usage
-//! Outbound or Bidirection) are listed.
+//! Request ([`crate::api::list_phone_numbers::Request`]): `InstanceId`, `OutboundOnly` (boolean,
+//! required per the table; `True`/`False` as the Python SDK sends them are accepted): when true
+//! only numbers with `AllowOutbound` (Usage Outbound or Bidirection) are listed.
 //!
-//! Response: `PhoneNumbers {PhoneNumber: [...]}` ordered by number, each with the table's
-//! PascalCase fields: `PhoneNumberId, InstanceId, Number, PhoneNumberDescription, TestOnly,
-//! RemainingTime, AllowOutbound, Usage, Trunks, Assignee, NumberCommodityStatus, Province, City,
-//! [ContactFlow], SkillGroups {SkillGroup: [{SkillGroupName, SkillGroupId}]}`. The seed's
-//! examples use a flat lowerCamel `phoneNumbers` array, but its table, the official SDK models
-//! and every other 2017 action use this wrapper shape. `PrivacyNumber` and `SipTelX` are omitted
-//! (no privacy numbers). Not paged.
+//! Response ([`crate::api::list_phone_numbers::Response`]): `PhoneNumbers {PhoneNumber: [...]}`
+//! ordered by number, each with the table's PascalCase fields in its order: `AllowOutbound,
+//! Assignee, City, [ContactFlow], InstanceId, Number, NumberCommodityStatus,
+//! PhoneNumberDescription, PhoneNumberId, PrivacyNumber {BizId, Extra, PhoneNumber, PoolId,
+//! PoolName, RegionNameCity, SubId, TelX, Type}, Province, RemainingTime, SipTelX, SkillGroups
+//! {SkillGroup: [{SkillGroupId, SkillGroupName}]}, TestOnly, Trunks, Usage`. The seed's examples
+//! use a flat lowerCamel `phoneNumbers` array (and its table types `PhoneNumbers` Array), but its
+//! §6.8 table, the official SDK models and every other 2017 action use this wrapper shape.
+//! `PrivacyNumber` fields and `SipTelX` are empty strings (no privacy numbers). Not paged.
 //!
 //! Errors: `MissingParameter` / `Parameter.Empty` (OutboundOnly), `InvalidParameter` (not a
 //! boolean).
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
 
-use crate::render::{Renderer, Shape2017};
+use crate::api::list_phone_numbers::{PhoneNumbers, Request, Response};
+use crate::render::Renderer;
 use crate::storage::phone_number;
 
-/// ListPhoneNumbers, 2017-07-05, AccessKey or Bearer.
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "ListPhoneNumbers");
-
 /// Serves 2017 ListPhoneNumbers: one number query, one skill-group query, one flows call.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let outbound_only = params.required_bool("OutboundOnly")?;
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     let mut query =
         phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(ctx.instance()));
-    if outbound_only {
+    if req.outbound_only {
         query = query.filter(phone_number::Column::Usage.is_in(["Outbound", "Bidirection"]));
     }
     let rows = query
@@ -38,23 +36,22 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
         .all(&ctx.db)
         .await?;
     let renderer = Renderer::load(ctx, &rows).await?;
-    let shape = Shape2017 {
-        skill_groups: true,
-        list_fields: true,
-    };
-    let list: Vec<Value> = rows
-        .iter()
-        .map(|n| renderer.phone_number_2017(n, shape))
-        .collect();
-    Ok(Reply::empty().with("PhoneNumbers", json!({ "PhoneNumber": list })))
+    Ok(contract::reply(&Response {
+        phone_numbers: PhoneNumbers {
+            phone_number: rows
+                .iter()
+                .map(|n| renderer.list_phone_number_2017(n))
+                .collect(),
+        },
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use ccgate_plugin_sdk::serde_json::json;
 
-    use super::SPEC;
-    use crate::actions::add_bulk_phone_numbers;
+    use crate::api::add_bulk_phone_numbers;
+    use crate::api::list_phone_numbers::SPEC;
     use crate::testutil::{FLOW_A, Harness, OTHER_INSTANCE, keys, names};
 
     #[tokio::test]
@@ -102,8 +99,17 @@ mod tests {
                 "City",
                 "ContactFlow",
                 "SkillGroups",
+                "PrivacyNumber",
+                "SipTelX",
             ])
         );
+        // No privacy (virtual) numbers: the documented object, every field empty.
+        assert_eq!(
+            jinan["PrivacyNumber"],
+            json!({"BizId": "", "Extra": "", "PhoneNumber": "", "PoolId": "", "PoolName": "",
+                   "RegionNameCity": "", "SubId": "", "TelX": "", "Type": ""})
+        );
+        assert_eq!(jinan["SipTelX"], "");
         assert_eq!(jinan["Province"], "山东");
         assert_eq!(jinan["City"], "济南");
         assert_eq!(jinan["NumberCommodityStatus"], 0);
@@ -113,7 +119,10 @@ mod tests {
         );
         assert_eq!(list[0]["Province"], "上海");
         assert_eq!(list[2]["City"], "常州");
-        assert!(list[0].get("ContactFlow").is_none());
+        assert_eq!(
+            list[0].get("ContactFlow"),
+            Some(&ccgate_plugin_sdk::serde_json::Value::Null)
+        );
         assert_eq!(list[0]["SkillGroups"], json!({"SkillGroup": []}));
         assert_eq!(h.flow_calls(), calls_before + 1, "one flows call per list");
 
@@ -151,7 +160,10 @@ mod tests {
             .await
             .unwrap();
         let n = &v["PhoneNumbers"]["PhoneNumber"][0];
-        assert!(n.get("ContactFlow").is_none(), "{v}");
+        assert_eq!(
+            n.get("ContactFlow"),
+            Some(&ccgate_plugin_sdk::serde_json::Value::Null)
+        );
         assert_eq!(n["Number"], "02160664656");
     }
 }

@@ -1,13 +1,15 @@
 //! 2020-07-01 ListPhoneNumbers (seed 002 获取号码列表): a page of the instance's numbers.
 //!
-//! Request: `InstanceId`; `SearchPattern` (substring of the number; empty = no filter);
-//! `Usage` (Outbound | Inbound | Bidirection; empty = no filter); `Active` (boolean, `True` /
-//! `False` accepted; empty = no filter); `PageNumber`, `PageSize` (required, 1-100).
+//! Request ([`crate::api::list_phone_numbers_v2020::Request`]): `InstanceId`; `SearchPattern`
+//! (substring of the number; empty = no filter); `Usage` (Outbound | Inbound | Bidirection;
+//! empty = no filter); `Active` (boolean, `True` / `False` accepted; empty = no filter);
+//! `PageNumber`, `PageSize` (required, 1-100).
 //!
-//! Response: `Data = {PageNumber, PageSize, TotalCount, List}`, ordered by number; each item has
-//! exactly `Active, CreateTime (epoch ms as a string), UserId, Tags, City, InstanceId, Usage,
-//! ContactFlowName, Provider, Number, ContactFlowId, Province, SkillGroups[{DisplayName,
-//! InstanceId, Name, SkillGroupId}]` (see [`crate::render`] for the constant ones).
+//! Response ([`crate::api::list_phone_numbers_v2020::Response`]): `Data = {PageNumber, PageSize,
+//! TotalCount, List}`, ordered by number; each item has exactly `Active, CreateTime (epoch ms as
+//! a string), UserId, Tags, City, InstanceId, Usage, ContactFlowName, Provider, Number,
+//! ContactFlowId, Province, SkillGroups[{DisplayName, InstanceId, Name, SkillGroupId}]` (see
+//! [`crate::render`] for the constant ones).
 //!
 //! Filtering, ordering and paging run in SQL: `WHERE instance_id = ? [AND ...] ORDER BY number
 //! LIMIT <size> OFFSET ?`, read off the index `(instance_id, number)` (or `(instance_id, usage,
@@ -36,18 +38,12 @@ use ccgate_plugin_sdk::sea_orm::{
     self, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Select,
 };
-use ccgate_plugin_sdk::serde_json::Value;
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, PageRequest, Params, Reply, SharedReply};
+use ccgate_plugin_sdk::{ApiResult, Context, PageRequest, Reply, SharedReply, contract};
 
+use crate::api::list_phone_numbers_v2020::{Data, Request, Response};
 use crate::cache::{CachedCount, CachedPage, CountKey, ListCache, ListFilter, PageKey};
 use crate::render::Renderer;
 use crate::storage::phone_number;
-
-/// ListPhoneNumbers, 2020-07-01.
-pub const SPEC: ActionSpec = ActionSpec::rpc("2020-07-01", "ListPhoneNumbers");
-
-/// The `Usage` enumeration in seed 002's order.
-pub const USAGES_2020: &[&str] = &["Outbound", "Inbound", "Bidirection"];
 
 /// `pattern` as a LIKE substring match, with `!` escaping `!`, `%` and `_`.
 fn contains(pattern: &str) -> LikeExpr {
@@ -64,14 +60,16 @@ fn contains(pattern: &str) -> LikeExpr {
 }
 
 /// Serves 2020 ListPhoneNumbers, from `cache` when it holds the page.
-pub async fn handle(ctx: &Context, params: &Params, cache: &ListCache) -> ApiResult<Reply> {
-    let page = PageRequest::required(params)?;
-    let usage = params.optional_enum("Usage", USAGES_2020)?;
-    let active = params.optional_bool("Active")?;
+pub async fn handle(ctx: &Context, req: Request, cache: &ListCache) -> ApiResult<Reply> {
+    // Both are validated to 1..=100 by the request parser.
+    let page = PageRequest {
+        number: u64::try_from(req.page_number).unwrap_or(1),
+        size: u64::try_from(req.page_size).unwrap_or(1),
+    };
     let filter = ListFilter {
-        pattern: params.optional("SearchPattern").map(str::to_string),
-        usage,
-        active,
+        pattern: req.search_pattern,
+        usage: req.usage.map(|u| u.as_str()),
+        active: req.active,
     };
     if !cache.is_enabled() {
         let loaded = load(ctx, page, &filter, None).await?;
@@ -140,12 +138,22 @@ async fn load(
         (None, None) => (count(&ctx.db, query).await?, true, started),
     };
     let renderer = Renderer::load(ctx, &rows).await?;
-    let list: Vec<Value> = rows.iter().map(|n| renderer.list_item_2020(n)).collect();
+    let response = Response {
+        data: Data {
+            page_number: i64::try_from(page.number).unwrap_or(i64::MAX),
+            page_size: i64::try_from(page.size).unwrap_or(i64::MAX),
+            total_count: i64::try_from(total).unwrap_or(i64::MAX),
+            list: rows
+                .iter()
+                .map(|n| renderer.list_item_2020_typed(n))
+                .collect(),
+        },
+    };
     Ok(Loaded {
         born,
         total,
         counted,
-        reply: Reply::empty().with("Data", page.render(total, list)),
+        reply: contract::reply(&response),
     })
 }
 
@@ -217,8 +225,8 @@ mod tests {
     use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, EntityTrait, Set};
     use ccgate_plugin_sdk::serde_json::{Value, json};
 
-    use super::SPEC;
-    use crate::actions::{add_bulk_phone_numbers, modify_phone_number};
+    use crate::api::list_phone_numbers_v2020::SPEC;
+    use crate::api::{add_bulk_phone_numbers, modify_phone_number};
     use crate::storage::phone_number;
     use crate::testutil::{FLOW_A, FLOW_B, Harness, INSTANCE, OTHER_INSTANCE, keys, names};
 

@@ -1,5 +1,10 @@
 //! One module per action (seed 004 §6.1-§6.8 and the overview table for 2017-07-05, seed 002 for
-//! 2020-07-01), each with its `SPEC`, its `handle` and its tests; plus the helpers they share.
+//! 2020-07-01), each with its `handle` and its tests; plus the helpers they share.
+//!
+//! Each `handle` takes the action's parsed and validated request (`crate::api::<module>::Request`,
+//! generated from `plugins/numbers/api/<Action>.<version>.toml`): parameter presence, emptiness,
+//! types, enumerations and lengths are checked there. The handlers check what is not a
+//! parameter-shape rule (number validity, the 400-number rule, existence and ownership).
 
 pub mod add_bulk_phone_numbers;
 pub mod add_phone_number;
@@ -12,39 +17,22 @@ pub mod pick_global_outbound_numbers;
 pub mod pick_local_number;
 pub mod remove_phone_number;
 
+use ccgate_plugin_sdk::ApiError;
 use ccgate_plugin_sdk::sea_orm::Set;
-use ccgate_plugin_sdk::{ApiError, ApiResult, Params};
 
 use crate::region;
-use crate::rules;
-use crate::storage::{SKILL_GROUP_ID_MAX, phone_number};
+use crate::storage::phone_number;
 
-/// The required `Usage` parameter (`Parameter.Enumeration` unless Inbound, Outbound or
-/// Bidirection).
-pub(crate) fn required_usage(params: &Params) -> ApiResult<&'static str> {
-    params.required_enum("Usage", rules::USAGES)
-}
-
-/// The `SkillGroupId.N` list, duplicates removed (first occurrence kept), each id at most
-/// 128 characters (`Parameter.Maximum`).
-pub(crate) fn skill_group_ids(params: &Params) -> ApiResult<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for id in params.repeat_list("SkillGroupId")? {
-        let id = id.trim().to_string();
-        if id.chars().count() > SKILL_GROUP_ID_MAX as usize {
-            return Err(ApiError::new(
-                400,
-                "Parameter.Maximum",
-                format!(
-                    "The length of parameter SkillGroupId.N must be less than or equal to {SKILL_GROUP_ID_MAX}."
-                ),
-            ));
-        }
-        if !id.is_empty() && !out.contains(&id) {
-            out.push(id);
+/// The `SkillGroupId.N` ids trimmed, blanks and duplicates removed (first occurrence kept).
+pub(crate) fn skill_group_ids(ids: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = id.trim();
+        if !id.is_empty() && !out.iter().any(|o| o == id) {
+            out.push(id.to_string());
         }
     }
-    Ok(out)
+    out
 }
 
 /// A new number row: fresh `PhoneNumberId`, region looked up now, active, empty description.

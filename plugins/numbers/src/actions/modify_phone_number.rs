@@ -1,8 +1,9 @@
 //! 2017-07-05 ModifyPhoneNumber (seed 004 §6.3 修改电话): changes a number's usage, contact flow
 //! and skill groups.
 //!
-//! Request: `InstanceId`, `PhoneNumberId` (required), `Usage` (required), `ContactFlowId`
-//! (optional), `SkillGroupId.N` (optional).
+//! Request ([`crate::api::modify_phone_number::Request`]): `InstanceId`, `PhoneNumberId`
+//! (required), `Usage` (required), `ContactFlowId` (optional), `SkillGroupId.N` (optional), plus
+//! which of the last two were sent at all ([`Sent`]).
 //!
 //! Omitted versus empty (the seed does not say; its example sends only `Usage` and still shows
 //! the flow and the skill group in the response, so omission keeps bindings):
@@ -12,23 +13,54 @@
 //!   sent with only empty values (`SkillGroupId.1=`): all are unbound; sent with ids: the list
 //!   replaces the current one, in the given order.
 //!
-//! Response: `PhoneNumber` as in §6.1 plus `SkillGroups {SkillGroup: [{SkillGroupName,
-//! SkillGroupId}]}`.
+//! Response ([`crate::api::modify_phone_number::Response`]): `PhoneNumber` as in §6.1 plus
+//! `SkillGroups {SkillGroup: [{SkillGroupId, SkillGroupName}]}`.
 //! Errors: `MissingParameter` / `Parameter.Empty`; `Parameter.Enumeration` (Usage);
 //! `InvalidParameter` (a 400 number with a Usage other than Inbound; ContactFlowId while the
 //! flows plugin is disabled); 404 `NotExists.PhoneNumberId`, `NotExists.ContactFlowId`.
 
 use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, DbErr, Set};
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply, time};
+use ccgate_plugin_sdk::{ApiResult, Context, Params, Reply, contract, time};
 
-use super::{number_not_found, required_usage, skill_group_ids};
+use super::{number_not_found, skill_group_ids};
+use crate::api::modify_phone_number::{Request, Response};
 use crate::flows;
-use crate::render::{Renderer, Shape2017};
+use crate::render::Renderer;
 use crate::rules;
-use crate::storage::{self, ID_MAX, phone_number};
+use crate::storage::{self, phone_number};
 
-/// ModifyPhoneNumber, 2017-07-05, AccessKey or Bearer.
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "ModifyPhoneNumber");
+/// Which optional bindings the request sent, empty or not.
+///
+/// The generated [`Request`] cannot tell an omitted parameter from one sent empty (both are
+/// `None` / an empty list), and that difference is this action's keep-or-clear rule, so the
+/// plugin reads it from the raw parameters ([`Sent::of`], called by `NumbersPlugin::handle`)
+/// until the spec format can say it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// `ContactFlowId` was sent (possibly empty).
+    pub contact_flow_id: bool,
+    /// At least one `SkillGroupId.N` was sent (possibly only empty ones).
+    pub skill_group_id: bool,
+}
+
+impl Sent {
+    /// What `params` sent: presence only, the values are parsed into the [`Request`].
+    pub fn of(params: &Params) -> Self {
+        Self {
+            contact_flow_id: params.get("ContactFlowId").is_some(),
+            skill_group_id: params.all().keys().any(|k| k.starts_with("SkillGroupId.")),
+        }
+    }
+
+    /// What `req` alone shows, for a request parsed without its raw parameters: a binding
+    /// sent empty counts as omitted (kept).
+    pub fn from_request(req: &Request) -> Self {
+        Self {
+            contact_flow_id: req.contact_flow_id.is_some(),
+            skill_group_id: !req.skill_group_id.is_empty(),
+        }
+    }
+}
 
 /// What to do with a binding.
 enum Change<T> {
@@ -37,21 +69,22 @@ enum Change<T> {
 }
 
 /// Serves ModifyPhoneNumber: the number and its skill groups change in one transaction.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let id = params.required("PhoneNumberId")?;
-    let usage = required_usage(params)?;
-    let flow = match params.get("ContactFlowId").map(str::trim) {
-        None => Change::Keep,
-        Some("") => Change::Set(None),
-        Some(_) => Change::Set(
-            params
-                .optional_max_len("ContactFlowId", ID_MAX as usize)?
-                .map(|s| s.trim().to_string()),
-        ),
+pub async fn handle(ctx: &Context, req: Request, sent: Sent) -> ApiResult<Reply> {
+    let id = req.phone_number_id.as_str();
+    let usage = req.usage.as_str();
+    let flow = if sent.contact_flow_id {
+        Change::Set(
+            req.contact_flow_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(str::to_string),
+        )
+    } else {
+        Change::Keep
     };
-    let groups_sent = params.all().keys().any(|k| k.starts_with("SkillGroupId."));
-    let groups = if groups_sent {
-        Change::Set(skill_group_ids(params)?)
+    let groups = if sent.skill_group_id {
+        Change::Set(skill_group_ids(req.skill_group_id))
     } else {
         Change::Keep
     };
@@ -82,19 +115,17 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     txn.commit().await?;
 
     let renderer = Renderer::load(ctx, std::slice::from_ref(&model)).await?;
-    let shape = Shape2017 {
-        skill_groups: true,
-        list_fields: false,
-    };
-    Ok(Reply::empty().with("PhoneNumber", renderer.phone_number_2017(&model, shape)))
+    Ok(contract::reply(&Response {
+        phone_number: renderer.modify_phone_number(&model),
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use ccgate_plugin_sdk::serde_json::{Value, json};
 
-    use super::SPEC;
-    use crate::actions::add_bulk_phone_numbers;
+    use crate::api::add_bulk_phone_numbers;
+    use crate::api::modify_phone_number::SPEC;
     use crate::testutil::{FLOW_A, FLOW_B, Harness, OTHER_INSTANCE, keys, names};
 
     async fn bulk_one(h: &Harness) -> String {
@@ -188,7 +219,10 @@ mod tests {
             )
             .await
             .unwrap();
-        assert!(v["PhoneNumber"].get("ContactFlow").is_none(), "{v}");
+        assert_eq!(
+            v["PhoneNumber"].get("ContactFlow"),
+            Some(&ccgate_plugin_sdk::serde_json::Value::Null)
+        );
         assert_eq!(v["PhoneNumber"]["SkillGroups"], json!({"SkillGroup": []}));
         assert_eq!(v["PhoneNumber"]["AllowOutbound"], false);
     }
@@ -289,6 +323,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(group_ids(&v), vec!["sg-1"]);
-        assert!(v["PhoneNumber"].get("ContactFlow").is_none());
+        assert_eq!(
+            v["PhoneNumber"].get("ContactFlow"),
+            Some(&ccgate_plugin_sdk::serde_json::Value::Null)
+        );
     }
 }

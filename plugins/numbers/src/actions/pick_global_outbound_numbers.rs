@@ -1,8 +1,8 @@
 //! 2017-07-05 PickGlobalOutboundNumbers (seed 004 §6.7 按照被叫归属地自主选择号码): picks caller
 //! numbers for a callee from the outbound numbers of the agent's skill groups.
 //!
-//! Request: `InstanceId`, `CalleeNumber` (required), `SkillGroupId.N` (required), `Count`
-//! (optional, 1-100, default 1), `IsVirtual` (optional boolean; validated, but ccgate has no
+//! Request ([`crate::api::pick_global_outbound_numbers::Request`]): `InstanceId`, `CalleeNumber`
+//! (required), `SkillGroupId.N` (required), `Count` (optional, 1-100, default 1), `IsVirtual` (optional boolean; validated, but ccgate has no
 //! virtual numbers so it does not change the pick).
 //!
 //! Candidates: the instance's numbers bound to any of the skill groups (see ModifyPhoneNumber /
@@ -11,8 +11,8 @@
 //! province, then the rest at random ([`crate::picking`]). Up to `Count` pairs are returned; an
 //! empty list when the groups have no outbound number.
 //!
-//! Response: `DialNumberPairs {DialNumberPair: [{Caller {Number, Province, City}, Callee
-//! {Number, Province, City}}]}` (the table's PascalCase shape; the seed's examples use a flat
+//! Response ([`crate::api::pick_global_outbound_numbers::Response`]): `DialNumberPairs
+//! {DialNumberPair: [{Callee {City, Number, Province}, Caller {City, Number, Province}}]}` (the table's PascalCase shape; the seed's examples use a flat
 //! lowerCamel array, the SDK models the wrapper).
 //!
 //! Errors: `MissingParameter` / `Parameter.Empty` (CalleeNumber, SkillGroupId.1);
@@ -20,31 +20,23 @@
 //! `Parameter.Minimum` / `Parameter.Maximum` (Count).
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
 
 use super::skill_group_ids;
+use crate::api::pick_global_outbound_numbers::{
+    Callee, Caller, DialNumberPair, DialNumberPairs, Request, Response,
+};
 use crate::picking::{self, Candidate};
 use crate::region;
-use crate::render::located_number;
 use crate::rules;
 use crate::storage::{IN_LIST_MAX, number_skill_group, phone_number};
 
-/// PickGlobalOutboundNumbers, 2017-07-05, AccessKey or Bearer (not in the overview table).
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "PickGlobalOutboundNumbers");
-
-/// Largest accepted `Count`.
-pub const MAX_COUNT: i64 = 100;
-
 /// Serves PickGlobalOutboundNumbers: one query for the bound numbers' ids, one per
 /// [`IN_LIST_MAX`] of them for the numbers.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let callee = params.required("CalleeNumber")?;
-    params.required_repeat_list("SkillGroupId")?;
-    let callee = rules::validate_number("CalleeNumber", callee)?;
-    let groups = skill_group_ids(params)?;
-    let count = params.optional_int("Count", 1, MAX_COUNT)?.unwrap_or(1);
-    let _is_virtual = params.optional_bool("IsVirtual")?;
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let callee = rules::validate_number("CalleeNumber", &req.callee_number)?;
+    let groups = skill_group_ids(req.skill_group_id);
+    // `IsVirtual` is validated by the parser but changes nothing: ccgate has no virtual numbers.
 
     // Two index lookups rather than one `IN (subquery)`: PostgreSQL picked a nested loop for the
     // subquery form on freshly bulk-loaded tables (600 ms for 10,000 numbers before ANALYZE).
@@ -80,26 +72,37 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
     candidates.sort_by(|a, b| a.number.cmp(&b.number));
 
     let callee_region = region::lookup_or_empty(&callee);
-    let callee_json = located_number(&callee, callee_region.province, callee_region.city);
-    let pairs: Vec<Value> = picking::rank(candidates, (callee_region.province, callee_region.city))
-        .into_iter()
-        .take(usize::try_from(count).unwrap_or(1))
-        .map(|c| {
-            json!({
-                "Caller": located_number(&c.number, &c.province, &c.city),
-                "Callee": callee_json,
+    let callee = Callee {
+        city: callee_region.city.to_string(),
+        number: callee,
+        province: callee_region.province.to_string(),
+    };
+    let pairs: Vec<DialNumberPair> =
+        picking::rank(candidates, (callee_region.province, callee_region.city))
+            .into_iter()
+            .take(usize::try_from(req.count).unwrap_or(1))
+            .map(|c| DialNumberPair {
+                callee: callee.clone(),
+                caller: Caller {
+                    city: c.city,
+                    number: c.number,
+                    province: c.province,
+                },
             })
-        })
-        .collect();
-    Ok(Reply::empty().with("DialNumberPairs", json!({ "DialNumberPair": pairs })))
+            .collect();
+    Ok(contract::reply(&Response {
+        dial_number_pairs: DialNumberPairs {
+            dial_number_pair: pairs,
+        },
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use ccgate_plugin_sdk::serde_json::{Value, json};
 
-    use super::SPEC;
-    use crate::actions::add_bulk_phone_numbers;
+    use crate::api::add_bulk_phone_numbers;
+    use crate::api::pick_global_outbound_numbers::SPEC;
     use crate::testutil::{Harness, OTHER_INSTANCE};
 
     async fn bind(h: &Harness, instance: &str, numbers: &[&str], usage: &str, group: &str) {

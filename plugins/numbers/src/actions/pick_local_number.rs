@@ -5,8 +5,9 @@
 //! (`sdk-actions-2017.txt`: `InstanceId, CandidateNumber.N, CalleeNumber`); the response follows
 //! the official SDK response models (aliyun-java-sdk-ccc `PickLocalNumberResponse` and its
 //! unmarshaller, alibaba-cloud-sdk-go `PickLocalNumberResponse`, the Tea
-//! `PickLocalNumberResponseBody`): `RequestId, Success, Code, Message, Data {Callee {Number,
-//! Province, City}, Caller {Number, Province, City}}`, with no `HttpStatusCode`.
+//! `PickLocalNumberResponseBody`): `RequestId, Success, Code, Message, Data {Callee {City, Number,
+//! Province}, Caller {City, Number, Province}}`, with no `HttpStatusCode`
+//! ([`crate::api::pick_local_number::Response`]).
 //!
 //! Choice: among `CandidateNumber.N` (any valid numbers, in any instance or none), or, when none
 //! is given, among the instance's active outbound numbers (Usage Outbound or Bidirection): a
@@ -18,22 +19,13 @@
 //! `NotExists.OutboundNumber` when there is nothing to pick from.
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::serde_json::json;
-use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Envelope, Params, Reply};
+use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Reply, contract};
 
+use crate::api::pick_local_number::{Callee, Caller, Data, Request, Response};
 use crate::picking::{self, Candidate};
 use crate::region;
-use crate::render::located_number;
 use crate::rules;
 use crate::storage::phone_number;
-
-/// PickLocalNumber, 2017-07-05, Bearer only, no `HttpStatusCode` (as the SDK models).
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "PickLocalNumber")
-    .bearer_only()
-    .with_envelope(Envelope {
-        http_status_code: false,
-        ..Envelope::V2017
-    });
 
 /// The instance's active outbound numbers as candidates, with their stored regions.
 pub(crate) async fn instance_outbound(ctx: &Context) -> ApiResult<Vec<Candidate>> {
@@ -54,14 +46,13 @@ pub(crate) async fn instance_outbound(ctx: &Context) -> ApiResult<Vec<Candidate>
 }
 
 /// Serves PickLocalNumber.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let callee = rules::validate_number("CalleeNumber", params.required("CalleeNumber")?)?;
-    let given = params.repeat_list("CandidateNumber")?;
-    let candidates = if given.is_empty() {
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let callee = rules::validate_number("CalleeNumber", &req.callee_number)?;
+    let candidates = if req.candidate_number.is_empty() {
         instance_outbound(ctx).await?
     } else {
         let mut out: Vec<Candidate> = Vec::new();
-        for (i, raw) in given.iter().enumerate() {
+        for (i, raw) in req.candidate_number.iter().enumerate() {
             let number = rules::validate_number(&format!("CandidateNumber.{}", i + 1), raw)?;
             if !out.iter().any(|c| c.number == number) {
                 out.push(Candidate::looked_up(&number));
@@ -80,13 +71,20 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
                 "There is no number to pick from: give CandidateNumber.N or add an outbound number to the instance.",
             )
         })?;
-    Ok(Reply::empty().with(
-        "Data",
-        json!({
-            "Callee": located_number(&callee, callee_region.province, callee_region.city),
-            "Caller": located_number(&best.number, &best.province, &best.city),
-        }),
-    ))
+    Ok(contract::reply(&Response {
+        data: Data {
+            callee: Callee {
+                city: callee_region.city.to_string(),
+                number: callee,
+                province: callee_region.province.to_string(),
+            },
+            caller: Caller {
+                city: best.city,
+                number: best.number,
+                province: best.province,
+            },
+        },
+    }))
 }
 
 #[cfg(test)]
@@ -94,7 +92,7 @@ mod tests {
     use ccgate_plugin_sdk::serde_json::{Value, json};
     use ccgate_plugin_sdk::{AuthModes, Envelope};
 
-    use super::SPEC;
+    use crate::api::pick_local_number::SPEC;
     use crate::testutil::{Harness, OTHER_INSTANCE};
 
     #[test]

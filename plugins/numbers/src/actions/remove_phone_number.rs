@@ -2,22 +2,20 @@
 //! its contact-flow and skill-group bindings go with it, and the number is free to be added again
 //! (to any instance).
 //!
-//! Request: `InstanceId`, `PhoneNumberId` (required). Response: only the common envelope.
+//! Request ([`crate::api::remove_phone_number::Request`]): `InstanceId`, `PhoneNumberId` (required). Response: only the common envelope.
 //! Errors: `MissingParameter` / `Parameter.Empty`; 404 `NotExists.PhoneNumberId` when the
 //! instance has no such number (numbers of other instances are not found either).
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply};
 
 use super::number_not_found;
+use crate::api::remove_phone_number::Request;
 use crate::storage::{self, number_skill_group, phone_number};
 
-/// RemovePhoneNumber, 2017-07-05, AccessKey or Bearer.
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "RemovePhoneNumber");
-
 /// Serves RemovePhoneNumber: deletes the bindings and the number in one transaction.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let id = params.required("PhoneNumberId")?;
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let id = req.phone_number_id.as_str();
     let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     if storage::find_in_instance(&txn, ctx.instance(), id)
         .await?
@@ -42,8 +40,8 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
 mod tests {
     use ccgate_plugin_sdk::serde_json::json;
 
-    use super::SPEC;
-    use crate::actions::{add_bulk_phone_numbers, list_phone_numbers, list_phone_numbers_v2020};
+    use crate::api::remove_phone_number::SPEC;
+    use crate::api::{add_bulk_phone_numbers, list_phone_numbers, list_phone_numbers_v2020};
     use crate::testutil::{Harness, OTHER_INSTANCE};
 
     #[tokio::test]

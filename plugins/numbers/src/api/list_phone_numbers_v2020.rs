@@ -195,7 +195,7 @@ pub struct SkillGroups {
     /// Skill group name.
     #[serde(rename = "Name")]
     pub name: String,
-    /// Skill group ID (format <name>@<instanceId>).
+    /// Skill group ID (format `<name>@<instanceId>`).
     #[serde(rename = "SkillGroupId")]
     pub skill_group_id: String,
 }

@@ -18,7 +18,7 @@ pub mod pick_local_number;
 pub mod remove_phone_number;
 
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, Dialect, Params, Reply, async_trait,
+    ActionSpec, ApiError, ApiResult, Context, Dialect, Params, Reply, async_trait, contract,
 };
 
 /// Every action this plugin serves, in spec file order.
@@ -100,7 +100,8 @@ pub trait Handlers: Send + Sync {
     ) -> ApiResult<Reply>;
 }
 
-/// Parses the parameters of `ctx.spec`'s action and runs its handler.
+/// Parses the parameters of `ctx.spec`'s action and runs its handler; in debug builds the
+/// reply is checked against the spec's response (`contract::conform`).
 ///
 /// Errors: the parameter errors of `<module>::Request::parse`, the handler's, and 501
 /// `NotImplemented` for an action this plugin does not serve.
@@ -111,57 +112,67 @@ pub async fn dispatch<H: Handlers + ?Sized>(
 ) -> ApiResult<Reply> {
     match (ctx.spec.dialect, ctx.spec.version, ctx.spec.action) {
         (Dialect::AliyunRpc, "2017-07-05", "AddBulkPhoneNumbers") => {
-            handlers
+            let reply = handlers
                 .add_bulk_phone_numbers(ctx, add_bulk_phone_numbers::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<add_bulk_phone_numbers::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "AddPhoneNumber") => {
-            handlers
+            let reply = handlers
                 .add_phone_number(ctx, add_phone_number::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<add_phone_number::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "CheckNumberAvaliable") => {
-            handlers
+            let reply = handlers
                 .check_number_avaliable(ctx, check_number_avaliable::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<check_number_avaliable::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "GetNumberRegionInfo") => {
-            handlers
+            let reply = handlers
                 .get_number_region_info(ctx, get_number_region_info::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<get_number_region_info::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "ListPhoneNumbers") => {
-            handlers
+            let reply = handlers
                 .list_phone_numbers(ctx, list_phone_numbers::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<list_phone_numbers::Response>(reply)
         }
         (Dialect::AliyunRpc, "2020-07-01", "ListPhoneNumbers") => {
-            handlers
+            let reply = handlers
                 .list_phone_numbers_v2020(ctx, list_phone_numbers_v2020::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<list_phone_numbers_v2020::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "ModifyPhoneNumber") => {
-            handlers
+            let reply = handlers
                 .modify_phone_number(ctx, modify_phone_number::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<modify_phone_number::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "PickGlobalOutboundNumbers") => {
-            handlers
+            let reply = handlers
                 .pick_global_outbound_numbers(
                     ctx,
                     pick_global_outbound_numbers::Request::parse(params)?,
                 )
-                .await
+                .await?;
+            contract::conform::<pick_global_outbound_numbers::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "PickLocalNumber") => {
-            handlers
+            let reply = handlers
                 .pick_local_number(ctx, pick_local_number::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<pick_local_number::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "RemovePhoneNumber") => {
-            handlers
+            let reply = handlers
                 .remove_phone_number(ctx, remove_phone_number::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform_empty(reply)
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }
