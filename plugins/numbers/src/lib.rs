@@ -32,6 +32,8 @@
 pub mod actions;
 pub mod api;
 pub mod cache;
+#[cfg(feature = "dynamic")]
+mod dynamic;
 pub mod flows;
 pub mod picking;
 pub mod queries;
