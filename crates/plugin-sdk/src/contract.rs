@@ -9,6 +9,7 @@
 //! `Parameter.Enumeration`, and `InvalidParameter` for a value of the wrong type.
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
@@ -123,6 +124,84 @@ pub fn reply<T: Serialize>(body: &T) -> Reply {
     }
 }
 
+/// Checks that `reply` has exactly the shape of the action's generated response struct `T`:
+/// the documented fields with the documented JSON types, and nothing else. Generated `dispatch` runs it on every successful reply in debug builds (unit tests,
+/// the end-to-end suite), so a handler that drifts from its spec fails loudly there; release
+/// builds skip it and return `reply` untouched.
+///
+/// Errors: 500 `InternalError` naming the first difference (debug builds only).
+pub fn conform<T: Serialize + DeserializeOwned>(reply: Reply) -> ApiResult<Reply> {
+    if cfg!(debug_assertions) {
+        check_shape::<T>(reply.fields()).map_err(|why| {
+            ApiError::new(
+                500,
+                "InternalError",
+                format!("reply does not match the action's spec: {why}"),
+            )
+        })?;
+    }
+    Ok(reply)
+}
+
+/// Checks that an action without documented response fields replies with none (see
+/// [`conform`]).
+pub fn conform_empty(reply: Reply) -> ApiResult<Reply> {
+    if cfg!(debug_assertions) && !reply.fields().is_empty() {
+        let keys: Vec<&String> = reply.fields().keys().collect();
+        return Err(ApiError::new(
+            500,
+            "InternalError",
+            format!("reply does not match the action's spec: undocumented fields {keys:?}"),
+        ));
+    }
+    Ok(reply)
+}
+
+/// `Ok` when `fields` deserializes into `T` and serializes back to the same JSON.
+pub fn check_shape<T: Serialize + DeserializeOwned>(
+    fields: &serde_json::Map<String, Value>,
+) -> Result<(), String> {
+    let original = Value::Object(fields.clone());
+    let typed: T = serde_json::from_value(original.clone()).map_err(|e| e.to_string())?;
+    let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    same("", &original, &back)
+}
+
+/// Structural equality that reports where two values differ. Object keys compare as sets:
+/// JSON clients do not depend on key order, and several specs list fields alphabetically (as
+/// the SDK models do) where the seeds' examples, which the handlers follow, use another order.
+/// Numbers compare by value (`1` equals `1.0` for `float` fields).
+fn same(path: &str, sent: &Value, documented: &Value) -> Result<(), String> {
+    match (sent, documented) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut ka: Vec<&String> = a.keys().collect();
+            let mut kb: Vec<&String> = b.keys().collect();
+            ka.sort();
+            kb.sort();
+            if ka != kb {
+                return Err(format!(
+                    "fields of {} are {ka:?}, the spec documents {kb:?}",
+                    if path.is_empty() { "the reply" } else { path }
+                ));
+            }
+            for (k, v) in a {
+                same(format!("{path}.{k}").trim_start_matches('.'), v, &b[k])?;
+            }
+            Ok(())
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .try_for_each(|(i, (x, y))| same(&format!("{path}[{i}]"), x, y)),
+        (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => Ok(()),
+        (a, b) if a == b => Ok(()),
+        (a, b) => Err(format!(
+            "{path} is {a}, which the spec's type renders as {b}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +283,36 @@ mod tests {
         });
         assert_eq!(r.fields().keys().collect::<Vec<_>>(), ["Zeta", "Alpha"]);
         assert!(r.fields()["Alpha"].is_null());
+    }
+
+    #[derive(Serialize, serde::Deserialize)]
+    struct Documented {
+        #[serde(rename = "RoutePoint")]
+        route_point: String,
+        #[serde(rename = "Ratio")]
+        ratio: f64,
+    }
+
+    #[test]
+    fn conformance_names_the_difference() {
+        let ok = Reply::from_json(serde_json::json!({"RoutePoint": "8020", "Ratio": 1}));
+        assert!(conform::<Documented>(ok).is_ok());
+        let missing = Reply::from_json(serde_json::json!({"RoutePoint": "8020"}));
+        let e = conform::<Documented>(missing).unwrap_err();
+        assert!(e.message.contains("missing field `Ratio`"), "{}", e.message);
+        let extra =
+            Reply::from_json(serde_json::json!({"RoutePoint": "8020", "Ratio": 0.5, "X": 1}));
+        let e = conform::<Documented>(extra).unwrap_err();
+        assert!(
+            e.message.contains(r#"["Ratio", "RoutePoint", "X"]"#),
+            "{}",
+            e.message
+        );
+        let order = Reply::from_json(serde_json::json!({"Ratio": 0.5, "RoutePoint": "8020"}));
+        assert!(conform::<Documented>(order).is_ok(), "key order is free");
+        let wrong = Reply::from_json(serde_json::json!({"RoutePoint": 8020, "Ratio": 0.5}));
+        assert!(conform::<Documented>(wrong).is_err());
+        assert!(conform_empty(Reply::empty()).is_ok());
+        assert!(conform_empty(Reply::empty().with("X", Value::Null)).is_err());
     }
 }

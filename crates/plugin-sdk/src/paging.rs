@@ -20,6 +20,15 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// A page from the `PageNumber` and `PageSize` a generated request parser has checked
+    /// (1-100 each); values below 1 count as 1.
+    pub fn new(number: i64, size: i64) -> Self {
+        Self {
+            number: number.max(1) as u64,
+            size: size.max(1) as u64,
+        }
+    }
+
     /// Reads the required `PageNumber` and `PageSize` (1-100 each).
     ///
     /// Errors: `MissingParameter`/`Parameter.Null`, `Parameter.Minimum`, `Parameter.Maximum`,

@@ -19,21 +19,8 @@ pub enum FlowType {
 }
 
 impl FlowType {
-    /// The 2020-07-01 values, also the stored form.
-    pub const V2020: &'static [&'static str] = &["MAIN_FLOW", "SUB_FLOW", "SURVEY_FLOW"];
-
-    /// The values 2017-07-05 CreateContactFlow accepts: the 2017 spellings first, then the
-    /// 2020 ones.
-    pub const V2017_ACCEPTED: &'static [&'static str] = &[
-        "Mainflow",
-        "Subflow",
-        "Surveyflow",
-        "MAIN_FLOW",
-        "SUB_FLOW",
-        "SURVEY_FLOW",
-    ];
-
-    /// From any spelling in [`Self::V2017_ACCEPTED`] (which includes [`Self::V2020`]).
+    /// From any spelling: the 2017 `Mainflow` / `Subflow` / `Surveyflow` or the 2020
+    /// `MAIN_FLOW` / `SUB_FLOW` / `SURVEY_FLOW` (the `Type` enumerations of the specs).
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "MAIN_FLOW" | "Mainflow" => Some(Self::Main),

@@ -19,10 +19,10 @@
 #![deny(missing_docs)]
 
 pub mod actions;
-#[cfg(feature = "dynamic")]
-mod dynamic;
 pub mod api;
 pub mod definition;
+#[cfg(feature = "dynamic")]
+mod dynamic;
 pub mod flow_type;
 pub mod queries;
 pub mod render;
@@ -40,16 +40,8 @@ use serde_json::Value;
 use crate::flow_type::FlowType;
 use crate::storage::NewFlow;
 
-/// Every action this plugin serves.
-pub const ACTIONS: &[ActionSpec] = &[
-    actions::list_contact_flows_v2017::SPEC,
-    actions::create_contact_flow::SPEC,
-    actions::commit_contact_flow_version_modification::SPEC,
-    actions::publish_contact_flow_version::SPEC,
-    actions::get_route_point::SPEC,
-    actions::list_contact_flows_v2020::SPEC,
-    actions::query_ivr_flow_list::SPEC,
-];
+/// Every action this plugin serves (generated from `plugins/flows/api/*.toml`).
+pub use api::ACTIONS;
 
 /// Name of the flow [`FlowsPlugin::on_instance_created`] creates ("default flow", the name
 /// seed 000's example uses).
@@ -61,10 +53,6 @@ pub const SYSTEM_EDITOR: &str = "system";
 /// The flows plugin (`[plugins] enabled = ["flows"]`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FlowsPlugin;
-
-fn same(a: &ActionSpec, b: &ActionSpec) -> bool {
-    a.dialect == b.dialect && a.version == b.version && a.action == b.action
-}
 
 #[async_trait]
 impl Plugin for FlowsPlugin {
@@ -85,26 +73,10 @@ impl Plugin for FlowsPlugin {
         storage::migration::Migrator::up(db, None).await
     }
 
+    /// Parses the request with the generated parser of its action (`api::<module>::Request`)
+    /// and runs the handler in `actions::<module>`.
     async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
-        use actions::*;
-        let spec = &ctx.spec;
-        if same(spec, &list_contact_flows_v2017::SPEC) {
-            list_contact_flows_v2017::handle(ctx, params).await
-        } else if same(spec, &create_contact_flow::SPEC) {
-            create_contact_flow::handle(ctx, params).await
-        } else if same(spec, &commit_contact_flow_version_modification::SPEC) {
-            commit_contact_flow_version_modification::handle(ctx, params).await
-        } else if same(spec, &publish_contact_flow_version::SPEC) {
-            publish_contact_flow_version::handle(ctx, params).await
-        } else if same(spec, &get_route_point::SPEC) {
-            get_route_point::handle(ctx, params).await
-        } else if same(spec, &list_contact_flows_v2020::SPEC) {
-            list_contact_flows_v2020::handle(ctx, params).await
-        } else if same(spec, &query_ivr_flow_list::SPEC) {
-            query_ivr_flow_list::handle(ctx, params).await
-        } else {
-            Err(ApiError::not_implemented(spec.action))
-        }
+        api::dispatch(self, ctx, params).await
     }
 
     /// Queries: `get` ([`queries::get`]).
@@ -148,45 +120,102 @@ impl Plugin for FlowsPlugin {
     }
 }
 
+/// One handler per action of `plugins/flows/api/`, in `actions::<module>`.
+#[async_trait]
+impl api::Handlers for FlowsPlugin {
+    async fn commit_contact_flow_version_modification(
+        &self,
+        ctx: &Context,
+        req: api::commit_contact_flow_version_modification::Request,
+    ) -> ApiResult<Reply> {
+        actions::commit_contact_flow_version_modification::handle(ctx, req).await
+    }
+
+    async fn create_contact_flow(
+        &self,
+        ctx: &Context,
+        req: api::create_contact_flow::Request,
+    ) -> ApiResult<Reply> {
+        actions::create_contact_flow::handle(ctx, req).await
+    }
+
+    async fn get_route_point(
+        &self,
+        ctx: &Context,
+        req: api::get_route_point::Request,
+    ) -> ApiResult<Reply> {
+        actions::get_route_point::handle(ctx, req).await
+    }
+
+    async fn list_contact_flows(
+        &self,
+        ctx: &Context,
+        req: api::list_contact_flows::Request,
+    ) -> ApiResult<Reply> {
+        actions::list_contact_flows::handle(ctx, req).await
+    }
+
+    async fn list_contact_flows_v2020(
+        &self,
+        ctx: &Context,
+        req: api::list_contact_flows_v2020::Request,
+    ) -> ApiResult<Reply> {
+        actions::list_contact_flows_v2020::handle(ctx, req).await
+    }
+
+    async fn publish_contact_flow_version(
+        &self,
+        ctx: &Context,
+        req: api::publish_contact_flow_version::Request,
+    ) -> ApiResult<Reply> {
+        actions::publish_contact_flow_version::handle(ctx, req).await
+    }
+
+    async fn query_ivr_flow_list(
+        &self,
+        ctx: &Context,
+        req: api::query_ivr_flow_list::Request,
+    ) -> ApiResult<Reply> {
+        actions::query_ivr_flow_list::handle(ctx, req).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::*;
-    use serde_json::json;
 
     #[test]
     fn every_action_is_listed_once_with_its_auth_and_scope() {
-        assert_eq!(ACTIONS.len(), 7);
-        for (i, a) in ACTIONS.iter().enumerate() {
-            assert!(
-                ACTIONS[i + 1..].iter().all(|b| !same(a, b)),
-                "{} listed twice",
-                a.action
-            );
-        }
-        let auth: Vec<_> = ACTIONS
+        let mut keys: Vec<_> = ACTIONS.iter().map(|a| (a.version, a.action)).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), ACTIONS.len(), "an action listed twice");
+        let mut auth: Vec<_> = ACTIONS
             .iter()
             .map(|a| (a.version, a.action, a.auth))
             .collect();
+        auth.sort_by_key(|(v, a, _)| (*v, *a));
         use ccgate_plugin_sdk::AuthModes::*;
         assert_eq!(
             auth,
             [
-                ("2017-07-05", "ListContactFlows", AkOrBearer),
-                ("2017-07-05", "CreateContactFlow", AkOrBearer),
                 (
                     "2017-07-05",
                     "CommitContactFlowVersionModification",
                     AkOrBearer
                 ),
-                ("2017-07-05", "PublishContactFlowVersion", AkOrBearer),
+                ("2017-07-05", "CreateContactFlow", AkOrBearer),
                 ("2017-07-05", "GetRoutePoint", AkOrBearer),
+                ("2017-07-05", "ListContactFlows", AkOrBearer),
+                ("2017-07-05", "PublishContactFlowVersion", AkOrBearer),
                 ("2020-07-01", "ListContactFlows", AkOrBearer),
-                ("v1", "queryIVRFlowList", BearerOnly),
-            ]
+                ("huawei-cc-management-v1", "queryIVRFlowList", BearerOnly),
+            ],
+            "ListIvrTrackingDetail is specified but not served"
         );
         assert_eq!(
-            actions::query_ivr_flow_list::SPEC.instance,
+            api::query_ivr_flow_list::SPEC.instance,
             ccgate_plugin_sdk::InstanceScope::Account
         );
         assert_eq!(FlowsPlugin.name(), "flows");
@@ -221,7 +250,7 @@ mod tests {
             .unwrap();
         let reply = call(
             &env,
-            actions::list_contact_flows_v2020::SPEC,
+            api::list_contact_flows_v2020::SPEC,
             INSTANCE,
             &[("PageNumber", "1"), ("PageSize", "10")],
         )
@@ -247,12 +276,12 @@ mod tests {
         );
         let rp = call(
             &env,
-            actions::get_route_point::SPEC,
+            api::get_route_point::SPEC,
             INSTANCE,
             &[("ContactFlowId", id)],
         )
         .await
         .unwrap();
-        assert_eq!(rp, json!({"RoutePoint": "80200001"}));
+        assert_eq!(rp["RoutePoint"], "80200001");
     }
 }

@@ -72,7 +72,7 @@ mod tests {
             .unwrap()
             .to_string();
         let foreign = create_main(&env, OTHER_INSTANCE, "C").await;
-        let ctx = env.ctx(crate::actions::list_contact_flows_v2017::SPEC, INSTANCE);
+        let ctx = env.ctx(crate::api::list_contact_flows::SPEC, INSTANCE);
         let got = FlowsPlugin
             .query(
                 &ctx,
@@ -104,7 +104,7 @@ mod tests {
     #[tokio::test]
     async fn malformed_args_and_unknown_queries_are_internal_errors() {
         let env = env().await;
-        let ctx = env.ctx(crate::actions::list_contact_flows_v2017::SPEC, INSTANCE);
+        let ctx = env.ctx(crate::api::list_contact_flows::SPEC, INSTANCE);
         for args in [
             json!({"ContactFlowIds": []}),
             json!({"InstanceId": INSTANCE}),

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::testing::TestEnv;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, ErrorStyle, Params, Plugin, Principal, Reply,
-    async_trait,
+    ActionSpec, ApiError, ApiResult, Context, ErrorStyle, InstanceScope, Params, Plugin, Principal,
+    Reply, async_trait,
 };
 use serde_json::Value;
 
@@ -69,13 +69,22 @@ pub async fn env_with_numbers() -> (TestEnv, Arc<FakeNumbers>) {
     (env, numbers)
 }
 
-fn params(spec: ActionSpec, pairs: &[(&str, &str)]) -> Params {
-    let style = if spec.is_2020() {
+/// The parameters as the gateway hands them over: `pairs`, plus `InstanceId` (which the
+/// gateway has checked) unless the test sends its own.
+fn params(ctx: &Context, pairs: &[(&str, &str)]) -> Params {
+    let style = if ctx.spec.is_2020() {
         ErrorStyle::V2020
     } else {
         ErrorStyle::Legacy
     };
-    Params::from_pairs(pairs, style)
+    let mut all: Vec<(&str, &str)> = Vec::new();
+    if let (InstanceScope::Param(name), Some(id)) = (ctx.spec.instance, ctx.instance_id.as_deref())
+        && !pairs.iter().any(|(k, _)| *k == name)
+    {
+        all.push((name, id));
+    }
+    all.extend_from_slice(pairs);
+    Params::from_pairs(&all, style)
 }
 
 /// Serves `spec` on `instance` as AccessKey `test-ak`; the reply as a JSON object.
@@ -105,7 +114,7 @@ pub async fn call_as(
 
 /// Serves `ctx.spec` with a prepared context.
 pub async fn call_with(ctx: Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
-    let params = params(ctx.spec, pairs);
+    let params = params(&ctx, pairs);
     FlowsPlugin
         .handle(&ctx, &params)
         .await
@@ -142,7 +151,7 @@ pub async fn create(
     let content = definition_for(flow_type);
     call(
         env,
-        crate::actions::create_contact_flow::SPEC,
+        crate::api::create_contact_flow::SPEC,
         instance,
         &[
             ("Name", name),
@@ -175,14 +184,9 @@ pub fn first_version_id(create_reply: &Value) -> String {
 
 /// The 2017 ListContactFlows item of flow `id`.
 pub async fn listed_2017(env: &TestEnv, instance: &str, id: &str) -> Value {
-    let list = call(
-        env,
-        crate::actions::list_contact_flows_v2017::SPEC,
-        instance,
-        &[],
-    )
-    .await
-    .unwrap();
+    let list = call(env, crate::api::list_contact_flows::SPEC, instance, &[])
+        .await
+        .unwrap();
     list["ContactFlows"]["ContactFlow"]
         .as_array()
         .unwrap()

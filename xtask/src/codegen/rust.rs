@@ -344,6 +344,7 @@ struct Node {
     ty: String,
     description: Option<String>,
     nullable: bool,
+    optional: bool,
     children: Vec<Node>,
     /// The element of an array (`Name[]`).
     items: Option<Box<Node>>,
@@ -404,6 +405,7 @@ fn response_tree(spec: &Spec) -> Node {
                 node.ty = f.ty.clone();
                 node.description = f.description.clone();
                 node.nullable = f.nullable.unwrap_or(false);
+                node.optional = f.optional.unwrap_or(false);
             }
         }
     }
@@ -440,7 +442,7 @@ fn node_type(node: &Node, parent: &str, out: &mut StructOut) -> String {
     } else {
         scalar(&node.ty).to_string()
     };
-    if node.nullable {
+    if node.nullable || node.optional {
         format!("Option<{base}>")
     } else {
         base
@@ -482,9 +484,14 @@ fn emit_struct(node: &Node, parent: &str, out: &mut StructOut) -> String {
             "    ",
             c.description.as_deref().unwrap_or(&c.name),
         );
+        let skip = if c.optional {
+            ", default, skip_serializing_if = \"Option::is_none\""
+        } else {
+            ""
+        };
         let _ = writeln!(
             code,
-            "    #[serde(rename = {})]\n    pub {field}: {ty},",
+            "    #[serde(rename = {}{skip})]\n    pub {field}: {ty},",
             lit(&c.name)
         );
     }
@@ -562,10 +569,12 @@ pub fn action_module(spec: &Spec) -> String {
     let _ = writeln!(out, "pub const SPEC: ActionSpec = {};\n", spec_const(spec));
     enums(&mut out, spec);
     request(&mut out, spec);
-    let mut reserved: BTreeSet<String> = ["Request", "Response", "SPEC"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut reserved: BTreeSet<String> = [
+        "Request", "Response", "SPEC", "Result", "Option", "Vec", "String", "Box", "Params",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     reserved.extend(spec.parsed_params().filter_map(Param::enum_type));
     response(&mut out, spec, &reserved);
     out
@@ -581,7 +590,7 @@ pub fn api_module(plugin: &str, specs: &[&Spec]) -> String {
     for s in specs {
         let _ = writeln!(out, "pub mod {};", s.module());
     }
-    out.push_str("\nuse ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Dialect, Params, Reply, async_trait};\n\n");
+    out.push_str("\nuse ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Dialect, Params, Reply, async_trait, contract};\n\n");
     let implemented: Vec<&&Spec> = specs.iter().filter(|s| s.implemented()).collect();
     out.push_str("/// Every action this plugin serves, in spec file order.\npub const ACTIONS: &[ActionSpec] = &[\n");
     for s in &implemented {
@@ -605,7 +614,7 @@ pub fn api_module(plugin: &str, specs: &[&Spec]) -> String {
         );
     }
     out.push_str("}\n\n");
-    out.push_str("/// Parses the parameters of `ctx.spec`'s action and runs its handler.\n///\n/// Errors: the parameter errors of `<module>::Request::parse`, the handler's, and 501\n/// `NotImplemented` for an action this plugin does not serve.\n");
+    out.push_str("/// Parses the parameters of `ctx.spec`'s action and runs its handler; in debug builds the\n/// reply is checked against the spec's response (`contract::conform`).\n///\n/// Errors: the parameter errors of `<module>::Request::parse`, the handler's, and 501\n/// `NotImplemented` for an action this plugin does not serve.\n");
     out.push_str("pub async fn dispatch<H: Handlers + ?Sized>(handlers: &H, ctx: &Context, params: &Params) -> ApiResult<Reply> {\n    match (ctx.spec.dialect, ctx.spec.version, ctx.spec.action) {\n");
     for s in &implemented {
         let dialect = if s.is_rpc() {
@@ -613,9 +622,14 @@ pub fn api_module(plugin: &str, specs: &[&Spec]) -> String {
         } else {
             "HuaweiCcManagement"
         };
+        let check = if s.response.is_empty() {
+            "contract::conform_empty(reply)".to_string()
+        } else {
+            format!("contract::conform::<{}::Response>(reply)", s.module())
+        };
         let _ = writeln!(
             out,
-            "        (Dialect::{dialect}, {}, {}) => handlers.{m}(ctx, {m}::Request::parse(params)?).await,",
+            "        (Dialect::{dialect}, {}, {}) => {{ let reply = handlers.{m}(ctx, {m}::Request::parse(params)?).await?; {check} }}",
             lit(&s.version),
             lit(&s.action),
             m = s.module()

@@ -88,6 +88,9 @@ pub struct Field {
     pub description: Option<String>,
     /// Rendered as JSON `null` when the handler has no value.
     pub nullable: Option<bool>,
+    /// Left out of the reply when the handler has no value (e.g. `DraftId` of a flow without a
+    /// draft).
+    pub optional: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -21,16 +21,13 @@
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply, time};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, time};
 
-use super::{CANVAS_MAX, CONTENT_MAX};
+use crate::api::commit_contact_flow_version_modification::Request;
 use crate::flow_type::FlowType;
 use crate::storage::contact_flow_version::STATUS_DRAFT;
 use crate::storage::{self, contact_flow_version};
 use crate::{definition, render};
-
-/// `CommitContactFlowVersionModification` of 2017-07-05 (overview: BEARERTOKEN/AK).
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "CommitContactFlowVersionModification");
 
 /// Params: `ContactFlowVersionId` (required), `Content` (required, at most 1,000,000
 /// characters, checked by [`definition::check`] for the flow's type), `Canvas` (optional, at
@@ -41,10 +38,10 @@ pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "CommitContactFlowVer
 /// Errors: `MissingParameter` / `Parameter.Empty`, `Parameter.Maximum`; 404
 /// `NotExists.ContactFlowVersionId`; 400 `InvalidParameter` (Content, naming the bad
 /// activity); 409 `Conflict.LockedBy` when another principal holds the lock.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let version_id = params.required("ContactFlowVersionId")?;
-    let content = params.required_max_len("Content", CONTENT_MAX)?;
-    let canvas = params.optional_max_len("Canvas", CANVAS_MAX)?;
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let version_id = req.contact_flow_version_id.as_str();
+    let content = req.content.raw.as_str();
+    let canvas = req.canvas.as_deref();
     let who = storage::principal_name(ctx.principal.display_name());
 
     let target = storage::find_version(&ctx.db, ctx.instance(), version_id).await?;
@@ -114,8 +111,8 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::SPEC;
-    use crate::actions::publish_contact_flow_version::SPEC as PUBLISH;
+    use crate::api::commit_contact_flow_version_modification::SPEC;
+    use crate::api::publish_contact_flow_version::SPEC as PUBLISH;
     use crate::definition::DEFAULT_DEFINITION;
     use crate::storage::contact_flow_version;
     use crate::testutil::*;

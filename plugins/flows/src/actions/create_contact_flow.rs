@@ -15,15 +15,12 @@
 //! `<Name>-<label>`; nothing is published, so `AppliedVersion` is `""`. A route point is
 //! allocated (see GetRoutePoint). Flow and version are written in one transaction.
 
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply};
 
-use super::{CANVAS_MAX, CONTENT_MAX, DESCRIPTION_MAX, NAME_MAX};
+use crate::api::create_contact_flow::Request;
 use crate::flow_type::FlowType;
 use crate::storage::{self, NewFlow};
 use crate::{definition, render};
-
-/// `CreateContactFlow` of 2017-07-05 (overview: BEARERTOKEN/AK).
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "CreateContactFlow");
 
 /// Params:
 /// - `Name` (required, 1-64 characters, unique within the instance);
@@ -40,28 +37,18 @@ pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "CreateContactFlow");
 /// (lengths), `Parameter.Enumeration` (Type), `InvalidParameter` (Content, naming the bad
 /// activity), 409 `Conflict.ContactFlowName` (duplicate name), 409 `Conflict.RoutePoint`
 /// (route points of the instance exhausted).
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let name = params.required_max_len("Name", NAME_MAX)?;
-    let description = params
-        .optional_max_len("Description", DESCRIPTION_MAX)?
-        .unwrap_or_default();
-    let flow_type = params
-        .optional_enum("Type", FlowType::V2017_ACCEPTED)?
-        .and_then(FlowType::parse)
-        .unwrap_or(FlowType::Main);
-    let content = params.required_max_len("Content", CONTENT_MAX)?;
-    let canvas = params
-        .optional_max_len("Canvas", CANVAS_MAX)?
-        .unwrap_or_default();
-    definition::check(content, flow_type)?;
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    // Every value of the spec's `Type` enumeration is a spelling FlowType knows.
+    let flow_type = FlowType::parse(req.type_.as_str()).unwrap_or(FlowType::Main);
+    definition::check(&req.content.raw, flow_type)?;
 
     let new = NewFlow {
         instance_id: ctx.instance().to_string(),
-        name: name.to_string(),
-        description: description.to_string(),
+        name: req.name,
+        description: req.description.unwrap_or_default(),
         flow_type,
-        content: content.to_string(),
-        canvas: canvas.to_string(),
+        content: req.content.raw,
+        canvas: req.canvas.unwrap_or_default(),
         editor: storage::principal_name(ctx.principal.display_name()),
         publish: false,
     };
@@ -74,7 +61,7 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::SPEC;
+    use crate::api::create_contact_flow::SPEC;
     use crate::definition::DEFAULT_DEFINITION;
     use crate::testutil::*;
 
@@ -290,14 +277,9 @@ mod tests {
             "{}",
             e.message
         );
-        let list = call(
-            &env,
-            crate::actions::list_contact_flows_v2017::SPEC,
-            INSTANCE,
-            &[],
-        )
-        .await
-        .unwrap();
+        let list = call(&env, crate::api::list_contact_flows::SPEC, INSTANCE, &[])
+            .await
+            .unwrap();
         assert_eq!(list["ContactFlows"]["ContactFlow"], serde_json::json!([]));
     }
 }

@@ -3,25 +3,25 @@
 //!
 //! The route point is allocated when the flow is created (see
 //! [`crate::storage::next_route_point`]), is unique within the instance and never changes.
-//! `StatusCode` / `StatusDesc` (documented with the example value "无" and absent from the
-//! JSON example) are left out: this gateway has no status to report beyond `Code`.
+//! `StatusCode` / `StatusDesc` are in the seed's field table with the example value "无"
+//! (none) but absent from its JSON example; they are sent empty, like `Message`: this gateway
+//! has no status to report beyond `Code`.
 
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
-use serde_json::json;
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
 
+use crate::api::get_route_point::{Request, Response};
 use crate::storage;
 
-/// `GetRoutePoint` of 2017-07-05; the overview lists no auth mode, so both kinds apply.
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "GetRoutePoint");
-
 /// Params: `InstanceId` (checked by the gateway), `ContactFlowId` (required).
-/// Reply: `{"RoutePoint": "80200001"}`.
+/// Reply: `{"RoutePoint": "80200001", "StatusCode": "", "StatusDesc": ""}`.
 /// Errors: `MissingParameter` / `Parameter.Empty` for `ContactFlowId`; 404
 /// `NotExists.ContactFlowId` when the instance has no such flow.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let flow_id = params.required("ContactFlowId")?;
-    let flow = storage::find_flow(&ctx.db, ctx.instance(), flow_id).await?;
-    Ok(Reply::empty().with("RoutePoint", json!(flow.route_point)))
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let flow = storage::find_flow(&ctx.db, ctx.instance(), &req.contact_flow_id).await?;
+    Ok(contract::reply(&Response {
+        route_point: flow.route_point,
+        ..Response::default()
+    }))
 }
 
 #[cfg(test)]
@@ -36,13 +36,18 @@ mod tests {
         let rp = |id: String| {
             let env = &env;
             async move {
-                call(env, super::SPEC, INSTANCE, &[("ContactFlowId", &id)])
-                    .await
-                    .unwrap()
+                call(
+                    env,
+                    crate::api::get_route_point::SPEC,
+                    INSTANCE,
+                    &[("ContactFlowId", &id)],
+                )
+                .await
+                .unwrap()
             }
         };
         let ra = rp(a.clone()).await;
-        assert_eq!(keys(&ra), ["RoutePoint"]);
+        assert_eq!(keys(&ra), ["RoutePoint", "StatusCode", "StatusDesc"]);
         let ra = ra["RoutePoint"].as_str().unwrap().to_string();
         let rb = rp(b).await["RoutePoint"].as_str().unwrap().to_string();
         assert_eq!(ra, "80200001");
@@ -50,9 +55,14 @@ mod tests {
         assert_eq!(rp(a).await["RoutePoint"], ra);
         // Another instance counts on its own.
         let c = create_main(&env, OTHER_INSTANCE, "A").await;
-        let rc = call(&env, super::SPEC, OTHER_INSTANCE, &[("ContactFlowId", &c)])
-            .await
-            .unwrap();
+        let rc = call(
+            &env,
+            crate::api::get_route_point::SPEC,
+            OTHER_INSTANCE,
+            &[("ContactFlowId", &c)],
+        )
+        .await
+        .unwrap();
         assert_eq!(rc["RoutePoint"], "80200001");
     }
 
@@ -61,15 +71,22 @@ mod tests {
         let env = env().await;
         let other = create_main(&env, OTHER_INSTANCE, "A").await;
         for id in ["nope", other.as_str()] {
-            let e = call(&env, super::SPEC, INSTANCE, &[("ContactFlowId", id)])
-                .await
-                .unwrap_err();
+            let e = call(
+                &env,
+                crate::api::get_route_point::SPEC,
+                INSTANCE,
+                &[("ContactFlowId", id)],
+            )
+            .await
+            .unwrap_err();
             assert_eq!(
                 (e.status, e.code.as_ref()),
                 (404, "NotExists.ContactFlowId")
             );
         }
-        let e = call(&env, super::SPEC, INSTANCE, &[]).await.unwrap_err();
+        let e = call(&env, crate::api::get_route_point::SPEC, INSTANCE, &[])
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "MissingParameter");
     }
 }

@@ -20,27 +20,18 @@ use ccgate_plugin_sdk::sea_orm::{
     ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, PageRequest, Params, Reply, time};
+use ccgate_plugin_sdk::{ApiResult, Context, PageRequest, Reply, time};
 use serde_json::{Map, Value, json};
 
-use super::SEARCH_PATTERN_MAX;
+use crate::api::list_contact_flows_v2020::{OrderByField, Request, SortOrder};
 use crate::flow_type::FlowType;
 use crate::render;
 use crate::storage::contact_flow_version::STATUS_DRAFT;
 use crate::storage::{contact_flow, contact_flow_version};
 
-/// `ListContactFlows` of 2020-07-01.
-pub const SPEC: ActionSpec = ActionSpec::rpc("2020-07-01", "ListContactFlows");
-
-/// Accepted `OrderByField` values (the seed's example and default `updatedTime`, plus
-/// `createdTime` and `name`).
-pub const ORDER_BY_FIELDS: &[&str] = &["updatedTime", "createdTime", "name"];
-/// Accepted `SortOrder` values; the default is `DESC`.
-pub const SORT_ORDERS: &[&str] = &["ASC", "DESC"];
-
-/// Params: `PageNumber`, `PageSize` (required, 1-100); `Type` (optional, one of
-/// [`FlowType::V2020`]); `SortOrder` (optional, [`SORT_ORDERS`], default `DESC`);
-/// `OrderByField` (optional, [`ORDER_BY_FIELDS`], default `updatedTime`); `SearchPattern`
+/// Params ([`Request`]): `PageNumber`, `PageSize` (required, 1-100); `Type` (optional,
+/// `MAIN_FLOW`, `SUB_FLOW`, `SURVEY_FLOW`); `SortOrder` (optional, `ASC` / `DESC`, default
+/// `DESC`); `OrderByField` (optional, `updatedTime` (default), `createdTime`, `name`); `SearchPattern`
 /// (optional, at most 64 characters: a substring of the name or description, matched
 /// literally — `%` and `_` are not wildcards — and ignoring ASCII case). Ties are broken by
 /// creation order in the same direction.
@@ -48,19 +39,19 @@ pub const SORT_ORDERS: &[&str] = &["ASC", "DESC"];
 /// Errors: `Parameter.Null` / `Parameter.Empty`, `Parameter.Minimum` / `Parameter.Maximum`
 /// (paging, SearchPattern length), `Parameter.Enumeration` (Type, SortOrder, OrderByField),
 /// `InvalidParameter` (paging not an integer).
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let page = PageRequest::required(params)?;
-    let flow_type = params.optional_enum("Type", FlowType::V2020)?;
-    let order = match params.optional_enum("SortOrder", SORT_ORDERS)? {
-        Some("ASC") => Order::Asc,
-        _ => Order::Desc,
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let page = PageRequest::new(req.page_number, req.page_size);
+    let flow_type = req.type_.map(|t| t.as_str());
+    let order = match req.sort_order {
+        SortOrder::Asc => Order::Asc,
+        SortOrder::Desc => Order::Desc,
     };
-    let order_by = match params.optional_enum("OrderByField", ORDER_BY_FIELDS)? {
-        Some("createdTime") => contact_flow::Column::CreatedAt,
-        Some("name") => contact_flow::Column::Name,
-        _ => contact_flow::Column::UpdatedAt,
+    let order_by = match req.order_by_field {
+        OrderByField::CreatedTime => contact_flow::Column::CreatedAt,
+        OrderByField::Name => contact_flow::Column::Name,
+        OrderByField::UpdatedTime => contact_flow::Column::UpdatedAt,
     };
-    let search = params.optional_max_len("SearchPattern", SEARCH_PATTERN_MAX)?;
+    let search = req.search_pattern.as_deref();
 
     let mut cond = Condition::all().add(contact_flow::Column::InstanceId.eq(ctx.instance()));
     if let Some(t) = flow_type {
@@ -172,8 +163,8 @@ fn item(
 
 #[cfg(test)]
 mod tests {
-    use super::SPEC;
-    use crate::actions::publish_contact_flow_version::SPEC as PUBLISH;
+    use crate::api::list_contact_flows_v2020::SPEC;
+    use crate::api::publish_contact_flow_version::SPEC as PUBLISH;
     use crate::storage::contact_flow;
     use crate::testutil::*;
     use ccgate_plugin_sdk::sea_orm::{

@@ -1,33 +1,21 @@
-//! One module per action; each has `SPEC` (its [`ActionSpec`]), `handle` and its unit tests.
+//! One module per action; each has `handle`, taking the action's generated request
+//! (`crate::api::<module>::Request`, from `plugins/flows/api/<Action>.<version>.toml`), and its
+//! unit tests.
 //!
 //! | module | version | action | seed |
 //! |---|---|---|---|
-//! | [`list_contact_flows_v2017`] | 2017-07-05 | ListContactFlows | 004 §4.2 (L1132-1287) |
+//! | [`list_contact_flows`] | 2017-07-05 | ListContactFlows | 004 §4.2 (L1132-1287) |
 //! | [`create_contact_flow`] | 2017-07-05 | CreateContactFlow | 004 overview (L136) + official SDK |
 //! | [`commit_contact_flow_version_modification`] | 2017-07-05 | CommitContactFlowVersionModification | 004 overview (L136) + official SDK |
 //! | [`publish_contact_flow_version`] | 2017-07-05 | PublishContactFlowVersion | 004 §4.3 (L1288-1357) |
 //! | [`get_route_point`] | 2017-07-05 | GetRoutePoint | 004 §4.1 (L1062-1131) |
 //! | [`list_contact_flows_v2020`] | 2020-07-01 | ListContactFlows | 000 |
 //! | [`query_ivr_flow_list`] | Huawei cc-management v1 | queryIVRFlowList | 001 |
-//!
-//! [`ActionSpec`]: ccgate_plugin_sdk::ActionSpec
 
 pub mod commit_contact_flow_version_modification;
 pub mod create_contact_flow;
 pub mod get_route_point;
-pub mod list_contact_flows_v2017;
+pub mod list_contact_flows;
 pub mod list_contact_flows_v2020;
 pub mod publish_contact_flow_version;
 pub mod query_ivr_flow_list;
-
-/// Longest flow `Name`, in characters (`Parameter.Maximum` beyond). Matches the storage column.
-pub const NAME_MAX: usize = 64;
-/// Longest flow `Description`, in characters. Matches the storage column.
-pub const DESCRIPTION_MAX: usize = 256;
-/// Longest `Content` (flow definition JSON), in characters; at most 4 MB of UTF-8, well
-/// within MySQL `MEDIUMTEXT`.
-pub const CONTENT_MAX: usize = 1_000_000;
-/// Longest `Canvas`, in characters; same bound as [`CONTENT_MAX`].
-pub const CANVAS_MAX: usize = 1_000_000;
-/// Longest `SearchPattern` of 2020 ListContactFlows, in characters.
-pub const SEARCH_PATTERN_MAX: usize = 64;

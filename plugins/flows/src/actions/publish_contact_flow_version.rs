@@ -12,22 +12,19 @@
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, sea_query::Expr,
 };
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply, time};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, time};
 
+use crate::api::publish_contact_flow_version::Request;
 use crate::storage::contact_flow_version::{STATUS_ARCHIVED, STATUS_PUBLISHED};
 use crate::storage::{self, contact_flow_version};
-
-/// `PublishContactFlowVersion` of 2017-07-05 (overview: BEARERTOKEN/AK).
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "PublishContactFlowVersion");
 
 /// Params: `ContactFlowVersionId` (required), `UseTianGong` (optional boolean, ignored).
 /// Reply: empty (envelope only).
 /// Errors: `MissingParameter` / `Parameter.Empty`; `InvalidParameter` (UseTianGong not a
 /// boolean); 404 `NotExists.ContactFlowVersionId`; 409 `Conflict.LockedBy` when another
 /// principal holds the version's lock.
-pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
-    let version_id = params.required("ContactFlowVersionId")?;
-    let _use_tian_gong = params.optional_bool("UseTianGong")?;
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+    let version_id = req.contact_flow_version_id.as_str();
     let who = storage::principal_name(ctx.principal.display_name());
 
     let target = storage::find_version(&ctx.db, ctx.instance(), version_id).await?;
@@ -61,8 +58,8 @@ pub async fn handle(ctx: &Context, params: &Params) -> ApiResult<Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::SPEC;
-    use crate::actions::commit_contact_flow_version_modification::SPEC as COMMIT;
+    use crate::api::commit_contact_flow_version_modification::SPEC as COMMIT;
+    use crate::api::publish_contact_flow_version::SPEC;
     use crate::definition::DEFAULT_DEFINITION;
     use crate::testutil::*;
     use serde_json::json;

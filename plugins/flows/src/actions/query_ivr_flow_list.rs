@@ -18,25 +18,18 @@
 //! accepted and ignored (huawei-aicc.md §3.1).
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply};
 use serde_json::{Value, json};
 
+use crate::api::query_ivr_flow_list::Request;
 use crate::storage::contact_flow;
-
-/// `queryIVRFlowList`: `POST /apiaccess/rest/cc-management/v1/ivrFlow/queryIVRFlowList`,
-/// Bearer from `tokenByAkSk`, scoped to the account.
-pub const SPEC: ActionSpec = ActionSpec::huawei_cc_management(
-    "queryIVRFlowList",
-    "POST",
-    "/apiaccess/rest/cc-management/v1/ivrFlow/queryIVRFlowList",
-);
 
 /// The `flowType` reported for every flow (see the module docs).
 pub const FLOW_TYPE_THIRD_PARTY_IVR: i64 = 3;
 
 /// Params: none (the body is ignored). Reply: the whole body, see the module docs.
 /// Errors: 500 on storage failures.
-pub async fn handle(ctx: &Context, _params: &Params) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Context, _req: Request) -> ApiResult<Reply> {
     let flows = if ctx.account_instances.is_empty() {
         Vec::new()
     } else {
@@ -69,8 +62,8 @@ pub async fn handle(ctx: &Context, _params: &Params) -> ApiResult<Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::SPEC;
-    use crate::actions::publish_contact_flow_version::SPEC as PUBLISH;
+    use crate::api::publish_contact_flow_version::SPEC as PUBLISH;
+    use crate::api::query_ivr_flow_list::SPEC;
     use crate::testutil::*;
     use serde_json::json;
 

@@ -214,8 +214,8 @@ pub struct List {
     #[serde(rename = "Definition")]
     pub definition: String,
     /// Draft ID; returned when the IVR flow is in an unpublished state.
-    #[serde(rename = "DraftId")]
-    pub draft_id: String,
+    #[serde(rename = "DraftId", default, skip_serializing_if = "Option::is_none")]
+    pub draft_id: Option<String>,
     /// Version description.
     #[serde(rename = "Description")]
     pub description: String,

@@ -15,7 +15,7 @@ pub mod publish_contact_flow_version;
 pub mod query_ivr_flow_list;
 
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, Dialect, Params, Reply, async_trait,
+    ActionSpec, ApiError, ApiResult, Context, Dialect, Params, Reply, async_trait, contract,
 };
 
 /// Every action this plugin serves, in spec file order.
@@ -76,7 +76,8 @@ pub trait Handlers: Send + Sync {
     ) -> ApiResult<Reply>;
 }
 
-/// Parses the parameters of `ctx.spec`'s action and runs its handler.
+/// Parses the parameters of `ctx.spec`'s action and runs its handler; in debug builds the
+/// reply is checked against the spec's response (`contract::conform`).
 ///
 /// Errors: the parameter errors of `<module>::Request::parse`, the handler's, and 501
 /// `NotImplemented` for an action this plugin does not serve.
@@ -87,45 +88,52 @@ pub async fn dispatch<H: Handlers + ?Sized>(
 ) -> ApiResult<Reply> {
     match (ctx.spec.dialect, ctx.spec.version, ctx.spec.action) {
         (Dialect::AliyunRpc, "2017-07-05", "CommitContactFlowVersionModification") => {
-            handlers
+            let reply = handlers
                 .commit_contact_flow_version_modification(
                     ctx,
                     commit_contact_flow_version_modification::Request::parse(params)?,
                 )
-                .await
+                .await?;
+            contract::conform::<commit_contact_flow_version_modification::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "CreateContactFlow") => {
-            handlers
+            let reply = handlers
                 .create_contact_flow(ctx, create_contact_flow::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<create_contact_flow::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "GetRoutePoint") => {
-            handlers
+            let reply = handlers
                 .get_route_point(ctx, get_route_point::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<get_route_point::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "ListContactFlows") => {
-            handlers
+            let reply = handlers
                 .list_contact_flows(ctx, list_contact_flows::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<list_contact_flows::Response>(reply)
         }
         (Dialect::AliyunRpc, "2020-07-01", "ListContactFlows") => {
-            handlers
+            let reply = handlers
                 .list_contact_flows_v2020(ctx, list_contact_flows_v2020::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<list_contact_flows_v2020::Response>(reply)
         }
         (Dialect::AliyunRpc, "2017-07-05", "PublishContactFlowVersion") => {
-            handlers
+            let reply = handlers
                 .publish_contact_flow_version(
                     ctx,
                     publish_contact_flow_version::Request::parse(params)?,
                 )
-                .await
+                .await?;
+            contract::conform_empty(reply)
         }
         (Dialect::HuaweiCcManagement, "huawei-cc-management-v1", "queryIVRFlowList") => {
-            handlers
+            let reply = handlers
                 .query_ivr_flow_list(ctx, query_ivr_flow_list::Request::parse(params)?)
-                .await
+                .await?;
+            contract::conform::<query_ivr_flow_list::Response>(reply)
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }

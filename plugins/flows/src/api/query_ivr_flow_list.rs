@@ -49,7 +49,7 @@ impl Request {
 pub struct Response {
     /// IVR information (Mandatory: No).
     #[serde(rename = "result")]
-    pub result: Vec<Result>,
+    pub result: Vec<ResponseResult>,
     /// Return code: '0' = success; other values = failure.
     #[serde(rename = "retCode")]
     pub ret_code: String,
@@ -60,7 +60,7 @@ pub struct Response {
 
 /// One item of `result`: IVR information (Mandatory: No).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Result {
+pub struct ResponseResult {
     /// Whether the flow is loaded: 0 = no; 1 = yes. Documented type: Number.
     #[serde(rename = "isLoad")]
     pub is_load: i64,
@@ -69,7 +69,7 @@ pub struct Result {
     pub access_code: String,
     /// Maximum number of concurrent calls in a flow (null in the example).
     #[serde(rename = "maxCallNum")]
-    pub max_call_num: i64,
+    pub max_call_num: Option<i64>,
     /// Flow description.
     #[serde(rename = "description")]
     pub description: String,

@@ -10,18 +10,16 @@
 //! `by_contact_flow` query; with that plugin disabled every `PhoneNumber` list is empty.
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Reply};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply};
 use serde_json::{Value, json};
 
+use crate::api::list_contact_flows::Request;
 use crate::render;
 use crate::storage::contact_flow;
 
-/// `ListContactFlows` of 2017-07-05 (overview: BEARERTOKEN/AK).
-pub const SPEC: ActionSpec = ActionSpec::rpc("2017-07-05", "ListContactFlows");
-
 /// Params: `InstanceId` only (checked by the gateway). Reply: see the module docs.
 /// Errors: 500 on storage failures or a malformed numbers answer.
-pub async fn handle(ctx: &Context, _params: &Params) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Context, _req: Request) -> ApiResult<Reply> {
     let flows = contact_flow::Entity::find()
         .filter(contact_flow::Column::InstanceId.eq(ctx.instance()))
         .order_by_asc(contact_flow::Column::Id)
@@ -40,7 +38,7 @@ pub async fn handle(ctx: &Context, _params: &Params) -> ApiResult<Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::SPEC;
+    use crate::api::list_contact_flows::SPEC;
     use crate::testutil::*;
     use serde_json::json;
 
