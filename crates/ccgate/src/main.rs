@@ -6,6 +6,7 @@
 mod admin_cmd;
 mod call;
 mod logging;
+mod plugins_cmd;
 
 use ccgate_gateway::runtime::Core;
 use ccgate_gateway::settings::Settings;
@@ -42,6 +43,9 @@ enum Command {
     Token(admin_cmd::TokenCmd),
     /// List the actions this build serves, with their plugin.
     Actions,
+    /// List the plugins this configuration serves: kind (built-in/dynamic), version, library
+    /// path and actions.
+    Plugins,
     /// Call an action with a signed request: `ccgate call ListContactFlows InstanceId=ccc-test`.
     Call(call::CallArgs),
 }
@@ -54,6 +58,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let settings = Settings::load(cli.config.as_deref())?;
     logging::init(&settings.log);
+    if let Command::Plugins = cli.command {
+        return plugins_cmd::run(&settings);
+    }
     let core = Core::open(settings).await?;
     match cli.command {
         Command::Serve => {
@@ -96,5 +103,6 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Call(_) => unreachable!("handled before settings are loaded"),
+        Command::Plugins => unreachable!("handled before the database is opened"),
     }
 }

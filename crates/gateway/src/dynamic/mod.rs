@@ -166,8 +166,16 @@ pub fn load(path: &Path) -> Result<DynamicPlugin, LoadError> {
     })
 }
 
-fn one_line(e: &impl std::fmt::Display) -> String {
-    e.to_string().replace('\n', " ")
+/// The error and its causes on one line.
+fn one_line(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text.replace('\n', " ")
 }
 
 impl DynamicPlugin {

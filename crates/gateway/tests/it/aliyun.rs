@@ -16,7 +16,7 @@ fn now() -> String {
 }
 
 /// A signature-v1 POST with `params` plus the common parameters, signed with `secret`.
-fn v1(
+pub fn v1(
     ak: &str,
     secret: &str,
     version: &str,

@@ -5,4 +5,5 @@
 mod aliyun;
 mod captured;
 mod common;
+mod dynamic;
 mod huawei;
