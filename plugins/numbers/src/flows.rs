@@ -3,8 +3,8 @@
 //! rendering the `ContactFlow` object (§6.1-§6.4) and the 2020 `ContactFlowName` (seed 002).
 //!
 //! When the flows plugin is disabled (`Services::query` answers `Ok(None)`), a `ContactFlowId`
-//! parameter is rejected with 400 `InvalidParameter` and numbers are rendered with a `null`
-//! `ContactFlow` and an empty `ContactFlowName`.
+//! parameter is rejected with 400 `InvalidParameter` and numbers are rendered without a
+//! `ContactFlow` object and with an empty `ContactFlowName`.
 
 use std::collections::HashMap;
 

@@ -24,9 +24,7 @@
 //! Choices where the seeds are silent are documented on the action modules; in short:
 //! a number is bound to one instance at a time (409 `Conflict.PhoneNumber`); ModifyPhoneNumber
 //! keeps bindings whose parameter is omitted and clears them when it is sent empty; skill groups
-//! are stored by id (the agents domain does not exist yet) and rendered with the id as name;
-//! fields without a value are `null` (2017 `ContactFlow` of a number without a flow), never left
-//! out, since every reply has exactly its spec's shape.
+//! are stored by id (the agents domain does not exist yet) and rendered with the id as name.
 #![deny(missing_docs)]
 
 pub mod actions;

@@ -11,7 +11,8 @@
 //! - skill group names: the agents domain does not exist yet, so `SkillGroupName`, `Name` and
 //!   `DisplayName` are the skill group id.
 //!
-//! The 2017 `ContactFlow` object is `null` when the number has no (known) flow.
+//! The 2017 `ContactFlow` object is left out when the number has no (known) flow (an `optional`
+//! response field of the specs).
 //!
 //! Rendering several numbers costs one skill-group query and one `flows`/`get` call in total
 //! ([`Renderer::load`]), whatever the number count.

@@ -7,7 +7,7 @@
 //! Response ([`crate::api::add_bulk_phone_numbers::Response`], in the seed's order; the API's own
 //! spelling "Userd" kept):
 //! - `PhoneNumbers {PhoneNumber: [...]}`: the numbers added, in request order, each with
-//!   `SkillGroups` and `ContactFlow` (`null` when no flow is bound);
+//!   `SkillGroups` and, when bound, `ContactFlow`;
 //! - `FailedPhoneNumbers {FailedPhoneNumber: ["..."]}`: numbers that are not valid phone numbers
 //!   (5-20 digits, optional `+`) and 400 numbers with a Usage other than Inbound;
 //! - `ArrearagePhoneNumbers {ArrearagePhoneNumber: []}`: always empty (ccgate has no billing);

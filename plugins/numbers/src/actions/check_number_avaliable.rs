@@ -4,10 +4,9 @@
 //! Request ([`crate::api::check_number_avaliable::Request`]): `InstanceId`, `Callee` (required),
 //! `Caller` (optional).
 //! Response ([`crate::api::check_number_avaliable::Response`]): `CalleeAvaliable {Avaliable,
-//! Reason}`, `CallerAvaliable {Avaliable, Reason}`;
-//! `Reason` is `null` when `Avaliable` is true (the seed does not return it then, "如果可用不返回";
-//! the generated response shape always has the field), else worded like the seed's reasons
-//! (`<Check> : Number <n> ...`).
+//! [Reason]}`, `CallerAvaliable {Avaliable, [Reason]}`;
+//! `Reason` is present only when `Avaliable` is false ("如果可用不返回"; an `optional` field of
+//! the spec), worded like the seed's reasons (`<Check> : Number <n> ...`).
 //!
 //! The seed's checks are blacklists (instance and system) and outbound frequency limits; ccgate
 //! has no blacklist or call-frequency data, so it checks what it knows:
@@ -85,7 +84,7 @@ mod tests {
     use crate::testutil::{Harness, OTHER_INSTANCE};
 
     #[tokio::test]
-    async fn available_pair_has_null_reasons() {
+    async fn available_pair_has_no_reasons() {
         let h = Harness::new().await;
         h.add("02160664656", "Bidirection", None).await;
         let v = h
@@ -97,13 +96,13 @@ mod tests {
             .unwrap();
         assert_eq!(
             v,
-            json!({"CallerAvaliable": {"Avaliable": true, "Reason": null}, "CalleeAvaliable": {"Avaliable": true, "Reason": null}})
+            json!({"CallerAvaliable": {"Avaliable": true}, "CalleeAvaliable": {"Avaliable": true}})
         );
         // Seed example: no Caller at all.
         let v = h.call(SPEC, &[("Callee", "18801341234")]).await.unwrap();
         assert_eq!(
             v,
-            json!({"CallerAvaliable": {"Avaliable": true, "Reason": null}, "CalleeAvaliable": {"Avaliable": true, "Reason": null}})
+            json!({"CallerAvaliable": {"Avaliable": true}, "CalleeAvaliable": {"Avaliable": true}})
         );
     }
 
@@ -140,10 +139,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(v["CallerAvaliable"]["Avaliable"], false);
-        assert_eq!(
-            v["CalleeAvaliable"],
-            json!({"Avaliable": true, "Reason": null})
-        );
+        assert_eq!(v["CalleeAvaliable"], json!({"Avaliable": true}));
     }
 
     #[tokio::test]

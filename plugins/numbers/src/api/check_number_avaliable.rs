@@ -75,8 +75,8 @@ pub struct CalleeAvaliable {
     /// Whether it is available.
     #[serde(rename = "Avaliable")]
     pub avaliable: bool,
-    /// null when available (the seed: not returned when available, 如果可用不返回; the response shape is fixed, so ccgate sends null); when unavailable, the reason, e.g. "Instance Blacklist: Number 18801341234 can not be called from current instance", "System Blacklist : Number 18801341234 can not be called from all ccc users", "System Blacklist: Number 18801341234 can not be called from current ccc user", "Outbound Control: Number 18801341234's call times beyonds limit, 3 times/h".
-    #[serde(rename = "Reason")]
+    /// Absent when available (如果可用不返回); when unavailable, the reason, e.g. "Instance Blacklist: Number 18801341234 can not be called from current instance", "System Blacklist : Number 18801341234 can not be called from all ccc users", "System Blacklist: Number 18801341234 can not be called from current ccc user", "Outbound Control: Number 18801341234's call times beyonds limit, 3 times/h".
+    #[serde(rename = "Reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
@@ -86,7 +86,7 @@ pub struct CallerAvaliable {
     /// Whether it is available. Printed 'Available' in the seed table; the examples and the SDK use the name here.
     #[serde(rename = "Avaliable")]
     pub avaliable: bool,
-    /// null when available (the seed: not returned when available, 如果可用不返回; the response shape is fixed, so ccgate sends null); when unavailable, the reason (same message formats as CalleeAvaliable.Reason).
-    #[serde(rename = "Reason")]
+    /// Absent when available (如果可用不返回); when unavailable, the reason (same message formats as CalleeAvaliable.Reason).
+    #[serde(rename = "Reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -84,8 +84,12 @@ pub struct PhoneNumber {
     /// City of the phone number.
     #[serde(rename = "City")]
     pub city: String,
-    /// Contact flow IVR the phone number is connected to. null when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
-    #[serde(rename = "ContactFlow")]
+    /// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
+    #[serde(
+        rename = "ContactFlow",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_flow: Option<ContactFlow>,
     /// Call center instance ID the phone number belongs to.
     #[serde(rename = "InstanceId")]
@@ -128,7 +132,7 @@ pub struct PhoneNumber {
     pub usage: String,
 }
 
-/// Contact flow IVR the phone number is connected to. null when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
+/// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactFlow {
     /// Short description of the contact flow.

@@ -130,8 +130,12 @@ pub struct PhoneNumber {
     /// Whether outbound calling is allowed. Depends on: 1) the Dayu (carrier number platform) setting, e.g. 400 numbers cannot call out; 2) the call center instance setting. Note: numbers generally allow inbound calls; to disallow inbound, either 1) configure it in Dayu so callers hear a prompt, or 2) leave the number unbound to any contact flow IVR (not recommended).
     #[serde(rename = "AllowOutbound")]
     pub allow_outbound: bool,
-    /// Contact flow IVR the phone number is connected to. null when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
-    #[serde(rename = "ContactFlow")]
+    /// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
+    #[serde(
+        rename = "ContactFlow",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_flow: Option<ContactFlow>,
     /// Call center instance ID the phone number belongs to.
     #[serde(rename = "InstanceId")]
@@ -162,7 +166,7 @@ pub struct PhoneNumber {
     pub usage: String,
 }
 
-/// Contact flow IVR the phone number is connected to. null when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
+/// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactFlow {
     /// Short description of the contact flow.
