@@ -3,6 +3,7 @@
 //! `ccgate serve` starts the HTTP API; the other subcommands administer accounts,
 //! instances, AccessKeys and tokens, list actions, or call the API as a signed client.
 
+mod actions_cmd;
 mod admin_cmd;
 mod call;
 mod logging;
@@ -41,7 +42,8 @@ enum Command {
     /// Bearer tokens for the Alibaba dialect (SignatureType=BEARERTOKEN).
     #[command(subcommand)]
     Token(admin_cmd::TokenCmd),
-    /// List the actions this build serves, with their plugin.
+    /// List every specified action with its plugin and status in this deployment (served,
+    /// plugin-not-loaded, not-implemented).
     Actions,
     /// List the plugins this configuration serves: kind (built-in/dynamic), version, library
     /// path and actions.
@@ -78,28 +80,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Key(c) => admin_cmd::key(&core, c).await,
         Command::Token(c) => admin_cmd::token(&core, c).await,
         Command::Actions => {
-            println!(
-                "{:<12} {:<26} {:<45} {:<10} AUTH",
-                "VERSION", "ACTION", "ROUTE", "PLUGIN"
-            );
-            for r in core.registry.all_routes() {
-                let route = r
-                    .spec
-                    .route
-                    .map(|(m, p)| format!("{m} {p}"))
-                    .unwrap_or_else(|| "/ (RPC)".into());
-                let auth = match r.spec.auth {
-                    ccgate_gateway::sdk::AuthModes::AkOrBearer => "AK/BEARERTOKEN",
-                    ccgate_gateway::sdk::AuthModes::BearerOnly => "BEARERTOKEN",
-                };
-                println!(
-                    "{:<12} {:<26} {:<45} {:<10} {auth}",
-                    r.spec.version,
-                    r.spec.action,
-                    route,
-                    r.plugin.name()
-                );
-            }
+            actions_cmd::run(&core.registry);
             Ok(())
         }
         Command::Call(_) => unreachable!("handled before settings are loaded"),

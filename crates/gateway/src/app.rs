@@ -3,7 +3,10 @@
 //! - `GET|POST /`: Alibaba RPC ([`crate::dialect::aliyun`]).
 //! - `POST /apigovernance/api/oauth/tokenByAkSk` and every path-routed plugin operation:
 //!   Huawei ([`crate::dialect::huawei`]).
-//! - `GET /healthz` (process up), `GET /readyz` (database reachable).
+//! - Specified path-routed operations that no loaded plugin serves: 501 `NotImplemented`
+//!   ([`crate::catalog`]).
+//! - `GET /healthz` (process up), `GET /readyz` (database reachable), `GET /openapi.json` (the
+//!   OpenAPI 3.1 document of every specified action).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +17,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 
 use crate::auth::AuthState;
 use crate::auth::bearer::TokenService;
+use crate::catalog;
 use crate::crypto::MasterKey;
 use crate::dialect::{aliyun, huawei};
 use crate::registry::{Registry, RegistryServices};
@@ -79,11 +83,15 @@ impl AppState {
 /// Mounts every route on an actix `ServiceConfig`.
 pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        let paths: Vec<(String, String)> = state
+        let mut paths: Vec<(String, String)> = state
             .registry
             .path_routes()
-            .filter_map(|r| r.spec.route.map(|(m, p)| (m.to_string(), p.to_string())))
+            .filter_map(|r| r.spec.route)
+            .chain(catalog::CATALOG.iter().filter_map(|e| e.spec.route))
+            .map(|(m, p)| (m.to_string(), p.to_string()))
             .collect();
+        paths.sort();
+        paths.dedup();
         cfg.app_data(state.clone())
             .app_data(web::PayloadConfig::new(8 * 1024 * 1024))
             .route(
@@ -91,6 +99,14 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),
             )
             .route("/readyz", web::get().to(readyz))
+            .route(
+                "/openapi.json",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(catalog::OPENAPI_JSON)
+                }),
+            )
             .route(
                 huawei::token::PATH,
                 web::post().to(huawei::token::token_by_ak_sk),

@@ -430,3 +430,48 @@ async fn internal_errors_keep_the_envelope() {
     assert_eq!(body["RequestId"].as_str().unwrap().len(), 36);
     let _ = json!(null);
 }
+
+/// A specified action that no loaded plugin serves answers 501 `NotImplemented` in the
+/// Alibaba envelope, after authentication (a bad signature is still refused), and the
+/// OpenAPI document lists every specified action.
+#[actix_web::test]
+async fn specified_actions_without_a_handler_are_not_implemented() {
+    let t = app(900).await;
+    let (uri, _) = v1(
+        "testAK",
+        "testSecret",
+        "2017-07-05",
+        "DialEx",
+        &[("InstanceId", "inst-1"), ("Callee", "13900000000")],
+    );
+    let (status, body) = t.json(post(&uri)).await;
+    assert_eq!(status, 501, "{body}");
+    assert_eq!(body["Code"], "NotImplemented");
+    assert!(
+        body["Message"].as_str().unwrap().contains("DialEx"),
+        "{body}"
+    );
+    assert_eq!(body["RequestId"].as_str().unwrap().len(), 36);
+    let (uri, _) = v1(
+        "testAK",
+        "wrongSecret",
+        "2017-07-05",
+        "DialEx",
+        &[("InstanceId", "inst-1")],
+    );
+    assert_eq!(t.json(post(&uri)).await.1["Code"], "SignatureDoesNotMatch");
+
+    let resp = t.send(TestRequest::get().uri("/openapi.json")).await;
+    assert_eq!(resp.status(), 200);
+    let doc: serde_json::Value = serde_json::from_slice(&test::read_body(resp).await).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let dial = &doc["paths"]["/#Action=DialEx&Version=2017-07-05"]["post"];
+    assert_eq!(dial["x-ccgate-implemented"], false);
+    assert!(
+        doc["paths"]["/#Action=ListPhoneNumbers&Version=2020-07-01"]["post"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "PageSize" && p["schema"]["maximum"] == 100)
+    );
+}

@@ -87,3 +87,20 @@ async fn bad_credentials_and_tokens() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// A specified Huawei operation that nothing serves (CC-iSales queryCampaigns) answers 501 in
+/// the Huawei error shape instead of 404.
+#[actix_web::test]
+async fn specified_operations_without_a_handler_are_not_implemented() {
+    let t = app(900).await;
+    let (status, body) = t
+        .json(TestRequest::get().uri("/rest/isales/v1/openapi/campaigns/vdn-1"))
+        .await;
+    assert_eq!(status, 501, "{body}");
+    assert_eq!(body["retCode"], "501");
+    assert!(body["message"].as_str().unwrap().contains("queryCampaigns"));
+    let (status, _) = t
+        .json(TestRequest::get().uri("/rest/isales/v1/openapi/nothing-here"))
+        .await;
+    assert_eq!(status, 404);
+}

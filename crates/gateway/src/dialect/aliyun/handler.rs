@@ -12,6 +12,7 @@ use super::envelope;
 use super::request::RpcRequest;
 use crate::app::AppState;
 use crate::auth::aliyun::authenticate;
+use crate::catalog;
 
 /// A new `RequestId`: an upper-case UUID v4 like Alibaba's (random bytes from the thread-local
 /// CSPRNG, which avoids a `getrandom` system call per request).
@@ -95,21 +96,29 @@ async fn serve(
     let version = req
         .param_or_header("Version", "x-acs-version")
         .ok_or_else(|| ApiError::missing("Version"))?;
-    let route = state.registry.rpc(version, action).ok_or_else(|| {
-        if state.registry.knows_version(version) {
-            ApiError::new(
-                404,
-                "InvalidAction.NotFound",
-                "Specified api is not found, please check your url and method.",
-            )
-        } else {
-            ApiError::new(
-                400,
-                "InvalidVersion",
-                format!("Specified parameter Version {version} is not valid."),
-            )
+    let Some(route) = state.registry.rpc(version, action) else {
+        // A specified action nothing serves here: authenticate, then say so (501), rather
+        // than pretending the action does not exist.
+        if let Some(entry) = catalog::rpc(version, action) {
+            authenticate(&state.auth, req, entry.spec.auth).await?;
+            return Err(catalog::not_implemented(entry));
         }
-    })?;
+        return Err(
+            if state.registry.knows_version(version) || catalog::knows_version(version) {
+                ApiError::new(
+                    404,
+                    "InvalidAction.NotFound",
+                    "Specified api is not found, please check your url and method.",
+                )
+            } else {
+                ApiError::new(
+                    400,
+                    "InvalidVersion",
+                    format!("Specified parameter Version {version} is not valid."),
+                )
+            },
+        );
+    };
     let spec = route.spec;
     let caller = authenticate(&state.auth, req, spec.auth).await?;
     let style = if spec.is_2020() {

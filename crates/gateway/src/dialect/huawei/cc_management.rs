@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::auth::bearer::{AUD_HUAWEI, TokenError};
+use crate::catalog;
 use crate::dialect::aliyun::handler::new_request_id;
 
 /// Serves every path-routed operation; the route is looked up by method and path.
@@ -44,16 +45,20 @@ async fn serve(
     state: &AppState,
     request_id: &str,
 ) -> Result<serde_json::Value, ApiError> {
-    let route = state
-        .registry
-        .path(http.method().as_str(), http.path())
-        .ok_or_else(|| {
-            ApiError::new(
+    let Some(route) = state.registry.path(http.method().as_str(), http.path()) else {
+        // Specified Huawei operations are mounted even when nothing serves them here.
+        return Err(match catalog::path(http.method().as_str(), http.path()) {
+            Some(entry) => {
+                let e = catalog::not_implemented(entry);
+                ApiError::new(501, "501", e.message)
+            }
+            None => ApiError::new(
                 404,
                 "404",
                 "The requested content is not found. Check the request path.",
-            )
-        })?;
+            ),
+        });
+    };
     let auth = http
         .headers()
         .get("Authorization")

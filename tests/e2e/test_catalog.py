@@ -1,0 +1,44 @@
+"""The action catalog: the OpenAPI document the gateway serves, and the answer for actions that
+are specified (plugins/<plugin>/api/*.toml) but have no handler in this build."""
+
+from __future__ import annotations
+
+import requests
+from openapi_spec_validator import validate
+
+from conftest import call_api
+
+
+def test_openapi_document_validates_and_lists_every_action(gateway):
+    resp = requests.get(f"{gateway.base_url}/openapi.json", timeout=10)
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("application/json")
+    doc = resp.json()
+    validate(doc)  # raises OpenAPIValidationError on any violation of OpenAPI 3.1
+    operations = [op for path in doc["paths"].values() for op in path.values()]
+    assert len(operations) == 80
+    implemented = {op["operationId"] for op in operations if op["x-ccgate-implemented"]}
+    assert "ListPhoneNumbers_2020_07_01" in implemented
+    assert "DialEx_2017_07_05" not in implemented
+    list_numbers = doc["paths"]["/#Action=ListPhoneNumbers&Version=2020-07-01"]["post"]
+    usage = next(p for p in list_numbers["parameters"] if p["name"] == "Usage")
+    assert usage["schema"]["enum"] == ["Outbound", "Inbound", "Bidirection"]
+
+
+def test_specified_actions_without_a_handler_answer_not_implemented(demo, expect_error):
+    sdk = demo.sdk2017()
+    msg = expect_error(
+        lambda: sdk.call("DialEx", InstanceId=demo.instance_id, Caller="02100000000",
+                         Callee="13900000000", RoutPoint="80200001"),
+        501, "NotImplemented")
+    assert "DialEx" in msg and "calls" in msg
+    # The same through the 2020 SDK's generic call, signed with ACS3.
+    expect_error(
+        lambda: call_api(demo.sdk2020(), "ListIvrTrackingDetail", "2017-07-05",
+                         {"InstanceId": demo.instance_id}),
+        501, "NotImplemented")
+    # Unknown actions stay unknown.
+    expect_error(
+        lambda: call_api(demo.sdk2020(), "NoSuchAction", "2017-07-05",
+                         {"InstanceId": demo.instance_id}),
+        404, "InvalidAction.NotFound")
