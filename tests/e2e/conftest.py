@@ -13,6 +13,12 @@ Environment:
   cannot swap it mid-run.
 - `CCGATE_E2E_POSTGRES`   maintenance database URL (default `postgres://postgres@127.0.0.1:5432/test`).
 - `CCGATE_E2E_MYSQL`      server URL (default `mysql://root@127.0.0.1:3306`).
+- `CCGATE_E2E_PLUGINS`    `builtin` (default) or `dynamic`: serve flows and numbers from their
+  plugin libraries with the built-in copies disabled (`[plugins] enabled = []`,
+  `[plugins] libraries = [...]`). Build the libraries first:
+  `cargo rustc -p ccgate-flows --lib --crate-type cdylib --features dynamic` (same for
+  `ccgate-numbers`), or `cargo xtask plugins`.
+- `CCGATE_E2E_PLUGIN_DIR` where the libraries are (default `target/debug`).
 
 Client factories (all official SDKs, nothing hand-signed):
 - `Sdk2017`      family A: `aliyun-python-sdk-core` `AcsClient` + the typed
@@ -386,14 +392,54 @@ def ccgate_binary(tmp_path_factory) -> Path:
     return copy
 
 
+DYNAMIC_PLUGINS = ("flows", "numbers")
+
+
+def plugin_mode() -> str:
+    mode = os.environ.get("CCGATE_E2E_PLUGINS", "builtin")
+    if mode not in ("builtin", "dynamic"):
+        pytest.exit(f"CCGATE_E2E_PLUGINS must be builtin or dynamic, not {mode!r}", returncode=2)
+    return mode
+
+
 @pytest.fixture(scope="session")
-def gateway(backend, ccgate_binary, tmp_path_factory) -> Gateway:
+def plugin_libraries(tmp_path_factory) -> list[Path]:
+    """In dynamic mode, the flows and numbers libraries, copied like the binary."""
+    if plugin_mode() != "dynamic":
+        return []
+    raw = Path(os.environ.get("CCGATE_E2E_PLUGIN_DIR", "target/debug"))
+    src = raw if raw.is_absolute() else REPO / raw
+    dest = tmp_path_factory.mktemp("plugins")
+    out = []
+    for name in DYNAMIC_PLUGINS:
+        lib = src / f"libccgate_{name}.so"
+        if not lib.exists():
+            pytest.exit(
+                f"plugin library {lib} not found; build it with `cargo rustc -p ccgate-{name} "
+                "--lib --crate-type cdylib --features dynamic` (or set CCGATE_E2E_PLUGIN_DIR)",
+                returncode=2,
+            )
+        shutil.copy2(lib, dest / lib.name)
+        out.append(dest / lib.name)
+    return out
+
+
+@pytest.fixture(scope="session")
+def gateway(backend, ccgate_binary, plugin_libraries, tmp_path_factory) -> Gateway:
     gw = Gateway(ccgate_binary, tmp_path_factory.mktemp(f"gw-{backend}"), backend)
+    if plugin_libraries:
+        gw.env["CCGATE__PLUGINS__ENABLED"] = ""
+        gw.env["CCGATE__PLUGINS__LIBRARIES"] = ",".join(str(p) for p in plugin_libraries)
     try:
         gw.start()
     except Exception:
         gw.stop()
         raise
+    if plugin_libraries:
+        # The domains really come from the libraries (`ccgate plugins` loads them as `serve` did).
+        listed = gw.admin("plugins")
+        for name, lib in zip(DYNAMIC_PLUGINS, plugin_libraries):
+            assert re.search(rf"^{name}\s+dynamic\s+\S+\s+{re.escape(str(lib))}$", listed, re.M), listed
     yield gw
     gw.stop()
 
