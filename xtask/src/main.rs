@@ -6,7 +6,9 @@
 //!   `-D warnings`, then `test`.
 //! - `cargo xtask codegen [--check]` — regenerate (or check) everything generated from the action
 //!   specs `plugins/*/api/*.toml` (see `codegen/mod.rs`).
-//! - `cargo xtask dist`  — release binary plus `SHA256SUMS` in `target/dist/`.
+//! - `cargo xtask dist`  — release binary plus `SHA256SUMS` in `target/dist/`, and every plugin
+//!   as a library in `target/dist/plugins/` (`dist_plugins.rs`).
+//! - `cargo xtask plugins` — every plugin as a debug library, checked for linked runtimes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +17,7 @@ use anyhow::{Context, bail};
 
 mod codegen;
 mod dist;
+mod dist_plugins;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,10 +27,11 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(&args[1..]),
         Some("ci") => ci(&args[1..]),
         Some("codegen") => codegen::run(&root, &args[1..]),
-        Some("dist") => dist::dist(&root).map(|_| ()),
+        Some("dist") => dist::dist(&root).and_then(|out| dist_plugins::dist(&root, &out)),
+        Some("plugins") => dist_plugins::plugins(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | dist"
+                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | dist | plugins"
             );
             bail!("unknown or missing command")
         }
@@ -67,6 +71,23 @@ fn ci(rest: &[String]) -> anyhow::Result<()> {
             "warnings",
         ],
     )?;
+    // The plugin side of the boundary compiles only in a plugin library's feature set.
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "-p",
+            "ccgate-plugin-abi",
+            "-p",
+            "ccgate-test-plugin",
+            "--features",
+            "ccgate-plugin-abi/guest,ccgate-test-plugin/dynamic",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     test(rest)
 }
 
@@ -79,6 +100,7 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     };
     run("cargo", &["test", "--workspace", "--all-targets"])?;
     run("cargo", &["build", "-p", "ccgate"])?;
+    dist_plugins::plugins(&project_root())?;
     let venv = Path::new(".venv");
     if !venv.join("bin/python").exists() {
         run("python3", &["-m", "venv", ".venv"])?;
@@ -103,6 +125,7 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     if !status.success() {
         bail!("end-to-end tests failed: {status}");
     }
+    dist_plugins::e2e_dynamic(&databases)?;
     Ok(())
 }
 
