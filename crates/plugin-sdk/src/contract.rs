@@ -29,6 +29,20 @@ pub fn max_len(name: &str, value: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
+/// A repeat list of at most `max` items.
+///
+/// Errors: 400 `Parameter.Maximum` naming the list (`Name.N`) and the limit.
+pub fn max_items<T>(name: &str, items: Vec<T>, max: usize) -> ApiResult<Vec<T>> {
+    if items.len() > max {
+        return Err(ApiError::new(
+            400,
+            "Parameter.Maximum",
+            format!("The parameter {name}.N must contain at most {max} items."),
+        ));
+    }
+    Ok(items)
+}
+
 /// The enumeration value `value` names, from `(wire value, value)` pairs in documented order
 /// (exact, case-sensitive match).
 ///
@@ -251,6 +265,14 @@ mod tests {
         let e = max_len("Name", "默认流程x", 4).unwrap_err();
         assert_eq!(e.code, "Parameter.Maximum");
         assert!(e.message.starts_with("The length of parameter Name"));
+    }
+
+    #[test]
+    fn repeat_lists_are_bounded() {
+        assert_eq!(max_items("PhoneNumber", vec![1, 2], 2).unwrap(), [1, 2]);
+        let e = max_items("PhoneNumber", vec![1, 2, 3], 2).unwrap_err();
+        assert_eq!(e.code, "Parameter.Maximum");
+        assert!(e.message.contains("PhoneNumber.N"), "{}", e.message);
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! `Params`: the request parameters of one call (query string and form body merged, or a
-//! Huawei JSON body), with typed getters that fail with the documented error codes.
+//! `Params`: the raw request parameters of one call (query string and form body merged, or a
+//! Huawei JSON body), with the presence rules of the documented errors.
 //!
-//! Conventions (seed 002 error table; `shared/reference/alibaba-sdk-wire.md`):
+//! Plugins do not read it: the parsers that `cargo xtask codegen` generates from the action
+//! specs (`plugins/<plugin>/api/*.toml` → `src/api/<module>.rs`) do, checking values with
+//! [`crate::contract`]. Conventions (seed 002 error table; `shared/reference/alibaba-sdk-wire.md`):
 //! - a required parameter that is absent: `MissingParameter` on 2017-07-05, `Parameter.Null`
 //!   on 2020-07-01; present but empty: `Parameter.Empty`;
-//! - enums: `Parameter.Enumeration`; numeric ranges: `Parameter.Minimum` / `Parameter.Maximum`;
-//! - booleans accept `true`/`false` in any case (the Python SDKs send `True`/`False`);
+//! - an optional parameter sent empty counts as absent ("empty means no filtering");
 //! - repeat lists arrive as `Name.1`, `Name.2`, ... and come back ordered by index.
 
 use std::collections::BTreeMap;
@@ -86,61 +87,6 @@ impl Params {
         self.get(name).filter(|v| !v.is_empty())
     }
 
-    /// A required string of at most `max` characters (`Parameter.Maximum` otherwise).
-    pub fn required_max_len(&self, name: &str, max: usize) -> ApiResult<&str> {
-        let v = self.required(name)?;
-        check_len(name, v, max)?;
-        Ok(v)
-    }
-
-    /// An optional string of at most `max` characters.
-    pub fn optional_max_len(&self, name: &str, max: usize) -> ApiResult<Option<&str>> {
-        let v = self.optional(name);
-        if let Some(v) = v {
-            check_len(name, v, max)?;
-        }
-        Ok(v)
-    }
-
-    /// A required value that must be one of `allowed` (exact, case-sensitive).
-    pub fn required_enum(&self, name: &str, allowed: &[&'static str]) -> ApiResult<&'static str> {
-        let v = self.required(name)?;
-        pick_enum(name, v, allowed)
-    }
-
-    /// An optional enum value; empty counts as absent.
-    pub fn optional_enum(
-        &self,
-        name: &str,
-        allowed: &[&'static str],
-    ) -> ApiResult<Option<&'static str>> {
-        self.optional(name)
-            .map(|v| pick_enum(name, v, allowed))
-            .transpose()
-    }
-
-    /// An optional boolean (`true`/`false`, any case).
-    pub fn optional_bool(&self, name: &str) -> ApiResult<Option<bool>> {
-        self.optional(name).map(|v| parse_bool(name, v)).transpose()
-    }
-
-    /// A required boolean.
-    pub fn required_bool(&self, name: &str) -> ApiResult<bool> {
-        parse_bool(name, self.required(name)?)
-    }
-
-    /// An optional integer within `min..=max`.
-    pub fn optional_int(&self, name: &str, min: i64, max: i64) -> ApiResult<Option<i64>> {
-        self.optional(name)
-            .map(|v| parse_int(name, v, min, max))
-            .transpose()
-    }
-
-    /// A required integer within `min..=max`.
-    pub fn required_int(&self, name: &str, min: i64, max: i64) -> ApiResult<i64> {
-        parse_int(name, self.required(name)?, min, max)
-    }
-
     /// The values of a repeat list `Name.1`, `Name.2`, ... ordered by index; empty items are
     /// skipped. `name` is given without the `.N` suffix.
     pub fn repeat_list(&self, name: &str) -> ApiResult<Vec<String>> {
@@ -167,6 +113,16 @@ impl Params {
         Ok(items.into_iter().map(|(_, v)| v.clone()).collect())
     }
 
+    /// Whether any `Name.N` was sent, even empty (`Name.1=`): for parameters whose empty value
+    /// means "clear" rather than "keep".
+    pub fn sent_repeat_list(&self, name: &str) -> bool {
+        let prefix = format!("{name}.");
+        self.values
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
+    }
+
     /// A repeat list with at least one item (`MissingParameter` / `Parameter.Null` otherwise).
     pub fn required_repeat_list(&self, name: &str) -> ApiResult<Vec<String>> {
         let items = self.repeat_list(name)?;
@@ -179,49 +135,6 @@ impl Params {
         }
         Ok(items)
     }
-}
-
-fn check_len(name: &str, v: &str, max: usize) -> ApiResult<()> {
-    if v.chars().count() > max {
-        return Err(ApiError::new(
-            400,
-            "Parameter.Maximum",
-            format!("The length of parameter {name} must be less than or equal to {max}."),
-        ));
-    }
-    Ok(())
-}
-
-fn pick_enum(name: &str, v: &str, allowed: &[&'static str]) -> ApiResult<&'static str> {
-    allowed
-        .iter()
-        .copied()
-        .find(|a| *a == v)
-        .ok_or_else(|| ApiError::enumeration(name, allowed))
-}
-
-fn parse_bool(name: &str, v: &str) -> ApiResult<bool> {
-    if v.eq_ignore_ascii_case("true") {
-        Ok(true)
-    } else if v.eq_ignore_ascii_case("false") {
-        Ok(false)
-    } else {
-        Err(ApiError::invalid(name, "expected true or false"))
-    }
-}
-
-fn parse_int(name: &str, v: &str, min: i64, max: i64) -> ApiResult<i64> {
-    let n: i64 = v
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::invalid(name, "expected an integer"))?;
-    if n < min {
-        return Err(ApiError::minimum(name, min));
-    }
-    if n > max {
-        return Err(ApiError::maximum(name, max));
-    }
-    Ok(n)
 }
 
 #[cfg(test)]
@@ -253,46 +166,6 @@ mod tests {
     }
 
     #[test]
-    fn python_booleans_are_accepted() {
-        assert_eq!(
-            p(&[("Active", "True")]).optional_bool("Active").unwrap(),
-            Some(true)
-        );
-        assert_eq!(
-            p(&[("Active", "false")]).optional_bool("Active").unwrap(),
-            Some(false)
-        );
-        assert_eq!(
-            p(&[("Active", "yes")])
-                .optional_bool("Active")
-                .unwrap_err()
-                .code,
-            "InvalidParameter"
-        );
-    }
-
-    #[test]
-    fn ranges_name_the_limit() {
-        let e = p(&[("PageSize", "101")])
-            .required_int("PageSize", 1, 100)
-            .unwrap_err();
-        assert_eq!(
-            (e.code.as_ref(), e.message.as_str()),
-            (
-                "Parameter.Maximum",
-                "The parameter PageSize must be less than or equal to 100."
-            )
-        );
-        assert_eq!(
-            p(&[("PageSize", "0")])
-                .required_int("PageSize", 1, 100)
-                .unwrap_err()
-                .code,
-            "Parameter.Minimum"
-        );
-    }
-
-    #[test]
     fn repeat_lists_are_ordered_by_index_not_text() {
         let params = p(&[("N.10", "j"), ("N.2", "b"), ("N.1", "a"), ("Other", "x")]);
         assert_eq!(params.repeat_list("N").unwrap(), vec!["a", "b", "j"]);
@@ -301,14 +174,10 @@ mod tests {
             params.required_repeat_list("Missing").unwrap_err().code,
             "Parameter.Null"
         );
-    }
-
-    #[test]
-    fn enums_list_the_allowed_values() {
-        let e = p(&[("Usage", "Both")])
-            .optional_enum("Usage", &["Inbound", "Outbound"])
-            .unwrap_err();
-        assert_eq!(e.code, "Parameter.Enumeration");
-        assert!(e.message.contains("[Inbound, Outbound]"));
+        assert!(params.sent_repeat_list("N") && !params.sent_repeat_list("Missing"));
+        assert!(
+            p(&[("N.1", "")]).sent_repeat_list("N"),
+            "sent empty still counts as sent"
+        );
     }
 }

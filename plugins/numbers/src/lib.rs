@@ -50,7 +50,7 @@ use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
 use ccgate_plugin_sdk::serde_json::Value;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Reply, async_trait, contract,
+    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Reply, async_trait,
 };
 
 use crate::actions::*;
@@ -165,16 +165,12 @@ impl api::Handlers for NumbersPlugin {
         list_phone_numbers_v2020::handle(ctx, req, &self.list_cache).await
     }
 
-    /// Reached through [`Plugin::handle`] only with the bindings actually sent (see
-    /// [`modify_phone_number::Sent`]); called directly, an empty binding counts as omitted.
     async fn modify_phone_number(
         &self,
         ctx: &Context,
         req: api::modify_phone_number::Request,
     ) -> ApiResult<Reply> {
-        let sent = modify_phone_number::Sent::from_request(&req);
-        self.write(ctx, modify_phone_number::handle(ctx, req, sent))
-            .await
+        self.write(ctx, modify_phone_number::handle(ctx, req)).await
     }
 
     async fn pick_global_outbound_numbers(
@@ -224,19 +220,9 @@ impl Plugin for NumbersPlugin {
         storage::migration::Migrator::up(db, None).await
     }
 
-    /// [`api::dispatch`] to the [`api::Handlers`] above, except ModifyPhoneNumber, whose
-    /// keep-or-clear rule needs to know which optional bindings were sent at all, which its
-    /// generated request cannot tell ([`modify_phone_number::Sent`]); it is parsed and its reply
-    /// checked (`contract::conform`) as `dispatch` does.
+    /// [`api::dispatch`] to the [`api::Handlers`] above: the generated parser of the action,
+    /// its handler, and (debug builds) the reply checked against the spec.
     async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
-        if ctx.spec == api::modify_phone_number::SPEC {
-            let req = api::modify_phone_number::Request::parse(params)?;
-            let sent = modify_phone_number::Sent::of(params);
-            let reply = self
-                .write(ctx, modify_phone_number::handle(ctx, req, sent))
-                .await?;
-            return contract::conform::<api::modify_phone_number::Response>(reply);
-        }
         api::dispatch(self, ctx, params).await
     }
 

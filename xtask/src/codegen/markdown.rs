@@ -89,6 +89,12 @@ pub fn reference(specs: &[Spec]) -> String {
                     let vals: Vec<String> = v.iter().map(|e| format!("`{}`", e.value)).collect();
                     c.push(format!("one of {}", vals.join(", ")));
                 }
+                if let Some(m) = p.max_items {
+                    c.push(format!("≤ {m} items"));
+                }
+                if p.empty_clears == Some(true) {
+                    c.push("empty clears, absent keeps".into());
+                }
                 if let Some(d) = &p.default {
                     c.push(format!("default `{d}`"));
                 }

@@ -56,7 +56,11 @@ fn toml_json(v: &toml::Value) -> Value {
 
 fn schema_of(p: &Param) -> Value {
     let mut s = if p.ty == "repeat-list" {
-        json!({"type": "array", "items": param_schema(p, p.value_type())})
+        let mut s = json!({"type": "array", "items": param_schema(p, p.value_type())});
+        if let Some(max) = p.max_items {
+            s["maxItems"] = json!(max);
+        }
+        s
     } else {
         param_schema(p, &p.ty)
     };
@@ -77,6 +81,9 @@ fn describe(p: &Param) -> String {
     }
     if p.ty == "repeat-list" {
         d = format!("Repeat list: sent as `{0}.1`, `{0}.2`, .... {d}", p.name);
+    }
+    if p.empty_clears == Some(true) {
+        d = format!("{d}\n\nLeft out: the current value is kept; sent empty: it is cleared.");
     }
     d.trim().to_string()
 }

@@ -85,8 +85,15 @@ fn is_option(p: &Param) -> bool {
 
 fn field_type(p: &Param) -> String {
     let v = value_rust_type(p);
+    let clears = p.empty_clears == Some(true);
     if p.ty == "repeat-list" {
-        format!("Vec<{v}>")
+        if clears {
+            format!("Option<Vec<{v}>>")
+        } else {
+            format!("Vec<{v}>")
+        }
+    } else if clears {
+        format!("Option<Option<{v}>>")
     } else if is_option(p) {
         format!("Option<{v}>")
     } else {
@@ -162,14 +169,27 @@ fn default_expr(p: &Param) -> Option<String> {
 fn parse_expr(p: &Param) -> String {
     let name = lit(&p.name);
     let conv = convert(p);
+    let clears = p.empty_clears == Some(true);
     if p.ty == "repeat-list" {
         let getter = if p.required {
             "required_repeat_list"
         } else {
             "repeat_list"
         };
-        return format!(
+        let mut list = format!(
             "params.{getter}({name})?.iter().map(|v| -> ApiResult<_> {{ let v = v.as_str(); Ok({conv}) }}).collect::<ApiResult<Vec<_>>>()?"
+        );
+        if let Some(max) = p.max_items {
+            list = format!("contract::max_items({name}, {list}, {max})?");
+        }
+        if clears {
+            list = format!("if params.sent_repeat_list({name}) {{ Some({list}) }} else {{ None }}");
+        }
+        return list;
+    }
+    if clears {
+        return format!(
+            "match params.get({name}) {{ None => None, Some(v) if v.trim().is_empty() => Some(None), Some(v) => Some(Some({conv})) }}"
         );
     }
     if p.required {
@@ -218,10 +238,16 @@ fn param_doc(p: &Param) -> String {
     if let Some(m) = p.max_length {
         let _ = write!(d, ", at most {m} characters");
     }
+    if let Some(m) = p.max_items {
+        let _ = write!(d, ", at most {m} items");
+    }
+    if p.empty_clears == Some(true) {
+        d.push_str(" (absent: `None`, keep; sent empty: `Some(None)` / `Some(vec![])`, clear)");
+    }
     if let Some(v) = &p.default {
         let _ = write!(d, ", default `{v}`");
     }
-    if !p.required && p.default.is_none() {
+    if !p.required && p.default.is_none() && p.empty_clears != Some(true) && p.ty != "repeat-list" {
         d.push_str(" (absent or empty: `None`)");
     }
     d.push('.');
@@ -599,7 +625,7 @@ pub fn api_module(plugin: &str, specs: &[&Spec]) -> String {
     out.push_str("];\n\n");
     let _ = writeln!(
         out,
-        "/// One handler per implemented action, each given its parsed [`Request`]s (`<module>::Request`).\n#[async_trait]\npub trait Handlers: Send + Sync {{"
+        "/// One handler per implemented action, each given its parsed request (`<module>::Request`).\n#[async_trait]\npub trait Handlers: Send + Sync {{"
     );
     for s in &implemented {
         doc(

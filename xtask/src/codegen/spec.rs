@@ -68,6 +68,11 @@ pub struct Param {
     #[serde(rename = "enum")]
     pub enumeration: Option<Vec<EnumValue>>,
     pub default: Option<toml::Value>,
+    /// Repeat lists: most items accepted (`Parameter.Maximum` beyond).
+    pub max_items: Option<u64>,
+    /// Optional parameters: sending it empty means "clear", distinct from leaving it out
+    /// ("keep"); the field is `Option<Option<T>>` (`Option<Vec<T>>` for a repeat list).
+    pub empty_clears: Option<bool>,
     pub description: Option<String>,
     pub example: Option<toml::Value>,
 }
@@ -250,6 +255,15 @@ fn check(spec: &Spec) -> anyhow::Result<()> {
         }
         if p.ty == "repeat-list" && p.item_type.is_none() {
             bail!("{f}: repeat list {} needs item_type", p.name);
+        }
+        if p.max_items.is_some() && p.ty != "repeat-list" {
+            bail!("{f}: max_items applies to repeat lists only ({})", p.name);
+        }
+        if p.empty_clears == Some(true) && (p.required || p.default.is_some()) {
+            bail!(
+                "{f}: empty_clears applies to optional parameters without a default ({})",
+                p.name
+            );
         }
         if let Some(values) = &p.enumeration {
             for v in values {

@@ -66,7 +66,10 @@ impl Plugin for Echo {
     async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
         match ctx.spec.action {
             "ListThings" => {
-                let page = PageRequest::required(params)?;
+                // What a generated parser does for PageNumber / PageSize (1-100).
+                let int =
+                    |name| ccgate_plugin_sdk::contract::int(name, params.required(name)?, 1, 100);
+                let page = PageRequest::new(int("PageNumber")?, int("PageSize")?);
                 let list = (page.offset()..(page.offset() + page.size).min(250))
                     .map(|i| json!({"N": i}))
                     .collect();

@@ -29,7 +29,7 @@ pub const ACTIONS: &[ActionSpec] = &[
     query_ivr_flow_list::SPEC,
 ];
 
-/// One handler per implemented action, each given its parsed [`Request`]s (`<module>::Request`).
+/// One handler per implemented action, each given its parsed request (`<module>::Request`).
 #[async_trait]
 pub trait Handlers: Send + Sync {
     /// CommitContactFlowVersionModification 2017-07-05: Commits modifications to a contact flow version (commit IVR flow edits). Listed only in the overview table of seed 004; parameters from the official SDK (sdk-actions-2017.txt).

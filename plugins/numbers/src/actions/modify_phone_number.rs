@@ -3,7 +3,7 @@
 //!
 //! Request ([`crate::api::modify_phone_number::Request`]): `InstanceId`, `PhoneNumberId`
 //! (required), `Usage` (required), `ContactFlowId` (optional), `SkillGroupId.N` (optional), plus
-//! which of the last two were sent at all ([`Sent`]).
+//! which of the last two were sent at all (the spec marks them `empty_clears`).
 //!
 //! Omitted versus empty (the seed does not say; its example sends only `Usage` and still shows
 //! the flow and the skill group in the response, so omission keeps bindings):
@@ -20,7 +20,7 @@
 //! flows plugin is disabled); 404 `NotExists.PhoneNumberId`, `NotExists.ContactFlowId`.
 
 use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, DbErr, Set};
-use ccgate_plugin_sdk::{ApiResult, Context, Params, Reply, contract, time};
+use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract, time};
 
 use super::{number_not_found, skill_group_ids};
 use crate::api::modify_phone_number::{Request, Response};
@@ -29,39 +29,6 @@ use crate::render::Renderer;
 use crate::rules;
 use crate::storage::{self, phone_number};
 
-/// Which optional bindings the request sent, empty or not.
-///
-/// The generated [`Request`] cannot tell an omitted parameter from one sent empty (both are
-/// `None` / an empty list), and that difference is this action's keep-or-clear rule, so the
-/// plugin reads it from the raw parameters ([`Sent::of`], called by `NumbersPlugin::handle`)
-/// until the spec format can say it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Sent {
-    /// `ContactFlowId` was sent (possibly empty).
-    pub contact_flow_id: bool,
-    /// At least one `SkillGroupId.N` was sent (possibly only empty ones).
-    pub skill_group_id: bool,
-}
-
-impl Sent {
-    /// What `params` sent: presence only, the values are parsed into the [`Request`].
-    pub fn of(params: &Params) -> Self {
-        Self {
-            contact_flow_id: params.get("ContactFlowId").is_some(),
-            skill_group_id: params.all().keys().any(|k| k.starts_with("SkillGroupId.")),
-        }
-    }
-
-    /// What `req` alone shows, for a request parsed without its raw parameters: a binding
-    /// sent empty counts as omitted (kept).
-    pub fn from_request(req: &Request) -> Self {
-        Self {
-            contact_flow_id: req.contact_flow_id.is_some(),
-            skill_group_id: !req.skill_group_id.is_empty(),
-        }
-    }
-}
-
 /// What to do with a binding.
 enum Change<T> {
     Keep,
@@ -69,24 +36,18 @@ enum Change<T> {
 }
 
 /// Serves ModifyPhoneNumber: the number and its skill groups change in one transaction.
-pub async fn handle(ctx: &Context, req: Request, sent: Sent) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     let id = req.phone_number_id.as_str();
     let usage = req.usage.as_str();
-    let flow = if sent.contact_flow_id {
-        Change::Set(
-            req.contact_flow_id
-                .as_deref()
-                .map(str::trim)
-                .filter(|f| !f.is_empty())
-                .map(str::to_string),
-        )
-    } else {
-        Change::Keep
+    // The spec marks both bindings `empty_clears`: `None` = omitted (keep), `Some(None)` /
+    // `Some([])` = sent empty (clear).
+    let flow = match req.contact_flow_id {
+        None => Change::Keep,
+        Some(flow_id) => Change::Set(flow_id.map(|f| f.trim().to_string())),
     };
-    let groups = if sent.skill_group_id {
-        Change::Set(skill_group_ids(req.skill_group_id))
-    } else {
-        Change::Keep
+    let groups = match req.skill_group_id {
+        None => Change::Keep,
+        Some(ids) => Change::Set(skill_group_ids(ids)),
     };
 
     let existing = storage::find_in_instance(&ctx.db, ctx.instance(), id)

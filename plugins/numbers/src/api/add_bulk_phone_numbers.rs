@@ -64,7 +64,7 @@ pub struct Request {
     ///
     /// ID of the call center instance to add the numbers to.
     pub instance_id: String,
-    /// `PhoneNumber` (repeat list, sent as `PhoneNumber.1`, `PhoneNumber.2`, ...), repeat-list, required of string.
+    /// `PhoneNumber` (repeat list, sent as `PhoneNumber.1`, `PhoneNumber.2`, ...), repeat-list, required of string, at most 1000 items.
     ///
     /// Phone numbers to add. PhoneNumber.1 for a single number; for several use PhoneNumber.1, PhoneNumber.2, and so on. (The doc text says 'skill group info' here — a copy-paste error.) At most 1000 numbers per call (400 Parameter.Maximum; handler bound, the seed states none). Numbers that are not phone numbers (5-20 digits, optional '+') or 400 numbers with a Usage other than Inbound are reported in FailedPhoneNumbers; numbers already bound (or repeated in the request) in UserdPhoneNumbers.
     pub phone_number: Vec<String>,
@@ -76,7 +76,7 @@ pub struct Request {
     ///
     /// ID of the contact flow to bind to the phone numbers. Must name a flow of the instance (404 NotExists.ContactFlowId). Bound enforced by the handler; the seed states none.
     pub contact_flow_id: Option<String>,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters (absent or empty: `None`).
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters.
     ///
     /// IDs of skill groups to bind to the phone numbers. SkillGroupId.1 for one; for several use SkillGroupId.1, SkillGroupId.2, and so on. Each id at most 128 characters; duplicates are ignored. Bound enforced by the handler; the seed states none.
     pub skill_group_id: Vec<String>,
@@ -89,14 +89,18 @@ impl Request {
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
             instance_id: params.required("InstanceId")?.to_string(),
-            phone_number: params
-                .required_repeat_list("PhoneNumber")?
-                .iter()
-                .map(|v| -> ApiResult<_> {
-                    let v = v.as_str();
-                    Ok(v.to_string())
-                })
-                .collect::<ApiResult<Vec<_>>>()?,
+            phone_number: contract::max_items(
+                "PhoneNumber",
+                params
+                    .required_repeat_list("PhoneNumber")?
+                    .iter()
+                    .map(|v| -> ApiResult<_> {
+                        let v = v.as_str();
+                        Ok(v.to_string())
+                    })
+                    .collect::<ApiResult<Vec<_>>>()?,
+                1000,
+            )?,
             usage: {
                 let v = params.required("Usage")?;
                 contract::one_of("Usage", v, Usage::VALUES)?

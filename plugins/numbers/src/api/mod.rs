@@ -35,7 +35,7 @@ pub const ACTIONS: &[ActionSpec] = &[
     remove_phone_number::SPEC,
 ];
 
-/// One handler per implemented action, each given its parsed [`Request`]s (`<module>::Request`).
+/// One handler per implemented action, each given its parsed request (`<module>::Request`).
 #[async_trait]
 pub trait Handlers: Send + Sync {
     /// AddBulkPhoneNumbers 2017-07-05: Binds multiple purchased phone numbers to a call center instance in one call, optionally binding them to an IVR flow and skill groups.

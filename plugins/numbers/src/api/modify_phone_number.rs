@@ -72,14 +72,14 @@ pub struct Request {
     ///
     /// Usage of the phone number.
     pub usage: Usage,
-    /// `ContactFlowId`, string, optional, at most 64 characters (absent or empty: `None`).
+    /// `ContactFlowId`, string, optional, at most 64 characters (absent: `None`, keep; sent empty: `Some(None)` / `Some(vec![])`, clear).
     ///
     /// ID of the contact flow to bind to the phone number. Omitted: the bound flow is kept; sent empty: the flow is unbound; sent with an id: that flow (which must exist, 404 NotExists.ContactFlowId) is bound (the seed does not say; handler semantics). Bound enforced by the handler; the seed states none.
-    pub contact_flow_id: Option<String>,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters (absent or empty: `None`).
+    pub contact_flow_id: Option<Option<String>>,
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters (absent: `None`, keep; sent empty: `Some(None)` / `Some(vec![])`, clear).
     ///
     /// IDs of skill groups to bind to the phone number. SkillGroupId.1 for a single group; for several use SkillGroupId.1, SkillGroupId.2, ... Omitted (no SkillGroupId.* at all): skill groups are kept; only empty values: all are unbound; ids: the list replaces the current one (the seed does not say; handler semantics). Bound enforced by the handler; the seed states none.
-    pub skill_group_id: Vec<String>,
+    pub skill_group_id: Option<Vec<String>>,
 }
 
 impl Request {
@@ -94,24 +94,31 @@ impl Request {
                 let v = params.required("Usage")?;
                 contract::one_of("Usage", v, Usage::VALUES)?
             },
-            contact_flow_id: match params.optional("ContactFlowId") {
-                Some(v) => Some({
+            contact_flow_id: match params.get("ContactFlowId") {
+                None => None,
+                Some(v) if v.trim().is_empty() => Some(None),
+                Some(v) => Some(Some({
                     contract::max_len("ContactFlowId", v, 64)?;
                     v.to_string()
-                }),
-                None => None,
+                })),
             },
-            skill_group_id: params
-                .repeat_list("SkillGroupId")?
-                .iter()
-                .map(|v| -> ApiResult<_> {
-                    let v = v.as_str();
-                    Ok({
-                        contract::max_len("SkillGroupId", v, 128)?;
-                        v.to_string()
-                    })
-                })
-                .collect::<ApiResult<Vec<_>>>()?,
+            skill_group_id: if params.sent_repeat_list("SkillGroupId") {
+                Some(
+                    params
+                        .repeat_list("SkillGroupId")?
+                        .iter()
+                        .map(|v| -> ApiResult<_> {
+                            let v = v.as_str();
+                            Ok({
+                                contract::max_len("SkillGroupId", v, 128)?;
+                                v.to_string()
+                            })
+                        })
+                        .collect::<ApiResult<Vec<_>>>()?,
+                )
+            } else {
+                None
+            },
         })
     }
 }

@@ -39,7 +39,7 @@ pub struct Request {
     ///
     /// The called number: 5-20 digits with an optional leading '+' (handler rule). Not in the seed: the name (and its query location) is what the official SDK sends (sdk-actions-2017.txt); type, required and bounds follow the handler.
     pub callee_number: String,
-    /// `CandidateNumber` (repeat list, sent as `CandidateNumber.1`, `CandidateNumber.2`, ...), repeat-list, optional of string (absent or empty: `None`).
+    /// `CandidateNumber` (repeat list, sent as `CandidateNumber.1`, `CandidateNumber.2`, ...), repeat-list, optional of string.
     ///
     /// Numbers to choose from (each a phone number); when none is given, the instance's active outbound numbers (Usage Outbound or Bidirection) are the candidates. The choice: same city as the callee, else same province, else any, ties at random. Not in the seed: the name (and its query location) is what the official SDK sends (sdk-actions-2017.txt); type, required and bounds follow the handler.
     pub candidate_number: Vec<String>,
