@@ -42,3 +42,17 @@ def test_specified_actions_without_a_handler_answer_not_implemented(demo, expect
         lambda: call_api(demo.sdk2020(), "NoSuchAction", "2017-07-05",
                          {"InstanceId": demo.instance_id}),
         404, "InvalidAction.NotFound")
+
+
+def test_ccgate_actions_lists_every_action_with_plugin_and_status(gateway):
+    rows = {}
+    for line in gateway.admin("actions").splitlines()[1:]:
+        cols = line.split()
+        if len(cols) >= 5:
+            plugin, version, action, status = cols[:4]
+            rows[(version, action)] = (plugin, status)
+    assert len(rows) == 80
+    assert rows[("2020-07-01", "ListPhoneNumbers")] == ("numbers", "served")
+    assert rows[("huawei-cc-management-v1", "queryIVRFlowList")] == ("flows", "served")
+    assert rows[("2017-07-05", "ListIvrTrackingDetail")] == ("flows", "not-implemented")
+    assert rows[("2017-07-05", "DialEx")] == ("calls", "not-implemented")
