@@ -43,6 +43,7 @@ TOP = {
     "auth": list,
     "summary": str,
     "instance": str,
+    "implemented": bool,
     "envelope": list,
     "source": dict,
     "http": dict,
@@ -64,11 +65,13 @@ PARAM = {
     "max_length": int,
     "enum": list,
     "default": (str, int, bool),
+    "max_items": int,
+    "empty_clears": bool,
     "description": str,
     "example": (str, int, bool),
 }
 PARAM_REQUIRED = {"name", "type", "required", "location"}
-RESPONSE = {"path": str, "type": str, "description": str}
+RESPONSE = {"path": str, "type": str, "description": str, "nullable": bool, "optional": bool}
 ERROR = {"status": int, "code": str, "message": str}
 SEED_002_CODES = ["Parameter.Enumeration", "Parameter.Maximum", "Parameter.Minimum", "Parameter.Empty", "Parameter.Null", "NotExists.InstanceId"]
 

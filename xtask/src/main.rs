@@ -58,6 +58,9 @@ fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
 }
 
 fn ci(rest: &[String]) -> anyhow::Result<()> {
+    // Every action of shared/reference/actions.md has exactly one well-formed spec...
+    run("python3", &["tools/check_specs.py"])?;
+    // ...and everything generated from the specs is up to date.
     codegen::run(&project_root(), &["--check".to_string()])?;
     run("cargo", &["fmt", "--all", "--", "--check"])?;
     run(
