@@ -368,6 +368,18 @@ impl SessionRef {
     }
 }
 
+/// What a call produced: an outcome, or a reply already framed ([`wire::encode_reply`]).
+enum Answer {
+    Outcome(Outcome),
+    Frame(Vec<u8>),
+}
+
+impl From<Outcome> for Answer {
+    fn from(o: Outcome) -> Self {
+        Answer::Outcome(o)
+    }
+}
+
 /// Runs a plugin call as an FFI future that never panics across the boundary.
 fn run<F>(
     session: Session,
@@ -375,7 +387,7 @@ fn run<F>(
     body: impl FnOnce(Arc<SessionRef>, &[u8]) -> Result<F, String>,
 ) -> FfiFuture<Buf>
 where
-    F: std::future::Future<Output = Outcome> + Send + 'static,
+    F: std::future::Future<Output = Answer> + Send + 'static,
 {
     let prepared = catch_unwind(AssertUnwindSafe(|| {
         let st = state();
@@ -394,13 +406,14 @@ where
             },
             Ok(Err(message)) => Outcome::Refused { message },
             Ok(Ok(fut)) => match AssertUnwindSafe(fut).catch_unwind().await {
-                Ok(outcome) => outcome,
+                Ok(Answer::Frame(frame)) => return Buf::from_vec(frame),
+                Ok(Answer::Outcome(outcome)) => outcome,
                 Err(p) => Outcome::Panic {
                     message: panic_message(&*p),
                 },
             },
         };
-        Buf::from_vec(wire::encode(&CallOutcome::new(outcome)))
+        Buf::from_vec(wire::encode_outcome(&CallOutcome::new(outcome)))
     }
     .into_ffi()
 }
@@ -443,12 +456,9 @@ unsafe extern "C" fn handle(session: Session, request: Bytes<'_>) -> FfiFuture<B
             match st.plugin.handle(&ctx, &params).await {
                 Ok(reply) => {
                     let shared = SharedReply::new(reply);
-                    Outcome::Ok {
-                        json: shared.json().to_string(),
-                        keys: shared.keys().to_vec(),
-                    }
+                    Answer::Frame(wire::encode_reply(shared.keys(), shared.json()))
                 }
-                Err(e) => api_outcome(&e),
+                Err(e) => api_outcome(&e).into(),
             }
         })
     })
@@ -470,11 +480,8 @@ unsafe extern "C" fn query(session: Session, request: Bytes<'_>) -> FfiFuture<Bu
         let st = state();
         Ok(async move {
             match st.plugin.query(&ctx, &req.name, req.args).await {
-                Ok(v) => Outcome::Ok {
-                    json: v.to_string(),
-                    keys: Vec::new(),
-                },
-                Err(e) => api_outcome(&e),
+                Ok(v) => Answer::Frame(wire::encode_reply(&[], &v.to_string())),
+                Err(e) => api_outcome(&e).into(),
             }
         })
     })
@@ -485,7 +492,7 @@ unsafe extern "C" fn migrate(session: Session, request: Bytes<'_>) -> FfiFuture<
         let req: wire::StorageRequest = wire::decode(bytes)?;
         let db = proxy_db(session, req.backend);
         let st = state();
-        Ok(async move { db_outcome(st.plugin.migrate(&db).await) })
+        Ok(async move { db_outcome(st.plugin.migrate(&db).await).into() })
     })
 }
 
@@ -497,7 +504,7 @@ unsafe extern "C" fn on_instance_created(session: Session, request: Bytes<'_>) -
             .ok_or_else(|| "on_instance_created needs an instance id".to_string())?;
         let db = proxy_db(session, req.backend);
         let st = state();
-        Ok(async move { db_outcome(st.plugin.on_instance_created(&db, &instance).await) })
+        Ok(async move { db_outcome(st.plugin.on_instance_created(&db, &instance).await).into() })
     })
 }
 

@@ -279,6 +279,62 @@ impl HandleRequest {
     }
 }
 
+/// A [`HandleRequest`] written from borrowed data (the host's hot path: no copies of the
+/// context and parameters before serializing). Reads back as a [`HandleRequest`].
+#[derive(Debug, Serialize)]
+pub struct HandleRequestRef<'a> {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// Index of the action in [`PluginInfo::actions`].
+    pub action: u32,
+    /// The context.
+    pub ctx: WireContextRef<'a>,
+    /// Decoded parameters.
+    pub params: &'a BTreeMap<String, String>,
+    /// `true` for the 2020 `Parameter.Null` style.
+    pub v2020_errors: bool,
+    /// A JSON body (Huawei dialects).
+    pub json_body: Option<&'a serde_json::Value>,
+}
+
+/// A [`WireContext`] written from borrowed data.
+#[derive(Debug, Serialize)]
+pub struct WireContextRef<'a> {
+    /// `Context::request_id`.
+    pub request_id: &'a str,
+    /// `Context::account_id`.
+    pub account_id: &'a str,
+    /// `"ak"` or `"bearer"`.
+    pub principal_kind: &'a str,
+    /// AccessKeyId or token subject.
+    pub principal: &'a str,
+    /// `Context::instance_id`.
+    pub instance_id: Option<&'a str>,
+    /// `Context::account_instances`.
+    pub account_instances: &'a [String],
+    /// Where statements run.
+    pub backend: Backend,
+}
+
+impl<'a> WireContextRef<'a> {
+    /// Borrows the wire fields of `ctx`.
+    pub fn of(ctx: &'a ccgate_plugin_sdk::Context) -> Self {
+        let (principal_kind, principal) = match &ctx.principal {
+            Principal::AccessKey { id } => ("ak", id.as_str()),
+            Principal::Bearer { subject } => ("bearer", subject.as_str()),
+        };
+        Self {
+            request_id: &ctx.request_id,
+            account_id: &ctx.account_id,
+            principal_kind,
+            principal,
+            instance_id: ctx.instance_id.as_deref(),
+            account_instances: &ctx.account_instances,
+            backend: Backend::from_sea(ctx.db.get_database_backend()),
+        }
+    }
+}
+
 /// `Plugin::query`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryRequest {
@@ -305,7 +361,81 @@ pub struct StorageRequest {
     pub instance_id: Option<String>,
 }
 
-/// How a plugin call ended.
+/// Writes a [`CallOutcome`]. A successful reply is framed so that its JSON text travels as is
+/// (not escaped into a JSON string, which cost more than the rest of a cached call):
+/// `b'R'`, the header length (u32, little endian), the header (`{"v":1,"keys":[...]}`), then
+/// the reply's JSON bytes. Every other outcome is `b'J'` followed by the JSON of the outcome.
+pub fn encode_outcome(outcome: &CallOutcome) -> Vec<u8> {
+    if let Outcome::Ok { json, keys } = &outcome.result {
+        return encode_reply(keys, json);
+    }
+    let mut out = vec![b'J'];
+    out.extend_from_slice(&encode(outcome));
+    out
+}
+
+/// The frame of a successful outcome (see [`encode_outcome`]) written straight from a reply's
+/// field names and JSON text.
+pub fn encode_reply(keys: &[String], json: &str) -> Vec<u8> {
+    let header = encode(&ReplyHeaderRef {
+        v: MESSAGE_VERSION,
+        keys,
+    });
+    let mut out = Vec::with_capacity(5 + header.len() + json.len());
+    out.push(b'R');
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(json.as_bytes());
+    out
+}
+
+#[derive(Serialize)]
+struct ReplyHeaderRef<'a> {
+    v: u32,
+    keys: &'a [String],
+}
+
+/// Reads what [`encode_outcome`] wrote.
+///
+/// Errors: a truncated or unknown frame, malformed JSON, another [`MESSAGE_VERSION`], or a
+/// reply that is not UTF-8.
+pub fn decode_outcome(bytes: &[u8]) -> Result<CallOutcome, String> {
+    match bytes.split_first() {
+        Some((b'J', rest)) => decode(rest),
+        Some((b'R', rest)) if rest.len() >= 4 => {
+            let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            let rest = &rest[4..];
+            if rest.len() < len {
+                return Err("truncated reply frame".into());
+            }
+            let header: ReplyHeader = decode(&rest[..len])?;
+            let json = String::from_utf8(rest[len..].to_vec())
+                .map_err(|e| format!("reply is not UTF-8: {e}"))?;
+            Ok(CallOutcome {
+                v: header.v,
+                result: Outcome::Ok {
+                    json,
+                    keys: header.keys,
+                },
+            })
+        }
+        _ => Err("unknown outcome frame".into()),
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReplyHeader {
+    v: u32,
+    keys: Vec<String>,
+}
+
+impl Versioned for ReplyHeader {
+    fn version(&self) -> u32 {
+        self.v
+    }
+}
+
+/// How a plugin call ended (written with [`encode_outcome`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CallOutcome {
     /// [`MESSAGE_VERSION`].
@@ -580,5 +710,50 @@ pub fn level_number(level: &tracing::Level) -> u8 {
         tracing::Level::INFO => 3,
         tracing::Level::DEBUG => 4,
         tracing::Level::TRACE => 5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_round_trip_and_replies_are_not_escaped() {
+        let reply = CallOutcome::new(Outcome::Ok {
+            json: r#"{"A":"x\"y","B":[1,2]}"#.into(),
+            keys: vec!["A".into(), "B".into()],
+        });
+        let bytes = encode_outcome(&reply);
+        assert!(
+            bytes.ends_with(br#"{"A":"x\"y","B":[1,2]}"#),
+            "raw JSON at the end"
+        );
+        match decode_outcome(&bytes).unwrap().result {
+            Outcome::Ok { json, keys } => {
+                assert_eq!(json, r#"{"A":"x\"y","B":[1,2]}"#);
+                assert_eq!(keys, ["A", "B"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let panic = CallOutcome::new(Outcome::Panic {
+            message: "boom".into(),
+        });
+        match decode_outcome(&encode_outcome(&panic)).unwrap().result {
+            Outcome::Panic { message } => assert_eq!(message, "boom"),
+            other => panic!("{other:?}"),
+        }
+        assert!(decode_outcome(b"R\x05").is_err());
+        assert!(decode_outcome(b"").is_err());
+        let other_version = encode_outcome(&reply);
+        other_version[5..]
+            .windows(5)
+            .position(|w| w == b"\"v\":1")
+            .expect("version in header");
+        let text = String::from_utf8_lossy(&other_version).replace("\"v\":1", "\"v\":9");
+        assert!(
+            decode_outcome(text.as_bytes())
+                .unwrap_err()
+                .contains("message version 9")
+        );
     }
 }

@@ -21,7 +21,7 @@ use ccgate_plugin_abi::ffi::{
     ABI_VERSION, Buf, Bytes, ENTRY_SYMBOL, FINGERPRINT, FfiFuture, PluginEntry, PluginVtable,
     Session,
 };
-use ccgate_plugin_abi::wire::{self, Backend, CallOutcome, Outcome, WireContext, WireSpec};
+use ccgate_plugin_abi::wire::{self, Backend, Outcome, WireContext, WireSpec};
 use ccgate_plugin_sdk::{
     ActionSpec, ApiError, ApiResult, Context, ErrorStyle, Params, Plugin, Reply, SharedReply,
 };
@@ -208,7 +208,7 @@ impl DynamicPlugin {
             }
         };
         // SAFETY: the plugin allocated `buf`; read it, then hand it back to the plugin's free.
-        let out = wire::decode::<CallOutcome>(unsafe { buf.as_slice() });
+        let out = wire::decode_outcome(unsafe { buf.as_slice() });
         // SAFETY: as above.
         unsafe { (self.vtable.free)(buf) };
         match out {
@@ -296,13 +296,13 @@ impl Plugin for DynamicPlugin {
         let Some(&action) = self.index.get(&(ctx.spec.version, ctx.spec.action)) else {
             return Err(ApiError::not_implemented(ctx.spec.action));
         };
-        let req = wire::encode(&wire::HandleRequest {
+        let req = wire::encode(&wire::HandleRequestRef {
             v: wire::MESSAGE_VERSION,
             action,
-            ctx: wire_context(ctx),
-            params: params.all().clone(),
+            ctx: wire::WireContextRef::of(ctx),
+            params: params.all(),
             v2020_errors: params.style() == ErrorStyle::V2020,
-            json_body: params.json_body.clone(),
+            json_body: params.json_body.as_ref(),
         });
         let session = HostSession::new(ctx.db.clone(), Some(ctx.clone()), self.name);
         let outcome = self
