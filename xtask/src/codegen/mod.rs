@@ -14,6 +14,7 @@ mod markdown;
 mod openapi;
 mod rust;
 mod spec;
+mod tree;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -8,7 +8,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::spec::{Field, Param, Spec};
+use super::spec::{Param, Spec};
+use super::tree::{Node, response_tree};
 
 fn param_schema(p: &Param, value_type: &str) -> Value {
     let mut s = Map::new();
@@ -88,60 +89,11 @@ fn describe(p: &Param) -> String {
     d.trim().to_string()
 }
 
-/// A node of the response schema tree.
-#[derive(Default)]
-struct Node {
-    ty: String,
-    description: Option<String>,
-    nullable: bool,
-    props: Vec<(String, Node)>,
-    items: Option<Box<Node>>,
-}
-
-fn insert(root: &mut Node, f: &Field) {
-    let mut node = root;
-    let segments: Vec<&str> = f.path.split('.').collect();
-    for (i, seg) in segments.iter().enumerate() {
-        let (name, is_item) = match seg.strip_suffix("[]") {
-            Some(n) => (n, true),
-            None => (*seg, false),
-        };
-        let at = match node.props.iter().position(|(n, _)| n == name) {
-            Some(at) => at,
-            None => {
-                node.props.push((
-                    name.to_string(),
-                    Node {
-                        ty: "object".into(),
-                        ..Node::default()
-                    },
-                ));
-                node.props.len() - 1
-            }
-        };
-        node = &mut node.props[at].1;
-        if is_item {
-            node.ty = "array".into();
-            node = node.items.get_or_insert_with(|| {
-                Box::new(Node {
-                    ty: "object".into(),
-                    ..Node::default()
-                })
-            });
-        }
-        if i + 1 == segments.len() {
-            node.ty = f.ty.clone();
-            node.description = f.description.clone();
-            node.nullable = f.nullable.unwrap_or(false);
-        }
-    }
-}
-
 fn node_schema(n: &Node) -> Value {
     let mut s = Map::new();
     let ty = if n.items.is_some() {
         "array"
-    } else if !n.props.is_empty() {
+    } else if !n.children.is_empty() {
         "object"
     } else {
         match n.ty.as_str() {
@@ -170,11 +122,11 @@ fn node_schema(n: &Node) -> Value {
     if let Some(items) = &n.items {
         s.insert("items".into(), node_schema(items));
     }
-    if !n.props.is_empty() {
+    if !n.children.is_empty() {
         let props: Map<String, Value> = n
-            .props
+            .children
             .iter()
-            .map(|(k, v)| (k.clone(), node_schema(v)))
+            .map(|c| (c.name.clone(), node_schema(c)))
             .collect();
         s.insert("properties".into(), Value::Object(props));
     }
@@ -182,10 +134,6 @@ fn node_schema(n: &Node) -> Value {
 }
 
 fn success_schema(spec: &Spec) -> Value {
-    let mut root = Node {
-        ty: "object".into(),
-        ..Node::default()
-    };
     let envelope: &[(&str, &str, &str)] = &[
         (
             "RequestId",
@@ -197,20 +145,20 @@ fn success_schema(spec: &Spec) -> Value {
         ("Message", "string", "Empty on success."),
         ("HttpStatusCode", "integer", "200 on success."),
     ];
-    for name in &spec.envelope {
-        if let Some((n, t, d)) = envelope.iter().find(|(n, _, _)| n == name) {
-            root.props.push((
-                n.to_string(),
-                Node {
-                    ty: t.to_string(),
-                    description: Some(d.to_string()),
-                    ..Node::default()
-                },
-            ));
-        }
-    }
-    for f in &spec.response {
-        insert(&mut root, f);
+    let mut root = response_tree("", &spec.response);
+    let common = spec.envelope.iter().rev().filter_map(|name| {
+        envelope
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(n, t, d)| Node {
+                name: n.to_string(),
+                ty: t.to_string(),
+                description: Some(d.to_string()),
+                ..Node::default()
+            })
+    });
+    for node in common {
+        root.children.insert(0, node);
     }
     node_schema(&root)
 }

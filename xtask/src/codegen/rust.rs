@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use heck::ToUpperCamelCase;
 
 use super::spec::{Param, Spec, rust_ident};
+use super::tree::{Node, response_tree};
 
 /// The header of every generated Rust file.
 pub fn header(sources: &str) -> String {
@@ -363,81 +364,6 @@ fn request(out: &mut String, spec: &Spec) {
     let _ = writeln!(out, "        }})\n    }}\n}}\n");
 }
 
-/// A node of the response tree built from the documented field paths.
-#[derive(Debug, Default)]
-struct Node {
-    name: String,
-    ty: String,
-    description: Option<String>,
-    nullable: bool,
-    optional: bool,
-    children: Vec<Node>,
-    /// The element of an array (`Name[]`).
-    items: Option<Box<Node>>,
-}
-
-impl Node {
-    fn child(&mut self, name: &str) -> &mut Node {
-        let at = match self.children.iter().position(|c| c.name == name) {
-            Some(i) => i,
-            None => {
-                self.children.push(Node {
-                    name: name.to_string(),
-                    ty: "object".into(),
-                    ..Node::default()
-                });
-                self.children.len() - 1
-            }
-        };
-        &mut self.children[at]
-    }
-}
-
-fn response_tree(spec: &Spec) -> Node {
-    let mut root = Node {
-        name: "Response".into(),
-        ty: "object".into(),
-        ..Node::default()
-    };
-    for f in &spec.response {
-        let mut node = &mut root;
-        let segments: Vec<&str> = f.path.split('.').collect();
-        for (i, seg) in segments.iter().enumerate() {
-            let last = i + 1 == segments.len();
-            let (name, is_item) = match seg.strip_suffix("[]") {
-                Some(n) => (n, true),
-                None => (*seg, false),
-            };
-            node = node.child(name);
-            if is_item {
-                if last && node.items.is_none() && node.description.is_none() {
-                    node.description = f.description.clone();
-                }
-                node.ty = "array".into();
-                let description = node
-                    .description
-                    .clone()
-                    .map(|d| format!("One item of `{name}`: {d}"));
-                node = node.items.get_or_insert_with(|| {
-                    Box::new(Node {
-                        name: name.to_string(),
-                        ty: "object".into(),
-                        description,
-                        ..Node::default()
-                    })
-                });
-            }
-            if last {
-                node.ty = f.ty.clone();
-                node.description = f.description.clone();
-                node.nullable = f.nullable.unwrap_or(false);
-                node.optional = f.optional.unwrap_or(false);
-            }
-        }
-    }
-    root
-}
-
 struct StructOut {
     names: BTreeSet<String>,
     code: Vec<String>,
@@ -530,7 +456,7 @@ fn response(out: &mut String, spec: &Spec, reserved: &BTreeSet<String>) {
     if spec.response.is_empty() {
         return;
     }
-    let mut tree = response_tree(spec);
+    let mut tree = response_tree("Response", &spec.response);
     tree.description = Some(format!(
         "The action-specific fields of a successful {} {} response, in documented order (the gateway adds the envelope: {}).",
         spec.action,
