@@ -93,14 +93,21 @@ pub struct TestApp {
     pub other_key: admin::NewAccessKey,
 }
 
-/// Builds the app. `replay_window_secs` is large for replaying the captured SDK requests.
+/// Builds the app with the echo plugin. `replay_window_secs` is large for replaying the captured
+/// SDK requests.
 pub async fn app(replay_window_secs: u64) -> TestApp {
+    app_with(vec![Arc::new(Echo)], replay_window_secs).await
+}
+
+/// Builds the app serving `plugins`: account `test` (instance `inst-1`, AccessKey
+/// `testAK`/`testSecret`) and account `other` (instance `inst-other`, [`TestApp::other_key`]).
+pub async fn app_with(plugins: Vec<Arc<dyn Plugin>>, replay_window_secs: u64) -> TestApp {
     let mut settings = Settings::load(None).unwrap();
     settings.security.replay_window_secs = replay_window_secs;
     let mut opts = sea_orm::ConnectOptions::new("sqlite::memory:");
     opts.max_connections(1).sqlx_logging(false);
     let db = sea_orm::Database::connect(opts).await.unwrap();
-    let registry = Arc::new(Registry::new(vec![Arc::new(Echo)]).unwrap());
+    let registry = Arc::new(Registry::new(plugins).unwrap());
     ccgate_gateway::store::migrate(&db, &registry)
         .await
         .unwrap();

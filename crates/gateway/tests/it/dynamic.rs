@@ -8,19 +8,15 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::test::TestRequest;
-use ccgate_gateway::admin;
-use ccgate_gateway::app::AppState;
-use ccgate_gateway::auth::bearer::TokenService;
-use ccgate_gateway::crypto::MasterKey;
 use ccgate_gateway::plugin_set::{self, PluginKind};
 use ccgate_gateway::registry::{Registry, RegistryServices};
 use ccgate_gateway::sdk::sea_orm::{self, ConnectionTrait};
 use ccgate_gateway::sdk::{ActionSpec, Context, ErrorStyle, Params, Plugin, Principal};
-use ccgate_gateway::settings::{PluginSettings, Settings};
+use ccgate_gateway::settings::PluginSettings;
 use serde_json::{Value, json};
 
 use super::aliyun::v1;
-use super::common::TestApp;
+use super::common::{TestApp, app_with};
 
 // ---------------------------------------------------------------------------------------------
 // Building the libraries
@@ -168,34 +164,6 @@ fn install_capture() {
 // ---------------------------------------------------------------------------------------------
 // An app serving the test plugin from its library
 
-async fn app_with(plugins: Vec<Arc<dyn Plugin>>) -> TestApp {
-    let settings = Settings::load(None).unwrap();
-    let mut opts = sea_orm::ConnectOptions::new("sqlite::memory:");
-    opts.max_connections(1).sqlx_logging(false);
-    let db = sea_orm::Database::connect(opts).await.unwrap();
-    let registry = Arc::new(Registry::new(plugins).unwrap());
-    ccgate_gateway::store::migrate(&db, &registry)
-        .await
-        .unwrap();
-    let master = MasterKey::from_base64("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();
-    let acc = admin::create_account(&db, "test").await.unwrap();
-    admin::create_instance(&db, &registry, &acc, "inst-1", "")
-        .await
-        .unwrap();
-    admin::import_access_key(&db, &master, &acc, "testAK", "testSecret")
-        .await
-        .unwrap();
-    let other = admin::create_account(&db, "other").await.unwrap();
-    let other_key = admin::create_access_key(&db, &master, &other, "")
-        .await
-        .unwrap();
-    let tokens = TokenService::load_or_create(&db, &master).await.unwrap();
-    TestApp {
-        state: actix_web::web::Data::new(AppState::new(settings, db, registry, master, tokens)),
-        other_key,
-    }
-}
-
 async fn call(t: &TestApp, action: &str, params: &[(&str, &str)]) -> (u16, Value) {
     let mut all = vec![("InstanceId", "inst-1")];
     all.extend_from_slice(params);
@@ -211,7 +179,7 @@ async fn a_panicking_handler_answers_internal_error_and_the_gateway_keeps_servin
     assert_eq!(loaded[0].kind, PluginKind::Dynamic(lib.clone()));
     assert_eq!(loaded[0].plugin.name(), "testing");
     assert_eq!(loaded[0].plugin.version(), "0.0.1-test");
-    let t = app_with(plugin_set::plugins(loaded)).await;
+    let t = app_with(plugin_set::plugins(loaded), 900).await;
 
     for _ in 0..2 {
         let (status, body) = call(&t, "TestPanic", &[]).await;
