@@ -217,6 +217,35 @@ impl DynamicPlugin {
         }
     }
 
+    /// The JSON and field names of a successful `handle` / `query` outcome; a storage failure
+    /// of the session, a panic or a refused call is logged and becomes `InternalError`, an API
+    /// error is passed on. `what` names the call in the log (`handler`, `query`).
+    fn answer(
+        &self,
+        session: &HostSession,
+        outcome: Outcome,
+        what: &str,
+        request_id: &str,
+    ) -> Result<(String, Vec<String>), ApiError> {
+        if let Some(f) = session.failure() {
+            return Err(self.failed("storage", request_id, &f));
+        }
+        match outcome {
+            Outcome::Ok { json, keys } => Ok((json, keys)),
+            Outcome::Api {
+                status,
+                code,
+                message,
+            } => Err(ApiError::new(status, code, message)),
+            Outcome::Panic { message } => {
+                Err(self.failed(&format!("{what} panicked"), request_id, &message))
+            }
+            Outcome::Db { message } | Outcome::Refused { message } => {
+                Err(self.failed(&format!("{what} refused"), request_id, &message))
+            }
+        }
+    }
+
     fn failed(&self, what: &str, request_id: &str, why: &str) -> ApiError {
         tracing::error!(plugin = self.name, path = %self.path.display(), request_id, "{what}: {why}");
         ApiError::internal()
@@ -308,23 +337,8 @@ impl Plugin for DynamicPlugin {
         let outcome = self
             .call(self.vtable.handle, &session, req, &ctx.request_id)
             .await;
-        if let Some(f) = session.failure() {
-            return Err(self.failed("storage", &ctx.request_id, &f));
-        }
-        match outcome {
-            Outcome::Ok { json, keys } => Ok(Reply::from(SharedReply::from_parts(json, keys))),
-            Outcome::Api {
-                status,
-                code,
-                message,
-            } => Err(ApiError::new(status, code, message)),
-            Outcome::Panic { message } => {
-                Err(self.failed("handler panicked", &ctx.request_id, &message))
-            }
-            Outcome::Db { message } | Outcome::Refused { message } => {
-                Err(self.failed("call refused", &ctx.request_id, &message))
-            }
-        }
+        let (json, keys) = self.answer(&session, outcome, "handler", &ctx.request_id)?;
+        Ok(Reply::from(SharedReply::from_parts(json, keys)))
     }
 
     async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
@@ -339,24 +353,9 @@ impl Plugin for DynamicPlugin {
         let outcome = self
             .call(self.vtable.query, &session, req, &ctx.request_id)
             .await;
-        if let Some(f) = session.failure() {
-            return Err(self.failed("storage", &ctx.request_id, &f));
-        }
-        match outcome {
-            Outcome::Ok { json, .. } => serde_json::from_str(&json)
-                .map_err(|e| self.failed("query answer", &ctx.request_id, &e.to_string())),
-            Outcome::Api {
-                status,
-                code,
-                message,
-            } => Err(ApiError::new(status, code, message)),
-            Outcome::Panic { message } => {
-                Err(self.failed("query panicked", &ctx.request_id, &message))
-            }
-            Outcome::Db { message } | Outcome::Refused { message } => {
-                Err(self.failed("query refused", &ctx.request_id, &message))
-            }
-        }
+        let (json, _) = self.answer(&session, outcome, "query", &ctx.request_id)?;
+        serde_json::from_str(&json)
+            .map_err(|e| self.failed("query answer", &ctx.request_id, &e.to_string()))
     }
 
     async fn on_instance_created(
