@@ -83,3 +83,23 @@ impl TestEnv {
         }
     }
 }
+
+/// `pairs` as the gateway hands them to a plugin for `ctx`: the error style of its API version,
+/// and the instance parameter (`InstanceId`), which the gateway has checked, unless `pairs`
+/// sends its own.
+pub fn gateway_params(ctx: &Context, pairs: &[(&str, &str)]) -> crate::Params {
+    let style = if ctx.spec.is_2020() {
+        crate::ErrorStyle::V2020
+    } else {
+        crate::ErrorStyle::Legacy
+    };
+    let mut all: Vec<(&str, &str)> = Vec::new();
+    if let (crate::InstanceScope::Param(name), Some(id)) =
+        (ctx.spec.instance, ctx.instance_id.as_deref())
+        && !pairs.iter().any(|(k, _)| *k == name)
+    {
+        all.push((name, id));
+    }
+    all.extend_from_slice(pairs);
+    crate::Params::from_pairs(&all, style)
+}

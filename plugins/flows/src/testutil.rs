@@ -4,10 +4,9 @@
 use std::sync::{Arc, Mutex};
 
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
-use ccgate_plugin_sdk::testing::TestEnv;
+use ccgate_plugin_sdk::testing::{TestEnv, gateway_params};
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, ErrorStyle, InstanceScope, Params, Plugin, Principal,
-    Reply, async_trait,
+    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Principal, Reply, async_trait,
 };
 use serde_json::Value;
 
@@ -69,24 +68,6 @@ pub async fn env_with_numbers() -> (TestEnv, Arc<FakeNumbers>) {
     (env, numbers)
 }
 
-/// The parameters as the gateway hands them over: `pairs`, plus `InstanceId` (which the
-/// gateway has checked) unless the test sends its own.
-fn params(ctx: &Context, pairs: &[(&str, &str)]) -> Params {
-    let style = if ctx.spec.is_2020() {
-        ErrorStyle::V2020
-    } else {
-        ErrorStyle::Legacy
-    };
-    let mut all: Vec<(&str, &str)> = Vec::new();
-    if let (InstanceScope::Param(name), Some(id)) = (ctx.spec.instance, ctx.instance_id.as_deref())
-        && !pairs.iter().any(|(k, _)| *k == name)
-    {
-        all.push((name, id));
-    }
-    all.extend_from_slice(pairs);
-    Params::from_pairs(&all, style)
-}
-
 /// Serves `spec` on `instance` as AccessKey `test-ak`; the reply as a JSON object.
 pub async fn call(
     env: &TestEnv,
@@ -114,7 +95,7 @@ pub async fn call_as(
 
 /// Serves `ctx.spec` with a prepared context.
 pub async fn call_with(ctx: Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
-    let params = params(&ctx, pairs);
+    let params = gateway_params(&ctx, pairs);
     FlowsPlugin
         .handle(&ctx, &params)
         .await

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::testing::{PluginServices, TestEnv};
+use ccgate_plugin_sdk::testing::{PluginServices, TestEnv, gateway_params};
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, ErrorStyle, Params, Plugin, Reply, async_trait,
+    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Reply, async_trait,
 };
 
 use crate::NumbersPlugin;
@@ -157,14 +157,7 @@ impl Harness {
     }
 
     async fn run(&self, ctx: &Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
-        let style = if ctx.spec.is_2020() {
-            ErrorStyle::V2020
-        } else {
-            ErrorStyle::Legacy
-        };
-        let mut all: Vec<(&str, &str)> = vec![("InstanceId", ctx.instance())];
-        all.extend_from_slice(pairs);
-        let params = Params::from_pairs(&all, style);
+        let params = gateway_params(ctx, pairs);
         let reply = self.numbers.handle(ctx, &params).await?;
         Ok(reply.into_value())
     }
