@@ -2,6 +2,7 @@
 //! [`CATALOG`] and `openapi.json` by `cargo xtask codegen`), and what this deployment does with
 //! each: serve it, or answer 501 `NotImplemented` instead of "unknown action".
 
+use actix_web::dev::ResourceDef;
 use ccgate_plugin_sdk::{ActionSpec, ApiError, Dialect};
 
 use crate::registry::Registry;
@@ -69,16 +70,8 @@ pub fn path(method: &str, path: &str) -> Option<&'static Entry> {
 }
 
 fn matches_template(template: &str, path: &str) -> bool {
-    let mut t = template.split('/');
-    let mut p = path.split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ts), Some(ps)) if ts.starts_with('{') && ts.ends_with('}') && !ps.is_empty() => {}
-            (Some(ts), Some(ps)) if ts == ps => {}
-            _ => return false,
-        }
-    }
+    // The same matcher actix uses for the mounted routes.
+    ResourceDef::new(template).is_match(path)
 }
 
 /// Whether `version` is an API version some spec uses.
