@@ -9,6 +9,11 @@ mod call;
 mod logging;
 mod plugins_cmd;
 
+/// mimalloc instead of the platform's malloc: per-thread free lists without glibc's
+/// consolidation passes (see docs/benchmarks.md for the measured effect).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use ccgate_gateway::runtime::Core;
 use ccgate_gateway::settings::Settings;
 use clap::{Parser, Subcommand};

@@ -17,7 +17,8 @@ pub use async_ffi::FfiFuture;
 
 /// Version of this boundary: the layout of [`PluginEntry`], [`PluginVtable`], [`HostVtable`]
 /// and the message format of [`crate::wire`]. A host loads only libraries of the same version.
-pub const ABI_VERSION: u32 = 1;
+/// (2: `handle` answers an [`Answer`] whose reply text is lent, not copied.)
+pub const ABI_VERSION: u32 = 2;
 
 /// Build fingerprint of this boundary: crate version, [`ABI_VERSION`] and
 /// [`crate::wire::MESSAGE_VERSION`]. Host and plugin must agree on it exactly. Plugins need not
@@ -25,7 +26,7 @@ pub const ABI_VERSION: u32 = 1;
 pub const FINGERPRINT: &str = concat!(
     "ccgate-plugin-abi ",
     env!("CARGO_PKG_VERSION"),
-    "; abi 1; messages 1; async-ffi 0.5"
+    "; abi 2; messages 2; postcard 1; async-ffi 0.5"
 );
 
 /// Name of the one symbol a plugin library exports:
@@ -198,9 +199,9 @@ unsafe impl Sync for Session {}
 pub struct PluginVtable {
     /// Frees a buffer the plugin allocated.
     pub free: unsafe extern "C" fn(Buf),
-    /// `Plugin::handle`: request [`crate::wire::HandleRequest`], answer
-    /// [`crate::wire::CallOutcome`].
-    pub handle: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+    /// `Plugin::handle`: request [`crate::wire::HandleRequest`], answer an [`Answer`] whose
+    /// message [`crate::wire::decode_handle_answer`] reads.
+    pub handle: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Answer>,
     /// `Plugin::query`: request [`crate::wire::QueryRequest`], answer
     /// [`crate::wire::CallOutcome`] (`Ok.json` is the JSON value).
     pub query: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
@@ -211,6 +212,53 @@ pub struct PluginVtable {
     /// instance id, answer [`crate::wire::CallOutcome`].
     pub on_instance_created: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
 }
+
+/// What a plugin's `handle` resolves to: a message, and for a reply its JSON text, lent.
+///
+/// A reply is usually already rendered and shared inside the plugin (a cached page): lending it
+/// saves copying kilobytes twice per call. The host reads `text` until it calls
+/// `text.release`, exactly once, after which the plugin may free it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Answer {
+    /// [`crate::wire::encode_lent_reply`] or [`crate::wire::encode_outcome`]; free it with
+    /// [`PluginVtable::free`].
+    pub message: Buf,
+    /// The reply's JSON text (UTF-8) when `message` is a lent reply; empty otherwise.
+    pub text: LentText,
+}
+
+/// Bytes the plugin lends to the host until `release(owner)`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct LentText {
+    /// Start of the text.
+    pub ptr: *const u8,
+    /// Length in bytes.
+    pub len: usize,
+    /// What keeps the text alive, handed back to `release`; null when nothing is lent.
+    pub owner: *mut c_void,
+    /// Releases `owner` (set whenever `owner` is non-null).
+    pub release: Option<unsafe extern "C" fn(*mut c_void)>,
+}
+
+impl LentText {
+    /// Nothing lent.
+    pub const NONE: LentText = LentText {
+        ptr: std::ptr::null(),
+        len: 0,
+        owner: std::ptr::null_mut(),
+        release: None,
+    };
+}
+
+// SAFETY: an answer is owned by whoever holds it; the buffer and the lent text are immutable
+// and have no thread affinity (the plugin's owner is a `Send + Sync` shared reply).
+unsafe impl Send for Answer {}
+// SAFETY: as above.
+unsafe impl Send for LentText {}
+// SAFETY: the lent text is immutable until released.
+unsafe impl Sync for LentText {}
 
 /// The host's functions, given to the plugin at init.
 #[repr(C)]

@@ -3,9 +3,14 @@
 //! connection whose statements the host runs, routes cross-plugin queries through the host,
 //! and forwards tracing events and panic messages to the host's log.
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 
 use async_ffi::FutureExt as _;
 use ccgate_plugin_sdk::sea_orm::sea_query::{ColumnType, Value};
@@ -21,8 +26,8 @@ use futures::FutureExt as _;
 use serde_json::Value as Json;
 
 use crate::ffi::{
-    ABI_VERSION, Buf, Bytes, FINGERPRINT, FfiFuture, HostVtable, InitOut, PluginEntry,
-    PluginVtable, Session, StaticStr,
+    ABI_VERSION, Answer, Buf, Bytes, FINGERPRINT, FfiFuture, HostVtable, InitOut, LentText,
+    PluginEntry, PluginVtable, Session, StaticStr,
 };
 use crate::wire::{self, Backend, CallOutcome, DbOp, DbResult, Outcome, WireValue};
 
@@ -368,64 +373,195 @@ impl SessionRef {
     }
 }
 
-/// What a call produced: an outcome, or a reply already framed ([`wire::encode_reply`]).
-enum Answer {
+/// What a call produced: an outcome, a reply already framed ([`wire::encode_reply`]), or a
+/// rendered reply to lend to the host ([`crate::ffi::Answer`]).
+enum Done {
     Outcome(Outcome),
     Frame(Vec<u8>),
+    Reply(SharedReply),
 }
 
-impl From<Outcome> for Answer {
+impl From<Outcome> for Done {
     fn from(o: Outcome) -> Self {
-        Answer::Outcome(o)
+        Done::Outcome(o)
     }
 }
 
-/// Runs a plugin call as an FFI future that never panics across the boundary.
+impl Done {
+    /// As one buffer (`query`, `migrate`, `on_instance_created`): a reply is copied into its
+    /// frame.
+    fn into_buf(self) -> Buf {
+        Buf::from_vec(match self {
+            Done::Outcome(o) => wire::encode_outcome(&CallOutcome::new(o)),
+            Done::Frame(frame) => frame,
+            Done::Reply(r) => wire::encode_reply(r.keys(), r.json()),
+        })
+    }
+
+    /// As a `handle` answer: a reply's text is lent, not copied.
+    fn into_answer(self) -> Answer {
+        let Done::Reply(reply) = self else {
+            return Answer {
+                message: self.into_buf(),
+                text: LentText::NONE,
+            };
+        };
+        let message = Buf::from_vec(wire::encode_lent_reply(reply.keys()));
+        let owner = Box::new(reply);
+        let (ptr, len) = (owner.json().as_ptr(), owner.json().len());
+        Answer {
+            message,
+            text: LentText {
+                ptr,
+                len,
+                owner: Box::into_raw(owner).cast(),
+                release: Some(release_reply),
+            },
+        }
+    }
+}
+
+unsafe extern "C" fn release_reply(owner: *mut std::ffi::c_void) {
+    // SAFETY: `owner` is the Box<SharedReply> made in `Done::into_answer`, released once.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        drop(unsafe { Box::from_raw(owner.cast::<SharedReply>()) })
+    }));
+}
+
+thread_local! {
+    /// The session of the call being polled (or dropped) on this thread: what the plugin's
+    /// storage and cross-plugin queries run in. Set by [`InSession`].
+    static CURRENT: Cell<*const SessionRef> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Makes `session` current on this thread until dropped (then restores the previous one:
+/// calls nest when a cross-plugin query reaches another plugin of this library).
+struct Scope(*const SessionRef);
+
+impl Scope {
+    fn enter(session: &Arc<SessionRef>) -> Self {
+        Scope(CURRENT.with(|c| c.replace(Arc::as_ptr(session))))
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+/// The session of the call being polled on this thread, if any.
+fn current_session() -> Option<Arc<SessionRef>> {
+    let ptr = CURRENT.with(Cell::get);
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` comes from `Arc::as_ptr` of a session that the `InSession` (or `run`)
+    // being polled on this thread keeps alive; we take a reference of our own.
+    unsafe {
+        Arc::increment_strong_count(ptr);
+        Some(Arc::from_raw(ptr))
+    }
+}
+
+/// A plugin future run in its call's session: the session is current on this thread while the
+/// future is polled and while it is dropped (a transaction dropped mid-call rolls back in it).
+struct InSession<F> {
+    session: Arc<SessionRef>,
+    inner: ManuallyDrop<F>,
+}
+
+impl<F: Future> Future for InSession<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is pinned structurally: it is never moved out, and is dropped in
+        // place by `Drop`.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _scope = Scope::enter(&this.session);
+        // SAFETY: as above.
+        unsafe { Pin::new_unchecked(&mut *this.inner) }.poll(cx)
+    }
+}
+
+impl<F> Drop for InSession<F> {
+    fn drop(&mut self) {
+        let _scope = Scope::enter(&self.session);
+        // SAFETY: dropped once, here; never used again.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+    }
+}
+
+/// Runs a plugin call as a future that never panics: `body` reads the request and builds the
+/// plugin's future, both in the call's session.
 fn run<F>(
     session: Session,
     request: Bytes<'_>,
-    body: impl FnOnce(Arc<SessionRef>, &[u8]) -> Result<F, String>,
-) -> FfiFuture<Buf>
+    body: impl FnOnce(&[u8]) -> Result<F, String>,
+) -> impl Future<Output = Done> + Send + 'static
 where
-    F: std::future::Future<Output = Answer> + Send + 'static,
+    F: Future<Output = Done> + Send + 'static,
 {
     let prepared = catch_unwind(AssertUnwindSafe(|| {
-        let st = state();
         let session = Arc::new(SessionRef {
             session,
-            host: &st.host,
+            host: &state().host,
         });
+        let _scope = Scope::enter(&session);
         // SAFETY: the host keeps the request bytes alive for this call.
         let bytes = unsafe { request.as_slice() };
-        body(session, bytes)
+        (body(bytes), session.clone())
     }));
     async move {
-        let outcome = match prepared {
+        match prepared {
             Err(p) => Outcome::Panic {
                 message: panic_message(&*p),
-            },
-            Ok(Err(message)) => Outcome::Refused { message },
-            Ok(Ok(fut)) => match AssertUnwindSafe(fut).catch_unwind().await {
-                Ok(Answer::Frame(frame)) => return Buf::from_vec(frame),
-                Ok(Answer::Outcome(outcome)) => outcome,
-                Err(p) => Outcome::Panic {
-                    message: panic_message(&*p),
-                },
-            },
-        };
-        Buf::from_vec(wire::encode_outcome(&CallOutcome::new(outcome)))
+            }
+            .into(),
+            Ok((Err(message), _)) => Outcome::Refused { message }.into(),
+            Ok((Ok(fut), session)) => {
+                let fut = InSession {
+                    session,
+                    inner: ManuallyDrop::new(fut),
+                };
+                match AssertUnwindSafe(fut).catch_unwind().await {
+                    Ok(done) => done,
+                    Err(p) => Outcome::Panic {
+                        message: panic_message(&*p),
+                    }
+                    .into(),
+                }
+            }
+        }
     }
-    .into_ffi()
 }
 
-fn proxy_db(session: Arc<SessionRef>, backend: Backend) -> DatabaseConnection {
-    let proxy: Arc<Box<dyn ProxyDatabaseTrait>> = Arc::new(Box::new(Proxy { session }));
-    // The proxy connector only wraps the callbacks; it cannot fail.
-    sea_orm::ProxyDatabaseConnector::connect(backend.to_sea(), proxy)
-        .expect("proxy connection is infallible")
+/// The plugin's storage on `backend`: one proxy connection per backend for the life of the
+/// library, running each statement in the current call's session.
+fn proxy_db(backend: Backend) -> DatabaseConnection {
+    static DBS: [OnceLock<DatabaseConnection>; 3] = [const { OnceLock::new() }; 3];
+    let slot = match backend {
+        Backend::Sqlite => 0,
+        Backend::Postgres => 1,
+        Backend::Mysql => 2,
+    };
+    DBS[slot]
+        .get_or_init(|| {
+            let proxy: Arc<Box<dyn ProxyDatabaseTrait>> = Arc::new(Box::new(Proxy));
+            // The proxy connector only wraps the callbacks; it cannot fail.
+            sea_orm::ProxyDatabaseConnector::connect(backend.to_sea(), proxy)
+                .expect("proxy connection is infallible")
+        })
+        .clone()
 }
 
-fn context(session: &Arc<SessionRef>, ctx: wire::WireContext, spec: ActionSpec) -> Context {
+/// Cross-plugin queries of every call (they run in the current call's session).
+fn services() -> Arc<dyn Services> {
+    static SERVICES: OnceLock<Arc<dyn Services>> = OnceLock::new();
+    SERVICES.get_or_init(|| Arc::new(HostServices)).clone()
+}
+
+fn context(ctx: wire::WireContext, spec: ActionSpec) -> Context {
     Context {
         principal: ctx.principal(),
         request_id: ctx.request_id,
@@ -433,15 +569,13 @@ fn context(session: &Arc<SessionRef>, ctx: wire::WireContext, spec: ActionSpec) 
         spec,
         instance_id: ctx.instance_id,
         account_instances: ctx.account_instances,
-        db: proxy_db(session.clone(), ctx.backend),
-        services: Arc::new(HostServices {
-            session: session.clone(),
-        }),
+        db: proxy_db(ctx.backend),
+        services: services(),
     }
 }
 
-unsafe extern "C" fn handle(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
-    run(session, request, |session, bytes| {
+unsafe extern "C" fn handle(session: Session, request: Bytes<'_>) -> FfiFuture<Answer> {
+    run(session, request, |bytes| {
         let req: wire::HandleRequest = wire::decode(bytes)?;
         let st = state();
         let spec = *st
@@ -451,17 +585,16 @@ unsafe extern "C" fn handle(session: Session, request: Bytes<'_>) -> FfiFuture<B
         let style = req.style();
         let mut params = Params::new(req.params, style);
         params.json_body = req.json_body;
-        let ctx = context(&session, req.ctx, spec);
+        let ctx = context(req.ctx, spec);
         Ok(async move {
             match st.plugin.handle(&ctx, &params).await {
-                Ok(reply) => {
-                    let shared = SharedReply::new(reply);
-                    Answer::Frame(wire::encode_reply(shared.keys(), shared.json()))
-                }
+                Ok(reply) => Done::Reply(SharedReply::new(reply)),
                 Err(e) => api_outcome(&e).into(),
             }
         })
     })
+    .map(Done::into_answer)
+    .into_ffi()
 }
 
 fn api_outcome(e: &ApiError) -> Outcome {
@@ -473,39 +606,45 @@ fn api_outcome(e: &ApiError) -> Outcome {
 }
 
 unsafe extern "C" fn query(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
-    run(session, request, |session, bytes| {
+    run(session, request, |bytes| {
         let req: wire::QueryRequest = wire::decode(bytes)?;
         let spec = req.spec.to_spec(&wire::intern)?;
-        let ctx = context(&session, req.ctx, spec);
+        let ctx = context(req.ctx, spec);
         let st = state();
         Ok(async move {
             match st.plugin.query(&ctx, &req.name, req.args).await {
-                Ok(v) => Answer::Frame(wire::encode_reply(&[], &v.to_string())),
+                Ok(v) => Done::Frame(wire::encode_reply(&[], &v.to_string())),
                 Err(e) => api_outcome(&e).into(),
             }
         })
     })
+    .map(Done::into_buf)
+    .into_ffi()
 }
 
 unsafe extern "C" fn migrate(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
-    run(session, request, |session, bytes| {
+    run(session, request, |bytes| {
         let req: wire::StorageRequest = wire::decode(bytes)?;
-        let db = proxy_db(session, req.backend);
+        let db = proxy_db(req.backend);
         let st = state();
         Ok(async move { db_outcome(st.plugin.migrate(&db).await).into() })
     })
+    .map(Done::into_buf)
+    .into_ffi()
 }
 
 unsafe extern "C" fn on_instance_created(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
-    run(session, request, |session, bytes| {
+    run(session, request, |bytes| {
         let req: wire::StorageRequest = wire::decode(bytes)?;
         let instance = req
             .instance_id
             .ok_or_else(|| "on_instance_created needs an instance id".to_string())?;
-        let db = proxy_db(session, req.backend);
+        let db = proxy_db(req.backend);
         let st = state();
         Ok(async move { db_outcome(st.plugin.on_instance_created(&db, &instance).await).into() })
     })
+    .map(Done::into_buf)
+    .into_ffi()
 }
 
 fn db_outcome(r: Result<(), DbErr>) -> Outcome {
@@ -520,22 +659,30 @@ fn db_outcome(r: Result<(), DbErr>) -> Outcome {
     }
 }
 
-/// The plugin's storage: every statement goes to the host, which runs it on its pool, or in
-/// the transaction this connection opened.
+/// The plugin's storage: every statement goes to the host, which runs it in the current
+/// call's session: on its pool, or in the transaction the call opened.
 #[derive(Debug)]
-struct Proxy {
-    session: Arc<SessionRef>,
+struct Proxy;
+
+/// The current call's session, or the error of storage used outside a call (from a thread or
+/// a task the plugin started itself: the host owns all I/O).
+fn session_for_storage() -> Result<Arc<SessionRef>, DbErr> {
+    current_session().ok_or_else(|| {
+        DbErr::Conn(RuntimeErr::Internal(
+            "plugin storage used outside a call of the host".into(),
+        ))
+    })
 }
 
 impl Proxy {
     async fn call(&self, op: DbOp) -> Result<DbResult, DbErr> {
+        let session = session_for_storage()?;
         let req = wire::encode(&wire::DbRequest {
             v: wire::MESSAGE_VERSION,
             op,
         });
-        let resp: wire::DbResponse = self
-            .session
-            .call(self.session.host.db, req)
+        let resp: wire::DbResponse = session
+            .call(session.host.db, req)
             .await
             .map_err(|e| DbErr::Conn(RuntimeErr::Internal(format!("host storage: {e}"))))?;
         match resp.result {
@@ -632,15 +779,17 @@ impl ProxyDatabaseTrait for Proxy {
     }
 
     fn start_rollback(&self) {
-        // SAFETY: the session is live while we hold our reference.
-        unsafe { (self.session.host.db_abort)(self.session.session) }
+        // A transaction dropped without commit: in its call's session (InSession keeps it
+        // current while the call's future is dropped).
+        if let Some(session) = current_session() {
+            // SAFETY: the session is live while we hold our reference.
+            unsafe { (session.host.db_abort)(session.session) }
+        }
     }
 }
 
-/// Cross-plugin queries through the host's registry.
-struct HostServices {
-    session: Arc<SessionRef>,
-}
+/// Cross-plugin queries through the host's registry, in the current call's session.
+struct HostServices;
 
 #[async_trait]
 impl Services for HostServices {
@@ -657,14 +806,18 @@ impl Services for HostServices {
             name: name.to_string(),
             args,
         });
-        let resp: wire::ServicesResponse = self
-            .session
-            .call(self.session.host.services, req)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "cross-plugin query through the host");
-                ApiError::internal()
-            })?;
+        let Some(session) = current_session() else {
+            tracing::error!("cross-plugin query outside a call of the host");
+            return Err(ApiError::internal());
+        };
+        let resp: wire::ServicesResponse =
+            session
+                .call(session.host.services, req)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cross-plugin query through the host");
+                    ApiError::internal()
+                })?;
         resp.result
             .map_err(|(status, code, message)| ApiError::new(status, code, message))
     }

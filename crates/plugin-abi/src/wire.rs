@@ -1,6 +1,8 @@
-//! The messages that cross the boundary, serialized as JSON. Every top-level message carries
-//! `"v": MESSAGE_VERSION`; a receiver refuses another version with a clear error instead of
-//! misreading it.
+//! The messages that cross the boundary, serialized with postcard (a compact binary format
+//! with a stable specification, <https://postcard.jamesmunk.com/wire-format>). Every top-level
+//! message starts with `v: MESSAGE_VERSION` (a varint); a receiver reads that first and refuses
+//! another version with a clear error instead of misreading the rest. JSON values inside a
+//! message (request bodies, query arguments, JSON columns) travel as JSON text.
 //!
 //! Storage values have their own representation ([`WireValue`]) instead of sea-query's, so the
 //! format does not change when sea-query does.
@@ -13,31 +15,76 @@ use ccgate_plugin_sdk::{
 use sea_orm::sea_query::Value;
 use serde::{Deserialize, Serialize};
 
-/// Version of the message format.
-pub const MESSAGE_VERSION: u32 = 1;
-
-fn v() -> u32 {
-    MESSAGE_VERSION
-}
+/// Version of the message format (2: postcard; 1 was JSON).
+pub const MESSAGE_VERSION: u32 = 2;
 
 /// Reads a message, refusing another [`MESSAGE_VERSION`].
 ///
-/// Errors: malformed JSON, or a version this build does not speak (message names both).
-pub fn decode<T: for<'de> Deserialize<'de> + Versioned>(bytes: &[u8]) -> Result<T, String> {
-    let msg: T = serde_json::from_slice(bytes).map_err(|e| format!("malformed message: {e}"))?;
-    if msg.version() != MESSAGE_VERSION {
+/// Errors: an empty or malformed message, or a version this build does not speak (the message
+/// names both).
+pub fn decode<'a, T: Deserialize<'a> + Versioned>(bytes: &'a [u8]) -> Result<T, String> {
+    let (version, _) = postcard::take_from_bytes::<u32>(bytes)
+        .map_err(|e| format!("malformed message: no version ({e})"))?;
+    if version != MESSAGE_VERSION {
         return Err(format!(
-            "message version {} is not supported (this build speaks {MESSAGE_VERSION})",
-            msg.version()
+            "message version {version} is not supported (this build speaks {MESSAGE_VERSION})"
         ));
     }
-    Ok(msg)
+    postcard::from_bytes(bytes).map_err(|e| format!("malformed message: {e}"))
 }
 
 /// Writes a message.
 pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
-    // Serializing these plain structs cannot fail (string keys, no foreign types).
-    serde_json::to_vec(msg).unwrap_or_default()
+    // Serializing these plain structs into a growing buffer cannot fail.
+    postcard::to_allocvec(msg).unwrap_or_default()
+}
+
+/// Appends a message to `out`.
+pub fn encode_into<T: Serialize>(msg: &T, out: Vec<u8>) -> Vec<u8> {
+    postcard::to_extend(msg, out).unwrap_or_default()
+}
+
+/// A JSON value carried as JSON text (postcard, like any non-self-describing format, cannot
+/// read a `serde_json::Value` directly).
+pub mod json_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes the value's JSON text.
+    pub fn serialize<S: Serializer>(v: &serde_json::Value, s: S) -> Result<S::Ok, S::Error> {
+        v.to_string().serialize(s)
+    }
+
+    /// Reads a value from its JSON text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
+        let text = <&str>::deserialize(d)?;
+        serde_json::from_str(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An optional JSON value carried as optional JSON text (see [`json_text`]).
+pub mod opt_json_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes the value's JSON text, if any.
+    pub fn serialize<S, V>(v: &Option<V>, s: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        V: std::borrow::Borrow<serde_json::Value>,
+    {
+        v.as_ref().map(|v| v.borrow().to_string()).serialize(s)
+    }
+
+    /// Reads an optional value from its JSON text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<serde_json::Value>, D::Error> {
+        match <Option<&str>>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(text)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 /// A message with a format version.
@@ -66,7 +113,6 @@ versioned!(
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PluginInfo {
     /// [`MESSAGE_VERSION`].
-    #[serde(default = "v")]
     pub v: u32,
     /// `Plugin::name`.
     pub name: String,
@@ -265,6 +311,7 @@ pub struct HandleRequest {
     /// `true` for the 2020 `Parameter.Null` style.
     pub v2020_errors: bool,
     /// A JSON body (Huawei dialects).
+    #[serde(with = "opt_json_text")]
     pub json_body: Option<serde_json::Value>,
 }
 
@@ -294,6 +341,7 @@ pub struct HandleRequestRef<'a> {
     /// `true` for the 2020 `Parameter.Null` style.
     pub v2020_errors: bool,
     /// A JSON body (Huawei dialects).
+    #[serde(serialize_with = "opt_json_text::serialize")]
     pub json_body: Option<&'a serde_json::Value>,
 }
 
@@ -347,6 +395,7 @@ pub struct QueryRequest {
     /// Query name.
     pub name: String,
     /// Arguments.
+    #[serde(with = "json_text")]
     pub args: serde_json::Value,
 }
 
@@ -359,6 +408,41 @@ pub struct StorageRequest {
     pub backend: Backend,
     /// The new instance, for `on_instance_created`.
     pub instance_id: Option<String>,
+}
+
+/// `ServicesResponse::result` with its JSON value carried as text (see [`json_text`]).
+mod services_result {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Answer = Result<Option<serde_json::Value>, (u16, String, String)>;
+
+    #[derive(Serialize, Deserialize)]
+    enum Repr<'a> {
+        Ok(Option<&'a str>),
+        Err(u16, &'a str, &'a str),
+    }
+
+    pub fn serialize<S: Serializer>(v: &Answer, s: S) -> Result<S::Ok, S::Error> {
+        let text = match v {
+            Ok(Some(json)) => Some(json.to_string()),
+            _ => None,
+        };
+        match v {
+            Ok(_) => Repr::Ok(text.as_deref()),
+            Err((status, code, message)) => Repr::Err(*status, code, message),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Answer, D::Error> {
+        Ok(match Repr::deserialize(d)? {
+            Repr::Ok(None) => Ok(None),
+            Repr::Ok(Some(text)) => Ok(Some(
+                serde_json::from_str(text).map_err(serde::de::Error::custom)?,
+            )),
+            Repr::Err(status, code, message) => Err((status, code.into(), message.into())),
+        })
+    }
 }
 
 /// Writes a [`CallOutcome`]. A successful reply is framed so that its JSON text travels as is
@@ -409,8 +493,9 @@ pub fn decode_outcome(bytes: &[u8]) -> Result<CallOutcome, String> {
                 return Err("truncated reply frame".into());
             }
             let header: ReplyHeader = decode(&rest[..len])?;
-            let json = String::from_utf8(rest[len..].to_vec())
-                .map_err(|e| format!("reply is not UTF-8: {e}"))?;
+            let json = simdutf8::basic::from_utf8(&rest[len..])
+                .map_err(|_| "reply is not UTF-8".to_string())?
+                .to_string();
             Ok(CallOutcome {
                 v: header.v,
                 result: Outcome::Ok {
@@ -420,6 +505,43 @@ pub fn decode_outcome(bytes: &[u8]) -> Result<CallOutcome, String> {
             })
         }
         _ => Err("unknown outcome frame".into()),
+    }
+}
+
+/// The message of a `handle` answer whose reply text travels separately, lent by the plugin
+/// ([`crate::ffi::Answer::text`]): `b'L'`, then the header (`v` and the reply's field names).
+pub fn encode_lent_reply(keys: &[String]) -> Vec<u8> {
+    encode_into(
+        &ReplyHeaderRef {
+            v: MESSAGE_VERSION,
+            keys,
+        },
+        vec![b'L'],
+    )
+}
+
+/// What the message of a `handle` answer says.
+#[derive(Debug)]
+pub enum HandleAnswer {
+    /// A reply with these field names, its JSON text lent beside the message.
+    Lent {
+        /// Field names of the reply, in order.
+        keys: Vec<String>,
+    },
+    /// Any other outcome (framed as by [`encode_outcome`]).
+    Outcome(CallOutcome),
+}
+
+/// Reads the message of a `handle` answer: [`encode_lent_reply`] or [`encode_outcome`].
+///
+/// Errors: as [`decode_outcome`].
+pub fn decode_handle_answer(bytes: &[u8]) -> Result<HandleAnswer, String> {
+    match bytes.split_first() {
+        Some((b'L', rest)) => {
+            let header: ReplyHeader = decode(rest)?;
+            Ok(HandleAnswer::Lent { keys: header.keys })
+        }
+        _ => decode_outcome(bytes).map(HandleAnswer::Outcome),
     }
 }
 
@@ -609,7 +731,7 @@ pub enum WireValue {
     /// Binary.
     Bytes(Option<Vec<u8>>),
     /// JSON.
-    Json(Option<serde_json::Value>),
+    Json(#[serde(with = "opt_json_text")] Option<serde_json::Value>),
 }
 
 impl WireValue {
@@ -675,6 +797,7 @@ pub struct ServicesRequest {
     /// Query name.
     pub name: String,
     /// Arguments.
+    #[serde(with = "json_text")]
     pub args: serde_json::Value,
 }
 
@@ -684,6 +807,7 @@ pub struct ServicesResponse {
     /// [`MESSAGE_VERSION`].
     pub v: u32,
     /// `Ok(None)`: the plugin is not enabled.
+    #[serde(with = "services_result")]
     pub result: Result<Option<serde_json::Value>, (u16, String, String)>,
 }
 
@@ -744,16 +868,95 @@ mod tests {
         }
         assert!(decode_outcome(b"R\x05").is_err());
         assert!(decode_outcome(b"").is_err());
-        let other_version = encode_outcome(&reply);
-        other_version[5..]
-            .windows(5)
-            .position(|w| w == b"\"v\":1")
-            .expect("version in header");
-        let text = String::from_utf8_lossy(&other_version).replace("\"v\":1", "\"v\":9");
+        // A header of another message version is refused by name.
+        let header = encode(&ReplyHeaderRef {
+            v: 9,
+            keys: &["A".to_string()],
+        });
+        let mut other_version = vec![b'R'];
+        other_version.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        other_version.extend_from_slice(&header);
+        other_version.extend_from_slice(b"{}");
         assert!(
-            decode_outcome(text.as_bytes())
+            decode_outcome(&other_version)
                 .unwrap_err()
                 .contains("message version 9")
         );
+    }
+
+    #[test]
+    fn lent_replies_carry_only_their_field_names() {
+        let keys = vec!["Data".to_string(), "Code".to_string()];
+        match decode_handle_answer(&encode_lent_reply(&keys)).unwrap() {
+            HandleAnswer::Lent { keys: read } => assert_eq!(read, keys),
+            other => panic!("{other:?}"),
+        }
+        let api = CallOutcome::new(Outcome::Api {
+            status: 400,
+            code: "Parameter.Invalid".into(),
+            message: "bad".into(),
+        });
+        match decode_handle_answer(&encode_outcome(&api)).unwrap() {
+            HandleAnswer::Outcome(CallOutcome {
+                result: Outcome::Api { code, .. },
+                ..
+            }) => assert_eq!(code, "Parameter.Invalid"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_values_travel_as_text_inside_postcard_messages() {
+        let body = serde_json::json!({"taskId": 7, "names": ["a", "b\"c"]});
+        let params = BTreeMap::from([("InstanceId".to_string(), "i-1".to_string())]);
+        let bytes = encode(&HandleRequestRef {
+            v: MESSAGE_VERSION,
+            action: 3,
+            ctx: WireContextRef {
+                request_id: "R",
+                account_id: "acc",
+                principal_kind: "ak",
+                principal: "AK1",
+                instance_id: Some("i-1"),
+                account_instances: &[],
+                backend: Backend::Postgres,
+            },
+            params: &params,
+            v2020_errors: true,
+            json_body: Some(&body),
+        });
+        let read: HandleRequest = decode(&bytes).unwrap();
+        assert_eq!(read.action, 3);
+        assert_eq!(read.params, params);
+        assert_eq!(read.json_body, Some(body.clone()));
+        assert_eq!(read.ctx.backend, Backend::Postgres);
+        assert_eq!(read.style(), ErrorStyle::V2020);
+
+        let row = DbResponse::new(DbResult::Rows(vec![vec![
+            ("doc".into(), WireValue::Json(Some(body.clone()))),
+            ("none".into(), WireValue::Json(None)),
+            ("n".into(), WireValue::BigInt(Some(-5))),
+        ]]));
+        let read: DbResponse = decode(&encode(&row)).unwrap();
+        assert_eq!(format!("{:?}", read.result), format!("{:?}", row.result));
+
+        for result in [
+            Ok(Some(body)),
+            Ok(None),
+            Err((404, "NotFound".into(), "x".into())),
+        ] {
+            let msg = ServicesResponse {
+                v: MESSAGE_VERSION,
+                result: result.clone(),
+            };
+            let read: ServicesResponse = decode(&encode(&msg)).unwrap();
+            assert_eq!(read.result, result);
+        }
+        assert!(
+            decode::<ServicesResponse>(&[9, 0])
+                .unwrap_err()
+                .contains("message version 9 is not supported")
+        );
+        assert!(decode::<ServicesResponse>(&[]).is_err());
     }
 }

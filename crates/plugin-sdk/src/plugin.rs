@@ -115,9 +115,25 @@ impl From<SharedReply> for Reply {
 pub struct SharedReply(Arc<Rendered>);
 
 struct Rendered {
-    json: Box<str>,
+    json: Text,
     keys: Box<[String]>,
     fields: OnceLock<Map<String, Value>>,
+}
+
+/// The JSON text of a rendered reply: owned, or held by someone else until dropped (a reply
+/// lent by a plugin library, released through that library).
+enum Text {
+    Owned(Box<str>),
+    Held(Box<dyn AsRef<str> + Send + Sync>),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Owned(s) => s,
+            Text::Held(h) => (**h).as_ref(),
+        }
+    }
 }
 
 impl SharedReply {
@@ -129,7 +145,7 @@ impl SharedReply {
         let fields = reply.into_fields();
         let json = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_string());
         Self(Arc::new(Rendered {
-            json: json.into_boxed_str(),
+            json: Text::Owned(json.into_boxed_str()),
             keys: fields.keys().cloned().collect(),
             fields: OnceLock::new(),
         }))
@@ -140,7 +156,18 @@ impl SharedReply {
     /// for replies of plugins loaded as dynamic libraries, which arrive rendered.
     pub fn from_parts(json: String, keys: Vec<String>) -> Self {
         Self(Arc::new(Rendered {
-            json: json.into_boxed_str(),
+            json: Text::Owned(json.into_boxed_str()),
+            keys: keys.into_boxed_slice(),
+            fields: OnceLock::new(),
+        }))
+    }
+
+    /// As [`SharedReply::from_parts`], with the JSON text held by `text` (read through
+    /// `AsRef<str>`, dropped with the last clone of this reply) instead of copied. Used for
+    /// replies a plugin library lends the gateway.
+    pub fn from_held(text: Box<dyn AsRef<str> + Send + Sync>, keys: Vec<String>) -> Self {
+        Self(Arc::new(Rendered {
+            json: Text::Held(text),
             keys: keys.into_boxed_slice(),
             fields: OnceLock::new(),
         }))
@@ -153,7 +180,7 @@ impl SharedReply {
 
     /// The JSON object of the fields.
     pub fn json(&self) -> &str {
-        &self.0.json
+        self.0.json.as_str()
     }
 
     /// Whether the reply has a field named `key` (without parsing the JSON).
@@ -165,12 +192,12 @@ impl SharedReply {
     pub fn fields(&self) -> &Map<String, Value> {
         self.0
             .fields
-            .get_or_init(|| serde_json::from_str(&self.0.json).unwrap_or_default())
+            .get_or_init(|| serde_json::from_str(self.0.json.as_str()).unwrap_or_default())
     }
 
     /// Bytes of JSON held (for cache weights).
     pub fn json_len(&self) -> usize {
-        self.0.json.len()
+        self.0.json.as_str().len()
     }
 }
 

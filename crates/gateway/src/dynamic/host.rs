@@ -1,8 +1,8 @@
 //! The host side of the boundary: the function table a plugin library calls back into
 //! ([`HOST_VTABLE`]) and the per-call [`HostSession`] behind it.
 //!
-//! A session holds the database connection the call runs on, the request context (for
-//! cross-plugin queries) and the stack of transactions the plugin opened through its proxy
+//! A session holds the database connection the call runs on, the request context (copied
+//! only when the plugin makes a cross-plugin query) and the stack of transactions the plugin opened through its proxy
 //! connection: `begin` on an empty stack starts a write transaction on the pool (`BEGIN
 //! IMMEDIATE` on SQLite, as the SDK's `begin_write`), a nested `begin` a savepoint. sea-orm's
 //! proxy interface cannot report a failed `begin`/`commit`, so the session remembers the
@@ -10,7 +10,7 @@
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_ffi::FutureExt as _;
 use ccgate_plugin_abi::ffi::{ABI_VERSION, Buf, Bytes, FfiFuture, HostVtable, Session};
@@ -28,18 +28,20 @@ use sea_orm::{
 /// The state of one plugin call on the host.
 pub struct HostSession {
     db: DatabaseConnection,
-    ctx: Option<Context>,
+    /// The request context, copied from the call's [`in_call`] scope on the first cross-plugin
+    /// query (most calls make none).
+    ctx: OnceLock<Context>,
     plugin: &'static str,
     txns: tokio::sync::Mutex<Vec<DatabaseTransaction>>,
     failure: Mutex<Option<String>>,
 }
 
 impl HostSession {
-    /// A session on `db`; `ctx` is the request (absent for migrations and instance creation).
-    pub fn new(db: DatabaseConnection, ctx: Option<Context>, plugin: &'static str) -> Arc<Self> {
+    /// A session on `db` for a call of `plugin`.
+    pub fn new(db: DatabaseConnection, plugin: &'static str) -> Arc<Self> {
         Arc::new(Self {
             db,
-            ctx,
+            ctx: OnceLock::new(),
             plugin,
             txns: tokio::sync::Mutex::new(Vec::new()),
             failure: Mutex::new(None),
@@ -195,17 +197,46 @@ unsafe fn session(s: Session) -> Arc<HostSession> {
     }
 }
 
-thread_local! {
-    static REQUEST_ID: Cell<(*const u8, usize)> = const { Cell::new((std::ptr::null(), 0)) };
+/// The plugin call being polled on this thread: its RequestId, its request context (absent for
+/// migrations) and its session. Raw pointers, valid while [`in_call`] runs its closure.
+#[derive(Clone, Copy)]
+struct CallScope {
+    request_id: (*const u8, usize),
+    ctx: *const Context,
+    session: *const HostSession,
 }
 
-/// Runs `f` with `request_id` as the RequestId of plugin log events on this thread.
-pub fn with_request_id<T>(request_id: &str, f: impl FnOnce() -> T) -> T {
-    let prev = REQUEST_ID.with(|c| c.replace((request_id.as_ptr(), request_id.len())));
-    struct Reset((*const u8, usize));
+impl CallScope {
+    const NONE: CallScope = CallScope {
+        request_id: (std::ptr::null(), 0),
+        ctx: std::ptr::null(),
+        session: std::ptr::null(),
+    };
+}
+
+thread_local! {
+    static SCOPE: Cell<CallScope> = const { Cell::new(CallScope::NONE) };
+}
+
+/// Runs `f` (one poll of a plugin call) with the call current on this thread: plugin log
+/// events get `request_id`, and a cross-plugin query of `session` can copy `ctx`. Calls nest
+/// (a cross-plugin query reaching another dynamic plugin); the previous call is restored after.
+pub fn in_call<T>(
+    session: &Arc<HostSession>,
+    request_id: &str,
+    ctx: Option<&Context>,
+    f: impl FnOnce() -> T,
+) -> T {
+    let scope = CallScope {
+        request_id: (request_id.as_ptr(), request_id.len()),
+        ctx: ctx.map_or(std::ptr::null(), |c| c as *const Context),
+        session: Arc::as_ptr(session),
+    };
+    let prev = SCOPE.with(|c| c.replace(scope));
+    struct Reset(CallScope);
     impl Drop for Reset {
         fn drop(&mut self) {
-            REQUEST_ID.with(|c| c.set(self.0));
+            SCOPE.with(|c| c.set(self.0));
         }
     }
     let _reset = Reset(prev);
@@ -213,16 +244,33 @@ pub fn with_request_id<T>(request_id: &str, f: impl FnOnce() -> T) -> T {
 }
 
 fn current_request_id() -> String {
-    REQUEST_ID.with(|c| {
-        let (ptr, len) = c.get();
-        if ptr.is_null() {
-            return String::new();
+    let (ptr, len) = SCOPE.with(|c| c.get().request_id);
+    if ptr.is_null() {
+        return String::new();
+    }
+    // SAFETY: set by in_call from a &str that outlives the closure it runs, and reset when
+    // that closure returns.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl HostSession {
+    /// The request context for a cross-plugin query, copied once from the call being polled.
+    /// `None` outside a poll of this session's call (a plugin calling from its own thread) or
+    /// for a call without a request (migrations).
+    fn context(&self) -> Option<&Context> {
+        if let Some(ctx) = self.ctx.get() {
+            return Some(ctx);
         }
-        // SAFETY: set by with_request_id from a &str that outlives the closure it runs, and
-        // reset when that closure returns.
-        let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
-        String::from_utf8_lossy(bytes).into_owned()
-    })
+        let scope = SCOPE.with(Cell::get);
+        if !std::ptr::eq(scope.session, self) || scope.ctx.is_null() {
+            return None;
+        }
+        // SAFETY: the scope is this session's call, being polled: `in_call` keeps the context
+        // it points to borrowed for as long as the scope is set.
+        let ctx = unsafe { &*scope.ctx };
+        Some(self.ctx.get_or_init(|| ctx.clone()))
+    }
 }
 
 fn reply(bytes: Vec<u8>) -> Buf {
@@ -285,6 +333,8 @@ unsafe extern "C" fn services(s: Session, request: Bytes<'_>) -> FfiFuture<Buf> 
     let prepared = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: as in `db`.
         let session = unsafe { session(s) };
+        // Copies the request context now, while the call that makes the query is polled.
+        let _ = session.context();
         let req = wire::decode::<ServicesRequest>(unsafe { request.as_slice() });
         (session, req)
     }));
@@ -293,8 +343,12 @@ unsafe extern "C" fn services(s: Session, request: Bytes<'_>) -> FfiFuture<Buf> 
         let result = match prepared {
             Err(p) => internal(panic_text(&*p)),
             Ok((_, Err(e))) => internal(e),
-            Ok((session, Ok(req))) => match &session.ctx {
-                None => internal("cross-plugin queries need a request".into()),
+            Ok((session, Ok(req))) => match session.ctx.get() {
+                None => internal(
+                    "cross-plugin queries need a request, and must be made while the call is \
+                     polled"
+                        .into(),
+                ),
                 Some(ctx) => {
                     let call = ctx.services.query(ctx, &req.plugin, &req.name, req.args);
                     match AssertUnwindSafe(call).catch_unwind().await {

@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ccgate_plugin_abi::ffi::{
-    ABI_VERSION, Buf, Bytes, ENTRY_SYMBOL, FINGERPRINT, FfiFuture, PluginEntry, PluginVtable,
-    Session,
+    ABI_VERSION, Buf, Bytes, ENTRY_SYMBOL, FINGERPRINT, FfiFuture, LentText, PluginEntry,
+    PluginVtable, Session,
 };
-use ccgate_plugin_abi::wire::{self, Backend, Outcome, WireContext, WireSpec};
+use ccgate_plugin_abi::wire::{self, Backend, HandleAnswer, Outcome, WireContext, WireSpec};
 use ccgate_plugin_sdk::{
     ActionSpec, ApiError, ApiResult, Context, ErrorStyle, Params, Plugin, Reply, SharedReply,
 };
@@ -184,28 +184,38 @@ impl DynamicPlugin {
         &self.path
     }
 
-    /// Runs one call of the plugin and reads its outcome. Plugin log events emitted while the
-    /// call is polled carry `request_id`.
+    /// Polls a plugin call to its end with the call current on this thread ([`host::in_call`]:
+    /// plugin log events carry `request_id`, a cross-plugin query can copy `ctx`). `None` when
+    /// the plugin's future panicked.
+    async fn poll_call<T>(
+        &self,
+        mut fut: FfiFuture<T>,
+        session: &Arc<HostSession>,
+        request_id: &str,
+        ctx: Option<&Context>,
+    ) -> Option<T> {
+        let polled = std::future::poll_fn(|cx| {
+            host::in_call(session, request_id, ctx, || Pin::new(&mut fut).poll(cx))
+        });
+        AssertUnwindSafe(polled).catch_unwind().await.ok()
+    }
+
+    /// Runs one call of the plugin whose answer is one buffer, and reads its outcome.
     async fn call(
         &self,
         f: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
         session: &Arc<HostSession>,
         request: Vec<u8>,
-        request_id: &str,
+        ctx: Option<&Context>,
     ) -> Outcome {
         // SAFETY: the plugin takes over one session reference and copies the request before
         // returning.
-        let mut fut = unsafe { f(session.to_ffi(), Bytes::new(&request)) };
-        let polled = std::future::poll_fn(|cx| {
-            host::with_request_id(request_id, || Pin::new(&mut fut).poll(cx))
-        });
-        let buf = match AssertUnwindSafe(polled).catch_unwind().await {
-            Ok(buf) => buf,
-            Err(_) => {
-                return Outcome::Panic {
-                    message: "the plugin's future panicked".into(),
-                };
-            }
+        let fut = unsafe { f(session.to_ffi(), Bytes::new(&request)) };
+        let request_id = ctx.map_or("", |c| c.request_id.as_str());
+        let Some(buf) = self.poll_call(fut, session, request_id, ctx).await else {
+            return Outcome::Panic {
+                message: "the plugin's future panicked".into(),
+            };
         };
         // SAFETY: the plugin allocated `buf`; read it, then hand it back to the plugin's free.
         let out = wire::decode_outcome(unsafe { buf.as_slice() });
@@ -257,13 +267,13 @@ impl DynamicPlugin {
         db: &DatabaseConnection,
         instance_id: Option<&str>,
     ) -> Result<(), DbErr> {
-        let session = HostSession::new(db.clone(), None, self.name);
+        let session = HostSession::new(db.clone(), self.name);
         let req = wire::encode(&wire::StorageRequest {
             v: wire::MESSAGE_VERSION,
             backend: Backend::from_sea(db.get_database_backend()),
             instance_id: instance_id.map(str::to_string),
         });
-        let outcome = self.call(f, &session, req, "").await;
+        let outcome = self.call(f, &session, req, None).await;
         if let Some(f) = session.failure() {
             return Err(DbErr::Custom(format!("plugin {}: {f}", self.name)));
         }
@@ -333,10 +343,39 @@ impl Plugin for DynamicPlugin {
             v2020_errors: params.style() == ErrorStyle::V2020,
             json_body: params.json_body.as_ref(),
         });
-        let session = HostSession::new(ctx.db.clone(), Some(ctx.clone()), self.name);
-        let outcome = self
-            .call(self.vtable.handle, &session, req, &ctx.request_id)
-            .await;
+        let session = HostSession::new(ctx.db.clone(), self.name);
+        // SAFETY: the plugin takes over one session reference and copies the request before
+        // returning.
+        let fut = unsafe { (self.vtable.handle)(session.to_ffi(), Bytes::new(&req)) };
+        let Some(answer) = self
+            .poll_call(fut, &session, &ctx.request_id, Some(ctx))
+            .await
+        else {
+            return Err(self.failed(
+                "handler panicked",
+                &ctx.request_id,
+                "the plugin's future panicked",
+            ));
+        };
+        // Released (through the plugin) on every path from here.
+        let text = LentReply(answer.text);
+        // SAFETY: the plugin allocated the message; read it, then hand it back to its free.
+        let message = wire::decode_handle_answer(unsafe { answer.message.as_slice() });
+        // SAFETY: as above.
+        unsafe { (self.vtable.free)(answer.message) };
+        let outcome = match message {
+            Ok(HandleAnswer::Lent { keys }) => {
+                if let Some(f) = session.failure() {
+                    return Err(self.failed("storage", &ctx.request_id, &f));
+                }
+                let text = text
+                    .checked()
+                    .map_err(|why| self.failed("handler reply", &ctx.request_id, why))?;
+                return Ok(Reply::from(SharedReply::from_held(Box::new(text), keys)));
+            }
+            Ok(HandleAnswer::Outcome(o)) => o.result,
+            Err(message) => Outcome::Refused { message },
+        };
         let (json, keys) = self.answer(&session, outcome, "handler", &ctx.request_id)?;
         Ok(Reply::from(SharedReply::from_parts(json, keys)))
     }
@@ -349,10 +388,8 @@ impl Plugin for DynamicPlugin {
             name: name.to_string(),
             args,
         });
-        let session = HostSession::new(ctx.db.clone(), Some(ctx.clone()), self.name);
-        let outcome = self
-            .call(self.vtable.query, &session, req, &ctx.request_id)
-            .await;
+        let session = HostSession::new(ctx.db.clone(), self.name);
+        let outcome = self.call(self.vtable.query, &session, req, Some(ctx)).await;
         let (json, _) = self.answer(&session, outcome, "query", &ctx.request_id)?;
         serde_json::from_str(&json)
             .map_err(|e| self.failed("query answer", &ctx.request_id, &e.to_string()))
@@ -365,6 +402,48 @@ impl Plugin for DynamicPlugin {
     ) -> Result<(), DbErr> {
         self.storage_call(self.vtable.on_instance_created, db, Some(instance_id))
             .await
+    }
+}
+
+/// A reply's JSON text lent by a plugin ([`ccgate_plugin_abi::ffi::LentText`]), handed back
+/// to the plugin when dropped.
+struct LentReply(LentText);
+
+impl LentReply {
+    /// The text once checked to be UTF-8 (a fast SIMD check: the plugin wrote it from a Rust
+    /// `str`, but the host does not trust memory it did not write to be valid).
+    fn checked(self) -> Result<CheckedReply, &'static str> {
+        if simdutf8::basic::from_utf8(self.bytes()).is_err() {
+            return Err("the reply is not UTF-8");
+        }
+        Ok(CheckedReply(self))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        if self.0.ptr.is_null() || self.0.len == 0 {
+            return &[];
+        }
+        // SAFETY: the plugin keeps `len` bytes at `ptr` alive until `release` (in Drop).
+        unsafe { std::slice::from_raw_parts(self.0.ptr, self.0.len) }
+    }
+}
+
+impl Drop for LentReply {
+    fn drop(&mut self) {
+        if let (false, Some(release)) = (self.0.owner.is_null(), self.0.release) {
+            // SAFETY: the owner the plugin lent with this text, released exactly once.
+            unsafe { release(self.0.owner) };
+        }
+    }
+}
+
+/// A [`LentReply`] known to be UTF-8: the JSON text of a `SharedReply`.
+struct CheckedReply(LentReply);
+
+impl AsRef<str> for CheckedReply {
+    fn as_ref(&self) -> &str {
+        // SAFETY: checked by `LentReply::checked`; the bytes do not change until released.
+        unsafe { std::str::from_utf8_unchecked(self.0.bytes()) }
     }
 }
 
