@@ -224,7 +224,8 @@ pub struct Answer {
     /// [`crate::wire::encode_lent_reply`] or [`crate::wire::encode_outcome`]; free it with
     /// [`PluginVtable::free`].
     pub message: Buf,
-    /// The reply's JSON text (UTF-8) when `message` is a lent reply; empty otherwise.
+    /// The reply's JSON text when `message` is a lent reply; empty otherwise. It must be
+    /// UTF-8: the host reads it as a `str` without checking (the guest lends a `&str`).
     pub text: LentText,
 }
 

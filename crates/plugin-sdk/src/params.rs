@@ -1,6 +1,11 @@
 //! `Params`: the raw request parameters of one call (query string and form body merged, or a
 //! Huawei JSON body), with the presence rules of the documented errors.
 //!
+//! Only the action's own parameters: the gateway consumes the protocol's common parameters
+//! (`Action`, `Version`, `Format`, `AccessKeyId`, `Signature*`, `Timestamp`, `SecurityToken`,
+//! `BearerToken`) and removes them after authentication (the gateway's
+//! `dialect::aliyun::request::COMMON_PARAMETERS`). `RegionId` stays.
+//!
 //! Plugins do not read it: the parsers that `cargo xtask codegen` generates from the action
 //! specs (`plugins/<plugin>/api/*.toml` → `src/api/<module>.rs`) do, checking values with
 //! [`crate::contract`]. Conventions (seed 002 error table; `shared/reference/alibaba-sdk-wire.md`):

@@ -83,7 +83,8 @@ fn elapsed_ms(started: Instant) -> f64 {
 }
 
 /// Routes, authenticates and runs the action; the envelope kind and the plugin's reply.
-/// `req.params` is moved into the plugin's [`Params`] once authentication is done.
+/// `req.params`, without the protocol's common parameters, is moved into the plugin's
+/// [`Params`] once authentication is done.
 async fn serve(
     state: &AppState,
     req: &mut RpcRequest,
@@ -126,7 +127,7 @@ async fn serve(
     } else {
         ErrorStyle::Legacy
     };
-    let params = Params::new(std::mem::take(&mut req.params), style);
+    let params = Params::new(req.take_action_params(), style);
     let (instance_id, account_instances) = match spec.instance {
         InstanceScope::Param(name) => {
             let id = params.required(name)?;

@@ -5,6 +5,26 @@ use std::collections::BTreeMap;
 
 use crate::auth::signing::percent::form_decode_pairs;
 
+/// The common parameters of the Alibaba RPC protocol (../shared/reference/alibaba-sdk-wire.md,
+/// "RPC signature v1"; seed 004 "公共参数"): routing, format and authentication. The gateway
+/// consumes them; after authentication they are removed from what a plugin sees in its
+/// `Params` (the action's own parameters, `RegionId` included). Plugins loaded as libraries
+/// thus also do not carry them across the boundary on every call.
+pub const COMMON_PARAMETERS: [&str; 12] = [
+    "AccessKeyId",
+    "Action",
+    "BearerToken",
+    "Format",
+    "SecurityToken",
+    "Signature",
+    "SignatureMethod",
+    "SignatureNonce",
+    "SignatureType",
+    "SignatureVersion",
+    "Timestamp",
+    "Version",
+];
+
 /// A decoded RPC request.
 #[derive(Debug, Clone, Default)]
 pub struct RpcRequest {
@@ -26,6 +46,14 @@ pub struct RpcRequest {
 }
 
 impl RpcRequest {
+    /// Takes the action's parameters out of the request: [`RpcRequest::params`] without the
+    /// [`COMMON_PARAMETERS`]. Call after authentication, which reads those.
+    pub fn take_action_params(&mut self) -> BTreeMap<String, String> {
+        let mut params = std::mem::take(&mut self.params);
+        params.retain(|k, _| !COMMON_PARAMETERS.contains(&k.as_str()));
+        params
+    }
+
     /// Decodes a request. `headers` names may be in any case.
     pub fn new(
         method: &str,
@@ -90,6 +118,27 @@ impl RpcRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugins_get_the_action_parameters_without_the_common_ones() {
+        let mut r = RpcRequest::new(
+            "GET",
+            "/",
+            "Action=ListPhoneNumbers&Version=2020-07-01&Format=JSON&RegionId=cn-shanghai\
+             &AccessKeyId=AK&SignatureMethod=HMAC-SHA1&SignatureVersion=1.0&SignatureType=\
+             &SignatureNonce=n1&Timestamp=2026-11-21T00%3A00%3A00Z&InstanceId=i-1&PageSize=20\
+             &Signature=abc%3D",
+            Vec::new(),
+            Vec::new(),
+        );
+        assert_eq!(r.params.len(), 13);
+        let params = r.take_action_params();
+        assert_eq!(
+            params.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["InstanceId", "PageSize", "RegionId"]
+        );
+        assert!(r.params.is_empty());
+    }
 
     #[test]
     fn merges_query_and_form_body() {
