@@ -172,7 +172,7 @@ unsafe impl Sync for PluginEntry {}
 pub struct InitOut {
     /// The plugin's function table, or null when initialisation failed.
     pub vtable: *const PluginVtable,
-    /// [`crate::wire::PluginInfo`] as JSON, or the UTF-8 error message when `vtable` is null.
+    /// [`crate::wire::PluginInfo`] (a message), or the UTF-8 error message when `vtable` is null.
     /// Allocated by the plugin: free it with `free`.
     pub info: Buf,
     /// Frees `info` (always set, also on failure).
@@ -194,7 +194,8 @@ unsafe impl Sync for Session {}
 
 /// A plugin's functions. Every call takes a session the plugin now owns one reference of, and
 /// a request borrowed for the call; every future resolves to a plugin-allocated [`Buf`] (free
-/// it with [`PluginVtable::free`]) holding the JSON answer ([`crate::wire`]).
+/// it with [`PluginVtable::free`]) holding the answer ([`crate::wire`]), or, for `handle`, to an
+/// [`Answer`].
 #[repr(C)]
 pub struct PluginVtable {
     /// Frees a buffer the plugin allocated.

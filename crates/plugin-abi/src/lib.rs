@@ -6,12 +6,14 @@
 //! - **No Rust ABI crosses.** One exported symbol, [`ffi::ENTRY_SYMBOL`], returns a
 //!   `#[repr(C)]` [`ffi::PluginEntry`] whose first fields, an ABI version and a build
 //!   [`ffi::FINGERPRINT`], the host checks before anything else. Everything else travels as
-//!   owned byte buffers ([`ffi::Buf`]) holding versioned JSON messages ([`wire`]); each side
-//!   frees what it allocated.
+//!   owned byte buffers ([`ffi::Buf`]) holding versioned postcard messages ([`wire`]); each
+//!   side frees what it allocated. A reply's JSON text is lent by the plugin
+//!   ([`ffi::LentText`]) and released by the host once written, not copied.
 //! - **The host owns all I/O.** A plugin library links no async runtime, database driver or
 //!   log subscriber. Its futures are [`ffi::FfiFuture`]s polled by the host's tokio; its
-//!   storage is a sea-orm proxy connection whose statements the host runs on its pool (and in a
-//!   host-side transaction per request); its tracing events go to the host's subscriber, which
+//!   storage is a sea-orm proxy connection (one per library) whose statements the host runs on
+//!   its pool (and in a host-side transaction per request), in the session of the call being
+//!   polled; its tracing events go to the host's subscriber, which
 //!   adds the request's RequestId.
 //! - **Panics stop at the boundary.** Every export runs under `catch_unwind`; a panicking
 //!   handler answers `InternalError` and the library stays loaded. Libraries are never

@@ -260,6 +260,38 @@ mod reply_tests {
     use super::*;
 
     #[test]
+    fn a_held_reply_reads_its_holder_and_releases_it_with_the_last_clone() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        struct Holder(&'static str, Arc<AtomicBool>);
+        impl AsRef<str> for Holder {
+            fn as_ref(&self) -> &str {
+                self.0
+            }
+        }
+        impl Drop for Holder {
+            fn drop(&mut self) {
+                self.1.store(true, Ordering::SeqCst);
+            }
+        }
+        let released = Arc::new(AtomicBool::new(false));
+        let shared = SharedReply::from_held(
+            Box::new(Holder(r#"{"Code":"OK","Data":[1]}"#, released.clone())),
+            vec!["Code".into(), "Data".into()],
+        );
+        let reply = Reply::from(shared.clone());
+        assert_eq!(shared.json(), r#"{"Code":"OK","Data":[1]}"#);
+        assert!(shared.has_field("Data") && !shared.has_field("Message"));
+        assert_eq!(reply.fields()["Data"], json!([1]));
+        drop(shared);
+        assert!(
+            !released.load(Ordering::SeqCst),
+            "a clone still holds the text"
+        );
+        drop(reply);
+        assert!(released.load(Ordering::SeqCst));
+    }
+
+    #[test]
     fn shared_replies_keep_fields_and_order() {
         let reply = Reply::empty()
             .with("Zeta", json!({"B": 1, "A": [true, "x"]}))
