@@ -213,9 +213,7 @@ impl DynamicPlugin {
         let fut = unsafe { f(session.to_ffi(), Bytes::new(&request)) };
         let request_id = ctx.map_or("", |c| c.request_id.as_str());
         let Some(buf) = self.poll_call(fut, session, request_id, ctx).await else {
-            return Outcome::Panic {
-                message: "the plugin's future panicked".into(),
-            };
+            return future_panicked();
         };
         // SAFETY: the plugin allocated `buf`; read it, then hand it back to the plugin's free.
         let out = wire::decode_outcome(unsafe { buf.as_slice() });
@@ -237,9 +235,7 @@ impl DynamicPlugin {
         what: &str,
         request_id: &str,
     ) -> Result<(String, Vec<String>), ApiError> {
-        if let Some(f) = session.failure() {
-            return Err(self.failed("storage", request_id, &f));
-        }
+        self.session_ok(session, request_id)?;
         match outcome {
             Outcome::Ok { json, keys } => Ok((json, keys)),
             Outcome::Api {
@@ -253,6 +249,15 @@ impl DynamicPlugin {
             Outcome::Db { message } | Outcome::Refused { message } => {
                 Err(self.failed(&format!("{what} refused"), request_id, &message))
             }
+        }
+    }
+
+    /// `InternalError` (logged) when a transaction operation of the session failed: sea-orm's
+    /// proxy cannot report it to the plugin, so the call's reply is not to be trusted.
+    fn session_ok(&self, session: &HostSession, request_id: &str) -> Result<(), ApiError> {
+        match session.failure() {
+            Some(f) => Err(self.failed("storage", request_id, &f)),
+            None => Ok(()),
         }
     }
 
@@ -297,6 +302,13 @@ impl DynamicPlugin {
                 self.name
             ))),
         }
+    }
+}
+
+/// The outcome of a call whose future panicked (caught on the host side).
+fn future_panicked() -> Outcome {
+    Outcome::Panic {
+        message: "the plugin's future panicked".into(),
     }
 }
 
@@ -357,31 +369,28 @@ impl Plugin for DynamicPlugin {
         // SAFETY: the plugin takes over one session reference and copies the request before
         // returning.
         let fut = unsafe { (self.vtable.handle)(session.to_ffi(), Bytes::new(&req)) };
-        let Some(answer) = self
+        let answer = self
             .poll_call(fut, &session, &ctx.request_id, Some(ctx))
-            .await
-        else {
-            return Err(self.failed(
-                "handler panicked",
-                &ctx.request_id,
-                "the plugin's future panicked",
-            ));
-        };
-        // Released (through the plugin) on every path from here.
-        let text = LentReply(answer.text);
-        // SAFETY: the plugin allocated the message; read it, then hand it back to its free.
-        let message = wire::decode_handle_answer(unsafe { answer.message.as_slice() });
-        // SAFETY: as above.
-        unsafe { (self.vtable.free)(answer.message) };
-        let outcome = match message {
-            Ok(HandleAnswer::Lent { keys }) => {
-                if let Some(f) = session.failure() {
-                    return Err(self.failed("storage", &ctx.request_id, &f));
+            .await;
+        let outcome = match answer {
+            None => future_panicked(),
+            Some(answer) => {
+                // Released (through the plugin) on every path from here.
+                let text = LentReply(answer.text);
+                // SAFETY: the plugin allocated the message; read it, then hand it back to its
+                // free.
+                let message = wire::decode_handle_answer(unsafe { answer.message.as_slice() });
+                // SAFETY: as above.
+                unsafe { (self.vtable.free)(answer.message) };
+                match message {
+                    Ok(HandleAnswer::Lent { keys }) => {
+                        self.session_ok(&session, &ctx.request_id)?;
+                        return Ok(Reply::from(SharedReply::from_held(Box::new(text), keys)));
+                    }
+                    Ok(HandleAnswer::Outcome(o)) => o.result,
+                    Err(message) => Outcome::Refused { message },
                 }
-                return Ok(Reply::from(SharedReply::from_held(Box::new(text), keys)));
             }
-            Ok(HandleAnswer::Outcome(o)) => o.result,
-            Err(message) => Outcome::Refused { message },
         };
         let (json, keys) = self.answer(&session, outcome, "handler", &ctx.request_id)?;
         Ok(Reply::from(SharedReply::from_parts(json, keys)))
