@@ -30,6 +30,8 @@ INSTANCE=ccc-test
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=bench/seed.sh
+. bench/seed.sh
 log() { printf '>>> %s\n' "$*" >&2; }
 die() { printf 'plugin_ratio.sh: %s\n' "$*" >&2; exit 1; }
 command -v wrk >/dev/null 2>&1 || die "wrk is not installed (apt-get install wrk)"
@@ -86,14 +88,7 @@ SK=$(awk '/AccessKeySecret:/ {print $2; exit}' "$TMP/seed.out")
 [ -n "$AK" ] && [ -n "$SK" ] || die "no demo AccessKey in ccgate's output"
 export CCGATE_ENDPOINT="http://127.0.0.1:$BUILTIN_PORT" CCGATE_ACCESS_KEY_ID="$AK" \
     CCGATE_ACCESS_KEY_SECRET="$SK"
-for ((batch = 0; batch * 100 < NUMBERS; batch++)); do
-    args=()
-    for ((i = 0; i < 100 && batch * 100 + i < NUMBERS; i++)); do
-        args+=("PhoneNumber.$((i + 1))=138$(printf '%08d' $((batch * 100 + i)))")
-    done
-    "$CCGATE" call AddBulkPhoneNumbers "InstanceId=$INSTANCE" Usage=Bidirection "${args[@]}" \
-        >"$TMP/seed.call" || { cat "$TMP/seed.call" >&2; die "AddBulkPhoneNumbers failed"; }
-done
+seed_numbers "$CCGATE" "$INSTANCE" "$NUMBERS" "$TMP/seed.call" || die "AddBulkPhoneNumbers failed"
 kill -TERM "$SEED_PID"
 wait "$SEED_PID" 2>/dev/null || true
 cp "$TMP/seed.db" "$TMP/builtin.db"

@@ -38,6 +38,8 @@ INSTANCE=ccc-test
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=bench/seed.sh
+. bench/seed.sh
 log() { printf '>>> %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
@@ -118,14 +120,7 @@ export CCGATE_ENDPOINT="http://127.0.0.1:$CCGATE_PORT" CCGATE_ACCESS_KEY_ID="$AK
 
 log "seeding $NUMBERS numbers (AddBulkPhoneNumbers, 100 per call, via ccgate call)"
 seed_start=$(date +%s.%N)
-for ((batch = 0; batch * 100 < NUMBERS; batch++)); do
-    args=()
-    for ((i = 0; i < 100 && batch * 100 + i < NUMBERS; i++)); do
-        args+=("PhoneNumber.$((i + 1))=138$(printf '%08d' $((batch * 100 + i)))")
-    done
-    "$CCGATE" call AddBulkPhoneNumbers "InstanceId=$INSTANCE" Usage=Bidirection "${args[@]}" \
-        >"$TMP/seed.out" || { cat "$TMP/seed.out" >&2; die "AddBulkPhoneNumbers failed"; }
-done
+seed_numbers "$CCGATE" "$INSTANCE" "$NUMBERS" "$TMP/seed.out" || die "AddBulkPhoneNumbers failed"
 total=$("$CCGATE" call ListPhoneNumbers --api-version 2020-07-01 "InstanceId=$INSTANCE" \
     PageNumber=1 PageSize=1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["Data"]["TotalCount"])')
 [ "$total" = "$NUMBERS" ] || die "expected $NUMBERS numbers after seeding, ccgate lists $total"
