@@ -643,3 +643,25 @@ def expect_error():
         raise AssertionError(f"expected {status} {code}, got success: {result!r}")
 
     return check
+
+
+# --------------------------------------------------------------------------------------------
+# end-of-run summary
+# --------------------------------------------------------------------------------------------
+
+E2E_SUMMARY = pytest.StashKey[list]()
+
+
+@pytest.fixture(scope="session")
+def e2e_summary(request) -> list:
+    """Lines a test module wants printed at the end of the run (e.g. test_hostile.py's
+    per-action counts); pytest shows them in an `e2e summary` section."""
+    return request.config.stash.setdefault(E2E_SUMMARY, [])
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines = config.stash.get(E2E_SUMMARY, None)
+    if lines:
+        terminalreporter.write_sep("=", "e2e summary")
+        for line in lines:
+            terminalreporter.write_line(line)

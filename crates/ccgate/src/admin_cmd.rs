@@ -70,6 +70,15 @@ pub enum TokenCmd {
         #[arg(long)]
         ttl: Option<u64>,
     },
+    /// Revoke Bearer tokens: one token (give the token), or every token issued under
+    /// --access-key-id so far (the key itself stays usable). Running gateways refuse them
+    /// within [security] cache_ttl_secs.
+    Revoke {
+        /// The token to revoke.
+        token: Option<String>,
+        #[arg(long)]
+        access_key_id: Option<String>,
+    },
 }
 
 pub async fn account(core: &Core, cmd: AccountCmd) -> anyhow::Result<()> {
@@ -126,12 +135,20 @@ pub async fn key(core: &Core, cmd: KeyCmd) -> anyhow::Result<()> {
 }
 
 pub async fn token(core: &Core, cmd: TokenCmd) -> anyhow::Result<()> {
-    let TokenCmd::Issue {
-        access_key_id,
-        account,
-        subject,
-        ttl,
-    } = cmd;
+    let (access_key_id, account, subject, ttl) = match cmd {
+        TokenCmd::Issue {
+            access_key_id,
+            account,
+            subject,
+            ttl,
+        } => (access_key_id, account, subject, ttl),
+        TokenCmd::Revoke {
+            token,
+            access_key_id,
+        } => return revoke(core, token, access_key_id).await,
+    };
+    // Bound to the key when issued under one: disabling the key or revoking its tokens ends it.
+    let bound_key = access_key_id.clone().filter(|_| account.is_none());
     let account = match (access_key_id, account) {
         (_, Some(a)) => a,
         (Some(id), None) => match admin::list_access_keys(&core.db, None)
@@ -147,8 +164,32 @@ pub async fn token(core: &Core, cmd: TokenCmd) -> anyhow::Result<()> {
     };
     let tokens = core.tokens().await?;
     let ttl = ttl.unwrap_or(core.settings.security.token_ttl_secs);
-    let (token, _) = tokens.issue(&subject, &account, AUD_ALIYUN, ttl);
+    let (token, _) = tokens.issue(&subject, &account, AUD_ALIYUN, ttl, bound_key.as_deref());
     println!("{token}");
+    Ok(())
+}
+
+async fn revoke(
+    core: &Core,
+    token: Option<String>,
+    access_key_id: Option<String>,
+) -> anyhow::Result<()> {
+    match (token, access_key_id) {
+        (Some(token), None) => {
+            let claims = core
+                .tokens()
+                .await?
+                .inspect(&token)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            admin::revoke_token(&core.db, &claims.jti, claims.exp).await?;
+            println!("revoked token {}", claims.jti);
+        }
+        (None, Some(id)) => {
+            admin::revoke_key_tokens(&core.db, &id).await?;
+            println!("revoked every token issued under {id} so far");
+        }
+        _ => bail!("give either a token or --access-key-id"),
+    }
     Ok(())
 }
 

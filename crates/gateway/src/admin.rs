@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::crypto::MasterKey;
 use crate::registry::Registry;
-use crate::store::entities::{access_key, account, instance};
+use crate::store::entities::{access_key, account, instance, revoked_token};
 
 /// Errors of admin operations.
 #[derive(Debug, thiserror::Error)]
@@ -170,13 +170,15 @@ async fn insert_access_key(
         status: Set(access_key::ACTIVE.into()),
         description: Set(description.into()),
         created_at: Set(now()),
+        tokens_not_before: Set(0),
     }
     .insert(db)
     .await?;
     Ok(())
 }
 
-/// Sets an AccessKey `Active` or `Disabled`.
+/// Sets an AccessKey `Active` or `Disabled`. Disabling also revokes every Bearer token issued
+/// under the key (see [`revoke_key_tokens`]): re-enabling the key does not revive them.
 ///
 /// Errors: `Invalid` when the key does not exist.
 pub async fn set_access_key_active(
@@ -199,7 +201,67 @@ pub async fn set_access_key_active(
         access_key::DISABLED
     }
     .into());
+    if !active {
+        am.tokens_not_before = Set(tokens_fence());
+    }
     am.update(db).await?;
+    Ok(())
+}
+
+/// The `tokens_not_before` that revokes every token issued up to now: the next whole second
+/// (token `iat` claims are whole seconds, so a token issued in this second is revoked too).
+fn tokens_fence() -> i64 {
+    chrono::Utc::now().timestamp() + 1
+}
+
+/// Revokes every Bearer token issued under AccessKey `id` so far (Alibaba tokens issued with
+/// `ccgate token issue --access-key-id`, Huawei `tokenByAkSk` tokens); the key stays usable
+/// and new tokens work. Running gateways notice within `[security] cache_ttl_secs`.
+///
+/// Errors: `Invalid` when the key does not exist.
+pub async fn revoke_key_tokens(db: &DatabaseConnection, id: &str) -> Result<(), AdminError> {
+    let Some(row) = access_key::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+    else {
+        return Err(AdminError::Invalid(format!(
+            "AccessKey {id} does not exist"
+        )));
+    };
+    let mut am: access_key::ActiveModel = row.into();
+    am.tokens_not_before = Set(tokens_fence());
+    am.update(db).await?;
+    Ok(())
+}
+
+/// Revokes one Bearer token by its `jti` until `expires_at` (UTC epoch seconds, its `exp`);
+/// rows of tokens that expired anyway are deleted on the way. Revoking twice is not an error.
+pub async fn revoke_token(
+    db: &DatabaseConnection,
+    jti: &str,
+    expires_at: i64,
+) -> Result<(), AdminError> {
+    if jti.is_empty() {
+        return Err(AdminError::Invalid(
+            "the token has no id (jti): it was issued by an older ccgate; revoke its AccessKey's tokens instead".into(),
+        ));
+    }
+    revoked_token::Entity::delete_many()
+        .filter(revoked_token::Column::ExpiresAt.lt(chrono::Utc::now().timestamp()))
+        .exec(db)
+        .await?;
+    if revoked_token::Entity::find_by_id(jti.to_string())
+        .one(db)
+        .await?
+        .is_none()
+    {
+        revoked_token::ActiveModel {
+            jti: Set(jti.to_string()),
+            expires_at: Set(expires_at),
+        }
+        .insert(db)
+        .await?;
+    }
     Ok(())
 }
 

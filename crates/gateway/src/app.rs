@@ -5,11 +5,13 @@
 //!   Huawei ([`crate::dialect::huawei`]).
 //! - Specified path-routed operations that no loaded plugin serves: 501 `NotImplemented`
 //!   ([`crate::catalog`]).
-//! - `GET /healthz` (process up), `GET /readyz` (database reachable), `GET /openapi.json` (the
-//!   OpenAPI 3.1 document of every specified action).
+//! - `GET /healthz` (process up), `GET /readyz` (database reachable, nonce store not full),
+//!   `GET /metrics` (Prometheus), `GET /openapi.json` (the OpenAPI 3.1 document of every
+//!   specified action).
+//! - Anything else: 404 (405 for `/` with another method) in the path's dialect envelope
+//!   ([`crate::http::fallback`]).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use ccgate_plugin_sdk::{ApiError, Services};
@@ -20,6 +22,7 @@ use crate::auth::bearer::TokenService;
 use crate::catalog;
 use crate::crypto::MasterKey;
 use crate::dialect::{aliyun, huawei};
+use crate::http;
 use crate::registry::{Registry, RegistryServices};
 use crate::settings::Settings;
 use crate::store::entities::instance;
@@ -47,14 +50,11 @@ impl AppState {
         master: MasterKey,
         tokens: TokenService,
     ) -> Self {
-        let auth = AuthState::new(
-            db.clone(),
-            master,
-            tokens,
-            Duration::from_secs(settings.security.replay_window_secs),
-            settings.security.max_nonces,
-            Duration::from_secs(settings.security.cache_ttl_secs),
-        );
+        // The replay start fence: the current whole second (`runtime::serve` waits for a new
+        // second before building the state, so nothing signed earlier can pass).
+        let not_before =
+            chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap_or_default();
+        let auth = AuthState::new(db.clone(), master, tokens, &settings.security, not_before);
         let services: Arc<dyn Services> = Arc::new(RegistryServices(Arc::clone(&registry)));
         Self {
             settings,
@@ -93,12 +93,12 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         paths.sort();
         paths.dedup();
         cfg.app_data(state.clone())
-            .app_data(web::PayloadConfig::new(8 * 1024 * 1024))
             .route(
                 "/healthz",
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),
             )
             .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics))
             .route(
                 "/openapi.json",
                 web::get().to(|| async {
@@ -117,13 +117,35 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             cfg.route(&path, web::method(m).to(huawei::cc_management::entry));
         }
         cfg.route("/", web::get().to(aliyun::rpc_entry))
-            .route("/", web::post().to(aliyun::rpc_entry));
+            .route("/", web::post().to(aliyun::rpc_entry))
+            .default_service(web::to(http::fallback));
     }
 }
 
+/// `GET /readyz`: 200 `ready` when the database answers and the SignatureNonce store has
+/// room; 503 with the reason otherwise. The second line shows the store's fill either way.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let replay = &state.auth.replay;
+    let (held, capacity) = (replay.len(), replay.capacity());
+    let fill = format!(
+        "nonce store: {held} of {capacity} ({:.1}%)",
+        held as f64 * 100.0 / capacity.max(1) as f64
+    );
     match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().body("ready"),
-        Err(e) => HttpResponse::ServiceUnavailable().body(format!("database unreachable: {e}")),
+        Err(e) => {
+            HttpResponse::ServiceUnavailable().body(format!("database unreachable: {e}\n{fill}"))
+        }
+        Ok(()) if held >= capacity => HttpResponse::ServiceUnavailable().body(format!(
+            "nonce store full: signed requests are refused\n{fill}"
+        )),
+        Ok(()) => HttpResponse::Ok().body(format!("ready\n{fill}")),
     }
+}
+
+/// `GET /metrics`: Prometheus text exposition of the gauges operators need to see before
+/// clients notice (issue 9: the SignatureNonce store's fill).
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render(&state))
 }

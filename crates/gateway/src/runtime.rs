@@ -4,12 +4,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 
 use crate::admin;
-use crate::app::{AppState, configure};
+use crate::app::AppState;
 use crate::auth::bearer::TokenService;
 use crate::crypto::MasterKey;
 use crate::registry::Registry;
@@ -84,10 +84,27 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Runs the HTTP server until SIGINT/SIGTERM, then drains in-flight requests.
+///
+/// Before binding, it waits for the next whole second: that second is the replay start fence
+/// (`auth::replay`), so no request this process accepts can have been stamped in a second an
+/// earlier process may have served. The server and its connection limits (`[limits]`: head
+/// timeout, keep-alive, a server-wide cap split over the workers, the per-address count) are
+/// `http::server`'s. The open-files limit is raised to its hard maximum so the caps, not
+/// the descriptor table, decide.
 pub async fn serve(core: Core) -> anyhow::Result<()> {
     let tokens = core.tokens().await?;
     let bind = core.settings.server.bind.clone();
-    let workers = core.settings.server.workers;
+    let workers = match core.settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let limits = core.settings.limits.clone();
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "could not raise the open-files limit");
+    }
+    let now = chrono::Utc::now();
+    let into_next_second = 1_000 - u64::from(now.timestamp_subsec_millis());
+    tokio::time::sleep(std::time::Duration::from_millis(into_next_second)).await;
     let state = web::Data::new(AppState::new(
         core.settings,
         core.db,
@@ -95,14 +112,8 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         core.master,
         tokens,
     ));
-    let mut server = HttpServer::new(move || App::new().configure(configure(state.clone())))
-        .bind(&bind)
-        .with_context(|| format!("bind {bind}"))?
-        .shutdown_timeout(30);
-    if workers > 0 {
-        server = server.workers(workers);
-    }
+    let server = crate::http::server::build(state, &bind, workers, &limits)?;
     tracing::info!(%bind, "ccgate listening");
-    server.run().await?;
+    server.await?;
     Ok(())
 }

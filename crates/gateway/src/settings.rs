@@ -15,6 +15,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// `[security]`
     pub security: SecuritySettings,
+    /// `[limits]`
+    pub limits: LimitSettings,
     /// `[plugins]`
     pub plugins: PluginSettings,
     /// `[log]`
@@ -55,12 +57,43 @@ pub struct SecuritySettings {
     /// Most SignatureNonces remembered at once (about 20 bytes each); when full, signed
     /// requests are refused with 503 until old timestamps expire.
     pub max_nonces: usize,
+    /// Most SignatureNonces one AccessKey may hold at once; beyond it that key's signed
+    /// requests get 429 `Throttling.User` while other keys go on.
+    pub max_nonces_per_key: usize,
     /// Lifetime of issued Bearer tokens, in seconds.
     pub token_ttl_secs: u64,
     /// Maximum lifetime of Huawei `tokenByAkSk` tokens, in seconds.
     pub huawei_token_max_secs: u64,
     /// In-memory cache lifetime of AccessKey and instance lookups, in seconds.
     pub cache_ttl_secs: u64,
+}
+
+/// `[limits]`: what one client or one request may use (issue 9). Every refusal is answered in
+/// the dialect's envelope with a RequestId.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    /// Most parameters (query and form body together) of one RPC request (400
+    /// `Parameter.Maximum`).
+    pub max_parameters: usize,
+    /// Largest body of an RPC request (`/`), bytes (413 `RequestEntityTooLarge`).
+    pub rpc_body_bytes: usize,
+    /// Largest body of a Huawei operation, bytes.
+    pub huawei_body_bytes: usize,
+    /// Largest body of Huawei `tokenByAkSk`, bytes.
+    pub token_body_bytes: usize,
+    /// Time a client has to send a request body once its head arrived, seconds (408
+    /// `RequestTimeout`).
+    pub body_timeout_secs: u64,
+    /// Time a client has to send a request head after connecting, milliseconds (actix-web's
+    /// `client_request_timeout`).
+    pub head_timeout_ms: u64,
+    /// Idle time of a kept-alive connection between requests, seconds.
+    pub keep_alive_secs: u64,
+    /// Most open connections of the whole server; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// Most open connections from one client IP address; a request on a connection beyond it
+    /// gets 429 `Throttling.Connections` and the connection is closed.
+    pub max_connections_per_ip: usize,
 }
 
 /// `[plugins]`: which domains are served, built in or loaded from libraries.

@@ -222,9 +222,37 @@ pub fn load_all(root: &Path) -> anyhow::Result<Vec<Spec>> {
         spec.plugin_has_crate = folder.join("Cargo.toml").is_file();
         spec.file = rel;
         check(&spec)?;
+        apply_default_limits(&mut spec);
         specs.push(spec);
     }
     Ok(specs)
+}
+
+/// Longest `string` (or repeat-list item) a spec without `max_length` accepts, in characters.
+pub const DEFAULT_MAX_LENGTH: u64 = 256;
+/// Longest `json-string` a spec without `max_length` accepts, in characters.
+pub const DEFAULT_JSON_MAX_LENGTH: u64 = 65_536;
+/// Most items of a repeat list a spec without `max_items` accepts.
+pub const DEFAULT_MAX_ITEMS: u64 = 100;
+
+/// Every parameter gets a bound (issue 9: one request's work must not grow with unbounded
+/// input): strings without `max_length` get [`DEFAULT_MAX_LENGTH`] (json-strings
+/// [`DEFAULT_JSON_MAX_LENGTH`]), repeat lists without `max_items` get [`DEFAULT_MAX_ITEMS`].
+/// Enumerations need none. The generated parsers, the OpenAPI document and the API reference
+/// all show the effective bound.
+fn apply_default_limits(spec: &mut Spec) {
+    for p in &mut spec.param {
+        if p.ty == "repeat-list" && p.max_items.is_none() {
+            p.max_items = Some(DEFAULT_MAX_ITEMS);
+        }
+        if p.enumeration.is_none() && p.max_length.is_none() {
+            p.max_length = match p.value_type() {
+                "string" => Some(DEFAULT_MAX_LENGTH),
+                "json-string" => Some(DEFAULT_JSON_MAX_LENGTH),
+                _ => None,
+            };
+        }
+    }
 }
 
 const TYPES: &[&str] = &[

@@ -3,14 +3,19 @@
 //!
 //! Error codes are Alibaba's (`InvalidAccessKeyId.NotFound`, `SignatureDoesNotMatch` with the
 //! server's string-to-sign after a colon — the 2017 SDK splits the message on `:` —,
-//! `InvalidTimeStamp.Expired`, `SignatureNonceUsed`, ...).
+//! `InvalidTimeStamp.Expired`, `SignatureNonceUsed`, `Throttling.User`, ...).
+//!
+//! A signature binds what it authorizes: [`routing`] takes `Action` and `Version` only from
+//! input the request's scheme signs (v1: the signed parameters; ACS3: the `x-acs-action` /
+//! `x-acs-version` headers, which must be among SignedHeaders with `x-acs-date`,
+//! `x-acs-signature-nonce` and `host`, as the official SDKs sign them).
 
 use ccgate_plugin_sdk::{ApiError, AuthModes, Principal};
 
 use super::bearer::{AUD_ALIYUN, TokenError};
 use super::replay::ReplayError;
 use super::signing::{acs3, rpc_v1};
-use super::{AuthState, Caller};
+use super::{AuthState, Caller, TokenRevoked};
 use crate::dialect::aliyun::request::RpcRequest;
 
 fn err(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
@@ -39,10 +44,25 @@ fn replay_error(e: ReplayError) -> ApiError {
             "InvalidTimeStamp.Expired",
             "Specified time stamp or date value is expired.",
         ),
+        ReplayError::SignedBeforeStart(fence) => err(
+            400,
+            "InvalidTimeStamp.Expired",
+            format!(
+                "Specified time stamp or date value is expired: it is earlier than this gateway's start ({}); sign the request again.",
+                fence.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        ),
         ReplayError::NonceUsed => err(
             400,
             "SignatureNonceUsed",
             "Specified signature nonce was used already.",
+        ),
+        ReplayError::KeyQuota(max) => err(
+            429,
+            "Throttling.User",
+            format!(
+                "Request was denied due to user flow control: this AccessKey has {max} signed requests within the replay window, the most one key may have."
+            ),
         ),
         // Fail closed: an unchecked nonce could be a replay.
         ReplayError::Saturated => err(
@@ -60,6 +80,92 @@ fn required<'a>(req: &'a RpcRequest, name: &str) -> Result<&'a str, ApiError> {
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::missing(name))
 }
+
+/// How a request proves its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// A Bearer token (`SignatureType=BEARERTOKEN`, `x-acs-bearer-token` or `BearerToken`).
+    Bearer,
+    /// `Authorization: ACS3-...`.
+    Acs3,
+    /// Signature v1 (`Signature` parameter).
+    V1,
+}
+
+/// The scheme `req` uses (the same decision [`authenticate`] takes).
+pub fn scheme(req: &RpcRequest) -> Scheme {
+    let signature_type = req
+        .params
+        .get("SignatureType")
+        .map(String::as_str)
+        .unwrap_or_default();
+    if signature_type.eq_ignore_ascii_case("BEARERTOKEN")
+        || req.header("x-acs-bearer-token").is_some()
+        || req.params.contains_key("BearerToken")
+    {
+        Scheme::Bearer
+    } else if req
+        .header("authorization")
+        .is_some_and(|v| v.starts_with("ACS3-"))
+    {
+        Scheme::Acs3
+    } else {
+        Scheme::V1
+    }
+}
+
+/// `Action` and `Version` of `req`, taken only from input its scheme signs:
+/// - v1: the (signed) parameters; an `x-acs-action` / `x-acs-version` header that says
+///   otherwise is refused (400 `IncompleteSignature`), since a relay could have set it;
+/// - ACS3: the `x-acs-action` / `x-acs-version` headers, which [`authenticate`] requires among
+///   SignedHeaders; a parameter that says otherwise is refused likewise;
+/// - Bearer: a token signs nothing of the request, so the parameter or else the header.
+///
+/// Errors: `MissingParameter` (`Action`, `Version`) when absent; `IncompleteSignature`.
+pub fn routing(req: &RpcRequest) -> Result<(&str, &str), ApiError> {
+    let scheme = scheme(req);
+    let pick = |param: &str, header: &str| -> Result<&str, ApiError> {
+        let from_param = req
+            .params
+            .get(param)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty());
+        let from_header = req.header(header).filter(|v| !v.is_empty());
+        let (signed, other) = match scheme {
+            Scheme::V1 => (from_param, from_header),
+            Scheme::Acs3 => (from_header, from_param),
+            Scheme::Bearer => {
+                return from_param
+                    .or(from_header)
+                    .ok_or_else(|| ApiError::missing(param));
+            }
+        };
+        let value = signed.ok_or_else(|| ApiError::missing(param))?;
+        if other.is_some_and(|o| o != value) {
+            return Err(err(
+                400,
+                "IncompleteSignature",
+                format!(
+                    "The {param} parameter and the {header} header differ; the request's signature covers only one of them."
+                ),
+            ));
+        }
+        Ok(value)
+    };
+    let action = pick("Action", "x-acs-action")?;
+    let version = pick("Version", "x-acs-version")?;
+    Ok((action, version))
+}
+
+/// Headers an ACS3 signature must cover: what routes the request (action, version, host)
+/// and what makes it fresh (date, nonce). The official SDKs sign all of them.
+pub const ACS3_REQUIRED_SIGNED_HEADERS: [&str; 5] = [
+    "host",
+    "x-acs-action",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-version",
+];
 
 /// Authenticates `req` and checks the credential kind against `auth`.
 ///
@@ -104,6 +210,23 @@ pub async fn authenticate(
                     "The bearer token is malformed or was not issued by this gateway.",
                 ),
             })?;
+        match state.token_alive(&claims).await? {
+            Ok(()) => {}
+            Err(TokenRevoked::KeyDisabled) => {
+                return Err(err(
+                    401,
+                    "InvalidBearerToken.Revoked",
+                    "The bearer token's AccessKey is disabled or deleted.",
+                ));
+            }
+            Err(TokenRevoked::Revoked) => {
+                return Err(err(
+                    401,
+                    "InvalidBearerToken.Revoked",
+                    "The bearer token has been revoked.",
+                ));
+            }
+        }
         return Ok(Caller {
             account_id: claims.acc,
             principal: Principal::Bearer {
@@ -132,7 +255,14 @@ async fn lookup(
     state: &AuthState,
     id: &str,
 ) -> Result<std::sync::Arc<super::keys::KeyRecord>, ApiError> {
-    let key = state.keys.access_key(id).await?.ok_or_else(|| {
+    // AccessKeyIds are at most 64 characters (core_access_keys.id): a longer one cannot exist
+    // and is not sent to the database.
+    let found = if id.chars().count() > 64 {
+        None
+    } else {
+        state.keys.access_key(id).await?
+    };
+    let key = found.ok_or_else(|| {
         err(
             404,
             "InvalidAccessKeyId.NotFound",
@@ -203,16 +333,17 @@ async fn verify_acs3(state: &AuthState, req: &RpcRequest, value: &str) -> Result
             format!("The request signature does not conform to Aliyun standards: {why}"),
         )
     })?;
-    if !auth.signed_headers.iter().any(|h| h == "x-acs-date")
-        || !auth
-            .signed_headers
-            .iter()
-            .any(|h| h == "x-acs-signature-nonce")
+    if let Some(missing) = ACS3_REQUIRED_SIGNED_HEADERS
+        .iter()
+        .find(|h| !auth.signed_headers.iter().any(|s| s == *h))
     {
         return Err(err(
             400,
             "IncompleteSignature",
-            "SignedHeaders must include x-acs-date and x-acs-signature-nonce.",
+            format!(
+                "SignedHeaders must include {} (missing: {missing}).",
+                ACS3_REQUIRED_SIGNED_HEADERS.join(", ")
+            ),
         ));
     }
     let date = req

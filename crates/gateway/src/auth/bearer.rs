@@ -35,6 +35,15 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at, UTC epoch seconds.
     pub exp: i64,
+    /// Token id (32 hex digits), for revoking this one token (`ccgate token revoke`). Empty
+    /// in tokens of older ccgate builds.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub jti: String,
+    /// The AccessKey the token was issued under (`ccgate token issue --access-key-id`, Huawei
+    /// `tokenByAkSk`'s app key): the token dies when that key is disabled or its tokens are
+    /// revoked. `None` for tokens issued for a whole account (`--account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ak: Option<String>,
 }
 
 /// Why a token was refused.
@@ -103,13 +112,15 @@ impl TokenService {
         }
     }
 
-    /// Issues a token for `subject` of `account` valid for `ttl_secs` seconds.
+    /// Issues a token for `subject` of `account` valid for `ttl_secs` seconds, bound to
+    /// AccessKey `access_key` when given (see [`Claims::ak`]), with a fresh `jti`.
     pub fn issue(
         &self,
         subject: &str,
         account: &str,
         audience: &str,
         ttl_secs: u64,
+        access_key: Option<&str>,
     ) -> (String, Claims) {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
@@ -119,12 +130,27 @@ impl TokenService {
             aud: audience.into(),
             iat: now,
             exp: now + ttl_secs as i64,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            ak: access_key.map(str::to_string),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
         let token = jsonwebtoken::encode(&header, &claims, &self.encoding)
             .expect("HS256 encoding cannot fail");
         (token, claims)
+    }
+
+    /// The claims of a token this gateway signed, expired or not, for any audience (to revoke
+    /// it). Errors: [`TokenError::Invalid`] when it is not such a token.
+    pub fn inspect(&self, token: &str) -> Result<Claims, TokenError> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.validate_exp = false;
+        v.validate_aud = false;
+        v.set_issuer(&["ccgate"]);
+        v.required_spec_claims.clear();
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+            .map(|d| d.claims)
+            .map_err(|_| TokenError::Invalid)
     }
 
     /// Verifies `token` for `audience`.
@@ -151,8 +177,11 @@ mod tests {
     #[test]
     fn tokens_verify_only_for_their_audience_and_key() {
         let svc = TokenService::from_secret("k1".into(), b"0123456789abcdef0123456789abcdef");
-        let (tok, claims) = svc.issue("agent@ccc-test", "acc-1", AUD_ALIYUN, 60);
+        let (tok, claims) = svc.issue("agent@ccc-test", "acc-1", AUD_ALIYUN, 60, Some("LTAI1"));
         assert_eq!(svc.verify(&tok, AUD_ALIYUN).unwrap(), claims);
+        assert_eq!(claims.ak.as_deref(), Some("LTAI1"));
+        assert_eq!(claims.jti.len(), 32);
+        assert_eq!(svc.inspect(&tok).unwrap(), claims);
         assert_eq!(
             svc.verify(&tok, AUD_HUAWEI).unwrap_err(),
             TokenError::Invalid
@@ -179,6 +208,8 @@ mod tests {
             aud: AUD_ALIYUN.into(),
             iat: now - 100,
             exp: now - 10,
+            jti: "j".into(),
+            ak: None,
         };
         let tok =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &svc.encoding).unwrap();
@@ -186,5 +217,7 @@ mod tests {
             svc.verify(&tok, AUD_ALIYUN).unwrap_err(),
             TokenError::Expired
         );
+        // An expired token can still be inspected (and revoked).
+        assert_eq!(svc.inspect(&tok).unwrap().jti, "j");
     }
 }

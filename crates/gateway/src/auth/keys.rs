@@ -6,7 +6,7 @@ use std::time::Duration;
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 
 use crate::crypto::MasterKey;
-use crate::store::entities::{access_key, instance};
+use crate::store::entities::{access_key, instance, revoked_token};
 
 fn cache<V: Clone + Send + Sync + 'static>(ttl: Duration) -> moka::sync::Cache<String, V> {
     moka::sync::Cache::builder()
@@ -24,6 +24,8 @@ pub struct KeyRecord {
     pub secret: String,
     /// False when disabled.
     pub active: bool,
+    /// Bearer tokens issued under the key before this (UTC epoch seconds) are revoked.
+    pub tokens_not_before: i64,
 }
 
 /// Cached lookups of AccessKeys and instance ownership.
@@ -32,6 +34,8 @@ pub struct KeyStore {
     master: MasterKey,
     keys: moka::sync::Cache<String, Arc<KeyRecord>>,
     instances: moka::sync::Cache<String, Arc<str>>,
+    /// Token id → revoked?
+    revoked: moka::sync::Cache<String, bool>,
 }
 
 impl KeyStore {
@@ -42,6 +46,7 @@ impl KeyStore {
             master,
             keys: cache(ttl),
             instances: cache(ttl),
+            revoked: cache(ttl),
         }
     }
 
@@ -66,6 +71,7 @@ impl KeyStore {
             account_id: row.account_id,
             secret,
             active: row.status == access_key::ACTIVE,
+            tokens_not_before: row.tokens_not_before,
         });
         self.keys.insert(id.to_string(), rec.clone());
         Ok(Some(rec))
@@ -87,9 +93,27 @@ impl KeyStore {
         Ok(Some(acc))
     }
 
+    /// Whether the token with id `jti` was revoked (`ccgate token revoke`); cached like keys,
+    /// so a revocation reaches running gateways within the cache lifetime.
+    pub async fn token_revoked(&self, jti: &str) -> Result<bool, DbErr> {
+        if jti.is_empty() {
+            return Ok(false);
+        }
+        if let Some(r) = self.revoked.get(jti) {
+            return Ok(r);
+        }
+        let revoked = revoked_token::Entity::find_by_id(jti.to_string())
+            .one(&self.db)
+            .await?
+            .is_some();
+        self.revoked.insert(jti.to_string(), revoked);
+        Ok(revoked)
+    }
+
     /// Forgets cached entries (after admin changes in this process).
     pub fn invalidate_all(&self) {
         self.keys.invalidate_all();
         self.instances.invalidate_all();
+        self.revoked.invalidate_all();
     }
 }

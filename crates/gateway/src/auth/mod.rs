@@ -15,8 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ccgate_plugin_sdk::Principal;
+use chrono::{DateTime, Utc};
+use sea_orm::DbErr;
 
 use crate::crypto::MasterKey;
+use crate::settings::SecuritySettings;
 
 /// The result of authentication: the caller's account and identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,20 +40,59 @@ pub struct AuthState {
     pub tokens: bearer::TokenService,
 }
 
+/// Why a Bearer token that verifies is no longer honoured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRevoked {
+    /// Its AccessKey is disabled or gone.
+    KeyDisabled,
+    /// Revoked: one by one, or with every token of its AccessKey.
+    Revoked,
+}
+
 impl AuthState {
-    /// Builds the state over `db`; `max_nonces` bounds the replay store (see [`replay`]).
+    /// Builds the state over `db` from `[security]` (window, nonce store bounds, cache
+    /// lifetime). Signed requests stamped before `not_before` are refused (the start fence of
+    /// [`replay`]).
     pub fn new(
         db: sea_orm::DatabaseConnection,
         master: MasterKey,
         tokens: bearer::TokenService,
-        replay_window: Duration,
-        max_nonces: usize,
-        cache_ttl: Duration,
+        security: &SecuritySettings,
+        not_before: DateTime<Utc>,
     ) -> Arc<Self> {
         Arc::new(Self {
-            keys: keys::KeyStore::new(db, master, cache_ttl),
-            replay: replay::ReplayGuard::new(replay_window, max_nonces),
+            keys: keys::KeyStore::new(db, master, Duration::from_secs(security.cache_ttl_secs)),
+            replay: replay::ReplayGuard::new(
+                Duration::from_secs(security.replay_window_secs),
+                security.max_nonces,
+                security.max_nonces_per_key,
+                not_before,
+            ),
             tokens,
         })
+    }
+
+    /// Checks that a verified token is still honoured: its AccessKey (when bound to one) is
+    /// active and did not revoke it, and it was not revoked by id. One cached lookup each.
+    ///
+    /// Errors: `Ok(Err(..))` says why it is refused; `Err` is a storage failure.
+    pub async fn token_alive(
+        &self,
+        claims: &bearer::Claims,
+    ) -> Result<Result<(), TokenRevoked>, DbErr> {
+        if let Some(ak) = &claims.ak {
+            match self.keys.access_key(ak).await? {
+                Some(k) if k.active => {
+                    if claims.iat < k.tokens_not_before {
+                        return Ok(Err(TokenRevoked::Revoked));
+                    }
+                }
+                _ => return Ok(Err(TokenRevoked::KeyDisabled)),
+            }
+        }
+        if self.keys.token_revoked(&claims.jti).await? {
+            return Ok(Err(TokenRevoked::Revoked));
+        }
+        Ok(Ok(()))
     }
 }

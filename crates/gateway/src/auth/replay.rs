@@ -7,10 +7,20 @@
 //! it holds `max_nonces` entries, new signed requests are refused (503 ServiceUnavailable) rather
 //! than forgetting nonces early, which would let replays through.
 //!
+//! Fairness: one AccessKey may hold at most `max_nonces_per_key` nonces, so a single tenant
+//! cannot fill the store for everyone (it gets 429 `Throttling.User`, the others go on).
+//!
+//! Restarts: the store is in memory, so a restarted process could not recognise a nonce its
+//! predecessor accepted. It therefore refuses every request stamped before its start fence
+//! ([`ReplayGuard::not_before`]; `runtime::serve` waits for the next whole second before it
+//! binds the port, so the fence is a second boundary no earlier request can share), and the
+//! replay window cannot reopen. Clients re-sign on every attempt, so only a client whose clock
+//! runs behind the server's notices, for as long as it lags, right after a restart.
+//!
 //! In-process: one replica. Several replicas need the nonce set shared, e.g. in Redis
 //! (ARCHITECTURE.md §8).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,40 +34,93 @@ pub enum ReplayError {
     BadFormat,
     /// The timestamp is outside the window.
     Expired,
+    /// The timestamp is earlier than this process's start fence ([`ReplayGuard::not_before`]):
+    /// an earlier process may have served it, and its nonces died with that process.
+    SignedBeforeStart(DateTime<Utc>),
     /// The nonce was used within the window.
     NonceUsed,
+    /// This AccessKey already holds its quota of nonces within the window; other keys are
+    /// unaffected.
+    KeyQuota(usize),
     /// The nonce store is full; the request cannot be checked and is refused.
     Saturated,
 }
 
+/// One minute of request timestamps: its nonce hashes and how many each AccessKey holds.
+#[derive(Default)]
+struct Bucket {
+    nonces: HashSet<u64>,
+    per_key: HashMap<u64, u32>,
+}
+
 #[derive(Default)]
 struct Buckets {
-    /// Unix minute of the request timestamp → nonce hashes.
-    by_minute: BTreeMap<i64, HashSet<u64>>,
+    /// Unix minute of the request timestamp → nonces.
+    by_minute: BTreeMap<i64, Bucket>,
     total: usize,
+    /// Nonces held per AccessKey (keyed hash) over all live minutes.
+    per_key: HashMap<u64, usize>,
+}
+
+impl Buckets {
+    /// Drops the minutes older than `oldest_live`, with their per-key counts.
+    fn expire(&mut self, oldest_live: i64) {
+        while let Some((&minute, _)) = self.by_minute.first_key_value() {
+            if minute >= oldest_live {
+                break;
+            }
+            let (_, bucket) = self.by_minute.pop_first().expect("non-empty");
+            self.total -= bucket.nonces.len();
+            for (key, n) in bucket.per_key {
+                if let Some(held) = self.per_key.get_mut(&key) {
+                    *held -= n as usize;
+                    if *held == 0 {
+                        self.per_key.remove(&key);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The timestamp window and the nonce store.
 pub struct ReplayGuard {
     window: Duration,
     max_nonces: usize,
+    max_per_key: usize,
+    not_before: DateTime<Utc>,
     keys: std::collections::hash_map::RandomState,
     buckets: Mutex<Buckets>,
 }
 
 impl ReplayGuard {
     /// A guard with a window of `window` (Alibaba: 15 minutes) remembering at most `max_nonces`
-    /// nonces (about 20 bytes each).
-    pub fn new(window: Duration, max_nonces: usize) -> Self {
+    /// nonces (about 20 bytes each), at most `max_per_key` of them for one AccessKey, and
+    /// refusing every timestamp earlier than `not_before` (the process start fence: the nonces
+    /// of an earlier process are gone, so a request it may have served cannot be checked).
+    pub fn new(
+        window: Duration,
+        max_nonces: usize,
+        max_per_key: usize,
+        not_before: DateTime<Utc>,
+    ) -> Self {
         Self {
             window,
             max_nonces,
+            max_per_key: max_per_key.min(max_nonces),
+            not_before,
             keys: Default::default(),
             buckets: Mutex::default(),
         }
     }
 
-    /// Parses `ts` (UTC) and checks it is within the window of `now`; returns the parsed time.
+    /// The start fence: signed requests stamped earlier are refused.
+    pub fn not_before(&self) -> DateTime<Utc> {
+        self.not_before
+    }
+
+    /// Parses `ts` (UTC) and checks it is within the window of `now` and not before the start
+    /// fence; returns the parsed time.
     pub fn check_timestamp(
         &self,
         ts: &str,
@@ -67,13 +130,17 @@ impl ReplayGuard {
         if (now - t).num_seconds().unsigned_abs() > self.window.as_secs() {
             return Err(ReplayError::Expired);
         }
+        if t < self.not_before {
+            return Err(ReplayError::SignedBeforeStart(self.not_before));
+        }
         Ok(t)
     }
 
     /// Records `nonce` of `access_key` for a request stamped `ts` (already checked by
     /// [`ReplayGuard::check_timestamp`]).
     ///
-    /// Errors: `NonceUsed` when recorded before within the window, `Saturated` when the store is full.
+    /// Errors: `NonceUsed` when recorded before within the window, `KeyQuota` when this key
+    /// holds `max_per_key` nonces, `Saturated` when the whole store is full.
     pub fn check_nonce(
         &self,
         access_key: &str,
@@ -83,30 +150,30 @@ impl ReplayGuard {
     ) -> Result<(), ReplayError> {
         let mut h = self.keys.build_hasher();
         h.write(access_key.as_bytes());
+        let key_hash = h.finish();
         h.write_u8(0xff);
         h.write(nonce.as_bytes());
         let hash = h.finish();
         let window = self.window.as_secs() as i64;
         let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         // Drop the minutes whose every timestamp is now outside the window.
-        let oldest_live = (now.timestamp() - window) / 60;
-        while let Some((&minute, _)) = b.by_minute.first_key_value() {
-            if minute >= oldest_live {
-                break;
-            }
-            let (_, set) = b.by_minute.pop_first().expect("non-empty");
-            b.total -= set.len();
-        }
-        if b.by_minute.values().any(|set| set.contains(&hash)) {
+        b.expire((now.timestamp() - window).div_euclid(60));
+        if b.by_minute.values().any(|m| m.nonces.contains(&hash)) {
             return Err(ReplayError::NonceUsed);
+        }
+        if b.per_key.get(&key_hash).copied().unwrap_or(0) >= self.max_per_key {
+            return Err(ReplayError::KeyQuota(self.max_per_key));
         }
         if b.total >= self.max_nonces {
             return Err(ReplayError::Saturated);
         }
-        b.by_minute
+        let bucket = b
+            .by_minute
             .entry(ts.timestamp().div_euclid(60))
-            .or_default()
-            .insert(hash);
+            .or_default();
+        bucket.nonces.insert(hash);
+        *bucket.per_key.entry(key_hash).or_default() += 1;
+        *b.per_key.entry(key_hash).or_default() += 1;
         b.total += 1;
         Ok(())
     }
@@ -119,6 +186,16 @@ impl ReplayGuard {
     /// True when no nonce is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Most nonces remembered at once (`[security] max_nonces`).
+    pub fn capacity(&self) -> usize {
+        self.max_nonces
+    }
+
+    /// Most nonces one AccessKey may hold (`[security] max_nonces_per_key`).
+    pub fn per_key_capacity(&self) -> usize {
+        self.max_per_key
     }
 }
 
@@ -142,7 +219,12 @@ mod tests {
 
     #[test]
     fn window_and_nonces() {
-        let g = ReplayGuard::new(Duration::from_secs(900), 100);
+        let g = ReplayGuard::new(
+            Duration::from_secs(900),
+            100,
+            100,
+            t("2026-11-21T00:00:00Z"),
+        );
         let now = t("2026-11-21T05:34:25Z");
         assert!(g.check_timestamp("2026-11-21T05:20:00Z", now).is_ok());
         assert_eq!(
@@ -172,7 +254,12 @@ mod tests {
 
     #[test]
     fn nonces_are_forgotten_only_when_their_timestamp_expired() {
-        let g = ReplayGuard::new(Duration::from_secs(900), 100);
+        let g = ReplayGuard::new(
+            Duration::from_secs(900),
+            100,
+            100,
+            t("2026-11-21T00:00:00Z"),
+        );
         let first = t("2026-11-21T05:00:10Z");
         g.check_nonce("ak", "n", first, first).unwrap();
         // 14 minutes later the request could still be replayed: refused.
@@ -193,13 +280,13 @@ mod tests {
 
     #[test]
     fn a_full_store_refuses_instead_of_forgetting() {
-        let g = ReplayGuard::new(Duration::from_secs(900), 3);
+        let g = ReplayGuard::new(Duration::from_secs(900), 3, 3, t("2026-11-21T00:00:00Z"));
         let now = t("2026-11-21T05:00:00Z");
-        for n in ["a", "b", "c"] {
-            g.check_nonce("ak", n, now, now).unwrap();
+        for (k, n) in [("ak", "a"), ("ak2", "b"), ("ak3", "c")] {
+            g.check_nonce(k, n, now, now).unwrap();
         }
         assert_eq!(
-            g.check_nonce("ak", "d", now, now),
+            g.check_nonce("ak4", "d", now, now),
             Err(ReplayError::Saturated)
         );
         // Replays of remembered nonces are still recognised as such.
@@ -210,5 +297,40 @@ mod tests {
         // Once the old minute expires there is room again.
         let later = t("2026-11-21T05:16:30Z");
         assert_eq!(g.check_nonce("ak", "d", later, later), Ok(()));
+    }
+
+    #[test]
+    fn one_key_cannot_fill_the_store_for_others() {
+        let g = ReplayGuard::new(Duration::from_secs(900), 10, 3, t("2026-11-21T00:00:00Z"));
+        let now = t("2026-11-21T05:00:00Z");
+        for n in ["a", "b", "c"] {
+            g.check_nonce("greedy", n, now, now).unwrap();
+        }
+        assert_eq!(
+            g.check_nonce("greedy", "d", now, now),
+            Err(ReplayError::KeyQuota(3))
+        );
+        // Another tenant still gets through, and the greedy key's replays are still replays.
+        assert_eq!(g.check_nonce("polite", "d", now, now), Ok(()));
+        assert_eq!(
+            g.check_nonce("greedy", "a", now, now),
+            Err(ReplayError::NonceUsed)
+        );
+        // The quota frees up with the minute its nonces were stamped in.
+        let later = t("2026-11-21T05:16:30Z");
+        assert_eq!(g.check_nonce("greedy", "d", later, later), Ok(()));
+        assert_eq!(g.len(), 1);
+    }
+
+    #[test]
+    fn requests_signed_before_the_start_fence_are_refused() {
+        let fence = t("2026-11-21T05:00:00Z");
+        let g = ReplayGuard::new(Duration::from_secs(900), 10, 10, fence);
+        let now = t("2026-11-21T05:00:30Z");
+        assert_eq!(
+            g.check_timestamp("2026-11-21T04:59:59Z", now),
+            Err(ReplayError::SignedBeforeStart(fence))
+        );
+        assert!(g.check_timestamp("2026-11-21T05:00:00Z", now).is_ok());
     }
 }

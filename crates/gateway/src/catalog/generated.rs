@@ -908,7 +908,7 @@ pub const CATALOG: &[Entry] = &[
                 code: true,
             },
         },
-        summary: "Lists all phone numbers of a call center instance (optionally only those usable for outbound calls), including bound flow, skill groups and privacy-number bindings.",
+        summary: "Lists all phone numbers of a call center instance (optionally only those usable for outbound calls), including bound flow, skill groups and privacy-number bindings. Not paged: an instance with more than 10,000 matching numbers gets 400 ResultTooLarge (use the paged 2020-07-01 ListPhoneNumbers).",
         has_handler: true,
         file: "plugins/numbers/api/ListPhoneNumbers.2017-07-05.toml",
     },

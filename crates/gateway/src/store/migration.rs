@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001CoreTables)]
+        vec![Box::new(M0001CoreTables), Box::new(M0002TokenRevocation)]
     }
 
     fn migration_table_name() -> DynIden {
@@ -142,5 +142,67 @@ impl MigrationTrait for M0001CoreTables {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum CoreRevokedTokens {
+    Table,
+    Jti,
+    ExpiresAt,
+}
+
+#[derive(DeriveIden)]
+enum TokensNotBefore {
+    TokensNotBefore,
+}
+
+/// Bearer-token revocation (issue 9): `core_access_keys.tokens_not_before` (UTC epoch seconds;
+/// tokens issued under the key earlier are refused: set when the key is disabled or its tokens
+/// are revoked) and `core_revoked_tokens` (single tokens revoked by id until they expire).
+struct M0002TokenRevocation;
+
+impl MigrationName for M0002TokenRevocation {
+    fn name(&self) -> &str {
+        "m0002_token_revocation"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002TokenRevocation {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(CoreAccessKeys::Table)
+                .add_column(big_integer(TokensNotBefore::TokensNotBefore).default(0))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(CoreRevokedTokens::Table)
+                .if_not_exists()
+                .col(string_len(CoreRevokedTokens::Jti, 64).primary_key())
+                .col(big_integer(CoreRevokedTokens::ExpiresAt))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(
+            Table::drop()
+                .table(CoreRevokedTokens::Table)
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(CoreAccessKeys::Table)
+                .drop_column(TokensNotBefore::TokensNotBefore)
+                .to_owned(),
+        )
+        .await
     }
 }

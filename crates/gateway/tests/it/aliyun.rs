@@ -297,7 +297,7 @@ async fn bearer_only_actions_refuse_access_keys_and_accept_tokens() {
         .state
         .auth
         .tokens
-        .issue("agent@inst-1", &acc, AUD_ALIYUN, 60);
+        .issue("agent@inst-1", &acc, AUD_ALIYUN, 60, None);
     let req = post(
         "/?Action=GetSecretThing&Version=2017-07-05&InstanceId=inst-1&SignatureType=BEARERTOKEN",
     )

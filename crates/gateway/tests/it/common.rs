@@ -102,8 +102,17 @@ pub async fn app(replay_window_secs: u64) -> TestApp {
 /// Builds the app serving `plugins`: account `test` (instance `inst-1`, AccessKey
 /// `testAK`/`testSecret`) and account `other` (instance `inst-other`, [`TestApp::other_key`]).
 pub async fn app_with(plugins: Vec<Arc<dyn Plugin>>, replay_window_secs: u64) -> TestApp {
+    app_tuned(plugins, |s| {
+        s.security.replay_window_secs = replay_window_secs
+    })
+    .await
+}
+
+/// [`app_with`] with settings changed by `tune` (limits, quotas).
+pub async fn app_tuned(plugins: Vec<Arc<dyn Plugin>>, tune: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::load(None).unwrap();
-    settings.security.replay_window_secs = replay_window_secs;
+    tune(&mut settings);
+    let replay_window_secs = settings.security.replay_window_secs;
     let mut opts = sea_orm::ConnectOptions::new("sqlite::memory:");
     opts.max_connections(1).sqlx_logging(false);
     let db = sea_orm::Database::connect(opts).await.unwrap();
@@ -127,8 +136,20 @@ pub async fn app_with(plugins: Vec<Arc<dyn Plugin>>, replay_window_secs: u64) ->
         .await
         .unwrap();
     let tokens = TokenService::load_or_create(&db, &master).await.unwrap();
+    let mut state = AppState::new(
+        settings,
+        db.clone(),
+        registry,
+        master.clone(),
+        tokens.clone(),
+    );
+    // Requests signed up to the window before the app was built (old captures) are judged by
+    // their signature only: no start fence within the window.
+    let fence = chrono::Utc::now() - chrono::Duration::seconds(replay_window_secs as i64);
+    state.auth =
+        ccgate_gateway::auth::AuthState::new(db, master, tokens, &state.settings.security, fence);
     TestApp {
-        state: web::Data::new(AppState::new(settings, db, registry, master, tokens)),
+        state: web::Data::new(state),
         other_key,
     }
 }

@@ -6,4 +6,5 @@ mod aliyun;
 mod captured;
 mod common;
 mod dynamic;
+mod hostile;
 mod huawei;

@@ -32,11 +32,11 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of CommitContactFlowVersionModification 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID. Not in the seed: the name (and its query location) is what the official SDK sends (sdk-actions-2017.txt); type, required and bounds follow the handler.
     pub instance_id: String,
-    /// `ContactFlowVersionId`, string, required.
+    /// `ContactFlowVersionId`, string, required, at most 256 characters.
     ///
     /// The version to modify. A Published or Archived version is not changed: the modification goes into the flow's draft (created when there is none). 409 Conflict.LockedBy when another principal holds the lock. Not in the seed: the name (and its query location) is what the official SDK sends (sdk-actions-2017.txt); type, required and bounds follow the handler.
     pub contact_flow_version_id: String,
@@ -56,8 +56,20 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
-            contact_flow_version_id: params.required("ContactFlowVersionId")?.to_string(),
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            contact_flow_version_id: {
+                let v = params.required("ContactFlowVersionId")?;
+                {
+                    contract::max_len("ContactFlowVersionId", v, 256)?;
+                    v.to_string()
+                }
+            },
             content: {
                 let v = params.required("Content")?;
                 {

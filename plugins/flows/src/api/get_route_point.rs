@@ -31,11 +31,11 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of GetRoutePoint 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `ContactFlowId`, string, required.
+    /// `ContactFlowId`, string, required, at most 256 characters.
     ///
     /// Contact flow ID.
     pub contact_flow_id: String,
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Cloud call center instance ID.
     pub instance_id: String,
@@ -47,8 +47,20 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            contact_flow_id: params.required("ContactFlowId")?.to_string(),
-            instance_id: params.required("InstanceId")?.to_string(),
+            contact_flow_id: {
+                let v = params.required("ContactFlowId")?;
+                {
+                    contract::max_len("ContactFlowId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
         })
     }
 }

@@ -31,7 +31,7 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of ListIvrTrackingDetail 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID.
     pub instance_id: String,
@@ -43,15 +43,15 @@ pub struct Request {
     ///
     /// Page size.
     pub page_size: i64,
-    /// `CalledNumber`, string, optional (absent or empty: `None`).
+    /// `CalledNumber`, string, optional, at most 256 characters (absent or empty: `None`).
     ///
     /// Called number.
     pub called_number: Option<String>,
-    /// `CallingNumber`, string, optional (absent or empty: `None`).
+    /// `CallingNumber`, string, optional, at most 256 characters (absent or empty: `None`).
     ///
     /// Calling number.
     pub calling_number: Option<String>,
-    /// `ContactId`, string, optional (absent or empty: `None`).
+    /// `ContactId`, string, optional, at most 256 characters (absent or empty: `None`).
     ///
     /// Contact (call) ID.
     pub contact_id: Option<String>,
@@ -71,7 +71,13 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
             page_number: {
                 let v = params.required("PageNumber")?;
                 contract::int("PageNumber", v, i64::MIN, i64::MAX)?
@@ -80,9 +86,27 @@ impl Request {
                 let v = params.required("PageSize")?;
                 contract::int("PageSize", v, i64::MIN, i64::MAX)?
             },
-            called_number: params.optional("CalledNumber").map(str::to_string),
-            calling_number: params.optional("CallingNumber").map(str::to_string),
-            contact_id: params.optional("ContactId").map(str::to_string),
+            called_number: match params.optional("CalledNumber") {
+                Some(v) => Some({
+                    contract::max_len("CalledNumber", v, 256)?;
+                    v.to_string()
+                }),
+                None => None,
+            },
+            calling_number: match params.optional("CallingNumber") {
+                Some(v) => Some({
+                    contract::max_len("CallingNumber", v, 256)?;
+                    v.to_string()
+                }),
+                None => None,
+            },
+            contact_id: match params.optional("ContactId") {
+                Some(v) => Some({
+                    contract::max_len("ContactId", v, 256)?;
+                    v.to_string()
+                }),
+                None => None,
+            },
             start_time: match params.optional("StartTime") {
                 Some(v) => Some(contract::int("StartTime", v, i64::MIN, i64::MAX)?),
                 None => None,

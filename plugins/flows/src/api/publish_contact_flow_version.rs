@@ -30,11 +30,11 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of PublishContactFlowVersion 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `ContactFlowVersionId`, string, required.
+    /// `ContactFlowVersionId`, string, required, at most 256 characters.
     ///
     /// Version ID of the flow to publish. Printed 'ContactFlowwVersionId' in the seed. The version becomes Published and the flow's AppliedVersion; the version published before it becomes Archived.
     pub contact_flow_version_id: String,
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID.
     pub instance_id: String,
@@ -50,8 +50,20 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            contact_flow_version_id: params.required("ContactFlowVersionId")?.to_string(),
-            instance_id: params.required("InstanceId")?.to_string(),
+            contact_flow_version_id: {
+                let v = params.required("ContactFlowVersionId")?;
+                {
+                    contract::max_len("ContactFlowVersionId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
             use_tian_gong: match params.optional("UseTianGong") {
                 Some(v) => Some(contract::boolean("UseTianGong", v)?),
                 None => None,

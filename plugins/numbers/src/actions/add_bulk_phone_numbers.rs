@@ -36,11 +36,25 @@ use crate::render::Renderer;
 use crate::rules;
 use crate::storage::{self, phone_number};
 
+/// Most skill-group bindings (numbers × skill groups) one call may create: the rows written
+/// and the `SkillGroups` rendered per added number both grow with the product.
+pub const MAX_BINDINGS: usize = 10_000;
+
 /// Serves AddBulkPhoneNumbers.
 pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     let usage = req.usage.as_str();
     let flow_id = req.contact_flow_id.as_deref();
     let groups = skill_group_ids(req.skill_group_id);
+    let bindings = req.phone_number.len() * groups.len();
+    if bindings > MAX_BINDINGS {
+        return Err(ApiError::new(
+            400,
+            "Parameter.Maximum",
+            format!(
+                "The parameters PhoneNumber.N and SkillGroupId.N make {bindings} bindings; at most {MAX_BINDINGS} are accepted in one call."
+            ),
+        ));
+    }
     if let Some(id) = flow_id {
         flows::require_flow(ctx, id).await?;
     }
@@ -48,11 +62,12 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     let mut failed: Vec<String> = Vec::new();
     let mut used: Vec<String> = Vec::new();
     let mut candidates: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::with_capacity(req.phone_number.len());
     for raw in &req.phone_number {
         let number = raw.trim().to_string();
         if rules::number_problem(raw).is_some() || rules::usage_problem(&number, usage).is_some() {
             failed.push(number);
-        } else if candidates.contains(&number) {
+        } else if !seen.insert(number.clone()) {
             used.push(number);
         } else {
             candidates.push(number);
@@ -313,5 +328,64 @@ mod tests {
         );
         assert_eq!(v["FailedPhoneNumbers"], json!({"FailedPhoneNumber": []}));
         assert_eq!(v["UserdPhoneNumbers"], json!({"UserdPhoneNumber": []}));
+    }
+
+    /// Issue 9: 1,000 numbers × 20,000 skill groups built every row in memory and aborted the
+    /// process; lists and their product are bounded before any work.
+    #[tokio::test]
+    async fn skill_groups_and_bindings_are_bounded_before_any_work() {
+        let h = Harness::new().await;
+        let numbers: Vec<(String, String)> = (1..=1000)
+            .map(|i| (format!("PhoneNumber.{i}"), format!("0531{i:08}")))
+            .collect();
+        let groups = |n: usize| -> Vec<(String, String)> {
+            (1..=n)
+                .map(|i| (format!("SkillGroupId.{i}"), format!("sg-{i}")))
+                .collect()
+        };
+        let call = |extra: Vec<(String, String)>| {
+            let mut pairs: Vec<(String, String)> = numbers.clone();
+            pairs.extend(extra);
+            pairs.push(("Usage".into(), "Bidirection".into()));
+            pairs
+        };
+        let pairs = call(groups(20_000));
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let e = h.call(SPEC, &refs).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Maximum"));
+        assert!(e.message.contains("SkillGroupId.N"), "{}", e.message);
+        let pairs = call(groups(100));
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let e = h.call(SPEC, &refs).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Maximum"));
+        assert!(e.message.contains("100000 bindings"), "{}", e.message);
+        // Nothing was written.
+        let v = h
+            .call(list_phone_numbers::SPEC, &[("OutboundOnly", "false")])
+            .await
+            .unwrap();
+        assert_eq!(v["PhoneNumbers"]["PhoneNumber"], json!([]));
+        // At the limit: 1,000 numbers × 10 groups.
+        let pairs = call(groups(10));
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let v = h.call(SPEC, &refs).await.unwrap();
+        let added = v["PhoneNumbers"]["PhoneNumber"].as_array().unwrap();
+        assert_eq!(added.len(), 1000);
+        assert_eq!(
+            added[999]["SkillGroups"]["SkillGroup"]
+                .as_array()
+                .unwrap()
+                .len(),
+            10
+        );
     }
 }

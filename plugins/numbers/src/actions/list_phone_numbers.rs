@@ -12,19 +12,25 @@
 //! {SkillGroup: [{SkillGroupId, SkillGroupName}]}, TestOnly, Trunks, Usage`. The seed's examples
 //! use a flat lowerCamel `phoneNumbers` array (and its table types `PhoneNumbers` Array), but its
 //! §6.8 table, the official SDK models and every other 2017 action use this wrapper shape.
-//! `PrivacyNumber` fields and `SipTelX` are empty strings (no privacy numbers). Not paged.
+//! `PrivacyNumber` fields and `SipTelX` are empty strings (no privacy numbers). Not paged, so
+//! bounded: at most [`MAX_NUMBERS`] numbers are read and answered.
 //!
 //! Errors: `MissingParameter` / `Parameter.Empty` (OutboundOnly), `InvalidParameter` (not a
-//! boolean).
+//! boolean), 400 `ResultTooLarge` when more than [`MAX_NUMBERS`] numbers match.
 
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Reply, contract};
 
 use crate::api::list_phone_numbers::{PhoneNumbers, Request, Response};
 use crate::render::Renderer;
 use crate::storage::phone_number;
 
-/// Serves 2017 ListPhoneNumbers: one number query, one skill-group query, one flows call.
+/// Most numbers 2017 ListPhoneNumbers answers (about 4.6 MB of JSON): the action has no paging,
+/// and one answer must not grow with the instance (2020 ListPhoneNumbers pages).
+pub const MAX_NUMBERS: u64 = 10_000;
+
+/// Serves 2017 ListPhoneNumbers: one number query (at most [`MAX_NUMBERS`] + 1 rows), one
+/// skill-group query, one flows call.
 pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     let mut query =
         phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(ctx.instance()));
@@ -33,8 +39,18 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     }
     let rows = query
         .order_by_asc(phone_number::Column::Number)
+        .limit(MAX_NUMBERS + 1)
         .all(&ctx.db)
         .await?;
+    if rows.len() as u64 > MAX_NUMBERS {
+        return Err(ApiError::new(
+            400,
+            "ResultTooLarge",
+            format!(
+                "The instance has more than {MAX_NUMBERS} phone numbers to list; 2017-07-05 ListPhoneNumbers is not paged. Use 2020-07-01 ListPhoneNumbers with PageNumber and PageSize."
+            ),
+        ));
+    }
     let renderer = Renderer::load(ctx, &rows).await?;
     Ok(contract::reply(&Response {
         phone_numbers: PhoneNumbers {
@@ -159,5 +175,49 @@ mod tests {
         let n = &v["PhoneNumbers"]["PhoneNumber"][0];
         assert!(n.get("ContactFlow").is_none(), "{}", n);
         assert_eq!(n["Number"], "02160664656");
+    }
+
+    /// Issue 9: an instance with 848,000 numbers answered one call with 393 MB.
+    #[tokio::test]
+    async fn more_numbers_than_the_cap_is_a_documented_error() {
+        use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+        use super::MAX_NUMBERS;
+        use crate::storage::phone_number;
+        use crate::testutil::INSTANCE;
+
+        let h = Harness::new().await;
+        let rows: Vec<_> = (0..=MAX_NUMBERS)
+            .map(|i| {
+                crate::actions::new_number(INSTANCE, &format!("0531{i:08}"), "Bidirection", None, 0)
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            phone_number::Entity::insert_many(chunk.iter().map(crate::actions::active))
+                .exec(&h.env.db)
+                .await
+                .unwrap();
+        }
+        let e = h
+            .call(SPEC, &[("OutboundOnly", "false")])
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "ResultTooLarge"));
+        assert!(
+            e.message.contains("2020-07-01 ListPhoneNumbers"),
+            "{}",
+            e.message
+        );
+        // At the cap the whole list is answered.
+        phone_number::Entity::delete_many()
+            .filter(phone_number::Column::Number.eq("053100000000"))
+            .exec(&h.env.db)
+            .await
+            .unwrap();
+        let v = h.call(SPEC, &[("OutboundOnly", "false")]).await.unwrap();
+        assert_eq!(
+            v["PhoneNumbers"]["PhoneNumber"].as_array().unwrap().len() as u64,
+            MAX_NUMBERS
+        );
     }
 }

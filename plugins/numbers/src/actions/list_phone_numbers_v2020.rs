@@ -505,4 +505,19 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code, "InvalidParameter");
     }
+
+    /// Issue 9: 25,000 `%` (escaped to 50,000) exceeded SQLite's LIKE pattern limit: 500.
+    #[tokio::test]
+    async fn search_patterns_are_bounded() {
+        let h = Harness::new().await;
+        let long = "%".repeat(25_000);
+        let e = h
+            .call(SPEC, &[("SearchPattern", long.as_str())])
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Maximum"));
+        let at_limit = "%".repeat(32);
+        let v = page(&h, &[("SearchPattern", at_limit.as_str())]).await;
+        assert_eq!(v["Data"]["TotalCount"], 0);
+    }
 }

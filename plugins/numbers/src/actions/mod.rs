@@ -23,12 +23,14 @@ use ccgate_plugin_sdk::sea_orm::Set;
 use crate::region;
 use crate::storage::phone_number;
 
-/// The `SkillGroupId.N` ids trimmed, blanks and duplicates removed (first occurrence kept).
+/// The `SkillGroupId.N` ids trimmed, blanks and duplicates removed (first occurrence kept), in
+/// linear time.
 pub(crate) fn skill_group_ids(ids: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
     let mut out: Vec<String> = Vec::with_capacity(ids.len());
     for id in ids {
         let id = id.trim();
-        if !id.is_empty() && !out.iter().any(|o| o == id) {
+        if !id.is_empty() && seen.insert(id.to_string()) {
             out.push(id.to_string());
         }
     }

@@ -291,4 +291,33 @@ mod tests {
             v["PhoneNumber"]
         );
     }
+
+    /// Issue 9: 250,000 ids ran a quadratic de-duplication for 44 s on an HTTP worker.
+    #[tokio::test]
+    async fn skill_group_lists_are_bounded() {
+        let h = Harness::new().await;
+        let id = h.add("02160664656", "Inbound", None).await;
+        let ids: Vec<(String, String)> = (1..=101)
+            .map(|i| (format!("SkillGroupId.{i}"), format!("sg-{}", i % 7)))
+            .collect();
+        let mut pairs: Vec<(&str, &str)> =
+            ids.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        pairs.push(("PhoneNumberId", &id));
+        pairs.push(("Usage", "Inbound"));
+        let e = h.call(SPEC, &pairs).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Maximum"));
+        // 100 ids with repeats keep the first of each, in order.
+        pairs.retain(|(k, _)| *k != "SkillGroupId.101");
+        let v = h.call(SPEC, &pairs).await.unwrap();
+        let groups: Vec<&str> = v["PhoneNumber"]["SkillGroups"]["SkillGroup"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["SkillGroupId"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            groups,
+            ["sg-1", "sg-2", "sg-3", "sg-4", "sg-5", "sg-6", "sg-0"]
+        );
+    }
 }

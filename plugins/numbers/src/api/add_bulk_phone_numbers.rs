@@ -60,11 +60,11 @@ impl Usage {
 /// The parameters of AddBulkPhoneNumbers 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// ID of the call center instance to add the numbers to.
     pub instance_id: String,
-    /// `PhoneNumber` (repeat list, sent as `PhoneNumber.1`, `PhoneNumber.2`, ...), repeat-list, required of string, at most 1000 items.
+    /// `PhoneNumber` (repeat list, sent as `PhoneNumber.1`, `PhoneNumber.2`, ...), repeat-list, required of string, at most 256 characters, at most 1000 items.
     ///
     /// Phone numbers to add. PhoneNumber.1 for a single number; for several use PhoneNumber.1, PhoneNumber.2, and so on. (The doc text says 'skill group info' here — a copy-paste error.) At most 1000 numbers per call (400 Parameter.Maximum; handler bound, the seed states none). Numbers that are not phone numbers (5-20 digits, optional '+') or 400 numbers with a Usage other than Inbound are reported in FailedPhoneNumbers; numbers already bound (or repeated in the request) in UserdPhoneNumbers.
     pub phone_number: Vec<String>,
@@ -76,9 +76,9 @@ pub struct Request {
     ///
     /// ID of the contact flow to bind to the phone numbers. Must name a flow of the instance (404 NotExists.ContactFlowId). Bound enforced by the handler; the seed states none.
     pub contact_flow_id: Option<String>,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters.
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters, at most 100 items.
     ///
-    /// IDs of skill groups to bind to the phone numbers. SkillGroupId.1 for one; for several use SkillGroupId.1, SkillGroupId.2, and so on. Each id at most 128 characters; duplicates are ignored. Bound enforced by the handler; the seed states none.
+    /// IDs of skill groups to bind to the phone numbers. SkillGroupId.1 for one; for several use SkillGroupId.1, SkillGroupId.2, and so on. Each id at most 128 characters; duplicates are ignored. At most 100 ids, and at most 10,000 bindings (numbers × skill groups) per call (400 Parameter.Maximum). Bounds enforced by ccgate; the seed states none.
     pub skill_group_id: Vec<String>,
 }
 
@@ -88,7 +88,13 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
             phone_number: contract::max_items(
                 "PhoneNumber",
                 params
@@ -96,7 +102,10 @@ impl Request {
                     .iter()
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
-                        Ok(v.to_string())
+                        Ok({
+                            contract::max_len("PhoneNumber", v, 256)?;
+                            v.to_string()
+                        })
                     })
                     .collect::<ApiResult<Vec<_>>>()?,
                 1000,
@@ -112,17 +121,21 @@ impl Request {
                 }),
                 None => None,
             },
-            skill_group_id: params
-                .repeat_list("SkillGroupId")?
-                .iter()
-                .map(|v| -> ApiResult<_> {
-                    let v = v.as_str();
-                    Ok({
-                        contract::max_len("SkillGroupId", v, 128)?;
-                        v.to_string()
+            skill_group_id: contract::max_items(
+                "SkillGroupId",
+                params
+                    .repeat_list("SkillGroupId")?
+                    .iter()
+                    .map(|v| -> ApiResult<_> {
+                        let v = v.as_str();
+                        Ok({
+                            contract::max_len("SkillGroupId", v, 128)?;
+                            v.to_string()
+                        })
                     })
-                })
-                .collect::<ApiResult<Vec<_>>>()?,
+                    .collect::<ApiResult<Vec<_>>>()?,
+                100,
+            )?,
         })
     }
 }

@@ -60,11 +60,11 @@ impl Usage {
 /// The parameters of AddPhoneNumber 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// ID of the call center instance to add the phone number to.
     pub instance_id: String,
-    /// `PhoneNumber`, string, required.
+    /// `PhoneNumber`, string, required, at most 256 characters.
     ///
     /// Phone number to add. A phone number: 5-20 digits with an optional leading '+' (handler rule; the seed states none). 409 Conflict.PhoneNumber when the number is already bound to any instance.
     pub phone_number: String,
@@ -84,8 +84,20 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
-            phone_number: params.required("PhoneNumber")?.to_string(),
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            phone_number: {
+                let v = params.required("PhoneNumber")?;
+                {
+                    contract::max_len("PhoneNumber", v, 256)?;
+                    v.to_string()
+                }
+            },
             usage: {
                 let v = params.required("Usage")?;
                 contract::one_of("Usage", v, Usage::VALUES)?

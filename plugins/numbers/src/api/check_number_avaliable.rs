@@ -31,15 +31,15 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of CheckNumberAvaliable 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `Callee`, string, required.
+    /// `Callee`, string, required, at most 256 characters.
     ///
     /// Called number. A value that is not a phone number (5-20 digits, optional '+') gives CalleeAvaliable.Avaliable = false with a reason, not an error.
     pub callee: String,
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID. Printed 'Instanceid' in the seed.
     pub instance_id: String,
-    /// `Caller`, string, optional (absent or empty: `None`).
+    /// `Caller`, string, optional, at most 256 characters (absent or empty: `None`).
     ///
     /// Call center calling (caller) number. When given it must be a phone number of this instance that is active and outbound-capable, else CallerAvaliable.Avaliable = false with a reason; without it CallerAvaliable is {Avaliable: true}.
     pub caller: Option<String>,
@@ -51,9 +51,27 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            callee: params.required("Callee")?.to_string(),
-            instance_id: params.required("InstanceId")?.to_string(),
-            caller: params.optional("Caller").map(str::to_string),
+            callee: {
+                let v = params.required("Callee")?;
+                {
+                    contract::max_len("Callee", v, 256)?;
+                    v.to_string()
+                }
+            },
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            caller: match params.optional("Caller") {
+                Some(v) => Some({
+                    contract::max_len("Caller", v, 256)?;
+                    v.to_string()
+                }),
+                None => None,
+            },
         })
     }
 }

@@ -31,11 +31,11 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of GetNumberRegionInfo 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID.
     pub instance_id: String,
-    /// `Number`, string, required.
+    /// `Number`, string, required, at most 256 characters.
     ///
     /// Phone number. A phone number: 5-20 digits with an optional leading '+' (handler rule; the seed states none). Unknown numbers get empty Province and City.
     pub number: String,
@@ -47,8 +47,20 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
-            number: params.required("Number")?.to_string(),
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            number: {
+                let v = params.required("Number")?;
+                {
+                    contract::max_len("Number", v, 256)?;
+                    v.to_string()
+                }
+            },
         })
     }
 }

@@ -60,13 +60,13 @@ impl Usage {
 /// The parameters of ListPhoneNumbers 2020-07-01, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Instance ID. (The seed lost the 必填 column; required per the public Alibaba doc.)
     pub instance_id: String,
-    /// `SearchPattern`, string, optional (absent or empty: `None`).
+    /// `SearchPattern`, string, optional, at most 32 characters (absent or empty: `None`).
     ///
-    /// Fuzzy match on the number; optional, default empty, empty means no filtering. Handler: a substring of the number, matched literally.
+    /// Fuzzy match on the number; optional, default empty, empty means no filtering. Handler: a substring of the number, matched literally (% and _ are not wildcards). At most 32 characters (a number has at most 20 digits; bound enforced by the generated parser, the seed states none).
     pub search_pattern: Option<String>,
     /// `Usage`, string, optional (absent or empty: `None`).
     ///
@@ -92,8 +92,20 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
-            search_pattern: params.optional("SearchPattern").map(str::to_string),
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            search_pattern: match params.optional("SearchPattern") {
+                Some(v) => Some({
+                    contract::max_len("SearchPattern", v, 32)?;
+                    v.to_string()
+                }),
+                None => None,
+            },
             usage: match params.optional("Usage") {
                 Some(v) => Some(contract::one_of("Usage", v, Usage::VALUES)?),
                 None => None,

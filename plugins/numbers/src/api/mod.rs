@@ -62,7 +62,7 @@ pub trait Handlers: Send + Sync {
         ctx: &Context,
         req: get_number_region_info::Request,
     ) -> ApiResult<Reply>;
-    /// ListPhoneNumbers 2017-07-05: Lists all phone numbers of a call center instance (optionally only those usable for outbound calls), including bound flow, skill groups and privacy-number bindings.
+    /// ListPhoneNumbers 2017-07-05: Lists all phone numbers of a call center instance (optionally only those usable for outbound calls), including bound flow, skill groups and privacy-number bindings. Not paged: an instance with more than 10,000 matching numbers gets 400 ResultTooLarge (use the paged 2020-07-01 ListPhoneNumbers).
     async fn list_phone_numbers(
         &self,
         ctx: &Context,

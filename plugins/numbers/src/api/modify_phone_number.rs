@@ -60,11 +60,11 @@ impl Usage {
 /// The parameters of ModifyPhoneNumber 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID.
     pub instance_id: String,
-    /// `PhoneNumberId`, string, required.
+    /// `PhoneNumberId`, string, required, at most 256 characters.
     ///
     /// ID of the phone number to modify.
     pub phone_number_id: String,
@@ -76,9 +76,9 @@ pub struct Request {
     ///
     /// ID of the contact flow to bind to the phone number. Omitted: the bound flow is kept; sent empty: the flow is unbound; sent with an id: that flow (which must exist, 404 NotExists.ContactFlowId) is bound (the seed does not say; handler semantics). Bound enforced by the handler; the seed states none.
     pub contact_flow_id: Option<Option<String>>,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters (absent: `None`, keep; sent empty: `Some(None)` / `Some(vec![])`, clear).
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters, at most 100 items (absent: `None`, keep; sent empty: `Some(None)` / `Some(vec![])`, clear).
     ///
-    /// IDs of skill groups to bind to the phone number. SkillGroupId.1 for a single group; for several use SkillGroupId.1, SkillGroupId.2, ... Omitted (no SkillGroupId.* at all): skill groups are kept; only empty values: all are unbound; ids: the list replaces the current one (the seed does not say; handler semantics). Bound enforced by the handler; the seed states none.
+    /// IDs of skill groups to bind to the phone number. SkillGroupId.1 for a single group; for several use SkillGroupId.1, SkillGroupId.2, ... Omitted (no SkillGroupId.* at all): skill groups are kept; only empty values: all are unbound; ids: the list replaces the current one (the seed does not say; handler semantics). Each id at most 128 characters, at most 100 ids (400 Parameter.Maximum); bounds enforced by ccgate, the seed states none.
     pub skill_group_id: Option<Vec<String>>,
 }
 
@@ -88,8 +88,20 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
-            phone_number_id: params.required("PhoneNumberId")?.to_string(),
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            phone_number_id: {
+                let v = params.required("PhoneNumberId")?;
+                {
+                    contract::max_len("PhoneNumberId", v, 256)?;
+                    v.to_string()
+                }
+            },
             usage: {
                 let v = params.required("Usage")?;
                 contract::one_of("Usage", v, Usage::VALUES)?
@@ -103,7 +115,8 @@ impl Request {
                 })),
             },
             skill_group_id: if params.sent_repeat_list("SkillGroupId") {
-                Some(
+                Some(contract::max_items(
+                    "SkillGroupId",
                     params
                         .repeat_list("SkillGroupId")?
                         .iter()
@@ -115,7 +128,8 @@ impl Request {
                             })
                         })
                         .collect::<ApiResult<Vec<_>>>()?,
-                )
+                    100,
+                )?)
             } else {
                 None
             },

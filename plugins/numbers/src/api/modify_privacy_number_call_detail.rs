@@ -30,15 +30,15 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of ModifyPrivacyNumberCallDetail 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `CallId`, string, required.
+    /// `CallId`, string, required, at most 256 characters.
     ///
     /// Unique identifier of the virtual-number outbound operation record (the CallId returned by CallOnlinePrivacyNumber).
     pub call_id: String,
-    /// `ContactId`, string, required.
+    /// `ContactId`, string, required, at most 256 characters.
     ///
     /// Contact (call) ID.
     pub contact_id: String,
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID.
     pub instance_id: String,
@@ -50,9 +50,27 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            call_id: params.required("CallId")?.to_string(),
-            contact_id: params.required("ContactId")?.to_string(),
-            instance_id: params.required("InstanceId")?.to_string(),
+            call_id: {
+                let v = params.required("CallId")?;
+                {
+                    contract::max_len("CallId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            contact_id: {
+                let v = params.required("ContactId")?;
+                {
+                    contract::max_len("ContactId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
         })
     }
 }

@@ -31,15 +31,15 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of PickGlobalOutboundNumbers 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `CalleeNumber`, string, required.
+    /// `CalleeNumber`, string, required, at most 256 characters.
     ///
     /// Called number. A phone number: 5-20 digits with an optional leading '+' (handler rule; the seed states none).
     pub callee_number: String,
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID.
     pub instance_id: String,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, required of string, at most 128 characters.
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, required of string, at most 128 characters, at most 100 items.
     ///
     /// Skill group(s) the agent is bound to. For multiple values use SkillGroupId.1, SkillGroupId.2, SkillGroupId.3, and so on. Bound enforced by the handler; the seed states none.
     pub skill_group_id: Vec<String>,
@@ -59,19 +59,35 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            callee_number: params.required("CalleeNumber")?.to_string(),
-            instance_id: params.required("InstanceId")?.to_string(),
-            skill_group_id: params
-                .required_repeat_list("SkillGroupId")?
-                .iter()
-                .map(|v| -> ApiResult<_> {
-                    let v = v.as_str();
-                    Ok({
-                        contract::max_len("SkillGroupId", v, 128)?;
-                        v.to_string()
+            callee_number: {
+                let v = params.required("CalleeNumber")?;
+                {
+                    contract::max_len("CalleeNumber", v, 256)?;
+                    v.to_string()
+                }
+            },
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            skill_group_id: contract::max_items(
+                "SkillGroupId",
+                params
+                    .required_repeat_list("SkillGroupId")?
+                    .iter()
+                    .map(|v| -> ApiResult<_> {
+                        let v = v.as_str();
+                        Ok({
+                            contract::max_len("SkillGroupId", v, 128)?;
+                            v.to_string()
+                        })
                     })
-                })
-                .collect::<ApiResult<Vec<_>>>()?,
+                    .collect::<ApiResult<Vec<_>>>()?,
+                100,
+            )?,
             count: match params.optional("Count") {
                 Some(v) => contract::int("Count", v, 1, 100)?,
                 None => 1,

@@ -31,15 +31,15 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of PickLocalNumber 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// Call center instance ID. Not in the seed: the name (and its query location) is what the official SDK sends (sdk-actions-2017.txt); type, required and bounds follow the handler.
     pub instance_id: String,
-    /// `CalleeNumber`, string, required.
+    /// `CalleeNumber`, string, required, at most 256 characters.
     ///
     /// The called number: 5-20 digits with an optional leading '+' (handler rule). Not in the seed: the name (and its query location) is what the official SDK sends (sdk-actions-2017.txt); type, required and bounds follow the handler.
     pub callee_number: String,
-    /// `CandidateNumber` (repeat list, sent as `CandidateNumber.1`, `CandidateNumber.2`, ...), repeat-list, optional of string.
+    /// `CandidateNumber` (repeat list, sent as `CandidateNumber.1`, `CandidateNumber.2`, ...), repeat-list, optional of string, at most 256 characters, at most 100 items.
     ///
     /// Numbers to choose from (each a phone number); when none is given, the instance's active outbound numbers (Usage Outbound or Bidirection) are the candidates. The choice: same city as the callee, else same province, else any, ties at random. Not in the seed: the name (and its query location) is what the official SDK sends (sdk-actions-2017.txt); type, required and bounds follow the handler.
     pub candidate_number: Vec<String>,
@@ -51,16 +51,35 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
-            callee_number: params.required("CalleeNumber")?.to_string(),
-            candidate_number: params
-                .repeat_list("CandidateNumber")?
-                .iter()
-                .map(|v| -> ApiResult<_> {
-                    let v = v.as_str();
-                    Ok(v.to_string())
-                })
-                .collect::<ApiResult<Vec<_>>>()?,
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            callee_number: {
+                let v = params.required("CalleeNumber")?;
+                {
+                    contract::max_len("CalleeNumber", v, 256)?;
+                    v.to_string()
+                }
+            },
+            candidate_number: contract::max_items(
+                "CandidateNumber",
+                params
+                    .repeat_list("CandidateNumber")?
+                    .iter()
+                    .map(|v| -> ApiResult<_> {
+                        let v = v.as_str();
+                        Ok({
+                            contract::max_len("CandidateNumber", v, 256)?;
+                            v.to_string()
+                        })
+                    })
+                    .collect::<ApiResult<Vec<_>>>()?,
+                100,
+            )?,
         })
     }
 }

@@ -30,11 +30,11 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of RemovePhoneNumber 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `InstanceId`, string, required.
+    /// `InstanceId`, string, required, at most 256 characters.
     ///
     /// ID of the call center instance to remove the number from.
     pub instance_id: String,
-    /// `PhoneNumberId`, string, required.
+    /// `PhoneNumberId`, string, required, at most 256 characters.
     ///
     /// ID of the phone number to remove.
     pub phone_number_id: String,
@@ -46,8 +46,20 @@ impl Request {
     /// Errors (400): `MissingParameter` (2017-07-05, Huawei) or `Parameter.Null` (2020-07-01) for an absent required parameter, `Parameter.Empty` for a blank one, `Parameter.Maximum` / `Parameter.Minimum` for a length or value out of range, `Parameter.Enumeration` for a value outside the enumeration, `InvalidParameter` for a value of the wrong type.
     pub fn parse(params: &Params) -> ApiResult<Self> {
         Ok(Self {
-            instance_id: params.required("InstanceId")?.to_string(),
-            phone_number_id: params.required("PhoneNumberId")?.to_string(),
+            instance_id: {
+                let v = params.required("InstanceId")?;
+                {
+                    contract::max_len("InstanceId", v, 256)?;
+                    v.to_string()
+                }
+            },
+            phone_number_id: {
+                let v = params.required("PhoneNumberId")?;
+                {
+                    contract::max_len("PhoneNumberId", v, 256)?;
+                    v.to_string()
+                }
+            },
         })
     }
 }

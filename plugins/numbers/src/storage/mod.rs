@@ -104,23 +104,27 @@ pub async fn insert_skill_groups<C: ConnectionTrait>(
     number_ids: &[String],
     groups: &[String],
 ) -> Result<(), DbErr> {
-    let rows: Vec<number_skill_group::ActiveModel> = number_ids
-        .iter()
-        .flat_map(|number_id| {
-            groups.iter().enumerate().map(move |(position, group)| {
+    // Rows are made one chunk at a time (row i is number i / groups, group i % groups): memory
+    // stays at one chunk whatever numbers × groups is.
+    let total = number_ids.len() * groups.len();
+    let mut start = 0;
+    while start < total {
+        let end = (start + 500).min(total);
+        let chunk: Vec<number_skill_group::ActiveModel> = (start..end)
+            .map(|i| {
+                let position = i % groups.len();
                 number_skill_group::ActiveModel {
-                    phone_number_id: Set(number_id.clone()),
-                    skill_group_id: Set(group.clone()),
+                    phone_number_id: Set(number_ids[i / groups.len()].clone()),
+                    skill_group_id: Set(groups[position].clone()),
                     instance_id: Set(instance.to_string()),
                     position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
                 }
             })
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        number_skill_group::Entity::insert_many(chunk.to_vec())
+            .collect();
+        number_skill_group::Entity::insert_many(chunk)
             .exec(db)
             .await?;
+        start = end;
     }
     Ok(())
 }

@@ -11,8 +11,9 @@ use tracing::Instrument;
 use super::envelope;
 use super::request::RpcRequest;
 use crate::app::AppState;
-use crate::auth::aliyun::authenticate;
-use crate::catalog;
+use crate::auth::aliyun::{authenticate, routing};
+use crate::http::body;
+use crate::{catalog, input};
 
 /// A new `RequestId`: an upper-case UUID v4 like Alibaba's (random bytes from the thread-local
 /// CSPRNG, which avoids a `getrandom` system call per request).
@@ -25,16 +26,34 @@ pub fn new_request_id() -> String {
 
 /// Serves `GET /` and `POST /`.
 ///
+/// Order (issue 9): the body is read within bounds ([`crate::http::body`]), the raw input is
+/// checked ([`crate::input`]: parameter count, name lengths, NUL), `Action`/`Version` are taken
+/// from signed input only ([`routing`]), then authentication, the instance, the plugin.
+///
 /// Logging: one `info` event per request (`served` / `refused`, with status and elapsed time)
-/// inside a `request` span; `error` for 5xx. With the filter above `info` (e.g. `warn`) these
-/// cost a disabled-callsite check each.
+/// inside a `request` span; `error` for 5xx. The span names the action only once it is known
+/// to be a specified one: a client's raw `Action` is never written to the log. With the filter
+/// above `info` (e.g. `warn`) these cost a disabled-callsite check each.
 pub async fn rpc_entry(
     http: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let started = Instant::now();
     let request_id = new_request_id();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        action = tracing::field::Empty
+    );
+    let limit = state.settings.limits.rpc_body_bytes;
+    let body = match body::read_or_refuse(&http, payload, &state, limit)
+        .instrument(span.clone())
+        .await
+    {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
     let headers = http
         .headers()
         .iter()
@@ -53,19 +72,14 @@ pub async fn rpc_entry(
         body.to_vec(),
     );
     let xml = req.wants_xml();
-    let action = req
-        .param_or_header("Action", "x-acs-action")
-        .unwrap_or_default()
-        .to_string();
-    let span = tracing::info_span!("request", request_id = %request_id, action = %action);
-    let result = serve(&state, &mut req, &request_id, &action)
+    let result = serve(&state, &mut req, &request_id, &span)
         .instrument(span.clone())
         .await;
     let _enter = span.enter();
     match result {
-        Ok((envelope, reply)) => {
+        Ok((envelope, reply, action)) => {
             tracing::info!(status = 200, elapsed_ms = elapsed_ms(started), "served");
-            envelope::success_response(&request_id, envelope, reply, xml, &action)
+            envelope::success_response(&request_id, envelope, reply, xml, action)
         }
         Err(e) => {
             if e.status >= 500 {
@@ -82,25 +96,30 @@ fn elapsed_ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
-/// Routes, authenticates and runs the action; the envelope kind and the plugin's reply.
-/// `req.params`, without the protocol's common parameters, is moved into the plugin's
-/// [`Params`] once authentication is done.
+/// Checks the raw input, routes, authenticates and runs the action; the envelope kind, the
+/// plugin's reply and the action's name. `req.params`, without the protocol's common
+/// parameters, is moved into the plugin's [`Params`] once authentication is done.
 async fn serve(
     state: &AppState,
     req: &mut RpcRequest,
     request_id: &str,
-    action: &str,
-) -> Result<(Envelope, Reply), ApiError> {
-    if action.is_empty() {
-        return Err(ApiError::missing("Action"));
-    }
-    let version = req
-        .param_or_header("Version", "x-acs-version")
-        .ok_or_else(|| ApiError::missing("Version"))?;
+    span: &tracing::Span,
+) -> Result<(Envelope, Reply, &'static str), ApiError> {
+    input::check_pairs(
+        req.query
+            .iter()
+            .chain(req.form.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>()
+            .into_iter(),
+        state.settings.limits.max_parameters,
+    )?;
+    let (action, version) = routing(req)?;
     let Some(route) = state.registry.rpc(version, action) else {
         // A specified action nothing serves here: authenticate, then say so (501), rather
         // than pretending the action does not exist.
         if let Some(entry) = catalog::rpc(version, action) {
+            span.record("action", entry.spec.action);
             authenticate(&state.auth, req, entry.spec.auth).await?;
             return Err(catalog::not_implemented(entry));
         }
@@ -115,12 +134,16 @@ async fn serve(
                 ApiError::new(
                     400,
                     "InvalidVersion",
-                    format!("Specified parameter Version {version} is not valid."),
+                    format!(
+                        "Specified parameter Version {} is not valid.",
+                        input::shown(version)
+                    ),
                 )
             },
         );
     };
     let spec = route.spec;
+    span.record("action", spec.action);
     let caller = authenticate(&state.auth, req, spec.auth).await?;
     let style = if spec.is_2020() {
         ErrorStyle::V2020
@@ -131,9 +154,16 @@ async fn serve(
     let (instance_id, account_instances) = match spec.instance {
         InstanceScope::Param(name) => {
             let id = params.required(name)?;
-            match state.auth.keys.instance_account(id).await? {
+            // Instance ids are at most 64 characters (core_instances.id): a longer one cannot
+            // exist, and is not sent to the database.
+            let owner = if id.chars().count() > 64 {
+                None
+            } else {
+                state.auth.keys.instance_account(id).await?
+            };
+            match owner {
                 Some(acc) if *acc == *caller.account_id => (Some(id.to_string()), Vec::new()),
-                _ => return Err(ApiError::instance_not_found(id)),
+                _ => return Err(ApiError::instance_not_found(&input::shown(id))),
             }
         }
         InstanceScope::Account => (None, state.account_instances(&caller.account_id).await?),
@@ -149,5 +179,5 @@ async fn serve(
         services: Arc::clone(&state.services),
     };
     let reply = route.plugin.handle(&ctx, &params).await?;
-    Ok((spec.envelope, reply))
+    Ok((spec.envelope, reply, spec.action))
 }

@@ -9,18 +9,29 @@ use ccgate_plugin_sdk::{ApiError, Context, ErrorStyle, Params, Principal};
 use tracing::Instrument;
 
 use crate::app::AppState;
+use crate::auth::TokenRevoked;
 use crate::auth::bearer::{AUD_HUAWEI, TokenError};
 use crate::catalog;
 use crate::dialect::aliyun::handler::new_request_id;
+use crate::http::body;
+use crate::input;
 
-/// Serves every path-routed operation; the route is looked up by method and path.
+/// Serves every path-routed operation; the route is looked up by method and path. The body is
+/// read within `[limits] huawei_body_bytes` and `body_timeout_secs` ([`crate::http::body`]).
+/// The log names the route's template, never the client's raw path.
 pub async fn entry(
     http: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let request_id = new_request_id();
-    let span = tracing::info_span!("request", request_id = %request_id, path = %http.path());
+    let template = http.match_pattern().unwrap_or_default();
+    let span = tracing::info_span!("request", request_id = %request_id, path = %template);
+    let limit = state.settings.limits.huawei_body_bytes;
+    let body = match body::read_or_refuse(&http, payload, &state, limit).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
     let result = serve(&http, &body, &state, &request_id)
         .instrument(span.clone())
         .await;
@@ -104,25 +115,53 @@ async fn serve(
             "Authentication fails: X-APP-Key does not match the AccessToken.",
         ));
     }
-    match state.auth.keys.access_key(&claims.sub).await? {
-        Some(k) if k.active => {}
-        _ => {
+    match state.auth.token_alive(&claims).await? {
+        Ok(()) => {}
+        Err(TokenRevoked::KeyDisabled) => {
             return Err(ApiError::new(
                 401,
                 "401",
                 "Unauthorized operation: the app key is disabled or deleted.",
             ));
         }
+        Err(TokenRevoked::Revoked) => {
+            return Err(ApiError::new(
+                403,
+                "403",
+                "Authentication fails: the AccessToken has been revoked.",
+            ));
+        }
+    }
+    // Tokens of older builds carry no `ak` claim: their subject is the app key.
+    if claims.ak.is_none() {
+        match state.auth.keys.access_key(&claims.sub).await? {
+            Some(k) if k.active => {}
+            _ => {
+                return Err(ApiError::new(
+                    401,
+                    "401",
+                    "Unauthorized operation: the app key is disabled or deleted.",
+                ));
+            }
+        }
     }
     let mut params = Params::new(Default::default(), ErrorStyle::Legacy);
     if !body.is_empty() {
-        params.json_body = Some(serde_json::from_slice(body).map_err(|e| {
+        let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
             ApiError::new(
                 400,
                 "400",
                 format!("Incorrect request: the body is not JSON ({e})."),
             )
-        })?);
+        })?;
+        if let Some(path) = input::json_nul(&json) {
+            return Err(ApiError::new(
+                400,
+                "400",
+                format!("Incorrect request: {path} contains a NUL character (U+0000)."),
+            ));
+        }
+        params.json_body = Some(json);
     }
     let ctx = Context {
         request_id: request_id.to_string(),

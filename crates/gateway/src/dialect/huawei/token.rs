@@ -12,6 +12,7 @@ use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
 use crate::auth::bearer::AUD_HUAWEI;
+use crate::http::body;
 
 /// The route path.
 pub const PATH: &str = "/apigovernance/api/oauth/tokenByAkSk";
@@ -27,9 +28,14 @@ struct Body {
 /// Serves `tokenByAkSk`.
 pub async fn token_by_ak_sk(
     http: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    let limit = state.settings.limits.token_body_bytes;
+    let body = match body::read_or_refuse(&http, payload, &state, limit).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
     match issue(&http, &body, &state).await {
         Ok(resp) => HttpResponse::Ok()
             .content_type("application/json;charset=UTF-8")
@@ -53,6 +59,21 @@ async fn issue(
         .app_secret
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::new(400, "400", "app_secret is required."))?;
+    // No key id holds a NUL (nor is longer than the column), so neither is looked up.
+    if app_key.contains('\0') || app_secret.contains('\0') {
+        return Err(ApiError::new(
+            400,
+            "400",
+            "app_key and app_secret must not contain NUL characters (U+0000).",
+        ));
+    }
+    if app_key.chars().count() > 64 {
+        return Err(ApiError::new(
+            403,
+            "403",
+            "Authentication fails: unknown app_key or wrong app_secret.",
+        ));
+    }
     let max = state.settings.security.huawei_token_max_secs;
     let expires = match http.headers().get("X-Token-Expire") {
         None => DEFAULT_EXPIRE_SECS.min(max),
@@ -92,10 +113,13 @@ async fn issue(
             "Unauthorized operation: the app key is disabled.",
         ));
     }
-    let (token, claims) = state
-        .auth
-        .tokens
-        .issue(&app_key, &key.account_id, AUD_HUAWEI, expires);
+    let (token, claims) = state.auth.tokens.issue(
+        &app_key,
+        &key.account_id,
+        AUD_HUAWEI,
+        expires,
+        Some(&app_key),
+    );
     Ok(json!({
         "AccessToken": token,
         "ApplyType": "Bearer",

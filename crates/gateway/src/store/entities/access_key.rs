@@ -24,6 +24,9 @@ pub struct Model {
     pub description: String,
     /// Creation time, UTC epoch milliseconds.
     pub created_at: i64,
+    /// Bearer tokens issued under this key before this time (UTC epoch seconds) are refused:
+    /// set when the key is disabled or `ccgate token revoke --access-key-id` runs.
+    pub tokens_not_before: i64,
 }
 
 /// No navigable relations; joins are explicit.

@@ -3,4 +3,5 @@
 pub mod access_key;
 pub mod account;
 pub mod instance;
+pub mod revoked_token;
 pub mod signing_key;
