@@ -9,6 +9,8 @@
 //! - `cargo xtask dist`  — release binary plus `SHA256SUMS` in `target/dist/`, and every plugin
 //!   as a library in `target/dist/plugins/` (`dist_plugins.rs`).
 //! - `cargo xtask plugins` — every plugin as a debug library, checked for linked runtimes.
+//! - `cargo xtask fuzz [SECONDS]` — every cargo-fuzz target of `fuzz/` for SECONDS each (default
+//!   20; `fuzz/run.sh`, docs/fuzzing.md); `ci` runs each for [`CI_FUZZ_SECONDS`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,9 +31,13 @@ fn main() -> anyhow::Result<()> {
         Some("codegen") => codegen::run(&root, &args[1..]),
         Some("dist") => dist::dist(&root).and_then(|out| dist_plugins::dist(&root, &out)),
         Some("plugins") => dist_plugins::plugins(&root),
+        Some("fuzz") => {
+            let seconds = args.get(1).map_or("20", String::as_str);
+            run("bash", &["fuzz/run.sh", seconds])
+        }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | dist | plugins"
+                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | dist | plugins | fuzz [SECONDS]"
             );
             bail!("unknown or missing command")
         }
@@ -56,6 +62,10 @@ fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Seconds each fuzz target runs in `cargo xtask ci` (a smoke run: the parsers still build under
+/// the fuzzer and their seed corpora pass; docs/fuzzing.md records the long runs).
+const CI_FUZZ_SECONDS: &str = "10";
 
 fn ci(rest: &[String]) -> anyhow::Result<()> {
     // Every action of shared/reference/actions.md has exactly one well-formed spec...
@@ -91,7 +101,8 @@ fn ci(rest: &[String]) -> anyhow::Result<()> {
             "warnings",
         ],
     )?;
-    test(rest)
+    test(rest)?;
+    run("bash", &["fuzz/run.sh", CI_FUZZ_SECONDS])
 }
 
 fn test(rest: &[String]) -> anyhow::Result<()> {

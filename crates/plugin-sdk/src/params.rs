@@ -101,7 +101,12 @@ impl Params {
             let Some(index) = k.strip_prefix(&prefix) else {
                 break;
             };
-            let n: u32 = index.parse().map_err(|_| {
+            // Only canonical indexes (`1`, `2`, ... — not `01` or `+1`, which would name an
+            // item twice).
+            let canonical = !index.is_empty()
+                && index.bytes().all(|b| b.is_ascii_digit())
+                && (index == "0" || !index.starts_with('0'));
+            let n: u32 = index.parse().ok().filter(|_| canonical).ok_or_else(|| {
                 ApiError::invalid(
                     k,
                     format!("repeat-list index must be a number like {name}.1"),
@@ -183,6 +188,15 @@ mod tests {
         assert!(
             p(&[("N.1", "")]).sent_repeat_list("N"),
             "sent empty still counts as sent"
+        );
+        // Issue 9 (fuzzing): `N.01` and `N.+1` also parsed as index 1, naming an item twice.
+        for bad in ["N.01", "N.+1", "N.1x", "N.", "N.99999999999"] {
+            let e = p(&[("N.1", "a"), (bad, "b")]).repeat_list("N").unwrap_err();
+            assert_eq!(e.code, "InvalidParameter", "{bad}");
+        }
+        assert_eq!(
+            p(&[("N.0", "a")]).repeat_list("N").unwrap_err().code,
+            "Parameter.Minimum"
         );
     }
 }
