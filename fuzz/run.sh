@@ -10,6 +10,8 @@
 #                   under test is safe Rust, so ASan mostly guards the libFuzzer glue and the C
 #                   in the build; switching rebuilds everything)
 #   FUZZ_ARGS       extra libFuzzer arguments, e.g. "-max_len=65536"
+#   FUZZ_DEV=1      build without optimizations (cargo fuzz --dev): about half the build time
+#                   and a fraction of the executions; what CI's short smoke run uses
 #   CARGO_BUILD_JOBS is honoured by the build.
 # Prints one line per target, e.g. `fuzz rpc_params: 1234567 executions, 0 crashes`.
 # A crashing input lands in fuzz/artifacts/<target>/ (crash-*, timeout-*, oom-*); reproduce it
@@ -30,6 +32,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
 export RUSTC_BOOTSTRAP=1
 sanitizer=${FUZZ_SANITIZER:-address}
+profile=()
+if [ "${FUZZ_DEV:-0}" = 1 ]; then
+    profile=(--dev)
+fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "installing cargo-fuzz" >&2
@@ -43,7 +49,7 @@ else
 fi
 
 # One build for all targets (cargo fuzz run would otherwise rebuild-check per target).
-if ! cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer"; then
+if ! cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer" "${profile[@]}"; then
     echo "fuzz: build failed" >&2
     exit 2
 fi
@@ -57,7 +63,7 @@ for t in "${targets[@]}"; do
     log=$logs/$t.log
     # -timeout: an input that takes 10 s is a stall and fails the run like a crash.
     # shellcheck disable=SC2086
-    cargo fuzz run --fuzz-dir fuzz --sanitizer "$sanitizer" "$t" -- \
+    cargo fuzz run --fuzz-dir fuzz --sanitizer "$sanitizer" "${profile[@]}" "$t" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 ${FUZZ_ARGS:-} >"$log" 2>&1
     rc=$?
