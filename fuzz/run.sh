@@ -91,4 +91,7 @@ done
 
 echo
 printf '%s\n' "${summary[@]}"
+# The plain closing line CI readers know: targets that ran clean, targets that crashed.
+crashed=$(printf '%s\n' "${summary[@]}" | grep -c ' crash (' || true)
+echo "fuzz: $((${#summary[@]} - crashed)) passed, $crashed failed"
 exit $failed
