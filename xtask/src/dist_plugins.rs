@@ -245,12 +245,14 @@ pub fn e2e_dynamic(databases: &str) -> anyhow::Result<()> {
     }
     let dbs = selected.join(",");
     eprintln!(
-        "$ CCGATE_E2E_PLUGINS=dynamic CCGATE_E2E_DATABASES={dbs} .venv/bin/pytest tests/e2e/test_flows.py tests/e2e/test_numbers.py"
+        "$ CCGATE_E2E_PLUGINS=dynamic CCGATE_E2E_DATABASES={dbs} .venv/bin/pytest tests/e2e/test_flows.py tests/e2e/test_numbers.py tests/e2e/test_hostile.py"
     );
     let status = Command::new(".venv/bin/pytest")
         .args([
             "tests/e2e/test_flows.py",
             "tests/e2e/test_numbers.py",
+            // Hostile input through the plugin boundary as well (issue 9).
+            "tests/e2e/test_hostile.py",
             "-q",
             "-p",
             "no:cacheprovider",
