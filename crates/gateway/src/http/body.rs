@@ -5,19 +5,18 @@
 //! liked). `Upgrade` requests are refused before any byte of the body is read: nothing here
 //! speaks WebSocket or HTTP/2 cleartext, and an upgraded connection has no end of body.
 
-use std::time::Duration;
-
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::http::ConnectionType;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpRequest, HttpResponse};
-
-use crate::app::AppState;
 use ccgate_plugin_sdk::ApiError;
 use futures::StreamExt;
+
+use crate::app::AppState;
 
 /// Reads `payload` whole: at most `limit` bytes, within `timeout` overall.
 ///
