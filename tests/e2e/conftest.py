@@ -252,14 +252,7 @@ class Gateway:
         self.db.create()
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(
-            [str(self.binary), "serve"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=self._out,
-            stderr=self._err,
-            stdin=subprocess.DEVNULL,
-        )
+        self._spawn()
         deadline = time.monotonic() + START_TIMEOUT
         creds = None
         while time.monotonic() < deadline:
@@ -280,6 +273,27 @@ class Gateway:
             )
         instance_id, ak, secret = creds
         self.demo = Tenant(self, self.account_of(instance_id), instance_id, ak, secret)
+
+    def _spawn(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(self.binary), "serve"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=self._out,
+            stderr=self._err,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def restart(self) -> None:
+        """Stops the process (SIGTERM) and starts a new one on the same database and port."""
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self._spawn()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._ready():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"ccgate did not restart on {self.backend}:\n" + self.log_tail(40))
+            time.sleep(0.1)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

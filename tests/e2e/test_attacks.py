@@ -15,7 +15,6 @@ Every test here failed before the hardening and passes now:
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -31,25 +30,6 @@ from test_flows import main_definition
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def restart(gw: Gateway) -> None:
-    """Stops `gw`'s process (SIGTERM) and starts a new one on the same database and port."""
-    gw.proc.terminate()
-    gw.proc.wait(timeout=20)
-    gw.proc = subprocess.Popen(
-        [str(gw.binary), "serve"],
-        cwd=gw.workdir,
-        env=gw.env,
-        stdout=gw._out,
-        stderr=gw._err,
-        stdin=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not gw._ready():
-        assert gw.proc.poll() is None, gw.log_tail(40)
-        assert time.monotonic() < deadline, gw.log_tail(40)
-        time.sleep(0.1)
 
 
 def raw(port: int, data: bytes, wait: float = 5.0) -> tuple[bytes, float]:
@@ -100,7 +80,7 @@ def test_replay_after_restart_is_refused(gateway, new_number):
         InstanceId=demo.instance_id,
         PhoneNumberId=added["PhoneNumber"]["PhoneNumberId"],
     )
-    restart(gateway)
+    gateway.restart()
     # ...and after a restart (or a crash) the window does not reopen.
     r = requests.post(gateway.base_url + signed_add)
     body = r.json()

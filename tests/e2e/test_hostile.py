@@ -44,6 +44,7 @@ from alibabacloud_ccc20200701 import models
 from aliyunsdkcore.auth.composer.rpc_signature_composer import get_signed_url
 
 from conftest import REPO
+from test_flows import main_definition as flow_definition  # a valid Mainflow definition
 
 SPEC_DIRS = (REPO / "plugins" / "flows" / "api", REPO / "plugins" / "numbers" / "api")
 TOKEN_PATH = "/apigovernance/api/oauth/tokenByAkSk"
@@ -311,25 +312,6 @@ def enum_values(p: Param) -> list[tuple[str, object]]:
         ("4-byte emoji", "\U0001f600"),
         ("CRLF", first + "\r\n"),
     ]
-
-
-def flow_definition(say: str) -> str:
-    """INCOMING_CALL -> PLAY_SAY -> HANGUP (the shape test_flows.py uses)."""
-    return json.dumps(
-        {
-            "activities": [
-                {"type": "INCOMING_CALL", "id": "start", "name": "start",
-                 "events": [{"event": "complete", "next": "say"}], "nodeIndex": 0},
-                {"type": "PLAY_SAY", "id": "say", "name": "say",
-                 "properties": {"say": say, "audioType": "tts"},
-                 "events": [{"event": "complete", "next": "bye"}], "nodeIndex": 1},
-                {"type": "HANGUP", "id": "bye", "name": "bye",
-                 "events": [{"event": "complete", "next": None}], "nodeIndex": 999},
-            ],
-            "description": "",
-        },
-        ensure_ascii=False,
-    )
 
 
 def json_string_values(p: Param) -> list[tuple[str, object]]:

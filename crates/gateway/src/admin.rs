@@ -186,14 +186,7 @@ pub async fn set_access_key_active(
     id: &str,
     active: bool,
 ) -> Result<(), AdminError> {
-    let Some(row) = access_key::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-    else {
-        return Err(AdminError::Invalid(format!(
-            "AccessKey {id} does not exist"
-        )));
-    };
+    let row = existing_access_key(db, id).await?;
     let mut am: access_key::ActiveModel = row.into();
     am.status = Set(if active {
         access_key::ACTIVE
@@ -208,6 +201,17 @@ pub async fn set_access_key_active(
     Ok(())
 }
 
+/// AccessKey `id`; `Invalid` when it does not exist.
+async fn existing_access_key(
+    db: &DatabaseConnection,
+    id: &str,
+) -> Result<access_key::Model, AdminError> {
+    access_key::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| AdminError::Invalid(format!("AccessKey {id} does not exist")))
+}
+
 /// The `tokens_not_before` that revokes every token issued up to now: the next whole second
 /// (token `iat` claims are whole seconds, so a token issued in this second is revoked too).
 fn tokens_fence() -> i64 {
@@ -220,14 +224,7 @@ fn tokens_fence() -> i64 {
 ///
 /// Errors: `Invalid` when the key does not exist.
 pub async fn revoke_key_tokens(db: &DatabaseConnection, id: &str) -> Result<(), AdminError> {
-    let Some(row) = access_key::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-    else {
-        return Err(AdminError::Invalid(format!(
-            "AccessKey {id} does not exist"
-        )));
-    };
+    let row = existing_access_key(db, id).await?;
     let mut am: access_key::ActiveModel = row.into();
     am.tokens_not_before = Set(tokens_fence());
     am.update(db).await?;

@@ -21,16 +21,13 @@ pub const MAX_NAME_BYTES: usize = 128;
 /// and counted.
 pub const SHOWN_CHARS: usize = 64;
 
-/// Checks the decoded parameters of an RPC request: `pairs` as sent (query then form body,
-/// duplicates included), at most `max_params` of them.
+/// Checks the decoded parameters of an RPC request: `lists` as sent (the query's pairs, then the
+/// form body's, duplicates included), at most `max_params` pairs in all.
 ///
 /// Errors: 400 `Parameter.Maximum` (count, name length), 400 `InvalidParameter` (NUL in a name
 /// or value).
-pub fn check_pairs<'a>(
-    pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
-    max_params: usize,
-) -> Result<(), ApiError> {
-    let count = pairs.len();
+pub fn check_pairs(lists: &[&[(String, String)]], max_params: usize) -> Result<(), ApiError> {
+    let count: usize = lists.iter().map(|l| l.len()).sum();
     if count > max_params {
         return Err(ApiError::new(
             400,
@@ -38,7 +35,7 @@ pub fn check_pairs<'a>(
             format!("The request has {count} parameters; at most {max_params} are accepted."),
         ));
     }
-    for (name, value) in pairs {
+    for (name, value) in lists.iter().flat_map(|l| l.iter()) {
         if name.len() > MAX_NAME_BYTES {
             return Err(ApiError::new(
                 400,
@@ -127,25 +124,32 @@ mod tests {
 
     use super::*;
 
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
     fn nul_anywhere_is_refused_before_any_lookup() {
-        let e = check_pairs([("AccessKeyId", "\0")].into_iter(), 10).unwrap_err();
+        let e = check_pairs(&[&pairs(&[("AccessKeyId", "\0")])], 10).unwrap_err();
         assert_eq!((e.status, e.code.as_ref()), (400, "InvalidParameter"));
         assert!(e.message.contains("AccessKeyId"), "{}", e.message);
-        let e = check_pairs([("A\0", "x")].into_iter(), 10).unwrap_err();
+        let e = check_pairs(&[&pairs(&[("A\0", "x")])], 10).unwrap_err();
         assert!(e.message.contains("A\\u{0}"), "{}", e.message);
-        assert!(check_pairs([("Name", "a\tb\nc")].into_iter(), 10).is_ok());
+        assert!(check_pairs(&[&pairs(&[("Name", "a\tb\nc")])], 10).is_ok());
     }
 
     #[test]
     fn counts_and_names_are_bounded() {
-        let pairs: Vec<(String, String)> =
-            (0..11).map(|i| (format!("P.{i}"), "v".into())).collect();
-        let e = check_pairs(pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())), 10).unwrap_err();
+        let query: Vec<(String, String)> = (0..6).map(|i| (format!("P.{i}"), "v".into())).collect();
+        let form: Vec<(String, String)> = (6..11).map(|i| (format!("P.{i}"), "v".into())).collect();
+        let e = check_pairs(&[&query, &form], 10).unwrap_err();
         assert_eq!(e.code, "Parameter.Maximum");
         assert!(e.message.contains("11 parameters"), "{}", e.message);
+        assert!(check_pairs(&[&query, &form[..4]], 10).is_ok());
         let long = "N".repeat(MAX_NAME_BYTES + 1);
-        let e = check_pairs([(long.as_str(), "v")].into_iter(), 10).unwrap_err();
+        let e = check_pairs(&[&pairs(&[(long.as_str(), "v")])], 10).unwrap_err();
         assert_eq!(e.code, "Parameter.Maximum");
         assert!(e.message.len() < 200, "the name is cut: {}", e.message);
     }

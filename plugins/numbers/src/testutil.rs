@@ -128,6 +128,19 @@ impl Harness {
         self.env.ctx(spec, instance)
     }
 
+    /// [`Harness::call`] with owned pairs (generated parameter lists).
+    pub async fn call_owned(
+        &self,
+        spec: ActionSpec,
+        pairs: &[(String, String)],
+    ) -> ApiResult<Value> {
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.call(spec, &refs).await
+    }
+
     /// Calls `spec` on [`INSTANCE`] with `pairs`; the reply as a JSON object.
     pub async fn call(&self, spec: ActionSpec, pairs: &[(&str, &str)]) -> ApiResult<Value> {
         self.call_in(spec, INSTANCE, pairs).await

@@ -255,14 +255,7 @@ async fn lookup(
     state: &AuthState,
     id: &str,
 ) -> Result<std::sync::Arc<super::keys::KeyRecord>, ApiError> {
-    // AccessKeyIds are at most 64 characters (core_access_keys.id): a longer one cannot exist
-    // and is not sent to the database.
-    let found = if id.chars().count() > 64 {
-        None
-    } else {
-        state.keys.access_key(id).await?
-    };
-    let key = found.ok_or_else(|| {
+    let key = state.keys.access_key(id).await?.ok_or_else(|| {
         err(
             404,
             "InvalidAccessKeyId.NotFound",

@@ -8,6 +8,14 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use crate::crypto::MasterKey;
 use crate::store::entities::{access_key, instance, revoked_token};
 
+/// Longest AccessKeyId and instance id (`core_access_keys.id`, `core_instances.id`): a longer
+/// client-supplied id cannot exist and is answered `None` without a query.
+pub const MAX_ID_CHARS: usize = 64;
+
+fn too_long(id: &str) -> bool {
+    id.len() > MAX_ID_CHARS && id.chars().count() > MAX_ID_CHARS
+}
+
 fn cache<V: Clone + Send + Sync + 'static>(ttl: Duration) -> moka::sync::Cache<String, V> {
     moka::sync::Cache::builder()
         .time_to_live(ttl)
@@ -50,10 +58,13 @@ impl KeyStore {
         }
     }
 
-    /// The key `id`, or `None` when it does not exist.
+    /// The key `id`, or `None` when it does not exist (or is longer than [`MAX_ID_CHARS`]).
     ///
     /// Errors: storage failures, or a secret that cannot be unsealed with the master key.
     pub async fn access_key(&self, id: &str) -> Result<Option<Arc<KeyRecord>>, DbErr> {
+        if too_long(id) {
+            return Ok(None);
+        }
         if let Some(k) = self.keys.get(id) {
             return Ok(Some(k));
         }
@@ -77,8 +88,12 @@ impl KeyStore {
         Ok(Some(rec))
     }
 
-    /// The account owning instance `id`, or `None` when there is no such instance.
+    /// The account owning instance `id`, or `None` when there is no such instance (or `id` is
+    /// longer than [`MAX_ID_CHARS`]).
     pub async fn instance_account(&self, id: &str) -> Result<Option<Arc<str>>, DbErr> {
+        if too_long(id) {
+            return Ok(None);
+        }
         if let Some(a) = self.instances.get(id) {
             return Ok(Some(a));
         }

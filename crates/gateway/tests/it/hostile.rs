@@ -201,6 +201,27 @@ async fn nul_and_oversized_names_are_refused_before_any_lookup() {
         .await;
     let msg = envelope(status, &body, (400, "Parameter.Maximum"));
     assert!(msg.len() < 200, "the name is not echoed whole: {msg}");
+    // Ids longer than their columns cannot exist: not found, and the message stays short.
+    let (uri, _) = v1(
+        &"K".repeat(10_000),
+        "testSecret",
+        "2017-07-05",
+        "ListPhoneNumbers",
+        &[("InstanceId", "inst-1")],
+    );
+    let (status, body) = t.json(post(&uri)).await;
+    envelope(status, &body, (404, "InvalidAccessKeyId.NotFound"));
+    let long_instance = "i".repeat(10_000);
+    let (uri, _) = v1(
+        "testAK",
+        "testSecret",
+        "2017-07-05",
+        "ListPhoneNumbers",
+        &[("InstanceId", long_instance.as_str())],
+    );
+    let (status, body) = t.json(post(&uri)).await;
+    let msg = envelope(status, &body, (404, "NotExists.InstanceId"));
+    assert!(msg.len() < 200, "{msg}");
 }
 
 #[actix_web::test]

@@ -350,19 +350,11 @@ mod tests {
             pairs
         };
         let pairs = call(groups(20_000));
-        let refs: Vec<(&str, &str)> = pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let e = h.call(SPEC, &refs).await.unwrap_err();
+        let e = h.call_owned(SPEC, &pairs).await.unwrap_err();
         assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Maximum"));
         assert!(e.message.contains("SkillGroupId.N"), "{}", e.message);
         let pairs = call(groups(100));
-        let refs: Vec<(&str, &str)> = pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let e = h.call(SPEC, &refs).await.unwrap_err();
+        let e = h.call_owned(SPEC, &pairs).await.unwrap_err();
         assert_eq!((e.status, e.code.as_ref()), (400, "Parameter.Maximum"));
         assert!(e.message.contains("100000 bindings"), "{}", e.message);
         // Nothing was written.
@@ -373,11 +365,7 @@ mod tests {
         assert_eq!(v["PhoneNumbers"]["PhoneNumber"], json!([]));
         // At the limit: 1,000 numbers × 10 groups.
         let pairs = call(groups(10));
-        let refs: Vec<(&str, &str)> = pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let v = h.call(SPEC, &refs).await.unwrap();
+        let v = h.call_owned(SPEC, &pairs).await.unwrap();
         let added = v["PhoneNumbers"]["PhoneNumber"].as_array().unwrap();
         assert_eq!(added.len(), 1000);
         assert_eq!(

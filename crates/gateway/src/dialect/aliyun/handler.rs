@@ -106,12 +106,7 @@ async fn serve(
     span: &tracing::Span,
 ) -> Result<(Envelope, Reply, &'static str), ApiError> {
     input::check_pairs(
-        req.query
-            .iter()
-            .chain(req.form.iter())
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect::<Vec<_>>()
-            .into_iter(),
+        &[&req.query, &req.form],
         state.settings.limits.max_parameters,
     )?;
     let (action, version) = routing(req)?;
@@ -154,14 +149,7 @@ async fn serve(
     let (instance_id, account_instances) = match spec.instance {
         InstanceScope::Param(name) => {
             let id = params.required(name)?;
-            // Instance ids are at most 64 characters (core_instances.id): a longer one cannot
-            // exist, and is not sent to the database.
-            let owner = if id.chars().count() > 64 {
-                None
-            } else {
-                state.auth.keys.instance_account(id).await?
-            };
-            match owner {
+            match state.auth.keys.instance_account(id).await? {
                 Some(acc) if *acc == *caller.account_id => (Some(id.to_string()), Vec::new()),
                 _ => return Err(ApiError::instance_not_found(&input::shown(id))),
             }
