@@ -1,7 +1,8 @@
 //! # ccgate plugin SDK
 //!
 //! All a domain plugin depends on: the [`Plugin`] trait, the per-request [`Context`], typed
-//! [`Params`] with the documented parameter errors, [`ApiError`], paging and [`ActionSpec`].
+//! [`Params`] with the documented parameter errors, [`ApiError`], paging and [`ActionSpec`];
+//! host services: long-running [`task`]s and [`events`] between plugins.
 //! It has no HTTP, no runtime and no database driver; the gateway provides those.
 #![deny(missing_docs)]
 
@@ -9,10 +10,12 @@ pub mod action;
 pub mod context;
 pub mod contract;
 pub mod error;
+pub mod events;
 pub mod paging;
 pub mod params;
 pub mod plugin;
 pub mod storage;
+pub mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
@@ -22,9 +25,11 @@ pub use async_trait::async_trait;
 pub use context::{Context, Principal, Services};
 pub use contract::JsonString;
 pub use error::{ApiError, ApiResult};
+pub use events::{DomainEvent, EventContext, StoredEvent, Subscription};
 pub use paging::PageRequest;
 pub use params::{ErrorStyle, Params};
 pub use plugin::{Plugin, Reply, SharedReply};
 pub use sea_orm;
 pub use sea_orm_migration;
 pub use serde_json;
+pub use task::{StopSignal, TaskContext};

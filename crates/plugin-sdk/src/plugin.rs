@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use crate::action::ActionSpec;
 use crate::context::Context;
 use crate::error::{ApiError, ApiResult};
+use crate::events::{EventContext, StoredEvent, Subscription};
 use crate::params::Params;
+use crate::task::TaskContext;
 
 /// The action-specific fields of a successful response, in documented order.
 ///
@@ -251,6 +253,50 @@ pub trait Plugin: Send + Sync + 'static {
         let _ = (db, instance_id);
         Ok(())
     }
+
+    /// Names of the long-running tasks this plugin wants the host to run (see [`crate::task`]),
+    /// in order; [`Plugin::run_task`] gets a task's index in this list. The default has none.
+    fn tasks(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// Runs task `index` of [`Plugin::tasks`] until `cx` says stop ([`TaskContext::stopped`]),
+    /// then returns `Ok(())`.
+    ///
+    /// The host starts each task after migrations and before serving, on its own runtime.
+    /// Errors: a message the host logs before starting the task again after a back-off (as it
+    /// does for a panic). Returning `Ok(())` before being stopped ends the task for good.
+    async fn run_task(&self, index: usize, cx: TaskContext) -> Result<(), String> {
+        let _ = cx;
+        Err(format!("plugin {} has no task #{index}", self.name()))
+    }
+
+    /// The event subscriptions of this plugin (see [`crate::events`]); [`Plugin::on_event`]
+    /// gets a subscription's index in this list. The default has none.
+    fn subscriptions(&self) -> Vec<Subscription> {
+        Vec::new()
+    }
+
+    /// Handles one event of subscription `sub`, delivered in the log's order, at least once
+    /// (make it idempotent: a crash after it succeeded but before the host stored the
+    /// subscriber's position delivers the event again).
+    ///
+    /// Errors: the host logs the error and delivers the same event again after a back-off; no
+    /// later event reaches this subscriber meanwhile. The default accepts every event.
+    async fn on_event(
+        &self,
+        ctx: &EventContext,
+        sub: usize,
+        event: &StoredEvent,
+    ) -> Result<(), ApiError> {
+        let _ = (ctx, sub, event);
+        Ok(())
+    }
+
+    /// Called once on shutdown (SIGTERM or SIGINT), after in-flight requests were drained and
+    /// the plugin's tasks stopped; plugins are shut down in the reverse of their registration
+    /// order. The default does nothing.
+    async fn shutdown(&self) {}
 }
 
 #[cfg(test)]
