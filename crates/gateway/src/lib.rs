@@ -15,8 +15,10 @@ pub mod plugin_set;
 // The C-ABI boundary to plugin libraries needs unsafe code; it is confined to this module.
 #[allow(unsafe_code)]
 pub mod dynamic;
+pub mod events;
 pub mod http;
 pub mod input;
+pub mod lifecycle;
 pub mod metrics;
 pub mod plugins;
 pub mod registry;

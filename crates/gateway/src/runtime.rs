@@ -1,5 +1,6 @@
 //! Start-up: settings → master key → database → migrations → plugins → demo bootstrap →
-//! HTTP server with graceful shutdown.
+//! background work (plugin tasks, event delivery) → HTTP server, with the ordered shutdown of
+//! [`crate::lifecycle`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use crate::auth::bearer::TokenService;
 use crate::crypto::MasterKey;
 use crate::registry::Registry;
 use crate::settings::Settings;
-use crate::{plugin_set, store};
+use crate::{lifecycle, plugin_set, store};
 
 /// Everything a command needs: settings, key, pool (migrated) and registry.
 pub struct Core {
@@ -83,7 +84,9 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Runs the HTTP server until SIGINT/SIGTERM, then drains in-flight requests.
+/// Starts the background work (every plugin's tasks, the event delivery), then runs the HTTP
+/// server until SIGINT/SIGTERM, then shuts down in order: drain in-flight requests, stop the
+/// background work, call each plugin's `shutdown` (see [`crate::lifecycle`]).
 ///
 /// Before binding, it waits for the next whole second: that second is the replay start fence
 /// (`auth::replay`), so no request this process accepts can have been stamped in a second an
@@ -105,6 +108,14 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
     let into_next_second = 1_000 - u64::from(now.timestamp_subsec_millis());
     tokio::time::sleep(std::time::Duration::from_millis(into_next_second)).await;
+    let plugins = core.registry.plugins().to_vec();
+    let shutdown = core.settings.shutdown.clone();
+    let background = lifecycle::Background::start(
+        &plugins,
+        &core.db,
+        &core.settings.events,
+        &lifecycle::process_owner(&core.settings.server.host_id),
+    )?;
     let state = web::Data::new(AppState::new(
         core.settings,
         core.db,
@@ -114,6 +125,12 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
     ));
     let server = crate::http::server::build(state, &bind, workers, &limits)?;
     tracing::info!(%bind, "ccgate listening");
-    server.await?;
-    Ok(())
+    lifecycle::serve_until(
+        server,
+        lifecycle::termination(),
+        background,
+        &plugins,
+        &shutdown,
+    )
+    .await
 }

@@ -23,6 +23,12 @@ pub struct Settings {
     pub log: LogSettings,
     /// `[bootstrap]`
     pub bootstrap: BootstrapSettings,
+    /// `[events]`
+    #[serde(default)]
+    pub events: EventSettings,
+    /// `[shutdown]`
+    #[serde(default)]
+    pub shutdown: ShutdownSettings,
 }
 
 /// `[server]`: the HTTP listener.
@@ -125,6 +131,60 @@ pub struct BootstrapSettings {
     pub demo: bool,
     /// Instance id of the demo instance.
     pub demo_instance: String,
+}
+
+/// `[events]`: delivery of events between plugins (`docs/events.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EventSettings {
+    /// How often the log's newest id is read, in milliseconds: the longest an event written by
+    /// another process waits before delivery starts (events published in this process wake the
+    /// delivery service at once).
+    pub poll_ms: u64,
+    /// Most events read per query of one subscriber.
+    pub batch: u64,
+    /// Lifetime of a subscriber's delivery lease, in seconds: one process at a time delivers
+    /// to a subscriber; after a crash, another process (or the restarted one) takes over once
+    /// the crashed one's lease expired. Renewed every third of it.
+    pub lease_secs: u64,
+    /// Longest wait between two deliveries of an event its subscriber keeps failing, in
+    /// milliseconds (the wait doubles from 100 ms up to this).
+    pub retry_max_ms: u64,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        Self {
+            poll_ms: 500,
+            batch: 100,
+            lease_secs: 10,
+            retry_max_ms: 30_000,
+        }
+    }
+}
+
+/// `[shutdown]`: what SIGTERM or SIGINT waits for, in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ShutdownSettings {
+    /// Seconds in-flight HTTP requests get to finish once the listener is closed; connections
+    /// still open then are closed.
+    pub drain_secs: u64,
+    /// Seconds the plugins' tasks and the event delivery get to stop once asked; tasks still
+    /// running then are cancelled.
+    pub tasks_secs: u64,
+    /// Seconds each plugin's `shutdown()` may take.
+    pub plugin_secs: u64,
+}
+
+impl Default for ShutdownSettings {
+    fn default() -> Self {
+        Self {
+            drain_secs: 30,
+            tasks_secs: 10,
+            plugin_secs: 10,
+        }
+    }
 }
 
 impl Settings {

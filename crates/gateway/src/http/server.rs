@@ -26,7 +26,9 @@ use crate::app::{AppState, configure};
 use crate::settings::LimitSettings;
 
 /// Binds `bind` and builds the server for `state` with `workers` workers and `limits`; run it
-/// with `.await` (it stops on SIGINT/SIGTERM, draining requests for up to 30 s).
+/// with `.await`. It does not watch signals itself: [`crate::lifecycle::serve_until`] stops it
+/// gracefully (draining requests for up to `[shutdown] drain_secs`) on SIGTERM and SIGINT alike,
+/// where actix-server's own handling would drop in-flight requests on SIGINT.
 ///
 /// Errors: `bind` does not resolve or cannot be bound.
 pub fn build(
@@ -48,7 +50,8 @@ pub fn build(
         .workers(workers)
         .max_concurrent_connections(limits.max_connections.div_ceil(workers).max(1))
         .backlog(2048)
-        .shutdown_timeout(30)
+        .shutdown_timeout(state.settings.shutdown.drain_secs)
+        .disable_signals()
         .bind("ccgate", addr, move || {
             let counter = Arc::clone(&counter);
             let host_id = Arc::clone(&host_id);

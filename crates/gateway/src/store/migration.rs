@@ -2,14 +2,18 @@
 //! `ccgate_migrations_core`.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{big_integer, string_len};
+use sea_orm_migration::schema::{big_integer, big_pk_auto, integer, string_len, text};
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001CoreTables), Box::new(M0002TokenRevocation)]
+        vec![
+            Box::new(M0001CoreTables),
+            Box::new(M0002TokenRevocation),
+            Box::new(M0003EventLog),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -204,5 +208,118 @@ impl MigrationTrait for M0002TokenRevocation {
                 .to_owned(),
         )
         .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum CoreEvents {
+    Table,
+    Id,
+    Topic,
+    Stream,
+    Payload,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CoreEventHead {
+    Table,
+    Id,
+    Published,
+}
+
+#[derive(DeriveIden)]
+enum CoreEventSubscribers {
+    Table,
+    Name,
+    Position,
+    LeaseOwner,
+    LeaseUntil,
+    UpdatedAt,
+}
+
+/// Events between plugins (issue 10, `docs/events.md`): the event log `core_events` (the
+/// outbox: `id` assigned in commit order, `topic`, `stream`, `payload` JSON text, `created_at`
+/// UTC epoch milliseconds; indexed by topic then id for the subscribers' reads), the one-row
+/// `core_event_head` whose row lock serializes publishers, and `core_event_subscribers` (per
+/// durable subscriber: the id of the last event delivered and the delivery lease).
+struct M0003EventLog;
+
+impl MigrationName for M0003EventLog {
+    fn name(&self) -> &str {
+        "m0003_event_log"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003EventLog {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let mysql = m.get_database_backend() == sea_orm::DbBackend::MySql;
+        // Topics and subscriber names compare by code point on every backend.
+        let exact = |mut col: ColumnDef| {
+            if mysql {
+                col.extra(ccgate_plugin_sdk::storage::MYSQL_BINARY_COLLATION);
+            }
+            col
+        };
+        m.create_table(
+            Table::create()
+                .table(CoreEvents::Table)
+                .if_not_exists()
+                .col(big_pk_auto(CoreEvents::Id))
+                .col(exact(string_len(CoreEvents::Topic, 128)))
+                .col(string_len(CoreEvents::Stream, 255))
+                .col(text(CoreEvents::Payload))
+                .col(big_integer(CoreEvents::CreatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .if_not_exists()
+                .name("idx_core_events_topic_id")
+                .table(CoreEvents::Table)
+                .col(CoreEvents::Topic)
+                .col(CoreEvents::Id)
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(CoreEventHead::Table)
+                .if_not_exists()
+                .col(integer(CoreEventHead::Id).primary_key())
+                .col(big_integer(CoreEventHead::Published).default(0))
+                .to_owned(),
+        )
+        .await?;
+        m.exec_stmt(
+            Query::insert()
+                .into_table(CoreEventHead::Table)
+                .columns([CoreEventHead::Id, CoreEventHead::Published])
+                .values_panic([1.into(), 0.into()])
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(CoreEventSubscribers::Table)
+                .if_not_exists()
+                .col(exact(string_len(CoreEventSubscribers::Name, 128)).primary_key())
+                .col(big_integer(CoreEventSubscribers::Position).default(0))
+                .col(string_len(CoreEventSubscribers::LeaseOwner, 128).default(""))
+                .col(big_integer(CoreEventSubscribers::LeaseUntil).default(0))
+                .col(big_integer(CoreEventSubscribers::UpdatedAt).default(0))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["core_event_subscribers", "core_event_head", "core_events"] {
+            m.drop_table(Table::drop().table(t.into_iden()).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }
