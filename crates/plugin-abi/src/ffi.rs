@@ -17,8 +17,10 @@ pub use async_ffi::FfiFuture;
 
 /// Version of this boundary: the layout of [`PluginEntry`], [`PluginVtable`], [`HostVtable`]
 /// and the message format of [`crate::wire`]. A host loads only libraries of the same version.
-/// (2: `handle` answers an [`Answer`] whose reply text is lent, not copied.)
-pub const ABI_VERSION: u32 = 2;
+/// (2: `handle` answers an [`Answer`] whose reply text is lent, not copied. 3: tasks, events
+/// and shutdown: `run_task`, `on_event`, `shutdown` in [`PluginVtable`]; `task_stopped`,
+/// `sleep`, `events_published` in [`HostVtable`].)
+pub const ABI_VERSION: u32 = 3;
 
 /// Build fingerprint of this boundary: crate version, [`ABI_VERSION`] and
 /// [`crate::wire::MESSAGE_VERSION`]. Host and plugin must agree on it exactly. Plugins need not
@@ -26,7 +28,7 @@ pub const ABI_VERSION: u32 = 2;
 pub const FINGERPRINT: &str = concat!(
     "ccgate-plugin-abi ",
     env!("CARGO_PKG_VERSION"),
-    "; abi 2; messages 2; postcard 1; async-ffi 0.5"
+    "; abi 3; messages 3; postcard 1; async-ffi 0.5"
 );
 
 /// Name of the one symbol a plugin library exports:
@@ -212,6 +214,18 @@ pub struct PluginVtable {
     /// `Plugin::on_instance_created`: request [`crate::wire::StorageRequest`] with the
     /// instance id, answer [`crate::wire::CallOutcome`].
     pub on_instance_created: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+    /// `Plugin::run_task`: request [`crate::wire::TaskRequest`], answer
+    /// [`crate::wire::CallOutcome`] (`Ok`, `TaskFailed` or `Panic`). The future runs until the
+    /// task ends: for the life of the process, normally. The session is the task's: its
+    /// `task_stopped` turns true when the host asks the task to stop, and the host then polls
+    /// the future again (so the plugin sees the signal without a waker of its own).
+    pub run_task: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+    /// `Plugin::on_event`: request [`crate::wire::EventRequest`], answer
+    /// [`crate::wire::CallOutcome`] (`Ok`, `Api` or `Panic`).
+    pub on_event: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+    /// `Plugin::shutdown`: request [`crate::wire::StorageRequest`], answer
+    /// [`crate::wire::CallOutcome`].
+    pub shutdown: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
 }
 
 /// What a plugin's `handle` resolves to: a message, and for a reply its JSON text, lent.
@@ -286,6 +300,15 @@ pub struct HostVtable {
     pub session_release: unsafe extern "C" fn(Session),
     /// Records one log event ([`crate::wire::LogEvent`]).
     pub log: unsafe extern "C" fn(Bytes<'_>),
+    /// 1 when the host asked the task running in this session to stop, else 0 (also for a
+    /// session that is not a task's).
+    pub task_stopped: unsafe extern "C" fn(Session) -> u8,
+    /// A future that completes (with 0) after the given number of milliseconds, on the host's
+    /// timer; 1 when the host has no timer where it is polled (outside its runtime).
+    pub sleep: unsafe extern "C" fn(u64) -> FfiFuture<u8>,
+    /// Tells the host an event was published (its transaction may not have committed yet), so
+    /// its delivery service looks for it before its next poll.
+    pub events_published: unsafe extern "C" fn(),
 }
 
 // SAFETY: the table is immutable after creation and holds only plain data and function

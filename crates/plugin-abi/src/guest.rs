@@ -19,8 +19,10 @@ use ccgate_plugin_sdk::sea_orm::{
     ProxyExecResult, ProxyRow, RuntimeErr, Statement,
 };
 use ccgate_plugin_sdk::storage::UNIQUE_VIOLATION_PREFIX;
+use ccgate_plugin_sdk::task::{BoxFuture, Timer};
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Services, SharedReply, async_trait,
+    ActionSpec, ApiError, ApiResult, Context, EventContext, Params, Plugin, Services, SharedReply,
+    StopSignal, TaskContext, async_trait,
 };
 use futures::FutureExt as _;
 use serde_json::Value as Json;
@@ -223,6 +225,8 @@ struct State {
     plugin: Box<dyn Plugin>,
     hints: ColumnHints,
     specs: Vec<ActionSpec>,
+    tasks: Vec<&'static str>,
+    subscriptions: Vec<&'static str>,
     host: HostVtable,
     info: Vec<u8>,
 }
@@ -242,6 +246,9 @@ static VTABLE: PluginVtable = PluginVtable {
     query,
     migrate,
     on_instance_created,
+    run_task,
+    on_event,
+    shutdown,
 };
 
 /// What the exported entry symbol returns; `make` builds the plugin at init. Used by
@@ -301,19 +308,33 @@ unsafe extern "C" fn init(host: *const HostVtable) -> InitOut {
         install_logging(&host);
         let guest = make();
         let specs = guest.plugin.actions();
+        let tasks = guest.plugin.tasks();
+        let subscriptions = guest.plugin.subscriptions();
         let info = wire::encode(&wire::PluginInfo {
             v: wire::MESSAGE_VERSION,
             name: guest.plugin.name().to_string(),
             version: guest.plugin.version().to_string(),
             actions: specs.iter().map(wire::WireSpec::from_spec).collect(),
+            tasks: tasks.iter().map(|t| t.to_string()).collect(),
+            subscriptions: subscriptions
+                .iter()
+                .map(|s| wire::WireSubscription {
+                    name: s.name.to_string(),
+                    topics: s.topics.iter().map(|t| t.to_string()).collect(),
+                })
+                .collect(),
         });
         let _ = STATE.set(State {
             plugin: guest.plugin,
             hints: guest.hints,
             specs,
+            tasks,
+            subscriptions: subscriptions.iter().map(|s| s.name).collect(),
             host,
             info: info.clone(),
         });
+        // This library's copy of the SDK tells the host about its publishes.
+        ccgate_plugin_sdk::events::set_publish_hook(published);
         Ok(info)
     }));
     match result {
@@ -647,12 +668,139 @@ unsafe extern "C" fn on_instance_created(session: Session, request: Bytes<'_>) -
     .into_ffi()
 }
 
+unsafe extern "C" fn run_task(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
+    run(session, request, |bytes| {
+        let req: wire::TaskRequest = wire::decode(bytes)?;
+        let st = state();
+        let index = req.index as usize;
+        let task = *st
+            .tasks
+            .get(index)
+            .ok_or_else(|| format!("no task #{index}"))?;
+        // `run` made the call's session current while this closure runs.
+        let session = current_session().ok_or_else(|| "no session".to_string())?;
+        let stop = StopSignal::new();
+        let cx = TaskContext::new(
+            proxy_db(req.backend),
+            task,
+            stop.clone(),
+            Arc::new(HostTimer),
+        );
+        let fut = st.plugin.run_task(index, cx);
+        Ok(async move {
+            match (WatchStop {
+                session,
+                stop,
+                inner: fut,
+            })
+            .await
+            {
+                Ok(()) => ok_outcome(),
+                Err(message) => Outcome::TaskFailed { message },
+            }
+            .into()
+        })
+    })
+    .map(Done::into_buf)
+    .into_ffi()
+}
+
+/// A task's future that raises the task's stop signal once the host says so: the host answers
+/// `task_stopped` for the session, and polls the task again when it asks it to stop, so the
+/// check at each poll is enough to see it; raising the signal then wakes whatever in the task
+/// awaits it.
+struct WatchStop<F> {
+    session: Arc<SessionRef>,
+    stop: StopSignal,
+    inner: F,
+}
+
+impl<F: Future + Unpin> Future for WatchStop<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        if !self.stop.is_raised() {
+            // SAFETY: the session is live while we hold our reference.
+            let stopped = unsafe { (self.session.host.task_stopped)(self.session.session) };
+            if stopped != 0 {
+                self.stop.raise();
+            }
+        }
+        Pin::new(&mut self.inner).poll(cx)
+    }
+}
+
+/// The host's timer, for `TaskContext::sleep`.
+struct HostTimer;
+
+impl Timer for HostTimer {
+    fn sleep(&self, duration: std::time::Duration) -> BoxFuture {
+        let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        // SAFETY: a plain host function; the future it returns is the host's to poll and drop.
+        let fut = unsafe { (state().host.sleep)(ms) };
+        Box::pin(async move {
+            let _ = fut.await;
+        })
+    }
+}
+
+/// The SDK's publish hook in this library: tells the host.
+fn published() {
+    if let Some(st) = STATE.get() {
+        // SAFETY: a plain host function without arguments.
+        unsafe { (st.host.events_published)() }
+    }
+}
+
+unsafe extern "C" fn on_event(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
+    run(session, request, |bytes| {
+        let req: wire::EventRequest = wire::decode(bytes)?;
+        let st = state();
+        let sub = req.subscription as usize;
+        let subscriber = *st
+            .subscriptions
+            .get(sub)
+            .ok_or_else(|| format!("no subscription #{sub}"))?;
+        let ctx = EventContext {
+            db: proxy_db(req.backend),
+            subscriber,
+            attempt: req.attempt,
+        };
+        let event = req.event.into_event();
+        Ok(async move {
+            match st.plugin.on_event(&ctx, sub, &event).await {
+                Ok(()) => ok_outcome().into(),
+                Err(e) => api_outcome(&e).into(),
+            }
+        })
+    })
+    .map(Done::into_buf)
+    .into_ffi()
+}
+
+unsafe extern "C" fn shutdown(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
+    run(session, request, |bytes| {
+        let _: wire::StorageRequest = wire::decode(bytes)?;
+        let st = state();
+        Ok(async move {
+            st.plugin.shutdown().await;
+            ok_outcome().into()
+        })
+    })
+    .map(Done::into_buf)
+    .into_ffi()
+}
+
+fn ok_outcome() -> Outcome {
+    Outcome::Ok {
+        json: "null".into(),
+        keys: Vec::new(),
+    }
+}
+
 fn db_outcome(r: Result<(), DbErr>) -> Outcome {
     match r {
-        Ok(()) => Outcome::Ok {
-            json: "null".into(),
-            keys: Vec::new(),
-        },
+        Ok(()) => ok_outcome(),
         Err(e) => Outcome::Db {
             message: e.to_string(),
         },

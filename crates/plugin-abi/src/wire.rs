@@ -15,8 +15,9 @@ use ccgate_plugin_sdk::{
 use sea_orm::sea_query::Value;
 use serde::{Deserialize, Serialize};
 
-/// Version of the message format (2: postcard; 1 was JSON).
-pub const MESSAGE_VERSION: u32 = 2;
+/// Version of the message format (2: postcard; 1 was JSON; 3: tasks and subscriptions in
+/// [`PluginInfo`], [`TaskRequest`], [`EventRequest`], [`Outcome::TaskFailed`]).
+pub const MESSAGE_VERSION: u32 = 3;
 
 /// Reads a message, refusing another [`MESSAGE_VERSION`].
 ///
@@ -106,7 +107,9 @@ versioned!(
     DbResponse,
     ServicesRequest,
     ServicesResponse,
-    LogEvent
+    LogEvent,
+    TaskRequest,
+    EventRequest
 );
 
 /// What a plugin reports at init.
@@ -120,6 +123,85 @@ pub struct PluginInfo {
     pub version: String,
     /// `Plugin::actions`, in order; requests name an action by its index here.
     pub actions: Vec<WireSpec>,
+    /// `Plugin::tasks`, in order; [`TaskRequest::index`] names one.
+    pub tasks: Vec<String>,
+    /// `Plugin::subscriptions`, in order; [`EventRequest::subscription`] names one.
+    pub subscriptions: Vec<WireSubscription>,
+}
+
+/// A `Subscription` as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSubscription {
+    /// The durable subscriber name.
+    pub name: String,
+    /// Its topics.
+    pub topics: Vec<String>,
+}
+
+/// `Plugin::run_task`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// Index of the task in [`PluginInfo::tasks`].
+    pub index: u32,
+    /// Where the task's statements run.
+    pub backend: Backend,
+}
+
+/// `Plugin::on_event`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// Index of the subscription in [`PluginInfo::subscriptions`].
+    pub subscription: u32,
+    /// `EventContext::attempt`.
+    pub attempt: u32,
+    /// Where the handler's statements run.
+    pub backend: Backend,
+    /// The event.
+    pub event: WireEvent,
+}
+
+/// A `StoredEvent` as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireEvent {
+    /// `StoredEvent::id`.
+    pub id: i64,
+    /// `StoredEvent::topic`.
+    pub topic: String,
+    /// `StoredEvent::stream`.
+    pub stream: String,
+    /// `StoredEvent::payload` (JSON text, carried as is).
+    pub payload: String,
+    /// `StoredEvent::recorded_at`, UTC milliseconds since the epoch.
+    pub recorded_at_ms: i64,
+}
+
+impl WireEvent {
+    /// The data of `e`.
+    pub fn from_event(e: &ccgate_plugin_sdk::StoredEvent) -> Self {
+        Self {
+            id: e.id,
+            topic: e.topic.clone(),
+            stream: e.stream.clone(),
+            payload: e.payload.clone(),
+            recorded_at_ms: e.recorded_at_ms(),
+        }
+    }
+
+    /// The event.
+    pub fn into_event(self) -> ccgate_plugin_sdk::StoredEvent {
+        ccgate_plugin_sdk::StoredEvent {
+            id: self.id,
+            topic: self.topic,
+            stream: self.stream,
+            payload: self.payload,
+            recorded_at: chrono::DateTime::from_timestamp_millis(self.recorded_at_ms)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// An [`ActionSpec`] as data.
@@ -599,6 +681,11 @@ pub enum Outcome {
     /// The request could not be read (version or format mismatch).
     Refused {
         /// Why.
+        message: String,
+    },
+    /// A task returned an error (`run_task`).
+    TaskFailed {
+        /// The task's message.
         message: String,
     },
 }

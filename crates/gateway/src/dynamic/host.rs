@@ -17,7 +17,7 @@ use ccgate_plugin_abi::ffi::{ABI_VERSION, Buf, Bytes, FfiFuture, HostVtable, Ses
 use ccgate_plugin_abi::wire::{
     self, DbOp, DbResponse, DbResult, LogEvent, ServicesRequest, ServicesResponse, WireStatement,
 };
-use ccgate_plugin_sdk::Context;
+use ccgate_plugin_sdk::{Context, StopSignal};
 use futures::FutureExt as _;
 use sea_orm::sea_query::Values;
 use sea_orm::{
@@ -34,17 +34,34 @@ pub struct HostSession {
     plugin: &'static str,
     txns: tokio::sync::Mutex<Vec<DatabaseTransaction>>,
     failure: Mutex<Option<String>>,
+    /// For a task's session: the task's stop signal (`task_stopped`).
+    stop: Option<StopSignal>,
 }
 
 impl HostSession {
     /// A session on `db` for a call of `plugin`.
     pub fn new(db: DatabaseConnection, plugin: &'static str) -> Arc<Self> {
+        Self::with_stop(db, plugin, None)
+    }
+
+    /// A session on `db` for a task of `plugin`, which the plugin sees stopped once `stop` is
+    /// raised.
+    pub fn for_task(db: DatabaseConnection, plugin: &'static str, stop: StopSignal) -> Arc<Self> {
+        Self::with_stop(db, plugin, Some(stop))
+    }
+
+    fn with_stop(
+        db: DatabaseConnection,
+        plugin: &'static str,
+        stop: Option<StopSignal>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             db,
             ctx: OnceLock::new(),
             plugin,
             txns: tokio::sync::Mutex::new(Vec::new()),
             failure: Mutex::new(None),
+            stop,
         })
     }
 
@@ -384,6 +401,39 @@ unsafe extern "C" fn log(event: Bytes<'_>) {
     }));
 }
 
+unsafe extern "C" fn task_stopped(s: Session) -> u8 {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the plugin passes its live session reference.
+        let session = unsafe { session(s) };
+        u8::from(session.stop.as_ref().is_some_and(StopSignal::is_raised))
+    }))
+    .unwrap_or(0)
+}
+
+unsafe extern "C" fn sleep(ms: u64) -> FfiFuture<u8> {
+    async move {
+        // A timer needs the host's runtime where the future is polled (a plugin task is polled
+        // by the host, on its runtime); anywhere else the sleep ends at once with 1.
+        let slept = AssertUnwindSafe(async {
+            match tokio::runtime::Handle::try_current() {
+                Ok(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                    0
+                }
+                Err(_) => 1,
+            }
+        })
+        .catch_unwind()
+        .await;
+        slept.unwrap_or(1)
+    }
+    .into_ffi()
+}
+
+unsafe extern "C" fn events_published() {
+    let _ = catch_unwind(crate::events::wake);
+}
+
 /// Re-emits a plugin's event under target `ccgate::plugin` with the plugin's own target, the
 /// RequestId of the request being served, and the event's fields.
 fn emit(ev: &LogEvent, request_id: &str) {
@@ -441,6 +491,9 @@ pub fn vtable() -> &'static HostVtable {
         services,
         session_release,
         log,
+        task_stopped,
+        sleep,
+        events_published,
     })
 }
 

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use ccgate_plugin_abi::ffi::{
@@ -23,7 +23,8 @@ use ccgate_plugin_abi::ffi::{
 };
 use ccgate_plugin_abi::wire::{self, Backend, HandleAnswer, Outcome, WireContext, WireSpec};
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, ErrorStyle, Params, Plugin, Reply, SharedReply,
+    ActionSpec, ApiError, ApiResult, Context, ErrorStyle, EventContext, Params, Plugin, Reply,
+    SharedReply, StoredEvent, Subscription, TaskContext,
 };
 use futures::FutureExt as _;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -57,7 +58,11 @@ pub struct DynamicPlugin {
     path: PathBuf,
     specs: Vec<ActionSpec>,
     index: HashMap<(&'static str, &'static str), u32>,
+    tasks: Vec<&'static str>,
+    subscriptions: Vec<Subscription>,
     vtable: &'static PluginVtable,
+    /// The storage `migrate` got, for the session of `shutdown` (which gets none).
+    db: OnceLock<DatabaseConnection>,
 }
 
 impl std::fmt::Debug for DynamicPlugin {
@@ -156,13 +161,25 @@ pub fn load(path: &Path) -> Result<DynamicPlugin, LoadError> {
         .enumerate()
         .map(|(i, s)| ((s.version, s.action), i as u32))
         .collect();
+    let tasks = info.tasks.iter().map(|t| wire::intern(t)).collect();
+    let subscriptions = info
+        .subscriptions
+        .iter()
+        .map(|s| Subscription {
+            name: wire::intern(&s.name),
+            topics: s.topics.iter().map(|t| wire::intern(t)).collect(),
+        })
+        .collect();
     Ok(DynamicPlugin {
         name: wire::intern(&info.name),
         version: wire::intern(&info.version),
         path: path.to_path_buf(),
         specs,
         index,
+        tasks,
+        subscriptions,
         vtable,
+        db: OnceLock::new(),
     })
 }
 
@@ -212,9 +229,14 @@ impl DynamicPlugin {
         // returning.
         let fut = unsafe { f(session.to_ffi(), Bytes::new(&request)) };
         let request_id = ctx.map_or("", |c| c.request_id.as_str());
-        let Some(buf) = self.poll_call(fut, session, request_id, ctx).await else {
-            return future_panicked();
-        };
+        match self.poll_call(fut, session, request_id, ctx).await {
+            Some(buf) => self.read_outcome(buf),
+            None => future_panicked(),
+        }
+    }
+
+    /// Reads a call's answer and hands the buffer back to the plugin.
+    fn read_outcome(&self, buf: Buf) -> Outcome {
         // SAFETY: the plugin allocated `buf`; read it, then hand it back to the plugin's free.
         let out = wire::decode_outcome(unsafe { buf.as_slice() });
         // SAFETY: as above.
@@ -246,7 +268,9 @@ impl DynamicPlugin {
             Outcome::Panic { message } => {
                 Err(self.failed(&format!("{what} panicked"), request_id, &message))
             }
-            Outcome::Db { message } | Outcome::Refused { message } => {
+            Outcome::Db { message }
+            | Outcome::Refused { message }
+            | Outcome::TaskFailed { message } => {
                 Err(self.failed(&format!("{what} refused"), request_id, &message))
             }
         }
@@ -297,10 +321,9 @@ impl DynamicPlugin {
                 "plugin {}: {code}: {message}",
                 self.name
             ))),
-            Outcome::Refused { message } => Err(DbErr::Custom(format!(
-                "plugin {} refused the call: {message}",
-                self.name
-            ))),
+            Outcome::Refused { message } | Outcome::TaskFailed { message } => Err(DbErr::Custom(
+                format!("plugin {} refused the call: {message}", self.name),
+            )),
         }
     }
 }
@@ -340,6 +363,7 @@ impl Plugin for DynamicPlugin {
     }
 
     async fn migrate(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let _ = self.db.set(db.clone());
         self.storage_call(self.vtable.migrate, db, None).await
     }
 
@@ -418,6 +442,88 @@ impl Plugin for DynamicPlugin {
     ) -> Result<(), DbErr> {
         self.storage_call(self.vtable.on_instance_created, db, Some(instance_id))
             .await
+    }
+
+    fn tasks(&self) -> Vec<&'static str> {
+        self.tasks.clone()
+    }
+
+    async fn run_task(&self, index: usize, cx: TaskContext) -> Result<(), String> {
+        let req = wire::encode(&wire::TaskRequest {
+            v: wire::MESSAGE_VERSION,
+            index: u32::try_from(index).map_err(|_| format!("no task #{index}"))?,
+            backend: Backend::from_sea(cx.db.get_database_backend()),
+        });
+        // A task's session lives as long as the task. (A failed begin/commit poisons it like a
+        // request's: the task's later statements fail, it returns an error, and its restart
+        // gets a new session.)
+        let session = HostSession::for_task(cx.db.clone(), self.name, cx.stop_signal().clone());
+        // SAFETY: the plugin takes over one session reference and copies the request before
+        // returning.
+        let mut fut = unsafe { (self.vtable.run_task)(session.to_ffi(), Bytes::new(&req)) };
+        let mut stopped = std::pin::pin!(cx.stopped());
+        let mut stop_seen = false;
+        let polled = std::future::poll_fn(|c| {
+            // Until the stop signal is raised, its waker is registered here: raising it wakes
+            // this task, which polls the plugin's future again, and the plugin sees
+            // `task_stopped` (see `PluginVtable::run_task`).
+            if !stop_seen && stopped.as_mut().poll(c).is_ready() {
+                stop_seen = true;
+            }
+            host::in_call(&session, "", None, || Pin::new(&mut fut).poll(c))
+        });
+        let outcome = match AssertUnwindSafe(polled).catch_unwind().await {
+            Ok(buf) => self.read_outcome(buf),
+            Err(_) => future_panicked(),
+        };
+        match outcome {
+            Outcome::Ok { .. } => Ok(()),
+            Outcome::TaskFailed { message } => Err(message),
+            Outcome::Panic { message } => Err(format!("panicked: {message}")),
+            Outcome::Api { code, message, .. } => Err(format!("{code}: {message}")),
+            Outcome::Db { message } | Outcome::Refused { message } => {
+                Err(format!("refused: {message}"))
+            }
+        }
+    }
+
+    fn subscriptions(&self) -> Vec<Subscription> {
+        self.subscriptions.clone()
+    }
+
+    async fn on_event(
+        &self,
+        ctx: &EventContext,
+        sub: usize,
+        event: &StoredEvent,
+    ) -> Result<(), ApiError> {
+        let req = wire::encode(&wire::EventRequest {
+            v: wire::MESSAGE_VERSION,
+            subscription: u32::try_from(sub).unwrap_or(u32::MAX),
+            attempt: ctx.attempt,
+            backend: Backend::from_sea(ctx.db.get_database_backend()),
+            event: wire::WireEvent::from_event(event),
+        });
+        let session = HostSession::new(ctx.db.clone(), self.name);
+        let outcome = self.call(self.vtable.on_event, &session, req, None).await;
+        self.answer(&session, outcome, "event handler", "")
+            .map(|_| ())
+    }
+
+    async fn shutdown(&self) {
+        let db = self.db.get().cloned().unwrap_or_default();
+        let req = wire::encode(&wire::StorageRequest {
+            v: wire::MESSAGE_VERSION,
+            backend: Backend::from_sea(db.get_database_backend()),
+            instance_id: None,
+        });
+        let session = HostSession::new(db, self.name);
+        match self.call(self.vtable.shutdown, &session, req, None).await {
+            Outcome::Ok { .. } => {}
+            other => {
+                tracing::error!(plugin = self.name, path = %self.path.display(), outcome = ?other, "plugin shutdown failed")
+            }
+        }
     }
 }
 
