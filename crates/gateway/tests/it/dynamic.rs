@@ -21,7 +21,7 @@ use super::common::{TestApp, app_with};
 // ---------------------------------------------------------------------------------------------
 // Building the libraries
 
-fn workspace_root() -> PathBuf {
+pub(super) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .nth(2)
@@ -80,7 +80,7 @@ fn copies() -> &'static Path {
     .path()
 }
 
-fn test_plugin() -> PathBuf {
+pub(super) fn test_plugin() -> PathBuf {
     build("ccgate-test-plugin", "dynamic", "libtesting.so")
 }
 

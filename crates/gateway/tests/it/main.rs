@@ -6,5 +6,6 @@ mod aliyun;
 mod captured;
 mod common;
 mod dynamic;
+mod events;
 mod hostile;
 mod huawei;

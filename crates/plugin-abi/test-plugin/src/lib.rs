@@ -2,15 +2,27 @@
 //!
 //! Actions (2017-07-05): `TestPanic` panics; `TestEcho` logs an event and returns its
 //! parameters; `TestWrite` inserts a row with an i32, an i64 and a bool column in a transaction
-//! (committed, or rolled back with `Rollback=true`), then reads it back through an entity.
+//! (committed, or rolled back with `Rollback=true`), then reads it back through an entity;
+//! `TestPublish` records `Count` changes of `Stream` and publishes a [`Noted`] event for each,
+//! in one transaction (rolled back with `Rollback=true`).
+//!
+//! Host services ([`ledger`]): subscriber `testing.ledger` records every delivery of a
+//! [`Noted`] event (idempotently: one `testing_seen` row per event, every delivery appended to
+//! `testing_deliveries`; a note `fail:<n>` fails the first `n` attempts); task `ticker` counts
+//! ticks every 20 ms until stopped, task `flaky` panics on its first run and fails on its
+//! second; `shutdown` records itself in `testing_ticks`.
 #![deny(missing_docs)]
 
 use ccgate_plugin_sdk::sea_orm::entity::prelude::*;
 use ccgate_plugin_sdk::sea_orm::{self, ConnectionTrait, Statement, TransactionTrait};
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Reply, async_trait,
+    ActionSpec, ApiError, ApiResult, Context, EventContext, Params, Plugin, Reply, StoredEvent,
+    Subscription, TaskContext, async_trait,
 };
 use serde_json::json;
+
+pub mod ledger;
+pub use ledger::Noted;
 
 /// The `testing_items` table.
 pub mod item {
@@ -55,7 +67,7 @@ impl Plugin for TestPlugin {
     }
 
     fn actions(&self) -> Vec<ActionSpec> {
-        ["TestPanic", "TestEcho", "TestWrite"]
+        ["TestPanic", "TestEcho", "TestWrite", "TestPublish"]
             .into_iter()
             .map(|a| ActionSpec::rpc("2017-07-05", a))
             .collect()
@@ -67,7 +79,7 @@ impl Plugin for TestPlugin {
              small INTEGER NOT NULL, big BIGINT NOT NULL, flag BOOLEAN NOT NULL, note TEXT)",
         )
         .await?;
-        Ok(())
+        ledger::migrate(db).await
     }
 
     async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
@@ -80,8 +92,34 @@ impl Plugin for TestPlugin {
                     .with("Instance", json!(ctx.instance())))
             }
             "TestWrite" => write(ctx, params).await,
+            "TestPublish" => ledger::publish_changes(ctx, params).await,
             other => Err(ApiError::not_implemented(other)),
         }
+    }
+
+    fn tasks(&self) -> Vec<&'static str> {
+        ledger::TASKS.to_vec()
+    }
+
+    async fn run_task(&self, index: usize, cx: TaskContext) -> Result<(), String> {
+        ledger::run_task(index, cx).await
+    }
+
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::new(ledger::SUBSCRIBER).to::<Noted>()]
+    }
+
+    async fn on_event(
+        &self,
+        ctx: &EventContext,
+        _sub: usize,
+        event: &StoredEvent,
+    ) -> Result<(), ApiError> {
+        ledger::record(ctx, event).await
+    }
+
+    async fn shutdown(&self) {
+        ledger::shut_down().await
     }
 }
 
