@@ -123,7 +123,16 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
             std::env::var("CCGATE_E2E_DATABASES").unwrap_or_else(|_| "sqlite,postgres,mysql".into())
         }
     };
-    run("cargo", &["test", "--workspace", "--all-targets"])?;
+    // The gateway's event tests (tests/it/events.rs) run on the same backends as the e2e suite.
+    eprintln!("$ CCGATE_TEST_DATABASES={databases} cargo test --workspace --all-targets");
+    let status = Command::new("cargo")
+        .args(["test", "--workspace", "--all-targets"])
+        .env("CCGATE_TEST_DATABASES", &databases)
+        .status()
+        .context("spawn cargo test")?;
+    if !status.success() {
+        bail!("cargo test --workspace --all-targets failed: {status}");
+    }
     run("cargo", &["build", "-p", "ccgate"])?;
     dist_plugins::plugins(&project_root())?;
     let venv = Path::new(".venv");

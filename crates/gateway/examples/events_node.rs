@@ -42,7 +42,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [url, plugin, command, rest @ ..] = args.as_slice() else {
-        anyhow::bail!("usage: events_node DB_URL builtin|LIBRARY run|serve [STREAM:FIRST:COUNT ...]");
+        anyhow::bail!(
+            "usage: events_node DB_URL builtin|LIBRARY run|serve [STREAM:FIRST:COUNT ...]"
+        );
     };
     let plugin: Arc<dyn Plugin> = if plugin == "builtin" {
         Arc::new(ccgate_test_plugin::TestPlugin)
@@ -79,7 +81,8 @@ async fn main() -> anyhow::Result<()> {
                 };
                 let first: u32 = first.parse()?;
                 for seq in first..first + count.parse::<u32>()? {
-                    let id = ccgate_test_plugin::ledger::publish_change(&db, stream, seq, "").await?;
+                    let id =
+                        ccgate_test_plugin::ledger::publish_change(&db, stream, seq, "").await?;
                     println!("published {id}");
                 }
             }
@@ -91,7 +94,9 @@ async fn main() -> anyhow::Result<()> {
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            background.stop(Duration::from_secs(limits.tasks_secs)).await;
+            background
+                .stop(Duration::from_secs(limits.tasks_secs))
+                .await;
             lifecycle::shutdown_plugins(&plugins, Duration::from_secs(limits.plugin_secs)).await;
             println!("delivered {position}");
             Ok(())

@@ -972,6 +972,63 @@ mod tests {
     }
 
     #[test]
+    fn tasks_subscriptions_and_events_round_trip() {
+        let info = PluginInfo {
+            v: MESSAGE_VERSION,
+            name: "p".into(),
+            version: "1".into(),
+            actions: Vec::new(),
+            tasks: vec!["engine".into(), "sweeper".into()],
+            subscriptions: vec![WireSubscription {
+                name: "p.audit".into(),
+                topics: vec!["a.b".into(), "c.d".into()],
+            }],
+        };
+        let read: PluginInfo = decode(&encode(&info)).unwrap();
+        assert_eq!(read.tasks, info.tasks);
+        assert_eq!(read.subscriptions, info.subscriptions);
+
+        let event = ccgate_plugin_sdk::StoredEvent {
+            id: 42,
+            topic: "a.b".into(),
+            stream: "i/1".into(),
+            payload: r#"{"k":"v\"w","n":[1,2.5]}"#.into(),
+            recorded_at: chrono::DateTime::from_timestamp_millis(1_700_000_000_321).unwrap(),
+        };
+        let req = EventRequest {
+            v: MESSAGE_VERSION,
+            subscription: 0,
+            attempt: 3,
+            backend: Backend::Mysql,
+            event: WireEvent::from_event(&event),
+        };
+        let read: EventRequest = decode(&encode(&req)).unwrap();
+        assert_eq!((read.subscription, read.attempt), (0, 3));
+        assert_eq!(read.backend, Backend::Mysql);
+        assert_eq!(
+            read.event.into_event(),
+            event,
+            "the payload text travels byte for byte"
+        );
+
+        let task: TaskRequest = decode(&encode(&TaskRequest {
+            v: MESSAGE_VERSION,
+            index: 1,
+            backend: Backend::Postgres,
+        }))
+        .unwrap();
+        assert_eq!((task.index, task.backend), (1, Backend::Postgres));
+
+        let failed = CallOutcome::new(Outcome::TaskFailed {
+            message: "lost the line".into(),
+        });
+        match decode_outcome(&encode_outcome(&failed)).unwrap().result {
+            Outcome::TaskFailed { message } => assert_eq!(message, "lost the line"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn lent_replies_carry_only_their_field_names() {
         let keys = vec!["Data".to_string(), "Code".to_string()];
         match decode_handle_answer(&encode_lent_reply(&keys)).unwrap() {

@@ -1,5 +1,7 @@
-//! Test support for plugin crates (feature `testing`): an in-memory SQLite database, a
-//! [`Context`] for an action, and [`Services`] that route queries to a list of plugins.
+//! Test support for plugin crates (feature `testing`): an in-memory SQLite database (with the
+//! host's event log, so handlers can publish), a [`Context`] for an action, [`Services`] that
+//! route queries to a list of plugins, and the events published so far
+//! ([`TestEnv::published`]).
 //!
 //! The plugin's dev-dependencies must enable a SQLite driver for sea-orm
 //! (`sqlx-sqlite` + `runtime-tokio-rustls`).
@@ -7,10 +9,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sea_orm::{Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
 use serde_json::Value;
 
-use crate::{ActionSpec, ApiResult, Context, Plugin, Principal, Services};
+use crate::events::{EVENTS_TABLE, PUBLISH_LOCK_TABLE, SUBSCRIBERS_TABLE};
+use crate::{ActionSpec, ApiResult, Context, Plugin, Principal, Services, StoredEvent};
 
 /// Routes cross-plugin queries to the plugins it was built with; unknown plugins answer
 /// `Ok(None)` like a disabled plugin does in the gateway.
@@ -61,10 +64,37 @@ impl TestEnv {
         let db = Database::connect(opts)
             .await
             .expect("open in-memory sqlite");
+        event_log(&db).await.expect("create the event log");
         for p in &plugins {
             p.migrate(&db).await.expect("migrate plugin");
         }
         Self { db, plugins }
+    }
+
+    /// The events published so far, in id order.
+    pub async fn published(&self) -> Vec<StoredEvent> {
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                format!(
+                    "SELECT id, topic, stream, payload, created_at FROM {EVENTS_TABLE} ORDER BY id"
+                ),
+            ))
+            .await
+            .expect("read the event log");
+        rows.iter()
+            .map(|r| StoredEvent {
+                id: r.try_get("", "id").expect("id"),
+                topic: r.try_get("", "topic").expect("topic"),
+                stream: r.try_get("", "stream").expect("stream"),
+                payload: r.try_get("", "payload").expect("payload"),
+                recorded_at: chrono::DateTime::from_timestamp_millis(
+                    r.try_get("", "created_at").expect("created_at"),
+                )
+                .unwrap_or_default(),
+            })
+            .collect()
     }
 
     /// A context for calling `spec` as AccessKey `test-ak` of account `acc-1` on `instance`.
@@ -102,4 +132,31 @@ pub fn gateway_params(ctx: &Context, pairs: &[(&str, &str)]) -> crate::Params {
     }
     all.extend_from_slice(pairs);
     crate::Params::from_pairs(&all, style)
+}
+
+/// Creates the host's event tables on a SQLite test database, as the gateway's migration
+/// `m0003_event_log` does, so that [`crate::events::publish`] works in plugin tests.
+///
+/// Errors: storage.
+pub async fn event_log(db: &DatabaseConnection) -> Result<(), DbErr> {
+    for ddl in [
+        format!(
+            "CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+             topic VARCHAR(128) NOT NULL, stream VARCHAR(255) NOT NULL, payload TEXT NOT NULL, \
+             created_at BIGINT NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {PUBLISH_LOCK_TABLE} (id INTEGER PRIMARY KEY, \
+             published BIGINT NOT NULL DEFAULT 0)"
+        ),
+        format!("INSERT OR IGNORE INTO {PUBLISH_LOCK_TABLE} (id, published) VALUES (1, 0)"),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {SUBSCRIBERS_TABLE} (name VARCHAR(128) PRIMARY KEY, \
+             position BIGINT NOT NULL DEFAULT 0, lease_owner VARCHAR(128) NOT NULL DEFAULT '', \
+             lease_until BIGINT NOT NULL DEFAULT 0, updated_at BIGINT NOT NULL DEFAULT 0)"
+        ),
+    ] {
+        db.execute_unprepared(&ddl).await?;
+    }
+    Ok(())
 }

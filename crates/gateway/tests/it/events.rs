@@ -136,8 +136,15 @@ async fn ids(db: &DatabaseConnection, sql: &str) -> Vec<i64> {
         .await
         .unwrap()
         .iter()
-        .map(|r| r.try_get_by_index::<i64>(0).unwrap())
+        .map(|r| int(r, 0))
         .collect()
+}
+
+/// Column `i` as an integer (INTEGER or BIGINT: backends differ).
+fn int(row: &sea_orm::QueryResult, i: usize) -> i64 {
+    row.try_get_by_index::<i64>(i)
+        .or_else(|_| row.try_get_by_index::<i32>(i).map(i64::from))
+        .unwrap()
 }
 
 /// Waits up to 30 s for `cond`.
@@ -210,7 +217,12 @@ impl Recorder {
     }
 
     fn ids(&self) -> Vec<i64> {
-        self.got.lock().unwrap().iter().map(|g| g.event.id).collect()
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|g| g.event.id)
+            .collect()
     }
 }
 
@@ -279,9 +291,7 @@ async fn subscribers_get_their_topics_in_order_and_progress_independently() {
         let db = tdb.connect().await;
         let all = Recorder::new(
             "all",
-            Subscription::new("all.audit")
-                .to::<Moved>()
-                .to::<Renamed>(),
+            Subscription::new("all.audit").to::<Moved>().to::<Renamed>(),
         );
         let slow = Recorder::new("slow", Subscription::new("slow.moves").to::<Moved>());
         let plugins: Vec<Arc<dyn Plugin>> = vec![all.clone(), slow.clone()];
@@ -325,8 +335,16 @@ async fn subscribers_get_their_topics_in_order_and_progress_independently() {
         let mut audit_ids = move_ids.clone();
         audit_ids.push(rename_id);
         audit_ids.sort();
-        assert_eq!(all.ids(), audit_ids, "[{kind}] every event of both topics, in id order");
-        assert_eq!(slow.ids(), move_ids, "[{kind}] only its topic, in order, none skipped");
+        assert_eq!(
+            all.ids(),
+            audit_ids,
+            "[{kind}] every event of both topics, in id order"
+        );
+        assert_eq!(
+            slow.ids(),
+            move_ids,
+            "[{kind}] only its topic, in order, none skipped"
+        );
         // (SQLite may give the next event the rolled-back id: it never existed.)
         assert!(
             all.got
@@ -361,7 +379,10 @@ async fn subscribers_get_their_topics_in_order_and_progress_independently() {
         assert_eq!(slow.failed.load(Ordering::SeqCst), 3);
         let slow_got = slow.got.lock().unwrap().clone();
         let stuck_got = slow_got.iter().find(|g| g.event.id == stuck).unwrap();
-        assert_eq!(stuck_got.attempt, 4, "[{kind}] delivered on the fourth attempt");
+        assert_eq!(
+            stuck_got.attempt, 4,
+            "[{kind}] delivered on the fourth attempt"
+        );
         let all_done = got.iter().map(|g| g.at).max().unwrap();
         assert!(
             all_done < stuck_got.at,
@@ -379,7 +400,11 @@ async fn subscribers_get_their_topics_in_order_and_progress_independently() {
         .await;
         assert!(bg.stop(Duration::from_secs(5)).await.is_empty());
         assert_eq!(all.ids().iter().filter(|id| **id == later).count(), 1);
-        assert_eq!(slow.ids().len(), move_ids.len() + 1, "[{kind}] nothing delivered twice");
+        assert_eq!(
+            slow.ids().len(),
+            move_ids.len() + 1,
+            "[{kind}] nothing delivered twice"
+        );
         db.close().await.unwrap();
         tdb.drop().await;
     }
@@ -528,7 +553,11 @@ async fn tasks_restart_after_failures_stop_on_signal_and_plugins_shut_down_in_re
     .await;
     assert!(p1.steady_ticks.load(Ordering::SeqCst) > 10);
     let cancelled = bg.stop(Duration::from_millis(500)).await;
-    assert_eq!(cancelled, ["p1/stubborn"], "the task ignoring stop is cancelled");
+    assert_eq!(
+        cancelled,
+        ["p1/stubborn"],
+        "the task ignoring stop is cancelled"
+    );
     assert_eq!(p1.steady_stopped.load(Ordering::SeqCst), 1);
     assert_eq!(p1.crashy_stopped.load(Ordering::SeqCst), 1);
     assert_eq!(p1.crashy_runs.load(Ordering::SeqCst), 3);
@@ -540,7 +569,9 @@ async fn tasks_restart_after_failures_stop_on_signal_and_plugins_shut_down_in_re
         Recorder::new("a", Subscription::new("same").to::<Moved>()),
         Recorder::new("b", Subscription::new("same").to::<Moved>()),
     ];
-    let e = Background::start(&twice, &db, &quick(), "owner").err().unwrap();
+    let e = Background::start(&twice, &db, &quick(), "owner")
+        .err()
+        .unwrap();
     assert_eq!(
         e.to_string(),
         "event subscriber \"same\" is declared by plugin a and by plugin b"
@@ -560,12 +591,7 @@ async fn ticks(db: &DatabaseConnection, name: &str) -> (i64, i64) {
         ))
         .await
         .unwrap();
-    rows.first().map_or((0, 0), |r| {
-        (
-            r.try_get_by_index::<i64>(0).unwrap(),
-            r.try_get_by_index::<i64>(1).unwrap(),
-        )
-    })
+    rows.first().map_or((0, 0), |r| (int(r, 0), int(r, 1)))
 }
 
 #[actix_web::test]
@@ -629,7 +655,11 @@ async fn a_library_plugin_publishes_subscribes_runs_tasks_and_shuts_down_through
     .await;
     assert!(bg.stop(Duration::from_secs(5)).await.is_empty());
     assert_eq!(ticks(&db, "ticker").await.1, 1, "the ticker saw the stop");
-    assert_eq!(ticks(&db, "flaky").await, (4, 1), "the flaky task's third run stopped");
+    assert_eq!(
+        ticks(&db, "flaky").await,
+        (4, 1),
+        "the flaky task's third run stopped"
+    );
     lifecycle::shutdown_plugins(&plugins, Duration::from_secs(5)).await;
     assert_eq!(ticks(&db, "shutdown").await, (1, 1));
 }
@@ -699,7 +729,12 @@ fn kill_when_held(mut child: Child) -> (i64, Vec<i64>) {
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(9), "killed by SIGKILL");
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     let (sub, id) = held.split_once(' ').unwrap();
     assert_eq!(sub, "testing.ledger");
     (id.parse().unwrap(), published(&out))
@@ -723,7 +758,11 @@ async fn crash_and_resume(tdb: &TestDb, plugin: &str) {
         &["run", "s1:1:2", "s2:1:2", "s1:3:1"],
         Some("before-delivery:3"),
     ));
-    assert_eq!(ids1.len(), 5, "[{kind}] every change committed before the kill");
+    assert_eq!(
+        ids1.len(),
+        5,
+        "[{kind}] every change committed before the kill"
+    );
     assert_eq!(held, ids1[2]);
     let db = tdb.connect().await;
     assert_eq!(
@@ -857,7 +896,12 @@ async fn sigterm_drains_the_request_then_stops_tasks_then_shuts_the_plugin_down(
     );
     let status = child.wait().unwrap();
     let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     assert!(status.success(), "{log}");
     let steps = [
         "signal=\"SIGTERM\"",
@@ -879,4 +923,19 @@ async fn sigterm_drains_the_request_then_stops_tasks_then_shuts_the_plugin_down(
     assert_eq!(ticks(&db, "shutdown").await, (1, 1));
     db.close().await.unwrap();
     tdb.drop().await;
+}
+
+#[tokio::test]
+async fn the_sdk_test_kit_has_the_event_log_so_plugin_tests_can_publish() {
+    let env = ccgate_gateway::sdk::testing::TestEnv::new(Vec::new()).await;
+    let txn = begin_write(&env.db).await.unwrap();
+    let first = publish(&txn, &moved("s1", 1)).await.unwrap();
+    txn.commit().await.unwrap();
+    let txn = begin_write(&env.db).await.unwrap();
+    publish(&txn, &moved("s1", 2)).await.unwrap();
+    txn.rollback().await.unwrap();
+    let published = env.published().await;
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].id, first);
+    assert_eq!(published[0].decode::<Moved>().unwrap(), moved("s1", 1));
 }

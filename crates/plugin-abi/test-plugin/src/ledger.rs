@@ -167,7 +167,10 @@ pub async fn record(ctx: &EventContext, event: &StoredEvent) -> Result<(), ApiEr
         return Err(ApiError::new(
             503,
             "Testing.Unavailable",
-            format!("attempt {} of event {} fails on purpose", ctx.attempt, event.id),
+            format!(
+                "attempt {} of event {} fails on purpose",
+                ctx.attempt, event.id
+            ),
         ));
     }
     let backend = ctx.db.get_database_backend();
