@@ -4,7 +4,8 @@
 //!   `postgres`, `mysql`; default `sqlite`; servers at `CCGATE_TEST_POSTGRES` and
 //!   `CCGATE_TEST_MYSQL`): order per stream, positions per subscriber, two subscribers
 //!   progressing independently, a failing event retried and not skipped, a restarted service
-//!   resuming after the stored position, concurrent publishers losing nothing;
+//!   resuming after the stored position, concurrent publishers losing nothing, two replicas
+//!   delivering each event once (the lease) and the survivor taking over;
 //! - built-in tasks: restart with back-off after a panic and an error, stop, cancellation of a
 //!   task that ignores stop, shutdown in reverse registration order;
 //! - the test plugin loaded as a library: publishing through the host's transaction, delivery,
@@ -447,6 +448,64 @@ async fn concurrent_publishers_lose_nothing_and_arrive_in_id_order() {
         .await;
         assert!(bg.stop(Duration::from_secs(5)).await.is_empty());
         assert_eq!(rec.ids(), all, "[{kind}] every event once, in id order");
+        db.close().await.unwrap();
+        tdb.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_deliver_each_event_once_and_the_survivor_takes_over() {
+    for kind in backends() {
+        let tdb = TestDb::new(&kind).await;
+        let db = tdb.connect().await;
+        // One recorder shared by both "replicas": a double delivery would show as a duplicate.
+        let rec = Recorder::new("rec", Subscription::new("rec.moves").to::<Moved>());
+        let plugins: Vec<Arc<dyn Plugin>> = vec![rec.clone()];
+        migrated(&db, &plugins).await;
+        let a = Background::start(&plugins, &db, &quick(), "replica-a").unwrap();
+        let b = Background::start(&plugins, &db, &quick(), "replica-b").unwrap();
+        for n in 0..10 {
+            publish_one(&db, &moved(&format!("s{}", n % 3), n)).await;
+        }
+        let head = events::head(&db).await.unwrap();
+        until("the subscriber at the head", || async {
+            events::position(&db, "rec.moves").await.unwrap() == head
+        })
+        .await;
+        let holder = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT lease_owner FROM core_event_subscribers WHERE name = 'rec.moves'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<String>(0)
+            .unwrap();
+        // Stop whichever holds the lease; the other takes over.
+        let survivor = if holder == "replica-a" {
+            assert!(a.stop(Duration::from_secs(5)).await.is_empty());
+            b
+        } else {
+            assert_eq!(holder, "replica-b");
+            assert!(b.stop(Duration::from_secs(5)).await.is_empty());
+            a
+        };
+        for n in 10..15 {
+            publish_one(&db, &moved(&format!("s{}", n % 3), n)).await;
+        }
+        let head = events::head(&db).await.unwrap();
+        until("the survivor at the head", || async {
+            events::position(&db, "rec.moves").await.unwrap() == head
+        })
+        .await;
+        assert!(survivor.stop(Duration::from_secs(5)).await.is_empty());
+        let all = ids(&db, "SELECT id FROM core_events ORDER BY id").await;
+        assert_eq!(
+            rec.ids(),
+            all,
+            "[{kind}] each event once, in order, across replicas"
+        );
         db.close().await.unwrap();
         tdb.drop().await;
     }
