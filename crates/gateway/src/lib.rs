@@ -20,8 +20,10 @@ pub mod input;
 pub mod metrics;
 pub mod plugins;
 pub mod registry;
+pub mod request_id;
 pub mod runtime;
 pub mod settings;
+pub mod state;
 pub mod store;
 
 pub use ccgate_plugin_sdk as sdk;

@@ -15,6 +15,9 @@ pub struct Route {
     pub plugin: Arc<dyn Plugin>,
     /// The action's contract.
     pub spec: ActionSpec,
+    /// The action's index in `plugin.actions()`, handed to [`Plugin::handle`] so the plugin
+    /// dispatches without matching the name again.
+    pub index: usize,
 }
 
 /// Errors while building the registry.
@@ -61,10 +64,11 @@ impl Registry {
     pub fn new(plugins: Vec<Arc<dyn Plugin>>) -> Result<Self, RegistryError> {
         let mut reg = Registry::default();
         for plugin in plugins {
-            for spec in plugin.actions() {
+            for (index, spec) in plugin.actions().into_iter().enumerate() {
                 let route = Route {
                     plugin: plugin.clone(),
                     spec,
+                    index,
                 };
                 let (version, action, prev) = match (spec.dialect, spec.route) {
                     (Dialect::AliyunRpc, _) | (_, None) => {

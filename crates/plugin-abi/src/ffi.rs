@@ -17,8 +17,9 @@ pub use async_ffi::FfiFuture;
 
 /// Version of this boundary: the layout of [`PluginEntry`], [`PluginVtable`], [`HostVtable`]
 /// and the message format of [`crate::wire`]. A host loads only libraries of the same version.
-/// (2: `handle` answers an [`Answer`] whose reply text is lent, not copied.)
-pub const ABI_VERSION: u32 = 2;
+/// (2: `handle` answers an [`Answer`] whose reply text is lent, not copied. 3: `init` with the
+/// plugin's settings; requests name actions by index only; roles in specs and contexts.)
+pub const ABI_VERSION: u32 = 3;
 
 /// Build fingerprint of this boundary: crate version, [`ABI_VERSION`] and
 /// [`crate::wire::MESSAGE_VERSION`]. Host and plugin must agree on it exactly. Plugins need not
@@ -26,7 +27,7 @@ pub const ABI_VERSION: u32 = 2;
 pub const FINGERPRINT: &str = concat!(
     "ccgate-plugin-abi ",
     env!("CARGO_PKG_VERSION"),
-    "; abi 2; messages 2; postcard 1; async-ffi 0.5"
+    "; abi 3; messages 3; postcard 1; async-ffi 0.5"
 );
 
 /// Name of the one symbol a plugin library exports:
@@ -212,6 +213,9 @@ pub struct PluginVtable {
     /// `Plugin::on_instance_created`: request [`crate::wire::StorageRequest`] with the
     /// instance id, answer [`crate::wire::CallOutcome`].
     pub on_instance_created: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+    /// `Plugin::init`: request [`crate::wire::InitRequest`], answer
+    /// [`crate::wire::CallOutcome`] (`Refused` carries the plugin's one-line reason).
+    pub init: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
 }
 
 /// What a plugin's `handle` resolves to: a message, and for a reply its JSON text, lent.

@@ -16,7 +16,7 @@ use sea_orm::sea_query::Value;
 use serde::{Deserialize, Serialize};
 
 /// Version of the message format (2: postcard; 1 was JSON).
-pub const MESSAGE_VERSION: u32 = 2;
+pub const MESSAGE_VERSION: u32 = 3;
 
 /// Reads a message, refusing another [`MESSAGE_VERSION`].
 ///
@@ -100,6 +100,7 @@ versioned!(
     PluginInfo,
     HandleRequest,
     QueryRequest,
+    InitRequest,
     StorageRequest,
     CallOutcome,
     DbRequest,
@@ -139,6 +140,8 @@ pub struct WireSpec {
     pub instance_param: Option<String>,
     /// Envelope flags: success, http_status_code, message, code.
     pub envelope: [bool; 4],
+    /// The admitted roles, [`ccgate_plugin_sdk::Roles::bits`].
+    pub roles: u8,
 }
 
 impl WireSpec {
@@ -169,6 +172,7 @@ impl WireSpec {
                 spec.envelope.message,
                 spec.envelope.code,
             ],
+            roles: spec.roles.bits(),
         }
     }
 
@@ -202,6 +206,7 @@ impl WireSpec {
                 message: self.envelope[2],
                 code: self.envelope[3],
             },
+            roles: ccgate_plugin_sdk::Roles::from_bits(self.roles),
         })
     }
 }
@@ -266,6 +271,8 @@ pub struct WireContext {
     pub principal_kind: String,
     /// AccessKeyId or token subject.
     pub principal: String,
+    /// `Context::role`, [`ccgate_plugin_sdk::Role::as_str`].
+    pub role: String,
     /// `Context::instance_id`.
     pub instance_id: Option<String>,
     /// `Context::account_instances`.
@@ -275,6 +282,11 @@ pub struct WireContext {
 }
 
 impl WireContext {
+    /// The role (an unknown name acts as an agent: least privilege).
+    pub fn role(&self) -> ccgate_plugin_sdk::Role {
+        ccgate_plugin_sdk::Role::parse(&self.role).unwrap_or(ccgate_plugin_sdk::Role::Agent)
+    }
+
     /// The principal.
     pub fn principal(&self) -> Principal {
         if self.principal_kind == "bearer" {
@@ -356,6 +368,8 @@ pub struct WireContextRef<'a> {
     pub principal_kind: &'a str,
     /// AccessKeyId or token subject.
     pub principal: &'a str,
+    /// `Context::role`.
+    pub role: &'a str,
     /// `Context::instance_id`.
     pub instance_id: Option<&'a str>,
     /// `Context::account_instances`.
@@ -376,6 +390,7 @@ impl<'a> WireContextRef<'a> {
             account_id: &ctx.account_id,
             principal_kind,
             principal,
+            role: ctx.role.as_str(),
             instance_id: ctx.instance_id.as_deref(),
             account_instances: &ctx.account_instances,
             backend: Backend::from_sea(ctx.db.get_database_backend()),
@@ -397,6 +412,16 @@ pub struct QueryRequest {
     /// Arguments.
     #[serde(with = "json_text")]
     pub args: serde_json::Value,
+}
+
+/// `Plugin::init`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InitRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// The plugin's `[plugins.<name>]` table (`null` when absent).
+    #[serde(with = "json_text")]
+    pub settings: serde_json::Value,
 }
 
 /// `Plugin::migrate` and `Plugin::on_instance_created`.

@@ -48,6 +48,9 @@ pub struct TestEnv {
     pub db: DatabaseConnection,
     /// The plugins, migrated, in the order given.
     pub plugins: Vec<Arc<dyn Plugin>>,
+    /// The clock of every context [`TestEnv::ctx`] makes: the system clock until a test
+    /// replaces it (`env.clock = Clock::fixed(ms)`), then shared by all those contexts.
+    pub clock: crate::time::Clock,
 }
 
 impl TestEnv {
@@ -64,7 +67,11 @@ impl TestEnv {
         for p in &plugins {
             p.migrate(&db).await.expect("migrate plugin");
         }
-        Self { db, plugins }
+        Self {
+            db,
+            plugins,
+            clock: crate::time::Clock::system(),
+        }
     }
 
     /// A context for calling `spec` as AccessKey `test-ak` of account `acc-1` on `instance`.
@@ -75,11 +82,13 @@ impl TestEnv {
             principal: Principal::AccessKey {
                 id: "test-ak".into(),
             },
+            role: crate::Role::Admin,
             spec,
             instance_id: Some(instance.to_string()),
             account_instances: vec![instance.to_string()],
             db: self.db.clone(),
             services: Arc::new(PluginServices::new(self.plugins.clone())),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -102,4 +111,22 @@ pub fn gateway_params(ctx: &Context, pairs: &[(&str, &str)]) -> crate::Params {
     }
     all.extend_from_slice(pairs);
     crate::Params::from_pairs(&all, style)
+}
+
+/// Calls `spec` of `plugin` the way the gateway does: finds the action's index in
+/// [`Plugin::actions`], hands the plugin `pairs` ([`gateway_params`]) and returns the reply's
+/// fields as JSON. Errors are the plugin's (parameter errors, handler errors); an action the
+/// plugin does not list answers 501 `NotImplemented`, as the gateway's registry would.
+pub async fn call(
+    plugin: &dyn Plugin,
+    ctx: &Context,
+    pairs: &[(&str, &str)],
+) -> ApiResult<serde_json::Map<String, Value>> {
+    let index = ctx
+        .spec
+        .index_in(&plugin.actions())
+        .ok_or_else(|| crate::ApiError::not_implemented(ctx.spec.action))?;
+    let params = gateway_params(ctx, pairs);
+    let reply = plugin.handle(ctx, index, &params).await?;
+    Ok(reply.into_fields())
 }

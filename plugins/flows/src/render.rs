@@ -1,5 +1,7 @@
-//! Response rendering shared by several actions: the 2017-07-05 `ContactFlow` and
-//! `ContactFlowVersion` objects, and the phone numbers read from the numbers plugin.
+//! Response rendering shared by several actions: the 2017-07-05 `ContactFlow`,
+//! `ContactFlowVersion` and `PhoneNumber` objects (the generated [`crate::api::shapes`] types,
+//! declared once in `plugins/flows/api/shapes/`), and the phone numbers read from the numbers
+//! plugin.
 //!
 //! Shapes: seed 004 §4.2 (ListContactFlows, lines 1132-1287) for `ContactFlow` and
 //! `ContactFlowVersion`; the `Canvas`/`Content` members of a version come from the official
@@ -12,24 +14,13 @@
 use std::collections::HashMap;
 
 use ccgate_plugin_sdk::{ApiError, ApiResult, Context, time};
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::{Value, json};
 
+use crate::api::shapes::{self, ContactFlow, ContactFlowVersion, PhoneNumber};
 use crate::flow_type::FlowType;
 use crate::storage::contact_flow_version::{STATUS_DRAFT, STATUS_PUBLISHED};
 use crate::storage::{contact_flow, contact_flow_version};
-
-/// The documented members of a 2017 `PhoneNumbers.PhoneNumber[]` item, in documented order.
-pub const PHONE_NUMBER_FIELDS: [&str; 9] = [
-    "PhoneNumberId",
-    "InstanceId",
-    "Number",
-    "PhoneNumberDescription",
-    "TestOnly",
-    "RemainingTime",
-    "AllowOutbound",
-    "Usage",
-    "Trunks",
-];
 
 /// Phone numbers bound to contact flows, by `ContactFlowId`, each item as the numbers plugin
 /// returned it (see [`numbers_by_flow`]).
@@ -115,25 +106,25 @@ pub async fn numbers_by_flow(ctx: &Context, instance_ids: &[String]) -> ApiResul
     Ok(out)
 }
 
-/// A 2017 `PhoneNumber` object: the [`PHONE_NUMBER_FIELDS`] the numbers plugin supplied, in
-/// documented order; other members are dropped.
-pub fn phone_number_2017(number: &Value) -> Value {
-    let mut m = Map::new();
-    for key in PHONE_NUMBER_FIELDS {
-        if let Some(v) = number.get(key) {
-            m.insert(key.to_string(), v.clone());
-        }
-    }
-    Value::Object(m)
+/// A 2017 `PhoneNumber` item from one item of the numbers plugin's answer: the documented
+/// members, in documented order; other members are dropped.
+///
+/// Errors: 500 when a documented member is missing or of another type (a numbers plugin that
+/// breaks its contract, docs/plugin-contracts.md).
+pub fn phone_number_2017(number: &Value) -> ApiResult<PhoneNumber> {
+    PhoneNumber::deserialize(number).map_err(|e| {
+        tracing::error!(answer = %number, error = %e, "numbers/by_contact_flow item is malformed");
+        ApiError::internal()
+    })
 }
 
 /// The `Number` strings of a flow's numbers (2020 `NumberList`).
-pub fn number_list(numbers: Option<&Vec<Value>>) -> Vec<Value> {
+pub fn number_list(numbers: Option<&Vec<Value>>) -> Vec<String> {
     numbers
         .into_iter()
         .flatten()
         .filter_map(|n| n.get("Number").and_then(Value::as_str))
-        .map(|n| Value::String(n.to_string()))
+        .map(str::to_string)
         .collect()
 }
 
@@ -141,29 +132,18 @@ pub fn number_list(numbers: Option<&Vec<Value>>) -> Vec<Value> {
 /// `Content` (CreateContactFlow, CommitContactFlowVersionModification); ListContactFlows
 /// leaves them out as seed 004 §4.2 does. `LastModified` is `yyyy-MM-dd HH:mm:ss` UTC;
 /// `LockedBy` is `""` when nobody holds the lock (the seed's JSON example).
-pub fn version_2017(v: &contact_flow_version::Model, with_body: bool) -> Value {
-    let mut m = Map::new();
-    m.insert(
-        "ContactFlowVersionId".into(),
-        json!(v.contact_flow_version_id),
-    );
-    m.insert("Version".into(), json!(v.version));
-    m.insert("ContactFlowVersionDescription".into(), json!(v.description));
-    if with_body {
-        m.insert("Canvas".into(), json!(v.canvas));
-        m.insert("Content".into(), json!(v.content));
+pub fn version_2017(v: &contact_flow_version::Model, with_body: bool) -> ContactFlowVersion {
+    ContactFlowVersion {
+        contact_flow_version_id: v.contact_flow_version_id.clone(),
+        version: v.version.clone(),
+        contact_flow_version_description: v.description.clone(),
+        canvas: with_body.then(|| v.canvas.clone()),
+        content: with_body.then(|| v.content.clone()),
+        last_modified: time::datetime(v.last_modified),
+        last_modified_by: v.last_modified_by.clone(),
+        locked_by: v.locked_by.clone().unwrap_or_default(),
+        status: v.status.clone(),
     }
-    m.insert(
-        "LastModified".into(),
-        json!(time::datetime(v.last_modified)),
-    );
-    m.insert("LastModifiedBy".into(), json!(v.last_modified_by));
-    m.insert(
-        "LockedBy".into(),
-        json!(v.locked_by.clone().unwrap_or_default()),
-    );
-    m.insert("Status".into(), json!(v.status));
-    Value::Object(m)
 }
 
 /// The `Version` label of the flow's applied (published) version, or `""` if none.
@@ -182,30 +162,34 @@ pub fn applied_version(
 /// ContactFlowDescription, Type, AppliedVersion, Versions.ContactFlowVersion[],
 /// PhoneNumbers.PhoneNumber[]`. `versions` are this flow's, oldest first; `numbers` as from
 /// [`numbers_by_flow`]; `with_body` as in [`version_2017`].
+///
+/// Errors: those of [`phone_number_2017`].
 pub fn flow_2017(
     flow: &contact_flow::Model,
     versions: &[&contact_flow_version::Model],
     numbers: Option<&Vec<Value>>,
     with_body: bool,
-) -> Value {
-    let versions_json: Vec<Value> = versions
-        .iter()
-        .map(|v| version_2017(v, with_body))
-        .collect();
-    let numbers_json: Vec<Value> = numbers
-        .into_iter()
-        .flatten()
-        .map(phone_number_2017)
-        .collect();
-    json!({
-        "ContactFlowId": flow.contact_flow_id,
-        "InstanceId": flow.instance_id,
-        "ContactFlowName": flow.name,
-        "ContactFlowDescription": flow.description,
-        "Type": FlowType::from_stored(&flow.flow_type).as_2017(),
-        "AppliedVersion": applied_version(flow, versions),
-        "Versions": { "ContactFlowVersion": versions_json },
-        "PhoneNumbers": { "PhoneNumber": numbers_json },
+) -> ApiResult<ContactFlow> {
+    Ok(ContactFlow {
+        contact_flow_id: flow.contact_flow_id.clone(),
+        instance_id: flow.instance_id.clone(),
+        contact_flow_name: flow.name.clone(),
+        contact_flow_description: flow.description.clone(),
+        type_: FlowType::from_stored(&flow.flow_type).as_2017().to_string(),
+        applied_version: applied_version(flow, versions),
+        versions: shapes::Versions {
+            contact_flow_version: versions
+                .iter()
+                .map(|v| version_2017(v, with_body))
+                .collect(),
+        },
+        phone_numbers: shapes::PhoneNumbers {
+            phone_number: numbers
+                .into_iter()
+                .flatten()
+                .map(phone_number_2017)
+                .collect::<ApiResult<_>>()?,
+        },
     })
 }
 

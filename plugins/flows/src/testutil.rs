@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
-use ccgate_plugin_sdk::testing::{TestEnv, gateway_params};
+use ccgate_plugin_sdk::testing::TestEnv;
 use ccgate_plugin_sdk::{
     ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Principal, Reply, async_trait,
 };
@@ -20,7 +20,7 @@ pub const OTHER_INSTANCE: &str = "ccc-other";
 
 /// A migrated environment with only the flows plugin (numbers "disabled").
 pub async fn env() -> TestEnv {
-    TestEnv::new(vec![Arc::new(FlowsPlugin)]).await
+    TestEnv::new(vec![Arc::new(FlowsPlugin::default())]).await
 }
 
 /// A stand-in for the numbers plugin: answers `by_contact_flow` with [`FakeNumbers::answer`]
@@ -47,7 +47,7 @@ impl Plugin for FakeNumbers {
     async fn migrate(&self, _db: &DatabaseConnection) -> Result<(), DbErr> {
         Ok(())
     }
-    async fn handle(&self, ctx: &Context, _params: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _action: usize, _params: &Params) -> ApiResult<Reply> {
         Err(ApiError::not_implemented(ctx.spec.action))
     }
     async fn query(&self, _ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
@@ -64,7 +64,7 @@ pub async fn env_with_numbers() -> (TestEnv, Arc<FakeNumbers>) {
         answer: Mutex::new(serde_json::json!({})),
         asked: Mutex::default(),
     });
-    let env = TestEnv::new(vec![Arc::new(FlowsPlugin), numbers.clone()]).await;
+    let env = TestEnv::new(vec![Arc::new(FlowsPlugin::default()), numbers.clone()]).await;
     (env, numbers)
 }
 
@@ -75,7 +75,7 @@ pub async fn call(
     instance: &str,
     pairs: &[(&str, &str)],
 ) -> ApiResult<Value> {
-    call_with(env.ctx(spec, instance), pairs).await
+    call_with(env, env.ctx(spec, instance), pairs).await
 }
 
 /// Serves `spec` on `instance` as Bearer subject `who`.
@@ -90,16 +90,20 @@ pub async fn call_as(
     ctx.principal = Principal::Bearer {
         subject: who.to_string(),
     };
-    call_with(ctx, pairs).await
+    call_with(env, ctx, pairs).await
 }
 
-/// Serves `ctx.spec` with a prepared context.
-pub async fn call_with(ctx: Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
-    let params = gateway_params(&ctx, pairs);
-    FlowsPlugin
-        .handle(&ctx, &params)
+/// Serves `ctx.spec` with a prepared context, through the environment's flows plugin and its
+/// real dispatch ([`ccgate_plugin_sdk::testing::call`]); the typed reply as a JSON object.
+pub async fn call_with(env: &TestEnv, ctx: Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
+    let flows = env
+        .plugins
+        .iter()
+        .find(|p| p.name() == "flows")
+        .expect("the environment has the flows plugin");
+    ccgate_plugin_sdk::testing::call(flows.as_ref(), &ctx, pairs)
         .await
-        .map(Reply::into_value)
+        .map(Value::Object)
 }
 
 /// The keys of a JSON object, in order.

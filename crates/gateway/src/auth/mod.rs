@@ -28,6 +28,8 @@ pub struct Caller {
     pub account_id: String,
     /// How the caller proved itself.
     pub principal: Principal,
+    /// The role it acts with ([`ccgate_plugin_sdk::Role::Admin`] for AccessKeys).
+    pub role: ccgate_plugin_sdk::Role,
 }
 
 /// Everything authentication needs, shared by all requests.

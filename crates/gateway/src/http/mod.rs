@@ -12,9 +12,10 @@ use actix_web::http::ConnectionType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use ccgate_plugin_sdk::ApiError;
 
-use crate::app::AppState;
-use crate::dialect::aliyun::{envelope, handler::new_request_id};
+use crate::dialect::aliyun::envelope;
 use crate::dialect::huawei;
+use crate::request_id::new_request_id;
+use crate::state::AppState;
 
 /// Whether `path` belongs to the Huawei dialects (their envelope answers it).
 pub fn is_huawei_path(path: &str) -> bool {

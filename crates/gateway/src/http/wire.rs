@@ -27,7 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::connections::Slot;
 use crate::dialect::aliyun::envelope;
-use crate::dialect::aliyun::handler::new_request_id;
+use crate::request_id::new_request_id;
 
 /// A TCP connection whose actix-generated refusals are rewritten into envelopes.
 pub struct EnvelopeIo {

@@ -8,3 +8,4 @@ mod common;
 mod dynamic;
 mod hostile;
 mod huawei;
+mod platform;

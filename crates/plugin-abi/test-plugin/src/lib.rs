@@ -70,7 +70,7 @@ impl Plugin for TestPlugin {
         Ok(())
     }
 
-    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _action: usize, params: &Params) -> ApiResult<Reply> {
         match ctx.spec.action {
             "TestPanic" => panic!("boom from the test plugin"),
             "TestEcho" => {

@@ -8,13 +8,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use ccgate_plugin_sdk::{ApiError, Context, ErrorStyle, Params, Principal};
 use tracing::Instrument;
 
-use crate::app::AppState;
 use crate::auth::TokenRevoked;
 use crate::auth::bearer::{AUD_HUAWEI, TokenError};
 use crate::catalog;
-use crate::dialect::aliyun::handler::new_request_id;
 use crate::http::body;
 use crate::input;
+use crate::request_id::new_request_id;
+use crate::state::AppState;
 
 /// Serves every path-routed operation; the route is looked up by method and path. The body is
 /// read within `[limits] huawei_body_bytes` and `body_timeout_secs` ([`crate::http::body`]).
@@ -145,6 +145,11 @@ async fn serve(
             }
         }
     }
+    let role = claims.role();
+    if !route.spec.roles.admits(role) {
+        let e = ApiError::no_permission(role, route.spec.action);
+        return Err(ApiError::new(403, "403", e.message));
+    }
     let mut params = Params::new(Default::default(), ErrorStyle::Legacy);
     if !body.is_empty() {
         let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
@@ -168,22 +173,28 @@ async fn serve(
         account_instances: state.account_instances(&claims.acc).await?,
         account_id: claims.acc,
         principal: Principal::AccessKey { id: claims.sub },
+        role,
         spec: route.spec,
         instance_id: None,
         db: state.db.clone(),
         services: Arc::clone(&state.services),
+        clock: Default::default(),
     };
-    let reply = route.plugin.handle(&ctx, &params).await.map_err(|e| {
-        // Huawei reports business failures as 500 (seed 001); keep the plugin's own message.
-        if e.status >= 500 {
-            ApiError::new(
-                500,
-                "500",
-                "Business failure. Check the values of parameters in the request.",
-            )
-        } else {
-            e
-        }
-    })?;
+    let reply = route
+        .plugin
+        .handle(&ctx, route.index, &params)
+        .await
+        .map_err(|e| {
+            // Huawei reports business failures as 500 (seed 001); keep the plugin's own message.
+            if e.status >= 500 {
+                ApiError::new(
+                    500,
+                    "500",
+                    "Business failure. Check the values of parameters in the request.",
+                )
+            } else {
+                e
+            }
+        })?;
     Ok(reply.into_value())
 }
