@@ -20,6 +20,7 @@ pub mod input;
 pub mod metrics;
 pub mod plugins;
 pub mod registry;
+pub mod routes;
 pub mod runtime;
 pub mod settings;
 pub mod store;
