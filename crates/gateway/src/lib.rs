@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod plugins;
 pub mod registry;
 pub mod request_id;
+pub mod routes;
 pub mod runtime;
 pub mod settings;
 pub mod state;

@@ -8,7 +8,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 
 use crate::auth::AuthState;
 use crate::auth::bearer::TokenService;
+use crate::catalog;
 use crate::crypto::MasterKey;
+use crate::dialect::PathRouter;
 use crate::registry::{Registry, RegistryServices};
 use crate::settings::Settings;
 use crate::store::entities::instance;
@@ -25,6 +27,8 @@ pub struct AppState {
     pub services: Arc<dyn Services>,
     /// Credentials and replay state.
     pub auth: Arc<AuthState>,
+    /// Route templates of every path-routed operation, served or specified only.
+    pub paths: PathRouter,
 }
 
 impl AppState {
@@ -42,12 +46,14 @@ impl AppState {
             chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap_or_default();
         let auth = AuthState::new(db.clone(), master, tokens, &settings.security, not_before);
         let services: Arc<dyn Services> = Arc::new(RegistryServices(Arc::clone(&registry)));
+        let paths = PathRouter::new(&registry, catalog::CATALOG);
         Self {
             settings,
             db,
             registry,
             services,
             auth,
+            paths,
         }
     }
 

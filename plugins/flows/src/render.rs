@@ -13,18 +13,20 @@
 
 use std::collections::HashMap;
 
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context, time};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use ccgate_plugin_sdk::{ApiResult, Context, time};
 
+use crate::api::clients::numbers::{self, by_contact_flow};
 use crate::api::shapes::{self, ContactFlow, ContactFlowVersion, PhoneNumber};
 use crate::flow_type::FlowType;
 use crate::storage::contact_flow_version::{STATUS_DRAFT, STATUS_PUBLISHED};
 use crate::storage::{contact_flow, contact_flow_version};
 
-/// Phone numbers bound to contact flows, by `ContactFlowId`, each item as the numbers plugin
-/// returned it (see [`numbers_by_flow`]).
-pub type NumbersByFlow = HashMap<String, Vec<Value>>;
+/// A phone number bound to a contact flow, as the numbers plugin's `by_contact_flow` query
+/// returns it.
+pub type BoundNumber = by_contact_flow::PhoneNumbers;
+
+/// Phone numbers bound to contact flows, by `ContactFlowId` (see [`numbers_by_flow`]).
+pub type NumbersByFlow = HashMap<String, Vec<BoundNumber>>;
 
 /// What listing `flows` needs besides the rows: their versions and bound numbers, loaded with
 /// one versions query and at most one `numbers`/`by_contact_flow` call.
@@ -52,7 +54,7 @@ impl Related {
                 .or_default()
                 .push(v);
         }
-        let numbers = numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?;
+        let numbers = numbers_by_flow(ctx, vec![ctx.instance().to_string()]).await?;
         Ok(Self { versions, numbers })
     }
 
@@ -65,66 +67,49 @@ impl Related {
     }
 
     /// The numbers bound to `flow`, if any.
-    pub fn numbers(&self, flow: &contact_flow::Model) -> Option<&Vec<Value>> {
+    pub fn numbers(&self, flow: &contact_flow::Model) -> Option<&Vec<BoundNumber>> {
         self.numbers.get(&flow.contact_flow_id)
     }
 }
 
-/// Asks the numbers plugin which numbers are bound to the flows of `instance_ids`.
+/// Asks the numbers plugin which numbers are bound to the flows of `instance_ids` (its
+/// `by_contact_flow` query, through the generated client).
 ///
-/// Returns an empty map when the numbers plugin is not enabled (`Ok(None)`). Errors of the
-/// numbers plugin are passed on; an answer that is not an object of arrays is a 500.
-pub async fn numbers_by_flow(ctx: &Context, instance_ids: &[String]) -> ApiResult<NumbersByFlow> {
-    let answer = ctx
-        .services
-        .query(
-            ctx,
-            "numbers",
-            "by_contact_flow",
-            json!({ "InstanceIds": instance_ids }),
-        )
-        .await?;
-    let Some(answer) = answer else {
+/// Returns an empty map when the numbers plugin is not enabled. Errors of the numbers plugin
+/// are passed on; an answer of another shape is a 500.
+pub async fn numbers_by_flow(ctx: &Context, instance_ids: Vec<String>) -> ApiResult<NumbersByFlow> {
+    let args = by_contact_flow::Args { instance_ids };
+    let Some(answer) = numbers::by_contact_flow(ctx, &args).await? else {
         return Ok(NumbersByFlow::new());
     };
-    let Value::Object(map) = answer else {
-        tracing::error!(answer = %answer, "numbers/by_contact_flow answered a non-object");
-        return Err(ApiError::internal());
-    };
-    let mut out = NumbersByFlow::with_capacity(map.len());
-    for (flow_id, numbers) in map {
-        match numbers {
-            Value::Array(items) => {
-                out.insert(flow_id, items);
-            }
-            other => {
-                tracing::error!(answer = %other, "numbers/by_contact_flow item is not an array");
-                return Err(ApiError::internal());
-            }
-        }
-    }
-    Ok(out)
+    Ok(answer
+        .contact_flows
+        .into_iter()
+        .map(|f| (f.contact_flow_id, f.phone_numbers))
+        .collect())
 }
 
-/// A 2017 `PhoneNumber` item from one item of the numbers plugin's answer: the documented
-/// members, in documented order; other members are dropped.
-///
-/// Errors: 500 when a documented member is missing or of another type (a numbers plugin that
-/// breaks its contract, docs/plugin-contracts.md).
-pub fn phone_number_2017(number: &Value) -> ApiResult<PhoneNumber> {
-    PhoneNumber::deserialize(number).map_err(|e| {
-        tracing::error!(answer = %number, error = %e, "numbers/by_contact_flow item is malformed");
-        ApiError::internal()
-    })
+/// A 2017 `PhoneNumbers.PhoneNumber[]` item.
+pub fn phone_number_2017(n: &BoundNumber) -> PhoneNumber {
+    PhoneNumber {
+        phone_number_id: n.phone_number_id.clone(),
+        instance_id: n.instance_id.clone(),
+        number: n.number.clone(),
+        phone_number_description: n.phone_number_description.clone(),
+        test_only: n.test_only,
+        remaining_time: n.remaining_time,
+        allow_outbound: n.allow_outbound,
+        usage: n.usage.clone(),
+        trunks: n.trunks,
+    }
 }
 
 /// The `Number` strings of a flow's numbers (2020 `NumberList`).
-pub fn number_list(numbers: Option<&Vec<Value>>) -> Vec<String> {
+pub fn number_list(numbers: Option<&Vec<BoundNumber>>) -> Vec<String> {
     numbers
         .into_iter()
         .flatten()
-        .filter_map(|n| n.get("Number").and_then(Value::as_str))
-        .map(str::to_string)
+        .map(|n| n.number.clone())
         .collect()
 }
 
@@ -162,15 +147,13 @@ pub fn applied_version(
 /// ContactFlowDescription, Type, AppliedVersion, Versions.ContactFlowVersion[],
 /// PhoneNumbers.PhoneNumber[]`. `versions` are this flow's, oldest first; `numbers` as from
 /// [`numbers_by_flow`]; `with_body` as in [`version_2017`].
-///
-/// Errors: those of [`phone_number_2017`].
 pub fn flow_2017(
     flow: &contact_flow::Model,
     versions: &[&contact_flow_version::Model],
-    numbers: Option<&Vec<Value>>,
+    numbers: Option<&Vec<BoundNumber>>,
     with_body: bool,
-) -> ApiResult<ContactFlow> {
-    Ok(ContactFlow {
+) -> ContactFlow {
+    ContactFlow {
         contact_flow_id: flow.contact_flow_id.clone(),
         instance_id: flow.instance_id.clone(),
         contact_flow_name: flow.name.clone(),
@@ -188,9 +171,9 @@ pub fn flow_2017(
                 .into_iter()
                 .flatten()
                 .map(phone_number_2017)
-                .collect::<ApiResult<_>>()?,
+                .collect(),
         },
-    })
+    }
 }
 
 /// The version a 2020 item shows: the flow's draft when it has one (what the editor works

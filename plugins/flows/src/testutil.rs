@@ -24,7 +24,8 @@ pub async fn env() -> TestEnv {
 }
 
 /// A stand-in for the numbers plugin: answers `by_contact_flow` with [`FakeNumbers::answer`]
-/// and records the arguments it was asked with.
+/// (JSON, so tests can also send answers of the wrong shape) and records the arguments it was
+/// asked with.
 #[derive(Default)]
 pub struct FakeNumbers {
     /// What `by_contact_flow` answers.
@@ -57,15 +58,24 @@ impl Plugin for FakeNumbers {
     }
 }
 
-/// An environment with the flows plugin and a [`FakeNumbers`] answering `{}` until told
-/// otherwise.
+/// An environment with the flows plugin and a [`FakeNumbers`] answering "no numbers"
+/// (`{"ContactFlows": []}`) until told otherwise.
 pub async fn env_with_numbers() -> (TestEnv, Arc<FakeNumbers>) {
     let numbers = Arc::new(FakeNumbers {
-        answer: Mutex::new(serde_json::json!({})),
+        answer: Mutex::new(serde_json::json!({"ContactFlows": []})),
         asked: Mutex::default(),
     });
     let env = TestEnv::new(vec![Arc::new(FlowsPlugin::default()), numbers.clone()]).await;
     (env, numbers)
+}
+
+/// A `by_contact_flow` answer item for `number` of [`INSTANCE`], as the numbers plugin sends it.
+pub fn bound_number(number: &str) -> Value {
+    serde_json::json!({
+        "PhoneNumberId": format!("pn-{number}"), "InstanceId": INSTANCE, "Number": number,
+        "PhoneNumberDescription": "", "TestOnly": false, "RemainingTime": 0,
+        "AllowOutbound": true, "Usage": "Bidirection", "Trunks": 1
+    })
 }
 
 /// Serves `spec` on `instance` as AccessKey `test-ak`; the reply as a JSON object.

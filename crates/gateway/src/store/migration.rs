@@ -2,14 +2,18 @@
 //! `ccgate_migrations_core`.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{big_integer, string_len};
+use sea_orm_migration::schema::{big_integer, integer_null, string_len};
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001CoreTables), Box::new(M0002TokenRevocation)]
+        vec![
+            Box::new(M0001CoreTables),
+            Box::new(M0002TokenRevocation),
+            Box::new(M0003InstanceVdn),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -201,6 +205,63 @@ impl MigrationTrait for M0002TokenRevocation {
             Table::alter()
                 .table(CoreAccessKeys::Table)
                 .drop_column(TokensNotBefore::TokensNotBefore)
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum VdnId {
+    VdnId,
+}
+
+/// Huawei CC-iSales instance mapping: `core_instances.vdn_id` (nullable integer, the VDN id
+/// 1-9999 that C2 callers pass as `vdnId`), unique per account (several NULLs allowed on every
+/// backend).
+struct M0003InstanceVdn;
+
+impl MigrationName for M0003InstanceVdn {
+    fn name(&self) -> &str {
+        "m0003_instance_vdn"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003InstanceVdn {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(CoreInstances::Table)
+                .add_column(integer_null(VdnId::VdnId))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .if_not_exists()
+                .name("idx_core_instances_account_vdn")
+                .table(CoreInstances::Table)
+                .col(CoreInstances::AccountId)
+                .col(VdnId::VdnId)
+                .unique()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("idx_core_instances_account_vdn")
+                .table(CoreInstances::Table)
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(CoreInstances::Table)
+                .drop_column(VdnId::VdnId)
                 .to_owned(),
         )
         .await

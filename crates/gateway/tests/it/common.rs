@@ -95,6 +95,9 @@ impl Plugin for Echo {
     }
 }
 
+/// The master key of every test app (base64 of 32 bytes), for tests that import keys.
+pub const MASTER_KEY_B64: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
 pub struct TestApp {
     pub state: web::Data<AppState>,
     pub other_key: admin::NewAccessKey,
@@ -127,7 +130,7 @@ pub async fn app_tuned(plugins: Vec<Arc<dyn Plugin>>, tune: impl FnOnce(&mut Set
     ccgate_gateway::store::migrate(&db, &registry)
         .await
         .unwrap();
-    let master = MasterKey::from_base64("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();
+    let master = MasterKey::from_base64(MASTER_KEY_B64).unwrap();
     let acc = admin::create_account(&db, "test").await.unwrap();
     admin::create_instance(&db, &registry, &acc, "inst-1", "")
         .await

@@ -5,6 +5,7 @@
 mod aliyun;
 mod captured;
 mod common;
+mod dialects;
 mod dynamic;
 mod hostile;
 mod huawei;

@@ -55,7 +55,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     };
     let (flow, version) = storage::create_flow(&ctx.db, &new).await?;
     Ok(Response {
-        contact_flow: render::flow_2017(&flow, &[&version], None, true)?,
+        contact_flow: render::flow_2017(&flow, &[&version], None, true),
     })
 }
 

@@ -21,7 +21,6 @@ use ccgate_plugin_sdk::sea_orm::{
     QuerySelect,
 };
 use ccgate_plugin_sdk::{ApiResult, PageRequest, time};
-use serde_json::Value;
 
 use crate::api::Ctx;
 use crate::api::list_contact_flows_v2020::{
@@ -139,7 +138,7 @@ fn search_condition(pattern: &str) -> Condition {
 fn item(
     flow: &contact_flow::Model,
     versions: &[&contact_flow_version::Model],
-    numbers: Option<&Vec<Value>>,
+    numbers: Option<&Vec<render::BoundNumber>>,
 ) -> List {
     let current = render::current_version(flow, versions);
     let draft = versions.iter().rev().find(|v| v.status == STATUS_DRAFT);
@@ -206,9 +205,10 @@ mod tests {
         let created = create(&env, INSTANCE, "默认流程", "MAIN_FLOW", "1.0").await;
         let id = created["ContactFlow"]["ContactFlowId"].as_str().unwrap();
         let vid = first_version_id(&created);
-        *numbers.answer.lock().unwrap() = json!({
-            id: [{"Number": "4002890001"}, {"Number": "4002890002"}]
-        });
+        *numbers.answer.lock().unwrap() = json!({"ContactFlows": [{
+            "ContactFlowId": id,
+            "PhoneNumbers": [bound_number("4002890001"), bound_number("4002890002")]
+        }]});
         set_times(&env, "默认流程", 1_614_937_345_000, 1_615_217_689_000).await;
 
         let reply = list(&env, &[]).await;
