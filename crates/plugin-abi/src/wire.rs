@@ -942,6 +942,7 @@ mod tests {
                 account_id: "acc",
                 principal_kind: "ak",
                 principal: "AK1",
+                role: "agent",
                 instance_id: Some("i-1"),
                 account_instances: &[],
                 backend: Backend::Postgres,
@@ -955,6 +956,7 @@ mod tests {
         assert_eq!(read.params, params);
         assert_eq!(read.json_body, Some(body.clone()));
         assert_eq!(read.ctx.backend, Backend::Postgres);
+        assert_eq!(read.ctx.role(), ccgate_plugin_sdk::Role::Agent);
         assert_eq!(read.style(), ErrorStyle::V2020);
 
         let row = DbResponse::new(DbResult::Rows(vec![vec![
