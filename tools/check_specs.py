@@ -44,6 +44,8 @@ TOP = {
     "summary": str,
     "instance": str,
     "implemented": bool,
+    "roles": list,
+    "list_cache": str,
     "envelope": list,
     "source": dict,
     "http": dict,
@@ -71,7 +73,8 @@ PARAM = {
     "example": (str, int, bool),
 }
 PARAM_REQUIRED = {"name", "type", "required", "location"}
-RESPONSE = {"path": str, "type": str, "description": str, "nullable": bool, "optional": bool}
+RESPONSE = {"path": str, "type": str, "description": str, "nullable": bool, "optional": bool, "shape": str}
+ROLES = ["admin", "skill-group-leader", "agent"]
 ERROR = {"status": int, "code": str, "message": str}
 SEED_002_CODES = ["Parameter.Enumeration", "Parameter.Maximum", "Parameter.Minimum", "Parameter.Empty", "Parameter.Null", "NotExists.InstanceId"]
 
@@ -245,6 +248,12 @@ def check_file(path: Path, problems: list) -> dict | None:
             if placeholder not in names:
                 problems.append(f"{where}: path placeholder {{{placeholder}}} has no parameter")
 
+    roles = spec.get("roles", ["admin"])
+    if any(r not in ROLES for r in roles) or len(set(roles)) != len(roles):
+        problems.append(f"{where}: roles must be distinct values of {ROLES}")
+    if spec.get("list_cache", "serve") not in ("serve", "invalidate"):
+        problems.append(f"{where}: list_cache must be serve or invalidate")
+
     instance = spec.get("instance")
     if instance is not None and instance != "account" and instance not in names:
         problems.append(f"{where}: instance {instance!r} is not a parameter")
@@ -308,6 +317,9 @@ def main() -> int:
     files = sorted(REPO.glob("plugins/*/api/*"))
     specs = []
     for f in files:
+        if (f.is_dir() and f.name in ("shapes", "queries")) or f.name == "uses.toml":
+            # Shared response shapes and cross-plugin queries: checked by `cargo xtask codegen`.
+            continue
         if f.suffix != ".toml":
             problems.append(f"{f.relative_to(REPO)}: not a .toml spec")
             continue

@@ -105,6 +105,8 @@ def load_specs() -> list[Spec]:
     out = []
     for d in SPEC_DIRS:
         for path in sorted(d.glob("*.toml")):
+            if path.name == "uses.toml":  # the queries a plugin calls, not an action
+                continue
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
             if raw.get("implemented", True) is False:
                 continue

@@ -174,4 +174,17 @@ mod tests {
             "stale generated files (run `cargo xtask codegen`): {stale:?}"
         );
     }
+
+    /// A plugin raises the codes its specs list, through the generated `api::errors`
+    /// constructors, so the OpenAPI document and the API reference show every code a client
+    /// can get.
+    #[test]
+    fn plugins_raise_error_codes_only_through_generated_constructors() {
+        let found = crate::codegen::hand_written_error_codes(&crate::project_root()).unwrap();
+        assert!(
+            found.is_empty(),
+            "use `crate::api::errors::<code>(..)` (add the code to the spec's [[error]] list):\n{}",
+            found.join("\n")
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use ccgate_gateway::catalog::{self, CATALOG};
 use ccgate_gateway::registry::Registry;
-use ccgate_gateway::sdk::{ActionSpec, AuthModes};
+use ccgate_gateway::sdk::{ActionSpec, AuthModes, Dialect};
 
 /// One output row.
 struct Row {
@@ -26,9 +26,11 @@ fn row(spec: &ActionSpec, plugin: String, status: &'static str) -> Row {
             .unwrap_or_else(|| "/ (RPC)".into()),
         plugin,
         status,
-        auth: match spec.auth {
-            AuthModes::AkOrBearer => "AK/BEARERTOKEN",
-            AuthModes::BearerOnly => "BEARERTOKEN",
+        auth: match (spec.dialect, spec.auth) {
+            (Dialect::HuaweiCcManagement, _) => "HUAWEI-TOKEN",
+            (Dialect::HuaweiIsales, _) => "HUAWEI-AUTH-V2",
+            (Dialect::AliyunRpc, AuthModes::AkOrBearer) => "AK/BEARERTOKEN",
+            (Dialect::AliyunRpc, AuthModes::BearerOnly) => "BEARERTOKEN",
         },
     }
 }
@@ -44,7 +46,7 @@ pub fn run(registry: &Registry) {
         .collect();
     for r in registry.all_routes() {
         let specified = match r.spec.route {
-            Some((m, p)) => catalog::path(m, p).is_some(),
+            Some((m, p)) => catalog::path_template(m, p).is_some(),
             None => catalog::rpc(r.spec.version, r.spec.action).is_some(),
         };
         if !specified {

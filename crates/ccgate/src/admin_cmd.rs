@@ -28,10 +28,19 @@ pub enum InstanceCmd {
         #[arg(long, default_value = "")]
         name: String,
     },
-    /// List instances.
+    /// List instances: id, account, name, Huawei VDN id (empty when none).
     List {
         #[arg(long)]
         account: Option<String>,
+    },
+    /// Set the Huawei VDN id (1-9999) by which CC-iSales (C2) callers of the instance's account
+    /// name it (`vdnId`); without --vdn, clear it.
+    SetVdn {
+        /// The instance id.
+        id: String,
+        /// The VDN id, unique within the account.
+        #[arg(long)]
+        vdn: Option<i32>,
     },
 }
 
@@ -103,8 +112,12 @@ pub async fn instance(core: &Core, cmd: InstanceCmd) -> anyhow::Result<()> {
         }
         InstanceCmd::List { account } => {
             for i in admin::list_instances(&core.db, account.as_deref()).await? {
-                println!("{}\t{}\t{}", i.id, i.account_id, i.name);
+                let vdn = i.vdn_id.map(|v| v.to_string()).unwrap_or_default();
+                println!("{}\t{}\t{}\t{vdn}", i.id, i.account_id, i.name);
             }
+        }
+        InstanceCmd::SetVdn { id, vdn } => {
+            admin::set_instance_vdn(&core.db, &id, vdn).await?;
         }
     }
     Ok(())

@@ -62,11 +62,13 @@ fn ctx(db: &sea_orm::DatabaseConnection, reg: &Arc<Registry>, spec: ActionSpec) 
         request_id: "BENCH-REQUEST".into(),
         account_id: "acc".into(),
         principal: Principal::AccessKey { id: "ak".into() },
+        role: ccgate_plugin_sdk::Role::Admin,
         spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: vec![INSTANCE.into()],
         db: db.clone(),
         services: Arc::new(RegistryServices(reg.clone())),
+        clock: Default::default(),
     }
 }
 
@@ -115,6 +117,7 @@ fn bench_boundary(c: &mut Criterion) {
                 .1
                 .handle(
                     &ctx(&db, &registries[0], bulk),
+                    index(&*plugins[0].1, bulk),
                     &params(&pairs, ErrorStyle::Legacy),
                 )
                 .await
@@ -140,22 +143,38 @@ fn bench_boundary(c: &mut Criterion) {
     rt.block_on(async {
         let a = plugins[0]
             .1
-            .handle(&ctx(&db, &registries[0], list), &list_params)
+            .handle(
+                &ctx(&db, &registries[0], list),
+                index(&*plugins[0].1, list),
+                &list_params,
+            )
             .await
             .unwrap();
         let b = plugins[1]
             .1
-            .handle(&ctx(&db, &registries[1], list), &list_params)
+            .handle(
+                &ctx(&db, &registries[1], list),
+                index(&*plugins[1].1, list),
+                &list_params,
+            )
             .await
             .unwrap();
         assert_eq!(a, b);
         let a = plugins[0]
             .1
-            .handle(&ctx(&db, &registries[0], check), &check_params)
+            .handle(
+                &ctx(&db, &registries[0], check),
+                index(&*plugins[0].1, check),
+                &check_params,
+            )
             .await;
         let b = plugins[1]
             .1
-            .handle(&ctx(&db, &registries[1], check), &check_params)
+            .handle(
+                &ctx(&db, &registries[1], check),
+                index(&*plugins[1].1, check),
+                &check_params,
+            )
             .await;
         assert_eq!(a, b);
     });
@@ -163,17 +182,36 @@ fn bench_boundary(c: &mut Criterion) {
     let mut g = c.benchmark_group("plugin_boundary");
     for ((name, plugin), reg) in plugins.iter().zip(&registries) {
         let list_ctx = ctx(&db, reg, list);
+        let (list_index, check_index) = (index(&**plugin, list), index(&**plugin, check));
         g.bench_function(format!("ListPhoneNumbers_2020_cached/{name}"), |b| {
-            b.to_async(&rt)
-                .iter(|| async { black_box(plugin.handle(&list_ctx, &list_params).await.unwrap()) })
+            b.to_async(&rt).iter(|| async {
+                black_box(
+                    plugin
+                        .handle(&list_ctx, list_index, &list_params)
+                        .await
+                        .unwrap(),
+                )
+            })
         });
         let check_ctx = ctx(&db, reg, check);
         g.bench_function(format!("CheckNumberAvaliable/{name}"), |b| {
-            b.to_async(&rt)
-                .iter(|| async { black_box(plugin.handle(&check_ctx, &check_params).await.ok()) })
+            b.to_async(&rt).iter(|| async {
+                black_box(
+                    plugin
+                        .handle(&check_ctx, check_index, &check_params)
+                        .await
+                        .ok(),
+                )
+            })
         });
     }
     g.finish();
+}
+
+/// The index of `spec` in `plugin`'s actions (what the registry hands `Plugin::handle`).
+fn index(plugin: &dyn Plugin, spec: ActionSpec) -> usize {
+    spec.index_in(&plugin.actions())
+        .expect("the plugin serves the action")
 }
 
 criterion_group!(benches, bench_boundary);

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use actix_web::rt::System;
 use actix_web::{App, test, web};
 use ccgate_gateway::admin;
-use ccgate_gateway::app::{AppState, configure};
+use ccgate_gateway::app::configure;
 use ccgate_gateway::auth::bearer::TokenService;
 use ccgate_gateway::auth::signing::acs3::{self, Acs3Algorithm};
 use ccgate_gateway::auth::signing::percent::rfc3986;
@@ -46,6 +46,7 @@ use ccgate_gateway::dialect::aliyun::{envelope, xml};
 use ccgate_gateway::registry::Registry;
 use ccgate_gateway::sdk::{Context, Envelope, ErrorStyle, PageRequest, Params, Principal, Reply};
 use ccgate_gateway::settings::Settings;
+use ccgate_gateway::state::AppState;
 use ccgate_gateway::{plugins, store};
 use ccgate_numbers::NumbersPlugin;
 use ccgate_numbers::render::Renderer;
@@ -394,7 +395,7 @@ async fn app_state(dir: &std::path::Path) -> (web::Data<AppState>, web::Data<App
         .expect("tokens");
     let uncached = Arc::new(
         Registry::new(vec![
-            Arc::new(ccgate_flows::FlowsPlugin),
+            Arc::new(ccgate_flows::FlowsPlugin::default()),
             Arc::new(NumbersPlugin::with_list_cache_ttl(Duration::ZERO)),
         ])
         .expect("registry"),
@@ -562,11 +563,13 @@ fn bench_dispatch(c: &mut Criterion) {
         request_id: "bench".into(),
         account_id: "bench".into(),
         principal: Principal::AccessKey { id: AK.into() },
+        role: ccgate_plugin_sdk::Role::Admin,
         spec: route.spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: Vec::new(),
         db: state.db.clone(),
         services: Arc::clone(&state.services),
+        clock: Default::default(),
     };
     let params_of = |page: usize| {
         Params::from_pairs(
@@ -588,7 +591,11 @@ fn bench_dispatch(c: &mut Criterion) {
                     system.block_on(async {
                         let start = Instant::now();
                         for _ in 0..iters {
-                            let reply = route.plugin.handle(&ctx, &params).await.unwrap();
+                            let reply = route
+                                .plugin
+                                .handle(&ctx, route.index, &params)
+                                .await
+                                .unwrap();
                             black_box(reply);
                         }
                         start.elapsed()

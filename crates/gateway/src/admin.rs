@@ -87,12 +87,54 @@ pub async fn create_instance(
         name: Set(name.into()),
         description: Set(String::new()),
         created_at: Set(now()),
+        vdn_id: Set(None),
     }
     .insert(db)
     .await?;
     for plugin in registry.plugins() {
         plugin.on_instance_created(db, id).await?;
     }
+    Ok(())
+}
+
+/// Sets (or with `None` clears) the Huawei VDN id of instance `id`: CC-iSales (C2) callers of
+/// the instance's account name it by `vdnId` = `vdn` (`huawei-aicc.md` §5). Running gateways
+/// see the change within `[security] cache_ttl_secs`.
+///
+/// Errors: `Invalid` when `vdn` is outside 1-9999, the instance does not exist, or another
+/// instance of its account already has `vdn`.
+pub async fn set_instance_vdn(
+    db: &DatabaseConnection,
+    id: &str,
+    vdn: Option<i32>,
+) -> Result<(), AdminError> {
+    if let Some(v) = vdn
+        && !(1..=9999).contains(&v)
+    {
+        return Err(AdminError::Invalid(format!(
+            "VDN id {v} is outside 1-9999 (huawei-aicc.md §5)"
+        )));
+    }
+    let row = instance::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| AdminError::Invalid(format!("instance {id} does not exist")))?;
+    if let Some(v) = vdn
+        && let Some(other) = instance::Entity::find()
+            .filter(instance::Column::AccountId.eq(row.account_id.as_str()))
+            .filter(instance::Column::VdnId.eq(v))
+            .filter(instance::Column::Id.ne(id))
+            .one(db)
+            .await?
+    {
+        return Err(AdminError::Invalid(format!(
+            "instance {} of the same account already has VDN id {v}",
+            other.id
+        )));
+    }
+    let mut active: instance::ActiveModel = row.into();
+    active.vdn_id = Set(vdn);
+    active.update(db).await?;
     Ok(())
 }
 
@@ -305,8 +347,9 @@ pub struct Demo {
     pub key: NewAccessKey,
 }
 
-/// When there is no account yet, creates account `demo`, instance `instance_id` and one
-/// AccessKey, and returns them; otherwise `None`.
+/// When there is no account yet, creates account `demo`, instance `instance_id` (Huawei VDN
+/// id 1, so CC-iSales callers reach it as `vdnId` 1) and one AccessKey, and returns them;
+/// otherwise `None`.
 pub async fn bootstrap_demo(
     db: &DatabaseConnection,
     registry: &Registry,
@@ -318,6 +361,7 @@ pub async fn bootstrap_demo(
     }
     let account_id = create_account(db, "demo").await?;
     create_instance(db, registry, &account_id, instance_id, "Demo instance").await?;
+    set_instance_vdn(db, instance_id, Some(1)).await?;
     let key = create_access_key(db, master, &account_id, "demo key created on first start").await?;
     Ok(Some(Demo {
         account_id,

@@ -1,97 +1,26 @@
-//! `AppState` and the HTTP routes.
+//! The HTTP routes (the shared state they read is [`crate::state::AppState`]).
 //!
 //! - `GET|POST /`: Alibaba RPC ([`crate::dialect::aliyun`]).
-//! - `POST /apigovernance/api/oauth/tokenByAkSk` and every path-routed plugin operation:
-//!   Huawei ([`crate::dialect::huawei`]).
-//! - Specified path-routed operations that no loaded plugin serves: 501 `NotImplemented`
-//!   ([`crate::catalog`]).
+//! - `POST /apigovernance/api/oauth/tokenByAkSk`: Huawei C1 tokens ([`crate::dialect::huawei`]).
+//! - Every other request goes to [`crate::dialect::path_entry`]: the path-routed operations
+//!   (route templates of the Huawei cc-management and CC-iSales specs, [`AppState::paths`]),
+//!   served in the dialect their spec names, or answered 501 after authentication when
+//!   specified but not served here ([`crate::catalog`]).
 //! - `GET /healthz` (process up), `GET /readyz` (database reachable, nonce store not full),
 //!   `GET /metrics` (Prometheus), `GET /openapi.json` (the OpenAPI 3.1 document of every
 //!   specified action).
-//! - Anything else: 404 (405 for `/` with another method) in the path's dialect envelope
-//!   ([`crate::http::fallback`]).
-
-use std::sync::Arc;
+//! - Anything else: 404 (405 for `/` with another method, or for a path only another
+//!   method's template matches) in the path's dialect envelope ([`crate::http::not_found`]).
 
 use actix_web::{HttpResponse, web};
-use ccgate_plugin_sdk::{ApiError, Services};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::auth::AuthState;
-use crate::auth::bearer::TokenService;
 use crate::catalog;
-use crate::crypto::MasterKey;
-use crate::dialect::{aliyun, huawei};
-use crate::http;
-use crate::registry::{Registry, RegistryServices};
-use crate::settings::Settings;
-use crate::store::entities::instance;
-
-/// Shared state of all workers.
-pub struct AppState {
-    /// Effective settings.
-    pub settings: Settings,
-    /// The pool.
-    pub db: DatabaseConnection,
-    /// Enabled plugins and their routes.
-    pub registry: Arc<Registry>,
-    /// Cross-plugin queries over `registry`.
-    pub services: Arc<dyn Services>,
-    /// Credentials and replay state.
-    pub auth: Arc<AuthState>,
-}
-
-impl AppState {
-    /// Builds the state; `tokens` signs and verifies Bearer tokens.
-    pub fn new(
-        settings: Settings,
-        db: DatabaseConnection,
-        registry: Arc<Registry>,
-        master: MasterKey,
-        tokens: TokenService,
-    ) -> Self {
-        // The replay start fence: the current whole second (`runtime::serve` waits for a new
-        // second before building the state, so nothing signed earlier can pass).
-        let not_before =
-            chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap_or_default();
-        let auth = AuthState::new(db.clone(), master, tokens, &settings.security, not_before);
-        let services: Arc<dyn Services> = Arc::new(RegistryServices(Arc::clone(&registry)));
-        Self {
-            settings,
-            db,
-            registry,
-            services,
-            auth,
-        }
-    }
-
-    /// All instance ids of `account_id`, sorted (for account-wide actions).
-    pub async fn account_instances(&self, account_id: &str) -> Result<Vec<String>, ApiError> {
-        let ids: Vec<String> = instance::Entity::find()
-            .select_only()
-            .column(instance::Column::Id)
-            .filter(instance::Column::AccountId.eq(account_id))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let mut ids = ids;
-        ids.sort();
-        Ok(ids)
-    }
-}
+use crate::dialect::{self, aliyun, huawei};
+use crate::state::AppState;
 
 /// Mounts every route on an actix `ServiceConfig`.
 pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        let mut paths: Vec<(String, String)> = state
-            .registry
-            .path_routes()
-            .filter_map(|r| r.spec.route)
-            .chain(catalog::CATALOG.iter().filter_map(|e| e.spec.route))
-            .map(|(m, p)| (m.to_string(), p.to_string()))
-            .collect();
-        paths.sort();
-        paths.dedup();
         cfg.app_data(state.clone())
             .route(
                 "/healthz",
@@ -111,14 +40,9 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                 huawei::token::PATH,
                 web::post().to(huawei::token::token_by_ak_sk),
             );
-        for (method, path) in paths {
-            let m = actix_web::http::Method::from_bytes(method.as_bytes())
-                .unwrap_or(actix_web::http::Method::POST);
-            cfg.route(&path, web::method(m).to(huawei::cc_management::entry));
-        }
         cfg.route("/", web::get().to(aliyun::rpc_entry))
             .route("/", web::post().to(aliyun::rpc_entry))
-            .default_service(web::to(http::fallback));
+            .default_service(web::to(dialect::path_entry));
     }
 }
 

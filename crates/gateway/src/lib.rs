@@ -22,8 +22,11 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod plugins;
 pub mod registry;
+pub mod request_id;
+pub mod routes;
 pub mod runtime;
 pub mod settings;
+pub mod state;
 pub mod store;
 
 pub use ccgate_plugin_sdk as sdk;

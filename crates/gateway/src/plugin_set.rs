@@ -82,3 +82,33 @@ pub fn load(settings: &PluginSettings) -> Result<Vec<LoadedPlugin>, CatalogError
 pub fn plugins(loaded: Vec<LoadedPlugin>) -> Vec<Arc<dyn Plugin>> {
     loaded.into_iter().map(|l| l.plugin).collect()
 }
+
+/// Hands each plugin its `[plugins.<name>]` table (`Plugin::init`), in registration order.
+///
+/// A table naming no plugin that is built in or loaded is a misspelling or a leftover: it is
+/// reported (warn) and ignored, so that disabling a plugin does not require deleting its
+/// settings.
+///
+/// Errors: the first plugin that refuses its settings, as one line naming the key
+/// (`plugins.numbers.list_cache_ttl_ms: invalid type: ...`).
+pub async fn init(plugins: &[Arc<dyn Plugin>], settings: &PluginSettings) -> Result<(), String> {
+    for name in settings.tables.keys() {
+        let known = plugins.iter().any(|p| p.name() == name)
+            || plugins::builtin().iter().any(|p| p.name() == name);
+        if !known {
+            tracing::warn!(
+                table = %format!("plugins.{name}"),
+                "settings for a plugin that is neither built in nor loaded; ignored"
+            );
+        }
+    }
+    for plugin in plugins {
+        let table = settings
+            .tables
+            .get(plugin.name())
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        plugin.init(&table).await?;
+    }
+    Ok(())
+}

@@ -14,7 +14,7 @@ pub fn builtin() -> Vec<Arc<dyn Plugin>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn Plugin>> = Vec::new();
     #[cfg(feature = "plugin-flows")]
-    all.push(Arc::new(ccgate_flows::FlowsPlugin));
+    all.push(Arc::new(ccgate_flows::FlowsPlugin::default()));
     #[cfg(feature = "plugin-numbers")]
     all.push(Arc::new(ccgate_numbers::NumbersPlugin::new()));
     all

@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Dialect, Plugin, Services};
 use serde_json::Value;
 
+use crate::routes::{Lookup, PathTable, TemplateError};
+
 /// A plugin and the spec of one of its actions.
 #[derive(Clone)]
 pub struct Route {
@@ -15,6 +17,9 @@ pub struct Route {
     pub plugin: Arc<dyn Plugin>,
     /// The action's contract.
     pub spec: ActionSpec,
+    /// The action's index in `plugin.actions()`, handed to [`Plugin::handle`] so the plugin
+    /// dispatches without matching the name again.
+    pub index: usize,
 }
 
 /// Errors while building the registry.
@@ -31,6 +36,15 @@ pub enum RegistryError {
         first: String,
         /// The plugin registered second.
         second: String,
+    },
+    /// A path-routed spec's `[http]` template is malformed, or matches exactly the same paths
+    /// as another plugin's template (`/a/{x}` and `/a/{y}`; see [`crate::routes`]).
+    #[error("plugin {plugin}: {source}")]
+    Route {
+        /// The plugin declaring the template.
+        plugin: String,
+        /// What is wrong with it.
+        source: TemplateError,
     },
     /// A configured plugin name is not built into this binary.
     #[error(
@@ -50,7 +64,8 @@ pub struct Registry {
     plugins: Vec<Arc<dyn Plugin>>,
     /// Version → action → route (looked up with `&str`s, no allocation per request).
     rpc: HashMap<String, HashMap<String, Route>>,
-    paths: HashMap<(String, String), Route>,
+    /// Path-routed operations by method and route template ([`crate::routes`]).
+    paths: PathTable<Route>,
     versions: BTreeSet<&'static str>,
 }
 
@@ -61,10 +76,11 @@ impl Registry {
     pub fn new(plugins: Vec<Arc<dyn Plugin>>) -> Result<Self, RegistryError> {
         let mut reg = Registry::default();
         for plugin in plugins {
-            for spec in plugin.actions() {
+            for (index, spec) in plugin.actions().into_iter().enumerate() {
                 let route = Route {
                     plugin: plugin.clone(),
                     spec,
+                    index,
                 };
                 let (version, action, prev) = match (spec.dialect, spec.route) {
                     (Dialect::AliyunRpc, _) | (_, None) => {
@@ -74,8 +90,16 @@ impl Registry {
                         (spec.version, spec.action, prev)
                     }
                     (_, Some((method, path))) => {
-                        let key = (method.to_string(), path.to_string());
-                        (method, path, reg.paths.insert(key, route))
+                        let prev = reg.paths.get(method, path).map(|l| l.value.clone());
+                        if prev.is_none() {
+                            reg.paths.insert(method, path, route).map_err(|source| {
+                                RegistryError::Route {
+                                    plugin: plugin.name().to_string(),
+                                    source,
+                                }
+                            })?;
+                        }
+                        (method, path, prev)
                     }
                 };
                 if let Some(prev) = prev {
@@ -107,14 +131,23 @@ impl Registry {
         self.versions.contains(version)
     }
 
-    /// The route of a path-routed (Huawei) operation.
+    /// The route serving a request to `method path` (a raw request path matched against the
+    /// route templates, [`crate::routes`]), if any.
     pub fn path(&self, method: &str, path: &str) -> Option<&Route> {
-        self.paths.get(&(method.to_string(), path.to_string()))
+        match self.paths.lookup(method, path) {
+            Lookup::Found(m) => Some(&m.leaf.value),
+            _ => None,
+        }
     }
 
-    /// All path-routed operations, for mounting them on the HTTP server.
+    /// The route declared with exactly `method template` (`{vdnId}` as written in the spec).
+    pub fn path_template(&self, method: &str, template: &str) -> Option<&Route> {
+        self.paths.get(method, template).map(|l| &l.value)
+    }
+
+    /// All path-routed operations.
     pub fn path_routes(&self) -> impl Iterator<Item = &Route> {
-        self.paths.values()
+        self.paths.iter().map(|l| &l.value)
     }
 
     /// Every route, sorted by version then action, for `ccgate actions`.
@@ -123,7 +156,7 @@ impl Registry {
             .rpc
             .values()
             .flat_map(HashMap::values)
-            .chain(self.paths.values())
+            .chain(self.path_routes())
             .collect();
         all.sort_by_key(|r| (r.spec.version, r.spec.action));
         all

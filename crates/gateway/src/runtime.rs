@@ -10,11 +10,11 @@ use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 
 use crate::admin;
-use crate::app::AppState;
 use crate::auth::bearer::TokenService;
 use crate::crypto::MasterKey;
 use crate::registry::Registry;
 use crate::settings::Settings;
+use crate::state::AppState;
 use crate::{lifecycle, plugin_set, store};
 
 /// Everything a command needs: settings, key, pool (migrated) and registry.
@@ -45,6 +45,9 @@ impl Core {
             &settings.plugins,
         )?))?);
         store::migrate(&db, &registry).await.context("migrate")?;
+        plugin_set::init(registry.plugins(), &settings.plugins)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
         Ok(Self {
             settings,
             master,

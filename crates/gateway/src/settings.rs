@@ -113,6 +113,11 @@ pub struct PluginSettings {
     /// A directory whose every library file (`.so` on Linux) is loaded; empty for none.
     #[serde(default)]
     pub directory: String,
+    /// Each plugin's own settings: the `[plugins.<name>]` tables (and
+    /// `CCGATE__PLUGINS__<NAME>__<KEY>`), by plugin name, handed to that plugin's
+    /// `Plugin::init` (which reads them into its typed settings struct).
+    #[serde(flatten)]
+    pub tables: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// `[log]`: tracing output.
@@ -224,6 +229,22 @@ mod tests {
         assert_eq!(s.server.bind, "127.0.0.1:8080");
         assert!(s.database.url.starts_with("sqlite://"));
         assert_eq!(s.plugins.enabled, vec!["flows", "numbers"]);
+    }
+
+    #[test]
+    fn plugin_tables_come_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[plugins.numbers]\nlist_cache_ttl_ms = 250\n[plugins.flows]\nx = \"y\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(path.to_str().unwrap())).unwrap();
+        assert_eq!(s.plugins.tables["numbers"]["list_cache_ttl_ms"], 250);
+        assert_eq!(s.plugins.tables["flows"]["x"], "y");
+        assert_eq!(s.plugins.enabled, vec!["flows", "numbers"]);
+        assert!(!s.plugins.tables.contains_key("enabled"));
     }
 
     #[test]

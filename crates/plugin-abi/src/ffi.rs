@@ -17,10 +17,11 @@ pub use async_ffi::FfiFuture;
 
 /// Version of this boundary: the layout of [`PluginEntry`], [`PluginVtable`], [`HostVtable`]
 /// and the message format of [`crate::wire`]. A host loads only libraries of the same version.
-/// (2: `handle` answers an [`Answer`] whose reply text is lent, not copied. 3: tasks, events
-/// and shutdown: `run_task`, `on_event`, `shutdown` in [`PluginVtable`]; `task_stopped`,
-/// `sleep`, `events_published` in [`HostVtable`].)
-pub const ABI_VERSION: u32 = 3;
+/// (2: `handle` answers an [`Answer`] whose reply text is lent, not copied. 3: `init` with the
+/// plugin's settings; requests name actions by index only; roles in specs and contexts. 4:
+/// tasks, events and shutdown: `run_task`, `on_event`, `shutdown` in [`PluginVtable`];
+/// `task_stopped`, `sleep`, `events_published` in [`HostVtable`].)
+pub const ABI_VERSION: u32 = 4;
 
 /// Build fingerprint of this boundary: crate version, [`ABI_VERSION`] and
 /// [`crate::wire::MESSAGE_VERSION`]. Host and plugin must agree on it exactly. Plugins need not
@@ -28,7 +29,7 @@ pub const ABI_VERSION: u32 = 3;
 pub const FINGERPRINT: &str = concat!(
     "ccgate-plugin-abi ",
     env!("CARGO_PKG_VERSION"),
-    "; abi 3; messages 3; postcard 1; async-ffi 0.5"
+    "; abi 4; messages 4; postcard 1; async-ffi 0.5"
 );
 
 /// Name of the one symbol a plugin library exports:
@@ -214,6 +215,9 @@ pub struct PluginVtable {
     /// `Plugin::on_instance_created`: request [`crate::wire::StorageRequest`] with the
     /// instance id, answer [`crate::wire::CallOutcome`].
     pub on_instance_created: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
+    /// `Plugin::init`: request [`crate::wire::InitRequest`], answer
+    /// [`crate::wire::CallOutcome`] (`Refused` carries the plugin's one-line reason).
+    pub init: unsafe extern "C" fn(Session, Bytes<'_>) -> FfiFuture<Buf>,
     /// `Plugin::run_task`: request [`crate::wire::TaskRequest`], answer
     /// [`crate::wire::CallOutcome`] (`Ok`, `TaskFailed` or `Panic`). The future runs until the
     /// task ends: for the life of the process, normally. The session is the task's: its

@@ -246,6 +246,7 @@ static VTABLE: PluginVtable = PluginVtable {
     query,
     migrate,
     on_instance_created,
+    init: init_settings,
     run_task,
     on_event,
     shutdown,
@@ -585,6 +586,7 @@ fn services() -> Arc<dyn Services> {
 fn context(ctx: wire::WireContext, spec: ActionSpec) -> Context {
     Context {
         principal: ctx.principal(),
+        role: ctx.role(),
         request_id: ctx.request_id,
         account_id: ctx.account_id,
         spec,
@@ -592,6 +594,7 @@ fn context(ctx: wire::WireContext, spec: ActionSpec) -> Context {
         account_instances: ctx.account_instances,
         db: proxy_db(ctx.backend),
         services: services(),
+        clock: Default::default(),
     }
 }
 
@@ -608,7 +611,7 @@ unsafe extern "C" fn handle(session: Session, request: Bytes<'_>) -> FfiFuture<A
         params.json_body = req.json_body;
         let ctx = context(req.ctx, spec);
         Ok(async move {
-            match st.plugin.handle(&ctx, &params).await {
+            match st.plugin.handle(&ctx, req.action as usize, &params).await {
                 Ok(reply) => Done::Reply(SharedReply::new(reply)),
                 Err(e) => api_outcome(&e).into(),
             }
@@ -636,6 +639,21 @@ unsafe extern "C" fn query(session: Session, request: Bytes<'_>) -> FfiFuture<Bu
             match st.plugin.query(&ctx, &req.name, req.args).await {
                 Ok(v) => Done::Frame(wire::encode_reply(&[], &v.to_string())),
                 Err(e) => api_outcome(&e).into(),
+            }
+        })
+    })
+    .map(Done::into_buf)
+    .into_ffi()
+}
+
+unsafe extern "C" fn init_settings(session: Session, request: Bytes<'_>) -> FfiFuture<Buf> {
+    run(session, request, |bytes| {
+        let req: wire::InitRequest = wire::decode(bytes)?;
+        let st = state();
+        Ok(async move {
+            match st.plugin.init(&req.settings).await {
+                Ok(()) => Done::Frame(wire::encode_reply(&[], "null")),
+                Err(message) => Outcome::Refused { message }.into(),
             }
         })
     })

@@ -15,7 +15,7 @@
 //!   its pool (and in a host-side transaction per request), in the session of the call being
 //!   polled; its tracing events go to the host's subscriber, which
 //!   adds the request's RequestId.
-//! - **Host services cross it too** (ABI 3): a plugin's long-running tasks are futures the host
+//! - **Host services cross it too** (ABI 4): a plugin's long-running tasks are futures the host
 //!   polls until it raises their stop signal (`run_task`, `task_stopped`, the host's `sleep`),
 //!   events reach subscribers through `on_event`, publishes wake the host's delivery
 //!   (`events_published`), and `shutdown` ends the plugin (`docs/events.md`).

@@ -15,9 +15,10 @@ use ccgate_plugin_sdk::{
 use sea_orm::sea_query::Value;
 use serde::{Deserialize, Serialize};
 
-/// Version of the message format (2: postcard; 1 was JSON; 3: tasks and subscriptions in
-/// [`PluginInfo`], [`TaskRequest`], [`EventRequest`], [`Outcome::TaskFailed`]).
-pub const MESSAGE_VERSION: u32 = 3;
+/// Version of the message format (2: postcard; 1 was JSON; 3: settings, action indexes, roles;
+/// 4: tasks and subscriptions in [`PluginInfo`], [`TaskRequest`], [`EventRequest`],
+/// [`Outcome::TaskFailed`]).
+pub const MESSAGE_VERSION: u32 = 4;
 
 /// Reads a message, refusing another [`MESSAGE_VERSION`].
 ///
@@ -101,6 +102,7 @@ versioned!(
     PluginInfo,
     HandleRequest,
     QueryRequest,
+    InitRequest,
     StorageRequest,
     CallOutcome,
     DbRequest,
@@ -221,6 +223,8 @@ pub struct WireSpec {
     pub instance_param: Option<String>,
     /// Envelope flags: success, http_status_code, message, code.
     pub envelope: [bool; 4],
+    /// The admitted roles, [`ccgate_plugin_sdk::Roles::bits`].
+    pub roles: u8,
 }
 
 impl WireSpec {
@@ -251,6 +255,7 @@ impl WireSpec {
                 spec.envelope.message,
                 spec.envelope.code,
             ],
+            roles: spec.roles.bits(),
         }
     }
 
@@ -284,6 +289,7 @@ impl WireSpec {
                 message: self.envelope[2],
                 code: self.envelope[3],
             },
+            roles: ccgate_plugin_sdk::Roles::from_bits(self.roles),
         })
     }
 }
@@ -348,6 +354,8 @@ pub struct WireContext {
     pub principal_kind: String,
     /// AccessKeyId or token subject.
     pub principal: String,
+    /// `Context::role`, [`ccgate_plugin_sdk::Role::as_str`].
+    pub role: String,
     /// `Context::instance_id`.
     pub instance_id: Option<String>,
     /// `Context::account_instances`.
@@ -357,6 +365,11 @@ pub struct WireContext {
 }
 
 impl WireContext {
+    /// The role (an unknown name acts as an agent: least privilege).
+    pub fn role(&self) -> ccgate_plugin_sdk::Role {
+        ccgate_plugin_sdk::Role::parse(&self.role).unwrap_or(ccgate_plugin_sdk::Role::Agent)
+    }
+
     /// The principal.
     pub fn principal(&self) -> Principal {
         if self.principal_kind == "bearer" {
@@ -438,6 +451,8 @@ pub struct WireContextRef<'a> {
     pub principal_kind: &'a str,
     /// AccessKeyId or token subject.
     pub principal: &'a str,
+    /// `Context::role`.
+    pub role: &'a str,
     /// `Context::instance_id`.
     pub instance_id: Option<&'a str>,
     /// `Context::account_instances`.
@@ -458,6 +473,7 @@ impl<'a> WireContextRef<'a> {
             account_id: &ctx.account_id,
             principal_kind,
             principal,
+            role: ctx.role.as_str(),
             instance_id: ctx.instance_id.as_deref(),
             account_instances: &ctx.account_instances,
             backend: Backend::from_sea(ctx.db.get_database_backend()),
@@ -479,6 +495,16 @@ pub struct QueryRequest {
     /// Arguments.
     #[serde(with = "json_text")]
     pub args: serde_json::Value,
+}
+
+/// `Plugin::init`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InitRequest {
+    /// [`MESSAGE_VERSION`].
+    pub v: u32,
+    /// The plugin's `[plugins.<name>]` table (`null` when absent).
+    #[serde(with = "json_text")]
+    pub settings: serde_json::Value,
 }
 
 /// `Plugin::migrate` and `Plugin::on_instance_created`.
@@ -1061,6 +1087,7 @@ mod tests {
                 account_id: "acc",
                 principal_kind: "ak",
                 principal: "AK1",
+                role: "agent",
                 instance_id: Some("i-1"),
                 account_instances: &[],
                 backend: Backend::Postgres,
@@ -1074,6 +1101,7 @@ mod tests {
         assert_eq!(read.params, params);
         assert_eq!(read.json_body, Some(body.clone()));
         assert_eq!(read.ctx.backend, Backend::Postgres);
+        assert_eq!(read.ctx.role(), ccgate_plugin_sdk::Role::Agent);
         assert_eq!(read.style(), ErrorStyle::V2020);
 
         let row = DbResponse::new(DbResult::Rows(vec![vec![

@@ -63,6 +63,101 @@ impl Envelope {
     };
 }
 
+/// The role of a caller within an instance (seed 004 §5.1 ListRoles: 管理员 administrator,
+/// 技能组组长 skill-group leader, 坐席 agent).
+///
+/// A request signed with an AccessKey acts for the whole account: [`Role::Admin`]. A Bearer
+/// token carries the role of the user it was issued to (tokens issued for an account or an
+/// AccessKey: [`Role::Admin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// 管理员: manages the instance (every action).
+    Admin,
+    /// 技能组组长: supervises skill groups.
+    SkillGroupLeader,
+    /// 坐席: an agent at the workbench.
+    Agent,
+}
+
+impl Role {
+    /// Every role, most privileged first.
+    pub const ALL: [Role; 3] = [Role::Admin, Role::SkillGroupLeader, Role::Agent];
+
+    /// The name used in specs (`roles = [...]`), tokens and logs: `admin`,
+    /// `skill-group-leader`, `agent`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::SkillGroupLeader => "skill-group-leader",
+            Role::Agent => "agent",
+        }
+    }
+
+    /// The role named `name` ([`Role::as_str`]); `None` for anything else.
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    const fn bit(self) -> u8 {
+        match self {
+            Role::Admin => 1,
+            Role::SkillGroupLeader => 2,
+            Role::Agent => 4,
+        }
+    }
+}
+
+/// The set of roles an action admits (spec key `roles`); the gateway refuses any other caller
+/// with 403 `NoPermission` before the handler runs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Roles(u8);
+
+impl Roles {
+    /// Administrators only: the default of a spec without `roles`.
+    pub const ADMIN: Roles = Roles(1);
+    /// Every role.
+    pub const ALL: Roles = Roles(7);
+
+    /// The set of `roles`.
+    pub const fn of(roles: &[Role]) -> Roles {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < roles.len() {
+            bits |= roles[i].bit();
+            i += 1;
+        }
+        Roles(bits)
+    }
+
+    /// Whether `role` may call.
+    pub const fn admits(self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+
+    /// The set as bits (admin 1, skill-group leader 2, agent 4), for the plugin ABI.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set of `bits` ([`Roles::bits`]); unknown bits are dropped.
+    pub const fn from_bits(bits: u8) -> Roles {
+        Roles(bits & 7)
+    }
+
+    /// The admitted roles, most privileged first.
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(move |r| self.admits(*r))
+    }
+}
+
+impl std::fmt::Debug for Roles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set()
+            .entries(self.iter().map(Role::as_str))
+            .finish()
+    }
+}
+
 /// How the gateway finds and checks the instance an action works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceScope {
@@ -91,6 +186,8 @@ pub struct ActionSpec {
     pub instance: InstanceScope,
     /// Common success fields.
     pub envelope: Envelope,
+    /// Who may call it (spec key `roles`; administrators only when absent).
+    pub roles: Roles,
 }
 
 impl ActionSpec {
@@ -110,12 +207,19 @@ impl ActionSpec {
             auth: AuthModes::AkOrBearer,
             instance: InstanceScope::Param("InstanceId"),
             envelope,
+            roles: Roles::ALL,
         }
     }
 
     /// The same spec restricted to Bearer tokens (overview `BEARERTOKEN`).
     pub const fn bearer_only(mut self) -> Self {
         self.auth = AuthModes::BearerOnly;
+        self
+    }
+
+    /// The same spec admitting only `roles`.
+    pub const fn with_roles(mut self, roles: Roles) -> Self {
+        self.roles = roles;
         self
     }
 
@@ -139,7 +243,22 @@ impl ActionSpec {
             auth: AuthModes::BearerOnly,
             instance: InstanceScope::Account,
             envelope: Envelope::NONE,
+            roles: Roles::ALL,
         }
+    }
+
+    /// Whether `other` names the same action (dialect, version and name; the other fields
+    /// describe it).
+    pub fn same_action(&self, other: &ActionSpec) -> bool {
+        self.dialect == other.dialect
+            && self.version == other.version
+            && self.action == other.action
+    }
+
+    /// The index of the action `self` names in `actions` (what [`crate::Plugin::handle`]
+    /// takes); `None` when the list does not have it.
+    pub fn index_in(&self, actions: &[ActionSpec]) -> Option<usize> {
+        actions.iter().position(|a| a.same_action(self))
     }
 
     /// True for the 2020-07-01 API, whose parameter errors use the `Parameter.*` family.

@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use crate::action::ActionSpec;
+use crate::action::{ActionSpec, Role};
 use crate::error::ApiResult;
+use crate::time::Clock;
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +61,10 @@ pub struct Context {
     pub account_id: String,
     /// The authenticated caller.
     pub principal: Principal,
+    /// The caller's role: [`Role::Admin`] for AccessKey signatures and account tokens, the
+    /// user's role for a user's Bearer token. The gateway has checked it against
+    /// `spec.roles` before the handler runs.
+    pub role: Role,
     /// The action being served.
     pub spec: ActionSpec,
     /// The instance named by `InstanceId`, already checked to belong to `account_id`.
@@ -70,12 +75,20 @@ pub struct Context {
     pub db: DatabaseConnection,
     /// Cross-plugin queries.
     pub services: Arc<dyn Services>,
+    /// Where the request reads the current time ([`Context::now_ms`]); the system clock
+    /// unless a test set one.
+    pub clock: Clock,
 }
 
 impl Context {
     /// The checked instance id. Handlers of `InstanceScope::Param` actions can rely on it.
     pub fn instance(&self) -> &str {
         self.instance_id.as_deref().unwrap_or_default()
+    }
+
+    /// Now, in UTC milliseconds since the Unix epoch, by the request's [`Clock`].
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 }
 
@@ -85,6 +98,7 @@ impl std::fmt::Debug for Context {
             .field("request_id", &self.request_id)
             .field("account_id", &self.account_id)
             .field("principal", &self.principal)
+            .field("role", &self.role)
             .field("action", &self.spec.action)
             .field("instance_id", &self.instance_id)
             .finish_non_exhaustive()

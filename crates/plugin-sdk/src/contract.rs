@@ -157,6 +157,20 @@ pub fn conform<T: Serialize + DeserializeOwned>(reply: Reply) -> ApiResult<Reply
     Ok(reply)
 }
 
+/// The reply of a generated response struct, kept typed until the gateway writes it
+/// ([`Reply::typed`]). In debug builds it is first checked like [`conform`] (fields held as
+/// free JSON, e.g. `object` / `array` fields, can still drift from the spec); release builds
+/// only wrap it.
+///
+/// Errors: 500 `InternalError` naming the first difference (debug builds only).
+pub fn typed<T: crate::plugin::ResponseBody + DeserializeOwned>(body: T) -> ApiResult<Reply> {
+    let reply = Reply::typed(body);
+    if cfg!(debug_assertions) {
+        return conform::<T>(reply);
+    }
+    Ok(reply)
+}
+
 /// Checks that an action without documented response fields replies with none (see
 /// [`conform`]).
 pub fn conform_empty(reply: Reply) -> ApiResult<Reply> {

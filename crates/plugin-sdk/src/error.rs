@@ -138,6 +138,17 @@ impl ApiError {
         )
     }
 
+    /// 403 `NoPermission`: the caller's role is not among the action's `roles` (the gateway
+    /// refuses before the handler runs; the message is the template codegen adds to such
+    /// specs, "The caller's role %s may not call %s.").
+    pub fn no_permission(role: crate::Role, action: &str) -> Self {
+        Self::new(
+            403,
+            "NoPermission",
+            format!("The caller's role {} may not call {action}.", role.as_str()),
+        )
+    }
+
     /// 501 `NotImplemented`: the action has a contract but this build does not serve it.
     pub fn not_implemented(action: &str) -> Self {
         Self::new(

@@ -7,29 +7,34 @@
 #![deny(missing_docs)]
 
 pub mod action;
+pub mod cache;
 pub mod context;
 pub mod contract;
+pub mod cx;
 pub mod error;
 pub mod events;
 pub mod paging;
 pub mod params;
 pub mod plugin;
+pub mod settings;
 pub mod storage;
 pub mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
 
-pub use action::{ActionSpec, AuthModes, Dialect, Envelope, InstanceScope};
+pub use action::{ActionSpec, AuthModes, Dialect, Envelope, InstanceScope, Role, Roles};
 pub use async_trait::async_trait;
 pub use context::{Context, Principal, Services};
 pub use contract::JsonString;
+pub use cx::Cx;
 pub use error::{ApiError, ApiResult};
 pub use events::{DomainEvent, EventContext, StoredEvent, Subscription};
 pub use paging::PageRequest;
 pub use params::{ErrorStyle, Params};
-pub use plugin::{Plugin, Reply, SharedReply};
+pub use plugin::{Empty, Plugin, Reply, ResponseBody, SharedReply};
 pub use sea_orm;
 pub use sea_orm_migration;
+pub use serde;
 pub use serde_json;
 pub use task::{StopSignal, TaskContext};

@@ -4,6 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DbErr};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::action::ActionSpec;
@@ -16,12 +17,17 @@ use crate::task::TaskContext;
 /// The action-specific fields of a successful response, in documented order.
 ///
 /// For Alibaba actions the gateway puts the common envelope (`RequestId`, `Code`, ...) in
-/// front; for Huawei actions the map is the whole body.
+/// front; for Huawei actions the body is the whole response.
 ///
-/// Usually built field by field ([`Reply::empty`], [`Reply::with`]). A reply rendered once and
-/// served many times (a cache hit) is a [`SharedReply`]: turning it into a `Reply` costs a
-/// reference count, and the gateway writes its JSON as rendered instead of copying and
-/// serializing the fields again.
+/// Three forms, one type:
+/// - **typed** ([`Reply::typed`]): a generated `Response` struct, kept as is until the
+///   envelope serializes it straight into the response body (one pass, no intermediate JSON
+///   tree). This is what generated `dispatch` returns for every action;
+/// - **shared** ([`SharedReply`]): rendered once and served many times (a cache hit);
+///   turning it into a `Reply` costs a reference count, and the gateway writes its JSON as
+///   rendered;
+/// - **fields** ([`Reply::empty`], [`Reply::with`], [`Reply::from_json`]): a JSON map, for
+///   tests and the plugin boundary.
 #[derive(Clone)]
 pub struct Reply(Repr);
 
@@ -29,6 +35,67 @@ pub struct Reply(Repr);
 enum Repr {
     Fields(Map<String, Value>),
     Shared(SharedReply),
+    Typed(Typed),
+}
+
+/// A generated response struct behind a reference count, with its field names.
+#[derive(Clone)]
+struct Typed {
+    body: Arc<dyn ErasedBody>,
+    keys: &'static [&'static str],
+    /// The fields as JSON, built only when asked for ([`Reply::fields`]: XML answers, tests).
+    fields: Arc<OnceLock<Map<String, Value>>>,
+}
+
+/// A response body the gateway can serialize without knowing its type.
+trait ErasedBody: Send + Sync {
+    fn write_json(&self, out: &mut Vec<u8>);
+    fn to_fields(&self) -> Map<String, Value>;
+    fn as_serialize(&self) -> &dyn erased_serde::Serialize;
+}
+
+impl<T: Serialize + Send + Sync> ErasedBody for T {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        if let Err(e) = serde_json::to_writer(&mut *out, self) {
+            debug_assert!(false, "response body did not serialize: {e}");
+            out.extend_from_slice(b"{}");
+        }
+    }
+
+    fn to_fields(&self) -> Map<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            other => {
+                debug_assert!(
+                    false,
+                    "a response body must serialize to an object: {other:?}"
+                );
+                Map::new()
+            }
+        }
+    }
+
+    fn as_serialize(&self) -> &dyn erased_serde::Serialize {
+        self
+    }
+}
+
+/// A generated response struct (`api::<action>::Response`, a shared shape, ...): a serde
+/// object whose top-level field names, in order, are [`ResponseBody::FIELDS`].
+///
+/// Implemented by `cargo xtask codegen` for every response struct; a hand-written
+/// implementation must keep `FIELDS` equal to the serialized keys.
+pub trait ResponseBody: Serialize + Send + Sync + 'static {
+    /// The JSON names of the top-level fields, in serialization order.
+    const FIELDS: &'static [&'static str];
+}
+
+/// The reply of an action whose spec documents no response field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Empty {}
+
+impl ResponseBody for Empty {
+    const FIELDS: &'static [&'static str] = &[];
 }
 
 impl Default for Reply {
@@ -67,7 +134,16 @@ impl Reply {
         }
     }
 
-    /// Appends one field (a shared reply is copied first).
+    /// A typed reply: `body` is serialized once, when the response is written.
+    pub fn typed<T: ResponseBody>(body: T) -> Self {
+        Self(Repr::Typed(Typed {
+            body: Arc::new(body),
+            keys: T::FIELDS,
+            fields: Arc::new(OnceLock::new()),
+        }))
+    }
+
+    /// Appends one field (a shared or typed reply is copied first).
     pub fn with(self, key: &str, value: Value) -> Self {
         let mut fields = self.into_fields();
         fields.insert(key.to_string(), value);
@@ -79,14 +155,60 @@ impl Reply {
         match &self.0 {
             Repr::Fields(m) => m,
             Repr::Shared(s) => s.fields(),
+            Repr::Typed(t) => t.fields.get_or_init(|| t.body.to_fields()),
         }
     }
 
-    /// The fields, in order (a shared reply is copied).
+    /// The fields, in order (a shared or typed reply is converted).
     pub fn into_fields(self) -> Map<String, Value> {
         match self.0 {
             Repr::Fields(m) => m,
             Repr::Shared(s) => s.fields().clone(),
+            Repr::Typed(t) => match t.fields.get() {
+                Some(m) => m.clone(),
+                None => t.body.to_fields(),
+            },
+        }
+    }
+
+    /// Calls `f` with the reply's body as a serde value that serializes to the reply's JSON
+    /// object: a typed reply's struct (not converted), a fields reply's map, a shared reply's
+    /// fields (parsed on first use). For serializers other than JSON (the gateway's XML).
+    pub fn with_body<R>(&self, f: impl FnOnce(&dyn erased_serde::Serialize) -> R) -> R {
+        match &self.0 {
+            Repr::Fields(m) => f(m),
+            Repr::Shared(s) => f(s.fields()),
+            Repr::Typed(t) => f(t.body.as_serialize()),
+        }
+    }
+
+    /// The top-level field names, in order.
+    pub fn keys(&self) -> Vec<&str> {
+        match &self.0 {
+            Repr::Fields(m) => m.keys().map(String::as_str).collect(),
+            Repr::Shared(s) => s.keys().iter().map(String::as_str).collect(),
+            Repr::Typed(t) => t.keys.to_vec(),
+        }
+    }
+
+    /// Whether the reply has a top-level field `key`, without rendering it.
+    pub fn has_field(&self, key: &str) -> bool {
+        match &self.0 {
+            Repr::Fields(m) => m.contains_key(key),
+            Repr::Shared(s) => s.has_field(key),
+            Repr::Typed(t) => t.keys.contains(&key),
+        }
+    }
+
+    /// Appends the reply's JSON object to `out`. Typed replies are serialized straight into
+    /// `out`, shared ones copied as rendered.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match &self.0 {
+            Repr::Fields(m) => {
+                let _ = serde_json::to_writer(&mut *out, m);
+            }
+            Repr::Shared(s) => out.extend_from_slice(s.json().as_bytes()),
+            Repr::Typed(t) => t.body.write_json(out),
         }
     }
 
@@ -98,7 +220,7 @@ impl Reply {
     /// The reply rendered before, when it is a [`SharedReply`]: write its JSON as is.
     pub fn shared(&self) -> Option<&SharedReply> {
         match &self.0 {
-            Repr::Fields(_) => None,
+            Repr::Fields(_) | Repr::Typed(_) => None,
             Repr::Shared(s) => Some(s),
         }
     }
@@ -141,14 +263,16 @@ impl Text {
 impl SharedReply {
     /// Renders `reply` to JSON.
     pub fn new(reply: Reply) -> Self {
-        if let Repr::Shared(s) = reply.0 {
-            return s;
-        }
-        let fields = reply.into_fields();
-        let json = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_string());
+        let keys = match reply.0 {
+            Repr::Shared(s) => return s,
+            _ => reply.keys().into_iter().map(str::to_string).collect(),
+        };
+        let mut json = Vec::with_capacity(256);
+        reply.write_json(&mut json);
+        let json = String::from_utf8(json).unwrap_or_else(|_| "{}".to_string());
         Self(Arc::new(Rendered {
             json: Text::Owned(json.into_boxed_str()),
-            keys: fields.keys().cloned().collect(),
+            keys,
             fields: OnceLock::new(),
         }))
     }
@@ -222,15 +346,31 @@ pub trait Plugin: Send + Sync + 'static {
     /// The plugin crate's version.
     fn version(&self) -> &'static str;
 
-    /// Every action this plugin serves.
+    /// Every action this plugin serves; a request names its action by the index in this list
+    /// ([`Plugin::handle`]), so the order must not change while the plugin is loaded.
     fn actions(&self) -> Vec<ActionSpec>;
 
     /// Creates or upgrades this plugin's tables. Runs at start-up and on `ccgate migrate`;
     /// must be idempotent.
     async fn migrate(&self, db: &DatabaseConnection) -> Result<(), DbErr>;
 
-    /// Serves one call of `ctx.spec`.
-    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply>;
+    /// Reads this plugin's settings, the `[plugins.<name>]` table of the config file (with
+    /// `CCGATE__PLUGINS__<NAME>__<KEY>` overrides) as a JSON object (`{}` when absent), and
+    /// prepares the plugin to serve. The host calls it once, after [`Plugin::migrate`] and
+    /// before the first request; a plugin that is never initialised (unit tests) serves with
+    /// its default settings.
+    ///
+    /// Errors: one line naming the offending key (`plugins.numbers.list_cache_ttl_ms: invalid
+    /// type: string "x", expected u64`); the host stops start-up with it.
+    /// [`crate::settings::parse`] produces such lines.
+    async fn init(&self, settings: &Value) -> Result<(), String> {
+        let _ = settings;
+        Ok(())
+    }
+
+    /// Serves one call of `ctx.spec`, the action at index `action` of [`Plugin::actions`] (the
+    /// registry resolved it once; generated `dispatch` matches on the index).
+    async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply>;
 
     /// Answers a read query from another plugin (see [`crate::Services`]). The default knows
     /// no queries.

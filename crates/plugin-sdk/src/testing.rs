@@ -51,6 +51,9 @@ pub struct TestEnv {
     pub db: DatabaseConnection,
     /// The plugins, migrated, in the order given.
     pub plugins: Vec<Arc<dyn Plugin>>,
+    /// The clock of every context [`TestEnv::ctx`] makes: the system clock until a test
+    /// replaces it (`env.clock = Clock::fixed(ms)`), then shared by all those contexts.
+    pub clock: crate::time::Clock,
 }
 
 impl TestEnv {
@@ -68,7 +71,11 @@ impl TestEnv {
         for p in &plugins {
             p.migrate(&db).await.expect("migrate plugin");
         }
-        Self { db, plugins }
+        Self {
+            db,
+            plugins,
+            clock: crate::time::Clock::system(),
+        }
     }
 
     /// The events published so far, in id order.
@@ -105,11 +112,13 @@ impl TestEnv {
             principal: Principal::AccessKey {
                 id: "test-ak".into(),
             },
+            role: crate::Role::Admin,
             spec,
             instance_id: Some(instance.to_string()),
             account_instances: vec![instance.to_string()],
             db: self.db.clone(),
             services: Arc::new(PluginServices::new(self.plugins.clone())),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -135,7 +144,7 @@ pub fn gateway_params(ctx: &Context, pairs: &[(&str, &str)]) -> crate::Params {
 }
 
 /// Creates the host's event tables on a SQLite test database, as the gateway's migration
-/// `m0003_event_log` does, so that [`crate::events::publish`] works in plugin tests.
+/// `m0004_event_log` does, so that [`crate::events::publish`] works in plugin tests.
 ///
 /// Errors: storage.
 pub async fn event_log(db: &DatabaseConnection) -> Result<(), DbErr> {
@@ -159,4 +168,22 @@ pub async fn event_log(db: &DatabaseConnection) -> Result<(), DbErr> {
         db.execute_unprepared(&ddl).await?;
     }
     Ok(())
+}
+
+/// Calls `spec` of `plugin` the way the gateway does: finds the action's index in
+/// [`Plugin::actions`], hands the plugin `pairs` ([`gateway_params`]) and returns the reply's
+/// fields as JSON. Errors are the plugin's (parameter errors, handler errors); an action the
+/// plugin does not list answers 501 `NotImplemented`, as the gateway's registry would.
+pub async fn call(
+    plugin: &dyn Plugin,
+    ctx: &Context,
+    pairs: &[(&str, &str)],
+) -> ApiResult<serde_json::Map<String, Value>> {
+    let index = ctx
+        .spec
+        .index_in(&plugin.actions())
+        .ok_or_else(|| crate::ApiError::not_implemented(ctx.spec.action))?;
+    let params = gateway_params(ctx, pairs);
+    let reply = plugin.handle(ctx, index, &params).await?;
+    Ok(reply.into_fields())
 }

@@ -27,9 +27,10 @@
 
 use std::collections::HashMap;
 
-use ccgate_plugin_sdk::{ApiError, ApiResult};
+use ccgate_plugin_sdk::ApiResult;
 use serde_json::{Map, Value};
 
+use crate::api::errors;
 use crate::flow_type::FlowType;
 
 /// The activity types that start a flow.
@@ -45,7 +46,7 @@ pub const DEFAULT_DEFINITION: &str = r#"{"activities":[{"type":"INCOMING_CALL","
 /// (see the module docs) failed and for which activity, e.g. `activity "2d3ad2c2" (放音)
 /// event "complete" points at "zzz", which does not exist`.
 pub fn check(content: &str, flow_type: FlowType) -> ApiResult<()> {
-    validate(content, flow_type).map_err(|why| ApiError::invalid("Content", why))
+    validate(content, flow_type).map_err(|why| errors::invalid_parameter("Content", why))
 }
 
 /// How an activity is named in messages: `activity "<id>" (<name>)`, or `activity #<n>

@@ -4,13 +4,27 @@
 //! 2020-07-01) and Huawei cc-management's `queryIVRFlowList`, stores flows and their versions,
 //! and answers the `get` query of `docs/plugin-contracts.md`.
 //!
-//! Where to look:
-//! - [`ACTIONS`] and [`FlowsPlugin`] (dispatch) here; one module per action under
-//!   [`actions`] (each cites its seed file and section);
+//! How a request flows through the crate:
+//! - the contracts live in `plugins/flows/api/`: one spec per action
+//!   (`<Action>.<version>.toml`) and the response shapes several actions share
+//!   (`shapes/<Name>.toml`: the 2017 `ContactFlow`, `ContactFlowVersion` and `PhoneNumber`);
+//! - [`api`] is generated from them by `cargo xtask codegen`: [`ACTIONS`], one module per
+//!   action (its `SPEC`, typed `Request` parser and `Response` struct), [`api::shapes`] (the
+//!   shared response types), [`api::errors`] (one constructor per error code the specs list)
+//!   and [`api::dispatch`], which parses a request and calls its handler;
+//! - [`FlowsPlugin`] implements [`Plugin`]: `handle` hands the request to [`api::dispatch`]
+//!   with the plugin's [`State`];
+//! - [`actions`]: one module per action, each with
+//!   `handle(&api::Ctx<'_>, Request) -> ApiResult<Response>` (and its tests, and the seed file
+//!   and section it follows);
 //! - [`storage`]: sea-orm entities, the migration, shared reads/writes;
 //! - [`definition`]: flow definition (`Content`) validation;
-//! - [`render`]: the 2017 `ContactFlow` / `ContactFlowVersion` objects and phone numbers;
+//! - [`render`]: builds the 2017 `ContactFlow` / `ContactFlowVersion` / `PhoneNumber` objects
+//!   (generated types, no I/O besides loading the related rows);
 //! - [`flow_type`]: `MAIN_FLOW` / `Mainflow` and friends; [`queries`]: the `get` query.
+//!
+//! Errors a handler raises come from [`api::errors`], so every code it answers is one its spec
+//! (and so the OpenAPI document and the API reference) lists.
 //!
 //! Model: a flow has versions. A `Draft` is editable (at most one per flow); publishing makes
 //! a version `Published` (the flow's `AppliedVersion`) and the previously published one
@@ -32,9 +46,7 @@ mod testutil;
 
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
-use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Reply, async_trait,
-};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Plugin, Reply, async_trait};
 use serde_json::Value;
 
 use crate::flow_type::FlowType;
@@ -50,9 +62,16 @@ pub const DEFAULT_FLOW_NAME: &str = "默认流程";
 /// Who the default flow is attributed to (`Editor`, `LastModifiedBy`).
 pub const SYSTEM_EDITOR: &str = "system";
 
-/// The flows plugin (`[plugins] enabled = ["flows"]`).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FlowsPlugin;
+/// The flows plugin's state, handed to every handler with the request
+/// (`api::Ctx::state()`). Empty for now: the plugin has no settings and no caches.
+#[derive(Debug, Default)]
+pub struct State {}
+
+/// The flows plugin (`[plugins] enabled = ["flows"]`): `FlowsPlugin::default()`.
+#[derive(Debug, Default)]
+pub struct FlowsPlugin {
+    state: State,
+}
 
 #[async_trait]
 impl Plugin for FlowsPlugin {
@@ -73,22 +92,16 @@ impl Plugin for FlowsPlugin {
         storage::migration::Migrator::up(db, None).await
     }
 
-    /// Parses the request with the generated parser of its action (`api::<module>::Request`)
-    /// and runs the handler in `actions::<module>`.
-    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
-        api::dispatch(self, ctx, params).await
+    /// [`api::dispatch`]: parses the request with the generated parser of action `action`
+    /// (`api::<module>::Request`), runs its handler `actions::<module>::handle` with this
+    /// plugin's [`State`] and returns the handler's typed `Response`.
+    async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
+        api::dispatch(&self.state, ctx, action, params).await
     }
 
-    /// Queries: `get` ([`queries::get`]).
+    /// The queries of `plugins/flows/api/queries/` ([`api::queries::dispatch`]).
     async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
-        match name {
-            "get" => queries::get(ctx, &args).await,
-            _ => Err(ApiError::new(
-                500,
-                "InternalError",
-                format!("plugin flows has no query {name}"),
-            )),
-        }
+        api::queries::dispatch(&self.state, ctx, name, args).await
     }
 
     /// Creates the instance's default main flow, [`DEFAULT_FLOW_NAME`], published, with the
@@ -117,66 +130,6 @@ impl Plugin for FlowsPlugin {
                 "creating the default contact flow of {instance_id}: {e}"
             ))),
         }
-    }
-}
-
-/// One handler per action of `plugins/flows/api/`, in `actions::<module>`.
-#[async_trait]
-impl api::Handlers for FlowsPlugin {
-    async fn commit_contact_flow_version_modification(
-        &self,
-        ctx: &Context,
-        req: api::commit_contact_flow_version_modification::Request,
-    ) -> ApiResult<Reply> {
-        actions::commit_contact_flow_version_modification::handle(ctx, req).await
-    }
-
-    async fn create_contact_flow(
-        &self,
-        ctx: &Context,
-        req: api::create_contact_flow::Request,
-    ) -> ApiResult<Reply> {
-        actions::create_contact_flow::handle(ctx, req).await
-    }
-
-    async fn get_route_point(
-        &self,
-        ctx: &Context,
-        req: api::get_route_point::Request,
-    ) -> ApiResult<Reply> {
-        actions::get_route_point::handle(ctx, req).await
-    }
-
-    async fn list_contact_flows(
-        &self,
-        ctx: &Context,
-        req: api::list_contact_flows::Request,
-    ) -> ApiResult<Reply> {
-        actions::list_contact_flows::handle(ctx, req).await
-    }
-
-    async fn list_contact_flows_v2020(
-        &self,
-        ctx: &Context,
-        req: api::list_contact_flows_v2020::Request,
-    ) -> ApiResult<Reply> {
-        actions::list_contact_flows_v2020::handle(ctx, req).await
-    }
-
-    async fn publish_contact_flow_version(
-        &self,
-        ctx: &Context,
-        req: api::publish_contact_flow_version::Request,
-    ) -> ApiResult<Reply> {
-        actions::publish_contact_flow_version::handle(ctx, req).await
-    }
-
-    async fn query_ivr_flow_list(
-        &self,
-        ctx: &Context,
-        req: api::query_ivr_flow_list::Request,
-    ) -> ApiResult<Reply> {
-        actions::query_ivr_flow_list::handle(ctx, req).await
     }
 }
 
@@ -218,14 +171,14 @@ mod tests {
             api::query_ivr_flow_list::SPEC.instance,
             ccgate_plugin_sdk::InstanceScope::Account
         );
-        assert_eq!(FlowsPlugin.name(), "flows");
-        assert_eq!(FlowsPlugin.actions(), ACTIONS.to_vec());
+        assert_eq!(FlowsPlugin::default().name(), "flows");
+        assert_eq!(FlowsPlugin::default().actions(), ACTIONS.to_vec());
     }
 
     #[tokio::test]
     async fn migrating_twice_is_harmless() {
         let env = env().await;
-        FlowsPlugin.migrate(&env.db).await.unwrap();
+        FlowsPlugin::default().migrate(&env.db).await.unwrap();
         create_main(&env, INSTANCE, "still works").await;
     }
 
@@ -240,11 +193,11 @@ mod tests {
     #[tokio::test]
     async fn a_new_instance_gets_a_published_default_flow_once() {
         let env = env().await;
-        FlowsPlugin
+        FlowsPlugin::default()
             .on_instance_created(&env.db, INSTANCE)
             .await
             .unwrap();
-        FlowsPlugin
+        FlowsPlugin::default()
             .on_instance_created(&env.db, INSTANCE)
             .await
             .unwrap();

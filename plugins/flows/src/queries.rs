@@ -1,59 +1,42 @@
-//! The flows plugin's public read queries for other plugins (docs/plugin-contracts.md,
-//! "flows").
+//! The queries the flows plugin offers other plugins (specs: `plugins/flows/api/queries/`;
+//! generated types and dispatch: [`crate::api::queries`]; docs/plugin-contracts.md).
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context};
-use serde_json::{Value, json};
 
+use crate::api::Ctx;
+use crate::api::queries::get::{Args, ContactFlows, Output};
 use crate::flow_type::FlowType;
 use crate::storage::contact_flow;
 
-/// Query `get`: contact flows by id.
+/// Query `get`: the flows of `args.instance_id` whose ids are in `args.contact_flow_ids`
+/// (others are left out), in creation order. `Type` uses the 2017-07-05 spelling
+/// (`Mainflow`, `Subflow`, `Surveyflow`) because these objects are rendered as 2017
+/// `ContactFlow`s. One SQL query; none for an empty id list.
 ///
-/// Args: `{"InstanceId": "ccc-test", "ContactFlowIds": ["<id>", ...]}`.
-/// Returns: `[{"ContactFlowId", "ContactFlowName", "ContactFlowDescription", "Type",
-/// "InstanceId"}]` for the ids that exist in that instance (others are left out), in creation
-/// order. `Type` uses the 2017-07-05 spelling (`Mainflow`, `Subflow`, `Surveyflow`) because
-/// these objects are rendered as 2017 `ContactFlow`s.
-///
-/// Errors: 500 `InternalError` when the args are not of that form (a caller bug).
-pub async fn get(ctx: &Context, args: &Value) -> ApiResult<Value> {
-    let bad = |why: &str| ApiError::new(500, "InternalError", format!("flows query get: {why}"));
-    let instance = args
-        .get("InstanceId")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("InstanceId must be a string"))?;
-    let ids = args
-        .get("ContactFlowIds")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("ContactFlowIds must be an array"))?
-        .iter()
-        .map(|v| v.as_str().map(str::to_string))
-        .collect::<Option<Vec<String>>>()
-        .ok_or_else(|| bad("ContactFlowIds must hold strings"))?;
-    if ids.is_empty() {
-        return Ok(json!([]));
+/// Errors: 500 on storage failures.
+pub async fn get(ctx: &Ctx<'_>, args: Args) -> ApiResult<Output> {
+    if args.contact_flow_ids.is_empty() {
+        return Ok(Output::default());
     }
     let flows = contact_flow::Entity::find()
-        .filter(contact_flow::Column::InstanceId.eq(instance))
-        .filter(contact_flow::Column::ContactFlowId.is_in(ids))
+        .filter(contact_flow::Column::InstanceId.eq(args.instance_id))
+        .filter(contact_flow::Column::ContactFlowId.is_in(args.contact_flow_ids))
         .order_by_asc(contact_flow::Column::Id)
         .all(&ctx.db)
         .await?;
-    Ok(Value::Array(
-        flows
-            .iter()
-            .map(|f| {
-                json!({
-                    "ContactFlowId": f.contact_flow_id,
-                    "ContactFlowName": f.name,
-                    "ContactFlowDescription": f.description,
-                    "Type": FlowType::from_stored(&f.flow_type).as_2017(),
-                    "InstanceId": f.instance_id,
-                })
+    Ok(Output {
+        contact_flows: flows
+            .into_iter()
+            .map(|f| ContactFlows {
+                type_: FlowType::from_stored(&f.flow_type).as_2017().to_string(),
+                contact_flow_id: f.contact_flow_id,
+                contact_flow_name: f.name,
+                contact_flow_description: f.description,
+                instance_id: f.instance_id,
             })
             .collect(),
-    ))
+    })
 }
 
 #[cfg(test)]
@@ -73,7 +56,7 @@ mod tests {
             .to_string();
         let foreign = create_main(&env, OTHER_INSTANCE, "C").await;
         let ctx = env.ctx(crate::api::list_contact_flows::SPEC, INSTANCE);
-        let got = FlowsPlugin
+        let got = FlowsPlugin::default()
             .query(
                 &ctx,
                 "get",
@@ -83,14 +66,14 @@ mod tests {
             .unwrap();
         assert_eq!(
             got,
-            json!([
+            json!({"ContactFlows": [
                 {"ContactFlowId": a, "ContactFlowName": "A", "ContactFlowDescription": "",
                  "Type": "Mainflow", "InstanceId": INSTANCE},
                 {"ContactFlowId": b, "ContactFlowName": "B", "ContactFlowDescription": "bee",
                  "Type": "Subflow", "InstanceId": INSTANCE},
-            ])
+            ]})
         );
-        let none = FlowsPlugin
+        let none = FlowsPlugin::default()
             .query(
                 &ctx,
                 "get",
@@ -98,7 +81,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(none, json!([]));
+        assert_eq!(none, json!({"ContactFlows": []}));
     }
 
     #[tokio::test]
@@ -110,14 +93,16 @@ mod tests {
             json!({"InstanceId": INSTANCE}),
             json!({"InstanceId": INSTANCE, "ContactFlowIds": [1]}),
         ] {
-            let e = FlowsPlugin.query(&ctx, "get", args).await.unwrap_err();
+            let e = FlowsPlugin::default()
+                .query(&ctx, "get", args)
+                .await
+                .unwrap_err();
             assert_eq!((e.status, e.code.as_ref()), (500, "InternalError"));
         }
-        let e = FlowsPlugin
+        let e = FlowsPlugin::default()
             .query(&ctx, "list", json!({}))
             .await
             .unwrap_err();
-        assert_eq!(e.status, 500);
-        assert!(e.message.contains("no query list"), "{}", e.message);
+        assert_eq!((e.status, e.code.as_ref()), (500, "InternalError"));
     }
 }

@@ -1,5 +1,7 @@
-//! Response rendering shared by several actions: the 2017-07-05 `ContactFlow` and
-//! `ContactFlowVersion` objects, and the phone numbers read from the numbers plugin.
+//! Response rendering shared by several actions: the 2017-07-05 `ContactFlow`,
+//! `ContactFlowVersion` and `PhoneNumber` objects (the generated [`crate::api::shapes`] types,
+//! declared once in `plugins/flows/api/shapes/`), and the phone numbers read from the numbers
+//! plugin.
 //!
 //! Shapes: seed 004 §4.2 (ListContactFlows, lines 1132-1287) for `ContactFlow` and
 //! `ContactFlowVersion`; the `Canvas`/`Content` members of a version come from the official
@@ -11,29 +13,20 @@
 
 use std::collections::HashMap;
 
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context, time};
-use serde_json::{Map, Value, json};
+use ccgate_plugin_sdk::{ApiResult, Context, time};
 
+use crate::api::clients::numbers::{self, by_contact_flow};
+use crate::api::shapes::{self, ContactFlow, ContactFlowVersion, PhoneNumber};
 use crate::flow_type::FlowType;
 use crate::storage::contact_flow_version::{STATUS_DRAFT, STATUS_PUBLISHED};
 use crate::storage::{contact_flow, contact_flow_version};
 
-/// The documented members of a 2017 `PhoneNumbers.PhoneNumber[]` item, in documented order.
-pub const PHONE_NUMBER_FIELDS: [&str; 9] = [
-    "PhoneNumberId",
-    "InstanceId",
-    "Number",
-    "PhoneNumberDescription",
-    "TestOnly",
-    "RemainingTime",
-    "AllowOutbound",
-    "Usage",
-    "Trunks",
-];
+/// A phone number bound to a contact flow, as the numbers plugin's `by_contact_flow` query
+/// returns it.
+pub type BoundNumber = by_contact_flow::PhoneNumbers;
 
-/// Phone numbers bound to contact flows, by `ContactFlowId`, each item as the numbers plugin
-/// returned it (see [`numbers_by_flow`]).
-pub type NumbersByFlow = HashMap<String, Vec<Value>>;
+/// Phone numbers bound to contact flows, by `ContactFlowId` (see [`numbers_by_flow`]).
+pub type NumbersByFlow = HashMap<String, Vec<BoundNumber>>;
 
 /// What listing `flows` needs besides the rows: their versions and bound numbers, loaded with
 /// one versions query and at most one `numbers`/`by_contact_flow` call.
@@ -61,7 +54,7 @@ impl Related {
                 .or_default()
                 .push(v);
         }
-        let numbers = numbers_by_flow(ctx, &[ctx.instance().to_string()]).await?;
+        let numbers = numbers_by_flow(ctx, vec![ctx.instance().to_string()]).await?;
         Ok(Self { versions, numbers })
     }
 
@@ -74,66 +67,49 @@ impl Related {
     }
 
     /// The numbers bound to `flow`, if any.
-    pub fn numbers(&self, flow: &contact_flow::Model) -> Option<&Vec<Value>> {
+    pub fn numbers(&self, flow: &contact_flow::Model) -> Option<&Vec<BoundNumber>> {
         self.numbers.get(&flow.contact_flow_id)
     }
 }
 
-/// Asks the numbers plugin which numbers are bound to the flows of `instance_ids`.
+/// Asks the numbers plugin which numbers are bound to the flows of `instance_ids` (its
+/// `by_contact_flow` query, through the generated client).
 ///
-/// Returns an empty map when the numbers plugin is not enabled (`Ok(None)`). Errors of the
-/// numbers plugin are passed on; an answer that is not an object of arrays is a 500.
-pub async fn numbers_by_flow(ctx: &Context, instance_ids: &[String]) -> ApiResult<NumbersByFlow> {
-    let answer = ctx
-        .services
-        .query(
-            ctx,
-            "numbers",
-            "by_contact_flow",
-            json!({ "InstanceIds": instance_ids }),
-        )
-        .await?;
-    let Some(answer) = answer else {
+/// Returns an empty map when the numbers plugin is not enabled. Errors of the numbers plugin
+/// are passed on; an answer of another shape is a 500.
+pub async fn numbers_by_flow(ctx: &Context, instance_ids: Vec<String>) -> ApiResult<NumbersByFlow> {
+    let args = by_contact_flow::Args { instance_ids };
+    let Some(answer) = numbers::by_contact_flow(ctx, &args).await? else {
         return Ok(NumbersByFlow::new());
     };
-    let Value::Object(map) = answer else {
-        tracing::error!(answer = %answer, "numbers/by_contact_flow answered a non-object");
-        return Err(ApiError::internal());
-    };
-    let mut out = NumbersByFlow::with_capacity(map.len());
-    for (flow_id, numbers) in map {
-        match numbers {
-            Value::Array(items) => {
-                out.insert(flow_id, items);
-            }
-            other => {
-                tracing::error!(answer = %other, "numbers/by_contact_flow item is not an array");
-                return Err(ApiError::internal());
-            }
-        }
-    }
-    Ok(out)
+    Ok(answer
+        .contact_flows
+        .into_iter()
+        .map(|f| (f.contact_flow_id, f.phone_numbers))
+        .collect())
 }
 
-/// A 2017 `PhoneNumber` object: the [`PHONE_NUMBER_FIELDS`] the numbers plugin supplied, in
-/// documented order; other members are dropped.
-pub fn phone_number_2017(number: &Value) -> Value {
-    let mut m = Map::new();
-    for key in PHONE_NUMBER_FIELDS {
-        if let Some(v) = number.get(key) {
-            m.insert(key.to_string(), v.clone());
-        }
+/// A 2017 `PhoneNumbers.PhoneNumber[]` item.
+pub fn phone_number_2017(n: &BoundNumber) -> PhoneNumber {
+    PhoneNumber {
+        phone_number_id: n.phone_number_id.clone(),
+        instance_id: n.instance_id.clone(),
+        number: n.number.clone(),
+        phone_number_description: n.phone_number_description.clone(),
+        test_only: n.test_only,
+        remaining_time: n.remaining_time,
+        allow_outbound: n.allow_outbound,
+        usage: n.usage.clone(),
+        trunks: n.trunks,
     }
-    Value::Object(m)
 }
 
 /// The `Number` strings of a flow's numbers (2020 `NumberList`).
-pub fn number_list(numbers: Option<&Vec<Value>>) -> Vec<Value> {
+pub fn number_list(numbers: Option<&Vec<BoundNumber>>) -> Vec<String> {
     numbers
         .into_iter()
         .flatten()
-        .filter_map(|n| n.get("Number").and_then(Value::as_str))
-        .map(|n| Value::String(n.to_string()))
+        .map(|n| n.number.clone())
         .collect()
 }
 
@@ -141,29 +117,18 @@ pub fn number_list(numbers: Option<&Vec<Value>>) -> Vec<Value> {
 /// `Content` (CreateContactFlow, CommitContactFlowVersionModification); ListContactFlows
 /// leaves them out as seed 004 §4.2 does. `LastModified` is `yyyy-MM-dd HH:mm:ss` UTC;
 /// `LockedBy` is `""` when nobody holds the lock (the seed's JSON example).
-pub fn version_2017(v: &contact_flow_version::Model, with_body: bool) -> Value {
-    let mut m = Map::new();
-    m.insert(
-        "ContactFlowVersionId".into(),
-        json!(v.contact_flow_version_id),
-    );
-    m.insert("Version".into(), json!(v.version));
-    m.insert("ContactFlowVersionDescription".into(), json!(v.description));
-    if with_body {
-        m.insert("Canvas".into(), json!(v.canvas));
-        m.insert("Content".into(), json!(v.content));
+pub fn version_2017(v: &contact_flow_version::Model, with_body: bool) -> ContactFlowVersion {
+    ContactFlowVersion {
+        contact_flow_version_id: v.contact_flow_version_id.clone(),
+        version: v.version.clone(),
+        contact_flow_version_description: v.description.clone(),
+        canvas: with_body.then(|| v.canvas.clone()),
+        content: with_body.then(|| v.content.clone()),
+        last_modified: time::datetime(v.last_modified),
+        last_modified_by: v.last_modified_by.clone(),
+        locked_by: v.locked_by.clone().unwrap_or_default(),
+        status: v.status.clone(),
     }
-    m.insert(
-        "LastModified".into(),
-        json!(time::datetime(v.last_modified)),
-    );
-    m.insert("LastModifiedBy".into(), json!(v.last_modified_by));
-    m.insert(
-        "LockedBy".into(),
-        json!(v.locked_by.clone().unwrap_or_default()),
-    );
-    m.insert("Status".into(), json!(v.status));
-    Value::Object(m)
 }
 
 /// The `Version` label of the flow's applied (published) version, or `""` if none.
@@ -185,28 +150,30 @@ pub fn applied_version(
 pub fn flow_2017(
     flow: &contact_flow::Model,
     versions: &[&contact_flow_version::Model],
-    numbers: Option<&Vec<Value>>,
+    numbers: Option<&Vec<BoundNumber>>,
     with_body: bool,
-) -> Value {
-    let versions_json: Vec<Value> = versions
-        .iter()
-        .map(|v| version_2017(v, with_body))
-        .collect();
-    let numbers_json: Vec<Value> = numbers
-        .into_iter()
-        .flatten()
-        .map(phone_number_2017)
-        .collect();
-    json!({
-        "ContactFlowId": flow.contact_flow_id,
-        "InstanceId": flow.instance_id,
-        "ContactFlowName": flow.name,
-        "ContactFlowDescription": flow.description,
-        "Type": FlowType::from_stored(&flow.flow_type).as_2017(),
-        "AppliedVersion": applied_version(flow, versions),
-        "Versions": { "ContactFlowVersion": versions_json },
-        "PhoneNumbers": { "PhoneNumber": numbers_json },
-    })
+) -> ContactFlow {
+    ContactFlow {
+        contact_flow_id: flow.contact_flow_id.clone(),
+        instance_id: flow.instance_id.clone(),
+        contact_flow_name: flow.name.clone(),
+        contact_flow_description: flow.description.clone(),
+        type_: FlowType::from_stored(&flow.flow_type).as_2017().to_string(),
+        applied_version: applied_version(flow, versions),
+        versions: shapes::Versions {
+            contact_flow_version: versions
+                .iter()
+                .map(|v| version_2017(v, with_body))
+                .collect(),
+        },
+        phone_numbers: shapes::PhoneNumbers {
+            phone_number: numbers
+                .into_iter()
+                .flatten()
+                .map(phone_number_2017)
+                .collect(),
+        },
+    }
 }
 
 /// The version a 2020 item shows: the flow's draft when it has one (what the editor works

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
-use ccgate_plugin_sdk::testing::{TestEnv, gateway_params};
+use ccgate_plugin_sdk::testing::TestEnv;
 use ccgate_plugin_sdk::{
     ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Principal, Reply, async_trait,
 };
@@ -20,11 +20,12 @@ pub const OTHER_INSTANCE: &str = "ccc-other";
 
 /// A migrated environment with only the flows plugin (numbers "disabled").
 pub async fn env() -> TestEnv {
-    TestEnv::new(vec![Arc::new(FlowsPlugin)]).await
+    TestEnv::new(vec![Arc::new(FlowsPlugin::default())]).await
 }
 
 /// A stand-in for the numbers plugin: answers `by_contact_flow` with [`FakeNumbers::answer`]
-/// and records the arguments it was asked with.
+/// (JSON, so tests can also send answers of the wrong shape) and records the arguments it was
+/// asked with.
 #[derive(Default)]
 pub struct FakeNumbers {
     /// What `by_contact_flow` answers.
@@ -47,7 +48,7 @@ impl Plugin for FakeNumbers {
     async fn migrate(&self, _db: &DatabaseConnection) -> Result<(), DbErr> {
         Ok(())
     }
-    async fn handle(&self, ctx: &Context, _params: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _action: usize, _params: &Params) -> ApiResult<Reply> {
         Err(ApiError::not_implemented(ctx.spec.action))
     }
     async fn query(&self, _ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
@@ -57,15 +58,24 @@ impl Plugin for FakeNumbers {
     }
 }
 
-/// An environment with the flows plugin and a [`FakeNumbers`] answering `{}` until told
-/// otherwise.
+/// An environment with the flows plugin and a [`FakeNumbers`] answering "no numbers"
+/// (`{"ContactFlows": []}`) until told otherwise.
 pub async fn env_with_numbers() -> (TestEnv, Arc<FakeNumbers>) {
     let numbers = Arc::new(FakeNumbers {
-        answer: Mutex::new(serde_json::json!({})),
+        answer: Mutex::new(serde_json::json!({"ContactFlows": []})),
         asked: Mutex::default(),
     });
-    let env = TestEnv::new(vec![Arc::new(FlowsPlugin), numbers.clone()]).await;
+    let env = TestEnv::new(vec![Arc::new(FlowsPlugin::default()), numbers.clone()]).await;
     (env, numbers)
+}
+
+/// A `by_contact_flow` answer item for `number` of [`INSTANCE`], as the numbers plugin sends it.
+pub fn bound_number(number: &str) -> Value {
+    serde_json::json!({
+        "PhoneNumberId": format!("pn-{number}"), "InstanceId": INSTANCE, "Number": number,
+        "PhoneNumberDescription": "", "TestOnly": false, "RemainingTime": 0,
+        "AllowOutbound": true, "Usage": "Bidirection", "Trunks": 1
+    })
 }
 
 /// Serves `spec` on `instance` as AccessKey `test-ak`; the reply as a JSON object.
@@ -75,7 +85,7 @@ pub async fn call(
     instance: &str,
     pairs: &[(&str, &str)],
 ) -> ApiResult<Value> {
-    call_with(env.ctx(spec, instance), pairs).await
+    call_with(env, env.ctx(spec, instance), pairs).await
 }
 
 /// Serves `spec` on `instance` as Bearer subject `who`.
@@ -90,16 +100,20 @@ pub async fn call_as(
     ctx.principal = Principal::Bearer {
         subject: who.to_string(),
     };
-    call_with(ctx, pairs).await
+    call_with(env, ctx, pairs).await
 }
 
-/// Serves `ctx.spec` with a prepared context.
-pub async fn call_with(ctx: Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
-    let params = gateway_params(&ctx, pairs);
-    FlowsPlugin
-        .handle(&ctx, &params)
+/// Serves `ctx.spec` with a prepared context, through the environment's flows plugin and its
+/// real dispatch ([`ccgate_plugin_sdk::testing::call`]); the typed reply as a JSON object.
+pub async fn call_with(env: &TestEnv, ctx: Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
+    let flows = env
+        .plugins
+        .iter()
+        .find(|p| p.name() == "flows")
+        .expect("the environment has the flows plugin");
+    ccgate_plugin_sdk::testing::call(flows.as_ref(), &ctx, pairs)
         .await
-        .map(Reply::into_value)
+        .map(Value::Object)
 }
 
 /// The keys of a JSON object, in order.

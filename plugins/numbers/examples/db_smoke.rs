@@ -33,19 +33,22 @@ async fn call(
     action: &str,
     pairs: &[(&str, &str)],
 ) -> ApiResult<Value> {
-    let spec = *ACTIONS
+    let index = ACTIONS
         .iter()
-        .find(|s| s.version == version && s.action == action)
+        .position(|s| s.version == version && s.action == action)
         .expect("known action");
+    let spec = ACTIONS[index];
     let ctx = Context {
         request_id: "SMOKE".into(),
         account_id: "acc-smoke".into(),
         principal: Principal::AccessKey { id: "ak".into() },
+        role: ccgate_plugin_sdk::Role::Admin,
         spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: vec![INSTANCE.into()],
         db: db.clone(),
         services: Arc::new(PluginServices::new(vec![plugin.clone()])),
+        clock: Default::default(),
     };
     let style = if spec.is_2020() {
         ErrorStyle::V2020
@@ -55,7 +58,7 @@ async fn call(
     let mut all = vec![("InstanceId", INSTANCE)];
     all.extend_from_slice(pairs);
     let reply = plugin
-        .handle(&ctx, &Params::from_pairs(&all, style))
+        .handle(&ctx, index, &Params::from_pairs(&all, style))
         .await?;
     Ok(reply.into_value())
 }

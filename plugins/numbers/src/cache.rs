@@ -1,63 +1,28 @@
-//! The read cache of 2020-07-01 ListPhoneNumbers pages (and of their `TotalCount`).
+//! The caches of 2020-07-01 ListPhoneNumbers.
 //!
-//! # What is cached
+//! # Pages
 //!
-//! - **Pages**: key = (instance, generation, `SearchPattern`, `Usage`, `Active`, `PageNumber`,
-//!   `PageSize`), value = the reply (`Data = {PageNumber, PageSize, TotalCount, List}`) rendered
-//!   to JSON once ([`SharedReply`]): a hit costs a lookup and a reference count, and the gateway
-//!   writes the JSON as is.
-//! - **Counts**: key = (instance, generation, `SearchPattern`, `Usage`, `Active`), value =
-//!   `TotalCount`, so that the pages of one listing share one `COUNT(*)`.
+//! Pages are kept by the SDK's list cache ([`ccgate_plugin_sdk::cache`]), switched on in the
+//! specs: `list_cache = "serve"` on ListPhoneNumbers 2020-07-01 and `list_cache = "invalidate"`
+//! on AddPhoneNumber, AddBulkPhoneNumbers, ModifyPhoneNumber and RemovePhoneNumber. Its
+//! contract holds here: every write of this plugin invalidates its instance when it ends (also
+//! when it fails or is cancelled); other replicas' writes and flow renames (`ContactFlowName`
+//! comes from the flows plugin's `get` query) show within the TTL, the
+//! `list_cache_ttl_ms` setting ([`crate::Settings`], default 1 s; 0 disables caching).
 //!
-//! Filters are keyed as the handler normalises them (an empty parameter is the same as an absent
-//! one, `Active` as a boolean), so two requests share an entry only when they must answer the
-//! same page.
+//! # Counts
 //!
-//! # Consistency contract
+//! [`CountCache`] keeps `TotalCount` per (instance, write generation, filters), so the pages of
+//! one listing share one `COUNT(*)`. A page built on a cached count is aged from when the count
+//! was taken (`Cx::data_read_at`), so no answer is older than the TTL. Filters are keyed as the
+//! handler normalises them (an empty parameter is the same as an absent one).
 //!
-//! 1. **Own writes, same process: immediately visible.** Every numbers action that writes an
-//!    instance's numbers (AddPhoneNumber, AddBulkPhoneNumbers, ModifyPhoneNumber,
-//!    RemovePhoneNumber; see [`crate::NumbersPlugin`]) calls [`ListCache::invalidate`] for that
-//!    instance after its transaction has ended (committed or not) and before its response is
-//!    sent. Invalidation bumps the instance's *generation*, which is part of every key: entries
-//!    of older generations can no longer be hit. A reader takes the generation *before* it
-//!    queries the database, so a page read before a write commits is stored under the old
-//!    generation and never served after the write's response; a reader that sees the new
-//!    generation started its queries after the commit. A client therefore always reads its own
-//!    writes (and everybody else's writes made through this process) on the same replica.
-//!    One edge: a request cancelled while its commit is in flight (the client went away)
-//!    invalidates when it is dropped, possibly just before the commit lands; a page read in
-//!    between can then be stale for up to the TTL. That write was never acknowledged.
-//! 2. **Everything else: visible within the TTL** ([`DEFAULT_TTL`], 1 s). An entry is served
-//!    only while the data it was built from is younger than the TTL (a page built with a cached
-//!    count is as old as that count). This bounds the staleness of
-//!    - writes made through *other* replicas (or other processes, e.g. tools writing the
-//!      database directly), which this process cannot see;
-//!    - data rendered from *other plugins*: `ContactFlowName` comes from the flows plugin's
-//!      `get` query, and a flow renamed or deleted there does not invalidate this cache.
-//! 3. **Bounded memory.** At most [`MAX_CACHED_BYTES`] of rendered JSON (a 20-item page is
-//!    about 5 kB) and [`MAX_CACHED_COUNTS`] counts; moka evicts beyond that. The generation
-//!    table holds one integer per instance written through this process.
-//!
-//! A TTL of zero disables the cache entirely (no entry is built or looked up):
-//! [`crate::NumbersPlugin::with_list_cache_ttl`]. The TTL is a constant of this crate, not a
-//! setting (the gateway has no per-plugin settings yet); embedders choose it with that
-//! constructor.
+//! Memory: at most [`MAX_CACHED_COUNTS`] counts, besides the SDK cache's bound on pages.
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use ccgate_plugin_sdk::SharedReply;
-
-/// How long a cached page or count may be served: the bound on seeing writes made through other
-/// replicas and changes of other plugins' data (flow names).
+/// Default TTL of cached pages and counts (the `list_cache_ttl_ms` setting).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(1);
-
-/// Memory bound of the page cache: bytes of rendered JSON (keys and bookkeeping come on top,
-/// about 200 bytes per page).
-pub const MAX_CACHED_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Memory bound of the count cache, in entries.
 pub const MAX_CACHED_COUNTS: u64 = 10_000;
@@ -78,30 +43,10 @@ pub struct ListFilter {
 pub struct CountKey {
     /// Instance id.
     pub instance: String,
-    /// The instance's generation when the reader started ([`ListCache::generation`]).
+    /// The instance's list-cache generation when the reader started.
     pub generation: u64,
     /// The filters.
     pub filter: ListFilter,
-}
-
-/// The key of a page: a [`CountKey`] plus `PageNumber` and `PageSize`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PageKey {
-    /// Instance, generation and filters.
-    pub count: CountKey,
-    /// `PageNumber`.
-    pub number: u64,
-    /// `PageSize`.
-    pub size: u64,
-}
-
-/// A rendered page.
-#[derive(Debug, Clone)]
-pub struct CachedPage {
-    /// When the oldest data in it was read.
-    pub born: Instant,
-    /// The reply, rendered.
-    pub reply: SharedReply,
 }
 
 /// A counted `TotalCount`.
@@ -113,132 +58,46 @@ pub struct CachedCount {
     pub total: u64,
 }
 
-struct Caches {
+/// Counts kept for the TTL; a zero TTL keeps nothing.
+#[derive(Debug)]
+pub struct CountCache {
     ttl: Duration,
-    pages: moka::sync::Cache<PageKey, CachedPage>,
-    counts: moka::sync::Cache<CountKey, CachedCount>,
+    counts: Option<moka::sync::Cache<CountKey, CachedCount>>,
 }
 
-/// The list cache of one plugin instance (see the module docs for the contract).
-pub struct ListCache {
-    caches: Option<Caches>,
-    generations: RwLock<HashMap<String, u64>>,
-}
-
-impl fmt::Debug for ListCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListCache")
-            .field("ttl", &self.ttl())
-            .field(
-                "pages",
-                &self.caches.as_ref().map(|c| c.pages.entry_count()),
-            )
-            .field(
-                "counts",
-                &self.caches.as_ref().map(|c| c.counts.entry_count()),
-            )
-            .finish()
-    }
-}
-
-impl Default for ListCache {
-    fn default() -> Self {
-        Self::new(DEFAULT_TTL)
-    }
-}
-
-impl ListCache {
-    /// A cache serving entries for `ttl`; `Duration::ZERO` disables it.
-    pub fn new(ttl: Duration) -> Self {
-        Self::with_capacity(ttl, MAX_CACHED_BYTES, MAX_CACHED_COUNTS)
-    }
-
-    /// A cache with explicit memory bounds (bytes of rendered pages, counts).
-    pub fn with_capacity(ttl: Duration, max_bytes: u64, max_counts: u64) -> Self {
-        let caches = (!ttl.is_zero()).then(|| Caches {
-            ttl,
-            pages: moka::sync::Cache::builder()
+impl CountCache {
+    /// A cache keeping counts for `ttl`, at most `max` of them.
+    pub fn new(ttl: Duration, max: u64) -> Self {
+        let counts = (!ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
                 .time_to_live(ttl)
-                .weigher(|_: &PageKey, p: &CachedPage| {
-                    u32::try_from(p.reply.json_len()).unwrap_or(u32::MAX)
-                })
-                .max_capacity(max_bytes)
-                .build(),
-            counts: moka::sync::Cache::builder()
-                .time_to_live(ttl)
-                .max_capacity(max_counts)
-                .build(),
+                .max_capacity(max)
+                .build()
         });
-        Self {
-            caches,
-            generations: RwLock::new(HashMap::new()),
-        }
-    }
-
-    /// The TTL; zero when the cache is disabled.
-    pub fn ttl(&self) -> Duration {
-        self.caches.as_ref().map_or(Duration::ZERO, |c| c.ttl)
-    }
-
-    /// Whether entries are kept at all.
-    pub fn is_enabled(&self) -> bool {
-        self.caches.is_some()
-    }
-
-    /// The current generation of `instance`. Take it before reading the database and key what
-    /// was read with it.
-    pub fn generation(&self, instance: &str) -> u64 {
-        let map = self.generations.read().unwrap_or_else(|e| e.into_inner());
-        map.get(instance).copied().unwrap_or(0)
-    }
-
-    /// Makes every cached page and count of `instance` unreachable (bumps its generation).
-    /// Call it after a write to the instance's numbers has ended, before answering.
-    pub fn invalidate(&self, instance: &str) {
-        if self.caches.is_none() {
-            return;
-        }
-        let mut map = self.generations.write().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(instance) {
-            Some(g) => *g += 1,
-            None => {
-                map.insert(instance.to_string(), 1);
-            }
-        }
-    }
-
-    /// The cached page for `key`, if it is still within the TTL.
-    pub fn page(&self, key: &PageKey) -> Option<CachedPage> {
-        let c = self.caches.as_ref()?;
-        c.pages.get(key).filter(|p| p.born.elapsed() < c.ttl)
-    }
-
-    /// Stores a page (no-op when disabled).
-    pub fn put_page(&self, key: PageKey, page: CachedPage) {
-        if let Some(c) = &self.caches {
-            c.pages.insert(key, page);
-        }
+        Self { ttl, counts }
     }
 
     /// The cached count for `key`, if it is still within the TTL.
-    pub fn count(&self, key: &CountKey) -> Option<CachedCount> {
-        let c = self.caches.as_ref()?;
-        c.counts.get(key).filter(|n| n.born.elapsed() < c.ttl)
+    pub fn get(&self, key: &CountKey) -> Option<CachedCount> {
+        self.counts
+            .as_ref()?
+            .get(key)
+            .filter(|n| n.born.elapsed() < self.ttl)
     }
 
     /// Stores a count (no-op when disabled).
-    pub fn put_count(&self, key: CountKey, count: CachedCount) {
-        if let Some(c) = &self.caches {
-            c.counts.insert(key, count);
+    pub fn put(&self, key: CountKey, count: CachedCount) {
+        if let Some(c) = &self.counts {
+            c.insert(key, count);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use ccgate_plugin_sdk::Reply;
+    use std::time::Duration;
+
     use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, EntityTrait, Set};
-    use ccgate_plugin_sdk::serde_json::json;
 
     use super::*;
     use crate::api::{
@@ -248,112 +107,43 @@ mod tests {
     use crate::storage::phone_number;
     use crate::testutil::{FLOW_A, Harness, INSTANCE, OTHER_INSTANCE};
 
-    fn key(instance: &str, generation: u64, pattern: Option<&str>, number: u64) -> PageKey {
-        PageKey {
-            count: CountKey {
-                instance: instance.into(),
-                generation,
-                filter: ListFilter {
-                    pattern: pattern.map(str::to_string),
-                    usage: None,
-                    active: None,
-                },
+    fn key(instance: &str, generation: u64) -> CountKey {
+        CountKey {
+            instance: instance.into(),
+            generation,
+            filter: ListFilter {
+                pattern: None,
+                usage: None,
+                active: None,
             },
-            number,
-            size: 20,
-        }
-    }
-
-    fn page(n: u64) -> CachedPage {
-        CachedPage {
-            born: Instant::now(),
-            reply: SharedReply::new(Reply::empty().with("TotalCount", json!(n))),
         }
     }
 
     #[test]
-    fn hit_after_miss_and_keys_do_not_collide() {
-        let c = ListCache::new(Duration::from_secs(60));
-        let k = key(INSTANCE, 0, None, 1);
-        assert!(c.page(&k).is_none());
-        c.put_page(k.clone(), page(7));
-        assert_eq!(c.page(&k).unwrap().reply.json(), r#"{"TotalCount":7}"#);
-        // Every key component matters.
-        for other in [
-            key(INSTANCE, 0, Some("138"), 1),
-            key(INSTANCE, 0, None, 2),
-            key(OTHER_INSTANCE, 0, None, 1),
-            key(INSTANCE, 1, None, 1),
-            PageKey {
-                size: 10,
-                ..k.clone()
-            },
-        ] {
-            assert!(c.page(&other).is_none(), "{other:?}");
-        }
-    }
-
-    #[test]
-    fn invalidation_bumps_only_that_instance() {
-        let c = ListCache::new(Duration::from_secs(60));
-        assert_eq!(c.generation(INSTANCE), 0);
-        c.invalidate(INSTANCE);
-        assert_eq!(c.generation(INSTANCE), 1);
-        assert_eq!(c.generation(OTHER_INSTANCE), 0);
-        c.invalidate(INSTANCE);
-        assert_eq!(c.generation(INSTANCE), 2);
-    }
-
-    #[test]
-    fn entries_expire_after_the_ttl() {
-        let ttl = Duration::from_millis(30);
-        let c = ListCache::new(ttl);
-        let k = key(INSTANCE, 0, None, 1);
-        c.put_page(k.clone(), page(1));
-        let ck = k.count.clone();
-        c.put_count(
-            ck.clone(),
+    fn counts_expire_and_keys_do_not_collide() {
+        let ttl = Duration::from_millis(60);
+        let c = CountCache::new(ttl, 10);
+        c.put(
+            key(INSTANCE, 0),
             CachedCount {
                 born: Instant::now(),
-                total: 1,
+                total: 3,
             },
         );
-        assert!(c.page(&k).is_some());
-        assert!(c.count(&ck).is_some());
-        std::thread::sleep(ttl * 3);
-        assert!(c.page(&k).is_none());
-        assert!(c.count(&ck).is_none());
-        // Data older than the TTL is never served, even if just inserted.
-        c.put_page(
-            k.clone(),
-            CachedPage {
-                born: Instant::now() - ttl,
-                ..page(1)
+        assert_eq!(c.get(&key(INSTANCE, 0)).unwrap().total, 3);
+        assert!(c.get(&key(INSTANCE, 1)).is_none());
+        assert!(c.get(&key(OTHER_INSTANCE, 0)).is_none());
+        std::thread::sleep(ttl * 2);
+        assert!(c.get(&key(INSTANCE, 0)).is_none());
+        let off = CountCache::new(Duration::ZERO, 10);
+        off.put(
+            key(INSTANCE, 0),
+            CachedCount {
+                born: Instant::now(),
+                total: 3,
             },
         );
-        assert!(c.page(&k).is_none());
-    }
-
-    #[test]
-    fn zero_ttl_disables_the_cache() {
-        let c = ListCache::new(Duration::ZERO);
-        assert!(!c.is_enabled());
-        let k = key(INSTANCE, 0, None, 1);
-        c.put_page(k.clone(), page(1));
-        assert!(c.page(&k).is_none());
-    }
-
-    #[test]
-    fn memory_is_bounded() {
-        // Each page is 16 bytes of JSON: {"TotalCount":N} with N < 10.
-        let c = ListCache::with_capacity(Duration::from_secs(60), 100, 10);
-        for n in 1..=100 {
-            c.put_page(key(INSTANCE, 0, None, n), page(n % 10));
-        }
-        let caches = c.caches.as_ref().unwrap();
-        caches.pages.run_pending_tasks();
-        assert!(caches.pages.weighted_size() <= 100, "{c:?}");
-        assert!(caches.pages.entry_count() <= 6, "{c:?}");
+        assert!(off.get(&key(INSTANCE, 0)).is_none());
     }
 
     // --- through the plugin: list, change the database behind the cache's back, list ----------

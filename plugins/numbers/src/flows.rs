@@ -1,5 +1,5 @@
 //! Reads from the flows domain through its public query `flows`/`get`
-//! (`docs/plugin-contracts.md`): validating a `ContactFlowId` (seed 004 §6.1, §6.3, §6.8) and
+//! (`plugins/flows/api/queries/get.toml`, generated client `api::clients::flows::get`): validating a `ContactFlowId` (seed 004 §6.1, §6.3, §6.8) and
 //! rendering the `ContactFlow` object (§6.1-§6.4) and the 2020 `ContactFlowName` (seed 002).
 //!
 //! When the flows plugin is disabled (`Services::query` answers `Ok(None)`), a `ContactFlowId`
@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 
-use ccgate_plugin_sdk::serde_json::{Map, Value, json};
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context};
+use ccgate_plugin_sdk::{ApiResult, Context};
+
+use crate::api::clients;
+use crate::api::clients::flows::get;
 
 /// A contact flow as the flows domain describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,31 +28,6 @@ pub struct FlowInfo {
     pub instance_id: String,
 }
 
-impl FlowInfo {
-    fn from_json(item: &Map<String, Value>, instance: &str) -> Option<Self> {
-        let text = |key: &str| match item.get(key) {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => String::new(),
-        };
-        let id = text("ContactFlowId");
-        if id.is_empty() {
-            return None;
-        }
-        let instance_id = match text("InstanceId") {
-            s if s.is_empty() => instance.to_string(),
-            s => s,
-        };
-        Some(Self {
-            id,
-            name: text("ContactFlowName"),
-            description: text("ContactFlowDescription"),
-            kind: text("Type"),
-            instance_id,
-        })
-    }
-}
-
 /// The flows with ids `ids` in the caller's instance, by id; ids that do not exist are absent.
 ///
 /// Returns `Ok(None)` when the flows plugin is disabled. Makes one cross-plugin call, none when
@@ -65,20 +42,27 @@ pub async fn get_flows(
     let mut unique: Vec<&String> = ids.iter().collect();
     unique.sort();
     unique.dedup();
-    let args = json!({"InstanceId": ctx.instance(), "ContactFlowIds": unique});
-    let Some(answer) = ctx.services.query(ctx, "flows", "get", args).await? else {
+    let args = get::Args {
+        instance_id: ctx.instance().to_string(),
+        contact_flow_ids: unique.into_iter().cloned().collect(),
+    };
+    let Some(answer) = clients::flows::get(ctx, &args).await? else {
         return Ok(None);
     };
-    let Value::Array(items) = answer else {
-        tracing::error!(answer = %answer, "flows/get did not answer an array");
-        return Err(ApiError::internal());
-    };
     Ok(Some(
-        items
-            .iter()
-            .filter_map(Value::as_object)
-            .filter_map(|item| FlowInfo::from_json(item, ctx.instance()))
-            .map(|flow| (flow.id.clone(), flow))
+        answer
+            .contact_flows
+            .into_iter()
+            .map(|f| {
+                let flow = FlowInfo {
+                    id: f.contact_flow_id,
+                    name: f.contact_flow_name,
+                    description: f.contact_flow_description,
+                    kind: f.type_,
+                    instance_id: f.instance_id,
+                };
+                (flow.id.clone(), flow)
+            })
             .collect(),
     ))
 }
@@ -89,12 +73,12 @@ pub async fn get_flows(
 /// 404 `NotExists.ContactFlowId` when the instance has no such flow.
 pub async fn require_flow(ctx: &Context, id: &str) -> ApiResult<FlowInfo> {
     let Some(mut flows) = get_flows(ctx, &[id.to_string()]).await? else {
-        return Err(ApiError::invalid(
+        return Err(crate::api::errors::invalid_parameter(
             "ContactFlowId",
             "contact flows are not enabled on this gateway (plugin flows is disabled), so no contact flow can be bound",
         ));
     };
     flows
         .remove(id)
-        .ok_or_else(|| ApiError::not_exists("ContactFlowId", id))
+        .ok_or_else(|| crate::api::errors::not_exists_contact_flow_id(id))
 }

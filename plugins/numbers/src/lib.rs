@@ -43,158 +43,93 @@ pub mod storage;
 #[cfg(test)]
 mod testutil;
 
-use std::sync::Arc;
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use ccgate_plugin_sdk::cache::{HasListCache, ListCache};
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
 use ccgate_plugin_sdk::serde_json::Value;
-use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Reply, async_trait,
-};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Plugin, Reply, async_trait};
+use serde::Deserialize;
 
-use crate::actions::*;
-use crate::cache::ListCache;
+use crate::cache::{CountCache, MAX_CACHED_COUNTS};
+
+/// The numbers plugin's settings: `[plugins.numbers]` in the config file
+/// (`CCGATE__PLUGINS__NUMBERS__<KEY>` in the environment).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// How long a cached 2020 ListPhoneNumbers page or count may be served, in milliseconds:
+    /// the bound on seeing writes made through other replicas and flow renames
+    /// ([`crate::cache`]). `0` disables the cache. Default 1000.
+    pub list_cache_ttl_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            list_cache_ttl_ms: cache::DEFAULT_TTL.as_millis() as u64,
+        }
+    }
+}
+
+/// What the numbers handlers share: the list cache of 2020 ListPhoneNumbers pages (wired by
+/// the generated dispatch, see [`crate::cache`]) and the count cache.
+#[derive(Debug)]
+pub struct State {
+    list_cache: ListCache,
+    /// `TotalCount`s of 2020 ListPhoneNumbers.
+    pub counts: CountCache,
+}
+
+impl State {
+    /// The state for `settings`.
+    pub fn new(settings: &Settings) -> Self {
+        let ttl = Duration::from_millis(settings.list_cache_ttl_ms);
+        Self {
+            list_cache: ListCache::new(ttl),
+            counts: CountCache::new(ttl, MAX_CACHED_COUNTS),
+        }
+    }
+}
+
+impl HasListCache for State {
+    fn list_cache(&self) -> &ListCache {
+        &self.list_cache
+    }
+}
 
 /// The numbers domain plugin (config name `numbers`).
-///
-/// Holds the [`ListCache`] of 2020 ListPhoneNumbers pages; clones share it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct NumbersPlugin {
-    list_cache: Arc<ListCache>,
+    state: OnceLock<State>,
 }
 
 impl NumbersPlugin {
-    /// The plugin, caching list pages for [`cache::DEFAULT_TTL`].
+    /// The plugin; its settings are read by [`Plugin::init`] (defaults until then).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The plugin with list pages cached for `ttl`; `Duration::ZERO` disables the cache.
+    /// The plugin with list pages cached for `ttl` (`Duration::ZERO` disables the cache),
+    /// whatever its settings say; for tests and benchmarks.
     pub fn with_list_cache_ttl(ttl: Duration) -> Self {
-        Self {
-            list_cache: Arc::new(ListCache::new(ttl)),
-        }
+        let plugin = Self::default();
+        let _ = plugin.state.set(State::new(&Settings {
+            list_cache_ttl_ms: ttl.as_millis() as u64,
+        }));
+        plugin
+    }
+
+    /// The state handlers see (default settings until [`Plugin::init`] ran).
+    pub fn state(&self) -> &State {
+        self.state.get_or_init(|| State::new(&Settings::default()))
     }
 
     /// The list cache.
     pub fn list_cache(&self) -> &ListCache {
-        &self.list_cache
-    }
-
-    /// Runs a write action, then invalidates the instance's cached lists, whether the action
-    /// succeeded, failed (a failure may follow a partial, non-transactional write) or was
-    /// cancelled (the request dropped mid-way, possibly after its commit).
-    async fn write(
-        &self,
-        ctx: &Context,
-        action: impl Future<Output = ApiResult<Reply>>,
-    ) -> ApiResult<Reply> {
-        let _invalidate = InvalidateOnDrop {
-            cache: &self.list_cache,
-            instance: ctx.instance(),
-        };
-        action.await
-    }
-}
-
-/// Invalidates an instance's cached lists when dropped: after the write action returned, or
-/// when its request is cancelled.
-struct InvalidateOnDrop<'a> {
-    cache: &'a ListCache,
-    instance: &'a str,
-}
-
-impl Drop for InvalidateOnDrop<'_> {
-    fn drop(&mut self) {
-        self.cache.invalidate(self.instance);
-    }
-}
-
-/// One method per action, each given the request parsed and validated by [`api`] (generated
-/// from `plugins/numbers/api/*.toml`). Write actions invalidate the instance's cached lists
-/// ([`crate::cache`]).
-#[async_trait]
-impl api::Handlers for NumbersPlugin {
-    async fn add_bulk_phone_numbers(
-        &self,
-        ctx: &Context,
-        req: api::add_bulk_phone_numbers::Request,
-    ) -> ApiResult<Reply> {
-        self.write(ctx, add_bulk_phone_numbers::handle(ctx, req))
-            .await
-    }
-
-    async fn add_phone_number(
-        &self,
-        ctx: &Context,
-        req: api::add_phone_number::Request,
-    ) -> ApiResult<Reply> {
-        self.write(ctx, add_phone_number::handle(ctx, req)).await
-    }
-
-    async fn check_number_avaliable(
-        &self,
-        ctx: &Context,
-        req: api::check_number_avaliable::Request,
-    ) -> ApiResult<Reply> {
-        check_number_avaliable::handle(ctx, req).await
-    }
-
-    async fn get_number_region_info(
-        &self,
-        ctx: &Context,
-        req: api::get_number_region_info::Request,
-    ) -> ApiResult<Reply> {
-        get_number_region_info::handle(ctx, req).await
-    }
-
-    async fn list_phone_numbers(
-        &self,
-        ctx: &Context,
-        req: api::list_phone_numbers::Request,
-    ) -> ApiResult<Reply> {
-        list_phone_numbers::handle(ctx, req).await
-    }
-
-    async fn list_phone_numbers_v2020(
-        &self,
-        ctx: &Context,
-        req: api::list_phone_numbers_v2020::Request,
-    ) -> ApiResult<Reply> {
-        list_phone_numbers_v2020::handle(ctx, req, &self.list_cache).await
-    }
-
-    async fn modify_phone_number(
-        &self,
-        ctx: &Context,
-        req: api::modify_phone_number::Request,
-    ) -> ApiResult<Reply> {
-        self.write(ctx, modify_phone_number::handle(ctx, req)).await
-    }
-
-    async fn pick_global_outbound_numbers(
-        &self,
-        ctx: &Context,
-        req: api::pick_global_outbound_numbers::Request,
-    ) -> ApiResult<Reply> {
-        pick_global_outbound_numbers::handle(ctx, req).await
-    }
-
-    async fn pick_local_number(
-        &self,
-        ctx: &Context,
-        req: api::pick_local_number::Request,
-    ) -> ApiResult<Reply> {
-        pick_local_number::handle(ctx, req).await
-    }
-
-    async fn remove_phone_number(
-        &self,
-        ctx: &Context,
-        req: api::remove_phone_number::Request,
-    ) -> ApiResult<Reply> {
-        self.write(ctx, remove_phone_number::handle(ctx, req)).await
+        &self.state().list_cache
     }
 }
 
@@ -220,21 +155,31 @@ impl Plugin for NumbersPlugin {
         storage::migration::Migrator::up(db, None).await
     }
 
-    /// [`api::dispatch`] to the [`api::Handlers`] above: the generated parser of the action,
-    /// its handler, and (debug builds) the reply checked against the spec.
-    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
-        api::dispatch(self, ctx, params).await
+    /// Reads `[plugins.numbers]` ([`Settings`]).
+    ///
+    /// Errors: a bad or unknown key, named (`plugins.numbers.list_cache_ttl_ms: ...`).
+    async fn init(&self, settings: &Value) -> Result<(), String> {
+        let settings: Settings = ccgate_plugin_sdk::settings::parse("numbers", settings)?;
+        let state = State::new(&settings);
+        match self.state.get() {
+            // Built with explicit test settings (`with_list_cache_ttl`): those win.
+            Some(_) => Ok(()),
+            None => {
+                let _ = self.state.set(state);
+                Ok(())
+            }
+        }
     }
 
-    /// Queries: `by_contact_flow` (see [`queries::by_contact_flow`]).
+    /// [`api::dispatch`]: the generated parser of the action, its handler in
+    /// `actions::<module>`, the list cache as the specs say, and (debug builds) the reply
+    /// checked against the spec.
+    async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
+        api::dispatch(self.state(), ctx, action, params).await
+    }
+
+    /// The queries of `plugins/numbers/api/queries/` ([`api::queries::dispatch`]).
     async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
-        match name {
-            "by_contact_flow" => queries::by_contact_flow(ctx, args).await,
-            other => Err(ApiError::new(
-                500,
-                "InternalError",
-                format!("plugin numbers has no query {other}"),
-            )),
-        }
+        api::queries::dispatch(self.state(), ctx, name, args).await
     }
 }

@@ -1,73 +1,76 @@
-//! Queries other plugins call (docs/plugin-contracts.md, section "numbers").
+//! The queries numbers offers other plugins (specs: `plugins/numbers/api/queries/`; generated
+//! types and dispatch: [`crate::api::queries`]; docs/plugin-contracts.md).
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::serde_json::{Map, Value, json};
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context};
 
+use crate::api::Ctx;
+use crate::api::queries::by_contact_flow::{Args, ContactFlows, Output, PhoneNumbers};
 use crate::rules;
 use crate::storage::phone_number;
 
-/// `by_contact_flow`: the numbers bound to contact flows, for the flows domain's 2017
-/// `PhoneNumbers.PhoneNumber[]` and 2020 `NumberList`.
+/// `by_contact_flow`: the numbers bound to contact flows of `args.instance_ids`, for the flows
+/// domain's 2017 `PhoneNumbers.PhoneNumber[]` and 2020 `NumberList`: one entry per flow
+/// (ordered by `ContactFlowId`) with its numbers ordered by `Number`; flows with no number are
+/// absent. One SQL query.
 ///
-/// args: `{"InstanceIds": ["ccc-test", ...]}`; returns `{"<ContactFlowId>": [{"PhoneNumberId",
-/// "Number", "Usage", "AllowOutbound", "TestOnly", "RemainingTime", "Trunks",
-/// "PhoneNumberDescription", "InstanceId"}]}` with each list ordered by `Number`; flows with no
-/// number are absent. One SQL query.
-///
-/// Errors: 400 `InvalidParameter` when `InstanceIds` is not an array of strings.
-pub async fn by_contact_flow(ctx: &Context, args: Value) -> ApiResult<Value> {
-    let instance_ids: Vec<String> = match args.get("InstanceIds") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect::<Option<_>>()
-            .ok_or_else(|| ApiError::invalid("InstanceIds", "expected an array of strings"))?,
-        _ => {
-            return Err(ApiError::invalid(
-                "InstanceIds",
-                "expected an array of strings",
-            ));
-        }
-    };
-    let mut out = Map::new();
-    if instance_ids.is_empty() {
-        return Ok(Value::Object(out));
+/// Errors: 500 on storage failures.
+pub async fn by_contact_flow(ctx: &Ctx<'_>, args: Args) -> ApiResult<Output> {
+    if args.instance_ids.is_empty() {
+        return Ok(Output::default());
     }
     let rows = phone_number::Entity::find()
-        .filter(phone_number::Column::InstanceId.is_in(instance_ids))
+        .filter(phone_number::Column::InstanceId.is_in(args.instance_ids))
         .filter(phone_number::Column::ContactFlowId.is_not_null())
+        .order_by_asc(phone_number::Column::ContactFlowId)
         .order_by_asc(phone_number::Column::Number)
         .all(&ctx.db)
         .await?;
+    let mut out: Vec<ContactFlows> = Vec::new();
     for n in rows {
         let Some(flow_id) = n.contact_flow_id.clone() else {
             continue;
         };
-        let item = json!({
-            "PhoneNumberId": n.id,
-            "Number": n.number,
-            "Usage": n.usage,
-            "AllowOutbound": rules::allow_outbound(&n.usage),
-            "TestOnly": false,
-            "RemainingTime": 0,
-            "Trunks": 1,
-            "PhoneNumberDescription": n.description,
-            "InstanceId": n.instance_id,
-        });
-        if let Value::Array(list) = out.entry(flow_id).or_insert_with(|| json!([])) {
-            list.push(item);
+        let item = PhoneNumbers {
+            phone_number_id: n.id,
+            instance_id: n.instance_id,
+            number: n.number,
+            phone_number_description: n.description,
+            test_only: false,
+            remaining_time: 0,
+            allow_outbound: rules::allow_outbound(&n.usage),
+            usage: n.usage,
+            trunks: 1,
+        };
+        match out.last_mut() {
+            Some(last) if last.contact_flow_id == flow_id => last.phone_numbers.push(item),
+            _ => out.push(ContactFlows {
+                contact_flow_id: flow_id,
+                phone_numbers: vec![item],
+            }),
         }
     }
-    Ok(Value::Object(out))
+    Ok(Output { contact_flows: out })
 }
 
 #[cfg(test)]
 mod tests {
-    use ccgate_plugin_sdk::serde_json::json;
+    use ccgate_plugin_sdk::serde_json::{Value, json};
 
     use crate::api::{add_phone_number, modify_phone_number};
     use crate::testutil::{FLOW_A, FLOW_B, Harness, INSTANCE, OTHER_INSTANCE};
+
+    /// The numbers of flow `id` in a `by_contact_flow` answer.
+    fn of<'a>(v: &'a Value, id: &str) -> &'a Vec<Value> {
+        v["ContactFlows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["ContactFlowId"] == id)
+            .unwrap_or_else(|| panic!("no flow {id} in {v}"))["PhoneNumbers"]
+            .as_array()
+            .unwrap()
+    }
 
     #[tokio::test]
     async fn groups_numbers_by_flow_ordered_by_number() {
@@ -85,31 +88,27 @@ mod tests {
             .query(&ctx, "by_contact_flow", json!({"InstanceIds": [INSTANCE]}))
             .await
             .unwrap();
-        let obj = v.as_object().unwrap();
-        assert_eq!(obj.len(), 2, "{v}");
-        let ids_a: Vec<&str> = obj[FLOW_A]
-            .as_array()
-            .unwrap()
+        assert_eq!(v["ContactFlows"].as_array().unwrap().len(), 2, "{v}");
+        let ids_a: Vec<&str> = of(&v, FLOW_A)
             .iter()
             .map(|x| x["PhoneNumberId"].as_str().unwrap())
             .collect();
         assert_eq!(ids_a, vec![a.as_str(), b.as_str()]);
-        let item = &obj[FLOW_B][0];
         assert_eq!(
-            item,
-            &json!({
+            of(&v, FLOW_B)[0],
+            json!({
                 "PhoneNumberId": c,
+                "InstanceId": INSTANCE,
                 "Number": "053168962496",
-                "Usage": "Outbound",
-                "AllowOutbound": true,
+                "PhoneNumberDescription": "",
                 "TestOnly": false,
                 "RemainingTime": 0,
+                "AllowOutbound": true,
+                "Usage": "Outbound",
                 "Trunks": 1,
-                "PhoneNumberDescription": "",
-                "InstanceId": INSTANCE,
             })
         );
-        assert_eq!(obj[FLOW_A][0]["AllowOutbound"], json!(false));
+        assert_eq!(of(&v, FLOW_A)[0]["AllowOutbound"], json!(false));
 
         // Both instances at once; the other instance's number joins flow A's list.
         let v = h
@@ -121,7 +120,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(v[FLOW_A].as_array().unwrap().len(), 3);
+        assert_eq!(of(&v, FLOW_A).len(), 3);
     }
 
     #[tokio::test]
@@ -144,31 +143,31 @@ mod tests {
             .query(&ctx, "by_contact_flow", json!({"InstanceIds": [INSTANCE]}))
             .await
             .unwrap();
-        assert_eq!(v, json!({}));
+        assert_eq!(v, json!({"ContactFlows": []}));
     }
 
     #[tokio::test]
-    async fn bad_args_and_unknown_queries_are_errors() {
+    async fn bad_args_and_unknown_queries_are_caller_bugs() {
         let h = Harness::new().await;
         let ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
-        let e = h
-            .numbers
-            .query(&ctx, "by_contact_flow", json!({"InstanceIds": "x"}))
-            .await
-            .unwrap_err();
-        assert_eq!((e.status, e.code.as_ref()), (400, "InvalidParameter"));
-        let e = h
-            .numbers
-            .query(&ctx, "by_contact_flow", json!({}))
-            .await
-            .unwrap_err();
-        assert_eq!(e.code, "InvalidParameter");
+        for bad in [
+            json!({"InstanceIds": "x"}),
+            json!({}),
+            json!({"InstanceIds": [1]}),
+        ] {
+            let e = h
+                .numbers
+                .query(&ctx, "by_contact_flow", bad)
+                .await
+                .unwrap_err();
+            assert_eq!((e.status, e.code.as_ref()), (500, "InternalError"));
+        }
         let v = h
             .numbers
             .query(&ctx, "by_contact_flow", json!({"InstanceIds": []}))
             .await
             .unwrap();
-        assert_eq!(v, json!({}));
+        assert_eq!(v, json!({"ContactFlows": []}));
         let e = h.numbers.query(&ctx, "nope", json!({})).await.unwrap_err();
         assert_eq!(e.status, 500);
     }

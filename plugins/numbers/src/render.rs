@@ -23,54 +23,9 @@ use ccgate_plugin_sdk::serde_json::{Value, json};
 use ccgate_plugin_sdk::{ApiResult, Context};
 
 use crate::api;
+use crate::api::shapes;
 use crate::flows::{self, FlowInfo};
 use crate::storage::{self, phone_number};
-
-/// The generated 2017 `PhoneNumber` struct of action module `$module` for number `$n`, with
-/// the fields every 2017 shape has, plus `$field: $value` for the action's extra ones.
-macro_rules! phone_number_2017 {
-    ($module:ident, $renderer:expr, $n:expr $(, $field:ident: $value:expr)* $(,)?) => {{
-        let (renderer, n): (&Renderer, &phone_number::Model) = ($renderer, $n);
-        api::$module::PhoneNumber {
-            allow_outbound: crate::rules::allow_outbound(&n.usage),
-            contact_flow: renderer
-                .flow_of(n)
-                .map(|f| api::$module::ContactFlow {
-                    contact_flow_description: f.description.clone(),
-                    contact_flow_id: f.id.clone(),
-                    contact_flow_name: f.name.clone(),
-                    instance_id: f.instance_id.clone(),
-                    type_: f.kind.clone(),
-                }),
-            instance_id: n.instance_id.clone(),
-            number: n.number.clone(),
-            phone_number_description: n.description.clone(),
-            phone_number_id: n.id.clone(),
-            remaining_time: 0,
-            test_only: false,
-            trunks: 1,
-            usage: n.usage.clone(),
-            $($field: $value,)*
-        }
-    }};
-}
-
-/// The generated 2017 `SkillGroups {SkillGroup: [{SkillGroupId, SkillGroupName}]}` of action
-/// module `$module` for number `$n` (names being the ids).
-macro_rules! skill_groups_2017 {
-    ($module:ident, $renderer:expr, $n:expr) => {
-        api::$module::SkillGroups {
-            skill_group: $renderer
-                .groups_of($n)
-                .iter()
-                .map(|id| api::$module::SkillGroup {
-                    skill_group_id: id.clone(),
-                    skill_group_name: id.clone(),
-                })
-                .collect(),
-        }
-    };
-}
 
 /// The related data needed to render a set of numbers.
 #[derive(Debug, Default)]
@@ -108,35 +63,65 @@ impl Renderer {
             .unwrap_or_default()
     }
 
+    /// The shared 2017 `ContactFlow` of `n` ([`shapes::ContactFlow`]); `None` (left out of the
+    /// reply) when `n` has no flow, the flow is gone, or the flows plugin is disabled.
+    pub fn contact_flow(&self, n: &phone_number::Model) -> Option<shapes::ContactFlow> {
+        self.flow_of(n).map(|f| shapes::ContactFlow {
+            contact_flow_description: f.description.clone(),
+            contact_flow_id: f.id.clone(),
+            contact_flow_name: f.name.clone(),
+            instance_id: f.instance_id.clone(),
+            type_: f.kind.clone(),
+        })
+    }
+
+    /// The shared 2017 `SkillGroups {SkillGroup: [{SkillGroupId, SkillGroupName}]}` of `n`
+    /// (names being the ids).
+    pub fn skill_groups(&self, n: &phone_number::Model) -> shapes::SkillGroups {
+        shapes::SkillGroups {
+            skill_group: self
+                .groups_of(n)
+                .iter()
+                .map(|id| shapes::SkillGroup {
+                    skill_group_id: id.clone(),
+                    skill_group_name: id.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The shared 2017 `PhoneNumber` of `n` with its skill groups (§6.3 ModifyPhoneNumber,
+    /// §6.8 AddBulkPhoneNumbers).
+    pub fn phone_number(&self, n: &phone_number::Model) -> shapes::PhoneNumber {
+        shapes::PhoneNumber {
+            allow_outbound: crate::rules::allow_outbound(&n.usage),
+            contact_flow: self.contact_flow(n),
+            instance_id: n.instance_id.clone(),
+            number: n.number.clone(),
+            phone_number_description: n.description.clone(),
+            phone_number_id: n.id.clone(),
+            remaining_time: 0,
+            skill_groups: self.skill_groups(n),
+            test_only: false,
+            trunks: 1,
+            usage: n.usage.clone(),
+        }
+    }
+
     /// The AddPhoneNumber `PhoneNumber` of `n` (§6.1: no skill groups).
     pub fn add_phone_number(&self, n: &phone_number::Model) -> api::add_phone_number::PhoneNumber {
-        phone_number_2017!(add_phone_number, self, n)
-    }
-
-    /// The ModifyPhoneNumber `PhoneNumber` of `n` (§6.3: with its skill groups).
-    pub fn modify_phone_number(
-        &self,
-        n: &phone_number::Model,
-    ) -> api::modify_phone_number::PhoneNumber {
-        phone_number_2017!(
-            modify_phone_number,
-            self,
-            n,
-            skill_groups: skill_groups_2017!(modify_phone_number, self, n),
-        )
-    }
-
-    /// An AddBulkPhoneNumbers `PhoneNumber` of `n` (§6.8: with its skill groups).
-    pub fn add_bulk_phone_number(
-        &self,
-        n: &phone_number::Model,
-    ) -> api::add_bulk_phone_numbers::PhoneNumber {
-        phone_number_2017!(
-            add_bulk_phone_numbers,
-            self,
-            n,
-            skill_groups: skill_groups_2017!(add_bulk_phone_numbers, self, n),
-        )
+        api::add_phone_number::PhoneNumber {
+            allow_outbound: crate::rules::allow_outbound(&n.usage),
+            contact_flow: self.contact_flow(n),
+            instance_id: n.instance_id.clone(),
+            number: n.number.clone(),
+            phone_number_description: n.description.clone(),
+            phone_number_id: n.id.clone(),
+            remaining_time: 0,
+            test_only: false,
+            trunks: 1,
+            usage: n.usage.clone(),
+        }
     }
 
     /// A 2017 ListPhoneNumbers `PhoneNumber` of `n` (§6.4: skill groups and the list-only
@@ -146,18 +131,25 @@ impl Renderer {
         &self,
         n: &phone_number::Model,
     ) -> api::list_phone_numbers::PhoneNumber {
-        phone_number_2017!(
-            list_phone_numbers,
-            self,
-            n,
+        api::list_phone_numbers::PhoneNumber {
+            allow_outbound: crate::rules::allow_outbound(&n.usage),
             assignee: String::new(),
             city: n.city.clone(),
+            contact_flow: self.contact_flow(n),
+            instance_id: n.instance_id.clone(),
+            number: n.number.clone(),
             number_commodity_status: 0,
+            phone_number_description: n.description.clone(),
+            phone_number_id: n.id.clone(),
             privacy_number: api::list_phone_numbers::PrivacyNumber::default(),
             province: n.province.clone(),
+            remaining_time: 0,
             sip_tel_x: String::new(),
-            skill_groups: skill_groups_2017!(list_phone_numbers, self, n),
-        )
+            skill_groups: self.skill_groups(n),
+            test_only: false,
+            trunks: 1,
+            usage: n.usage.clone(),
+        }
     }
 
     /// The 2020 list item of `n` (seed 002): `Active, CreateTime` (epoch ms as a string),

@@ -10,7 +10,7 @@
 //! - 400 numbers (national number starting with `400`) may only be `Inbound` (§6.1 说明: "如果
 //!   传入号码为400号码，该值只能传入 Inbound"), so they never allow outbound calls.
 
-use ccgate_plugin_sdk::{ApiError, ApiResult};
+use ccgate_plugin_sdk::ApiResult;
 
 use crate::region;
 
@@ -44,7 +44,7 @@ pub fn number_problem(raw: &str) -> Option<String> {
 /// Errors: 400 `InvalidParameter` naming the parameter and the number.
 pub fn validate_number(name: &str, raw: &str) -> ApiResult<String> {
     match number_problem(raw) {
-        Some(why) => Err(ApiError::invalid(name, why)),
+        Some(why) => Err(crate::api::errors::invalid_parameter(name, why)),
         None => Ok(raw.trim().to_string()),
     }
 }
@@ -74,7 +74,7 @@ pub fn usage_problem(number: &str, usage: &str) -> Option<String> {
 /// 400 number; 400 numbers can only be used for Inbound calls, not Bidirection`).
 pub fn check_usage(number: &str, usage: &str) -> ApiResult<()> {
     match usage_problem(number, usage) {
-        Some(why) => Err(ApiError::invalid("Usage", why)),
+        Some(why) => Err(crate::api::errors::invalid_parameter("Usage", why)),
         None => Ok(()),
     }
 }

@@ -1,12 +1,12 @@
 //! Test support: an in-memory environment with the numbers plugin and a fake `flows` plugin that
-//! answers `get` per docs/plugin-contracts.md.
+//! answers `get` as `plugins/flows/api/queries/get.toml` declares it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::testing::{PluginServices, TestEnv, gateway_params};
+use ccgate_plugin_sdk::testing::{self, PluginServices, TestEnv};
 use ccgate_plugin_sdk::{
     ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Reply, async_trait,
 };
@@ -31,7 +31,7 @@ pub struct FakeFlows {
 fn flow_rows() -> Vec<Value> {
     vec![
         json!({"ContactFlowId": FLOW_A, "ContactFlowName": "Welcome", "ContactFlowDescription": "Welcome flow", "Type": "0", "InstanceId": INSTANCE}),
-        json!({"ContactFlowId": FLOW_B, "ContactFlowName": "Sales", "ContactFlowDescription": null, "Type": 1, "InstanceId": INSTANCE}),
+        json!({"ContactFlowId": FLOW_B, "ContactFlowName": "Sales", "ContactFlowDescription": "", "Type": "1", "InstanceId": INSTANCE}),
         json!({"ContactFlowId": FLOW_A, "ContactFlowName": "Welcome", "ContactFlowDescription": "", "Type": "0", "InstanceId": OTHER_INSTANCE}),
     ]
 }
@@ -50,7 +50,7 @@ impl Plugin for FakeFlows {
     async fn migrate(&self, _db: &DatabaseConnection) -> Result<(), DbErr> {
         Ok(())
     }
-    async fn handle(&self, ctx: &Context, _params: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _action: usize, _params: &Params) -> ApiResult<Reply> {
         Err(ApiError::not_implemented(ctx.spec.action))
     }
     async fn query(&self, _ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
@@ -63,15 +63,14 @@ impl Plugin for FakeFlows {
             .iter()
             .map(|v| v.as_str().unwrap().to_string())
             .collect();
-        Ok(Value::Array(
-            flow_rows()
-                .into_iter()
-                .filter(|f| {
-                    f["InstanceId"] == json!(instance)
-                        && ids.iter().any(|id| f["ContactFlowId"] == json!(id))
-                })
-                .collect(),
-        ))
+        let found: Vec<Value> = flow_rows()
+            .into_iter()
+            .filter(|f| {
+                f["InstanceId"] == json!(instance)
+                    && ids.iter().any(|id| f["ContactFlowId"] == json!(id))
+            })
+            .collect();
+        Ok(json!({ "ContactFlows": found }))
     }
 }
 
@@ -170,9 +169,8 @@ impl Harness {
     }
 
     async fn run(&self, ctx: &Context, pairs: &[(&str, &str)]) -> ApiResult<Value> {
-        let params = gateway_params(ctx, pairs);
-        let reply = self.numbers.handle(ctx, &params).await?;
-        Ok(reply.into_value())
+        let fields = testing::call(self.numbers.as_ref(), ctx, pairs).await?;
+        Ok(Value::Object(fields))
     }
 
     /// Adds `number` to [`INSTANCE`]; its `PhoneNumberId`.

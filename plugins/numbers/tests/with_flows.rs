@@ -1,4 +1,4 @@
-//! The numbers plugin together with the real flows plugin: the cross-plugin contracts of
+//! The numbers plugin together with the real flows plugin: the cross-plugin queries of
 //! docs/plugin-contracts.md in both directions (numbers calls `flows`/`get` to validate and
 //! render contact flows; flows calls `numbers`/`by_contact_flow` to list bound numbers).
 
@@ -7,8 +7,8 @@ use std::sync::Arc;
 use ccgate_flows::FlowsPlugin;
 use ccgate_numbers::NumbersPlugin;
 use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::testing::TestEnv;
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, ErrorStyle, Params, Plugin};
+use ccgate_plugin_sdk::testing::{self, TestEnv};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Plugin};
 
 const INSTANCE: &str = "ccc-test";
 
@@ -28,24 +28,15 @@ async fn call(
     pairs: &[(&str, &str)],
 ) -> ApiResult<Value> {
     let spec = spec(plugin.as_ref(), version, action);
-    let style = if spec.is_2020() {
-        ErrorStyle::V2020
-    } else {
-        ErrorStyle::Legacy
-    };
-    let mut all = vec![("InstanceId", INSTANCE)];
-    all.extend_from_slice(pairs);
     let ctx = env.ctx(spec, INSTANCE);
-    let reply = plugin
-        .handle(&ctx, &Params::from_pairs(&all, style))
-        .await?;
-    Ok(reply.into_value())
+    let fields = testing::call(plugin.as_ref(), &ctx, pairs).await?;
+    Ok(Value::Object(fields))
 }
 
 #[tokio::test]
 async fn numbers_and_flows_see_each_other() {
     let numbers: Arc<dyn Plugin> = Arc::new(NumbersPlugin::new());
-    let flows: Arc<dyn Plugin> = Arc::new(FlowsPlugin);
+    let flows: Arc<dyn Plugin> = Arc::new(FlowsPlugin::default());
     let env = TestEnv::new(vec![numbers.clone(), flows.clone()]).await;
     flows.on_instance_created(&env.db, INSTANCE).await.unwrap();
 

@@ -29,6 +29,8 @@ pub use spec::{Spec, load_all};
 /// Every generated file: repository-relative path → content.
 pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
     let specs = load_all(root)?;
+    let shapes = spec::load_shapes(root)?;
+    let (queries, uses) = spec::load_queries(root)?;
     let mut files = BTreeMap::new();
     let mut by_plugin: BTreeMap<&str, Vec<&Spec>> = BTreeMap::new();
     for s in &specs {
@@ -44,9 +46,41 @@ pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
                 rustfmt(&rust::action_module(s))?,
             );
         }
+        let mut extra = vec!["errors"];
+        let offered: Vec<&spec::Query> = queries.iter().filter(|q| q.plugin == *plugin).collect();
+        if !offered.is_empty() {
+            extra.push("queries");
+            files.insert(
+                dir.join("queries.rs"),
+                rustfmt(&rust::queries_module(plugin, &offered))?,
+            );
+        }
+        if let Some(u) = uses.get(*plugin).filter(|u| !u.queries.is_empty()) {
+            let used: Vec<&spec::Query> = queries
+                .iter()
+                .filter(|q| u.queries.contains(&format!("{}.{}", q.plugin, q.name)))
+                .collect();
+            extra.push("clients");
+            files.insert(
+                dir.join("clients.rs"),
+                rustfmt(&rust::clients_module(plugin, &used))?,
+            );
+        }
+        let own_shapes = shapes.get(*plugin).filter(|s| !s.is_empty());
+        if let Some(own) = own_shapes {
+            extra.push("shapes");
+            files.insert(
+                dir.join("shapes.rs"),
+                rustfmt(&rust::shapes_module(plugin, own))?,
+            );
+        }
+        files.insert(
+            dir.join("errors.rs"),
+            rustfmt(&rust::errors_module(plugin, list)?)?,
+        );
         files.insert(
             dir.join("mod.rs"),
-            rustfmt(&rust::api_module(plugin, list))?,
+            rustfmt(&rust::api_module(plugin, list, &extra))?,
         );
     }
     files.insert(
@@ -63,6 +97,10 @@ pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
     files.insert(
         PathBuf::from("docs/api-reference.md"),
         markdown::reference(&specs),
+    );
+    files.insert(
+        PathBuf::from("docs/plugin-contracts.md"),
+        markdown::contracts(&queries, &uses),
     );
     Ok(files)
 }
@@ -81,7 +119,7 @@ fn workspace_version(root: &Path) -> anyhow::Result<String> {
 /// `crates/gateway/src/catalog/generated.rs`.
 fn catalog(specs: &[Spec]) -> String {
     let mut out = rust::header("`plugins/*/api/*.toml`");
-    out.push_str("//! Every action ccgate specifies, with the plugin that owns it.\n\nuse ccgate_plugin_sdk::{ActionSpec, AuthModes, Dialect, Envelope, InstanceScope};\n\nuse super::Entry;\n\n/// Every specified action, by plugin folder and spec file name.\npub const CATALOG: &[Entry] = &[\n");
+    out.push_str("//! Every action ccgate specifies, with the plugin that owns it.\n\nuse ccgate_plugin_sdk::{ActionSpec, AuthModes, Dialect, Envelope, InstanceScope, Role, Roles};\n\nuse super::Entry;\n\n/// Every specified action, by plugin folder and spec file name.\npub const CATALOG: &[Entry] = &[\n");
     for s in specs {
         let spec_line = rust::spec_const(s);
         let _ = writeln!(
@@ -192,4 +230,62 @@ pub fn run(root: &Path, rest: &[String]) -> anyhow::Result<()> {
     }
     eprintln!("{} generated files, {written} changed", files.len());
     Ok(())
+}
+
+/// Error codes a plugin raises by hand instead of through its generated constructors
+/// (`api::errors::*`): `file:line: text` for every call of an [`ApiError`] constructor that
+/// takes a code, in plugin sources outside `src/api/` (generated) and outside tests.
+/// `ApiError::internal()` and `ApiError::not_implemented(..)` stay allowed: they carry no
+/// domain code.
+///
+/// [`ApiError`]: https://docs.rs/ccgate-plugin-sdk
+pub fn hand_written_error_codes(root: &Path) -> anyhow::Result<Vec<String>> {
+    const FORBIDDEN: &[&str] = &[
+        "ApiError::new(",
+        "ApiError::conflict(",
+        "ApiError::not_exists(",
+        "ApiError::invalid(",
+        "ApiError::missing(",
+        "ApiError::enumeration(",
+        "ApiError::minimum(",
+        "ApiError::maximum(",
+    ];
+    let mut found = Vec::new();
+    let mut stack = vec![root.join("plugins")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            if path.is_dir() {
+                let skip =
+                    rel.ends_with("/src/api") || rel.ends_with("/target") || rel.contains("/tests");
+                if !skip {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") || rel.ends_with("testutil.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path)?;
+            // Unit tests sit at the end of a module, in `#[cfg(test)] mod tests`.
+            let code = text
+                .split("#[cfg(test)]\nmod tests")
+                .next()
+                .unwrap_or_default();
+            for (i, line) in code.lines().enumerate() {
+                if FORBIDDEN.iter().any(|f| line.contains(f))
+                    && !line.trim_start().starts_with("//")
+                {
+                    found.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }

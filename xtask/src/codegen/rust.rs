@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use heck::ToUpperCamelCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::spec::{Param, Spec, rust_ident};
 use super::tree::{Node, response_tree};
@@ -54,14 +54,20 @@ pub fn spec_const(spec: &Spec) -> String {
         Some(p) => format!("InstanceScope::Param({})", lit(p)),
     };
     let has = |f: &str| spec.envelope.iter().any(|e| e == f);
+    let roles: Vec<String> = spec
+        .roles()
+        .iter()
+        .map(|r| format!("Role::{}", r.to_upper_camel_case()))
+        .collect();
     format!(
-        "ActionSpec {{ dialect: Dialect::{dialect}, version: {}, action: {}, route: {route}, auth: AuthModes::{auth}, instance: {instance}, envelope: Envelope {{ success: {}, http_status_code: {}, message: {}, code: {} }} }}",
+        "ActionSpec {{ dialect: Dialect::{dialect}, version: {}, action: {}, route: {route}, auth: AuthModes::{auth}, instance: {instance}, envelope: Envelope {{ success: {}, http_status_code: {}, message: {}, code: {} }}, roles: Roles::of(&[{}]) }}",
         lit(&spec.version),
         lit(&spec.action),
         has("Success"),
         has("HttpStatusCode"),
         has("Message"),
         has("Code"),
+        roles.join(", "),
     )
 }
 
@@ -335,10 +341,13 @@ fn request(out: &mut String, spec: &Spec) {
         );
     }
     doc(out, "", &d);
-    let _ = writeln!(
-        out,
-        "#[derive(Debug, Clone, PartialEq)]\npub struct Request {{"
-    );
+    // A cached action's request is part of its cache key.
+    let derives = if spec.list_cache.as_deref() == Some("serve") {
+        "Debug, Clone, PartialEq, Eq, Hash"
+    } else {
+        "Debug, Clone, PartialEq"
+    };
+    let _ = writeln!(out, "#[derive({derives})]\npub struct Request {{");
     for p in &params {
         doc(out, "    ", &param_doc(p));
         let _ = writeln!(out, "    pub {}: {},", p.field(), field_type(p));
@@ -367,6 +376,8 @@ fn request(out: &mut String, spec: &Spec) {
 struct StructOut {
     names: BTreeSet<String>,
     code: Vec<String>,
+    /// How the generated module names the plugin's shared shapes (`super::shapes`).
+    shapes_path: &'static str,
 }
 
 fn scalar(ty: &str) -> &'static str {
@@ -382,8 +393,12 @@ fn scalar(ty: &str) -> &'static str {
 
 /// The Rust type of `node`, emitting the structs it needs into `out`.
 fn node_type(node: &Node, parent: &str, out: &mut StructOut) -> String {
-    let base = if let Some(items) = &node.items {
-        let item = if items.children.is_empty() {
+    let base = if let Some(shape) = &node.shape {
+        format!("{}::{shape}", out.shapes_path)
+    } else if let Some(items) = &node.items {
+        let item = if let Some(shape) = &items.shape {
+            format!("{}::{shape}", out.shapes_path)
+        } else if items.children.is_empty() {
             scalar(&items.ty).to_string()
         } else {
             emit_struct(items, parent, out)
@@ -448,12 +463,27 @@ fn emit_struct(node: &Node, parent: &str, out: &mut StructOut) -> String {
         );
     }
     code.push_str("}\n");
+    let fields: Vec<String> = node.children.iter().map(|c| lit(&c.name)).collect();
+    let _ = writeln!(
+        code,
+        "\nimpl ResponseBody for {name} {{\n    const FIELDS: &'static [&'static str] = &[{}];\n}}",
+        fields.join(", ")
+    );
     out.code[slot] = code;
     name
 }
 
 fn response(out: &mut String, spec: &Spec, reserved: &BTreeSet<String>) {
     if spec.response.is_empty() {
+        doc(
+            out,
+            "",
+            &format!(
+                "A successful {} {} response has no action-specific fields.",
+                spec.action, spec.version
+            ),
+        );
+        out.push_str("pub type Response = ccgate_plugin_sdk::Empty;\n");
         return;
     }
     let mut tree = response_tree("Response", &spec.response);
@@ -470,6 +500,7 @@ fn response(out: &mut String, spec: &Spec, reserved: &BTreeSet<String>) {
     let mut structs = StructOut {
         names: reserved.clone(),
         code: Vec::new(),
+        shapes_path: "super::shapes",
     };
     structs.names.remove("Response");
     emit_struct(&tree, "", &mut structs);
@@ -505,9 +536,11 @@ pub fn action_module(spec: &Spec) -> String {
     if has_json {
         out.push_str("use ccgate_plugin_sdk::JsonString;\n");
     }
-    out.push_str("use ccgate_plugin_sdk::{ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params};\n");
+    out.push_str("use ccgate_plugin_sdk::{ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles};\n");
     if !spec.response.is_empty() {
-        out.push_str("use serde::{Deserialize, Serialize};\n");
+        out.push_str(
+            "use ccgate_plugin_sdk::ResponseBody;\nuse serde::{Deserialize, Serialize};\n",
+        );
     }
     out.push('\n');
     doc(
@@ -533,60 +566,318 @@ pub fn action_module(spec: &Spec) -> String {
 }
 
 /// `src/api/mod.rs` of a plugin crate.
-pub fn api_module(plugin: &str, specs: &[&Spec]) -> String {
-    let mut out = header(&format!("`plugins/{plugin}/api/*.toml`"));
+pub fn api_module(plugin: &str, specs: &[&Spec], extra_modules: &[&str]) -> String {
+    let mut out = header(&format!("`plugins/{plugin}/api/`"));
     let _ = writeln!(
         out,
-        "//! The contracts of the `{plugin}` plugin's actions, one module per spec in `plugins/{plugin}/api/`:\n//! routing ([`ACTIONS`]), typed and validated requests, response structs, and [`dispatch`] to the\n//! [`Handlers`] the plugin implements.\n"
+        "//! The contracts of the `{plugin}` plugin, generated from `plugins/{plugin}/api/`: one module per\n//! action spec (routing, typed and validated `Request`, `Response` structs), [`ACTIONS`], and\n//! [`dispatch`], which parses a request and calls its handler,\n//! `crate::actions::<module>::handle(&Ctx, Request) -> ApiResult<Response>`.\n"
     );
     for s in specs {
         let _ = writeln!(out, "pub mod {};", s.module());
     }
-    out.push_str("\nuse ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Dialect, Params, Reply, async_trait, contract};\n\n");
+    for m in extra_modules {
+        let _ = writeln!(out, "pub mod {m};");
+    }
+    out.push_str("\n#[allow(unused_imports)]\nuse ccgate_plugin_sdk::cache::HasListCache;\nuse ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Reply, contract};\n\n");
     let implemented: Vec<&&Spec> = specs.iter().filter(|s| s.implemented()).collect();
-    out.push_str("/// Every action this plugin serves, in spec file order.\npub const ACTIONS: &[ActionSpec] = &[\n");
+    out.push_str("/// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.\npub const ACTIONS: &[ActionSpec] = &[\n");
     for s in &implemented {
         let _ = writeln!(out, "    {}::SPEC,", s.module());
     }
     out.push_str("];\n\n");
-    let _ = writeln!(
-        out,
-        "/// One handler per implemented action, each given its parsed request (`<module>::Request`).\n#[async_trait]\npub trait Handlers: Send + Sync {{"
-    );
-    for s in &implemented {
-        doc(
-            &mut out,
-            "    ",
-            &format!("{} {}: {}", s.action, s.version, s.summary),
-        );
-        let _ = writeln!(
-            out,
-            "    async fn {0}(&self, ctx: &Context, req: {0}::Request) -> ApiResult<Reply>;",
-            s.module()
-        );
-    }
-    out.push_str("}\n\n");
-    out.push_str("/// Parses the parameters of `ctx.spec`'s action and runs its handler; in debug builds the\n/// reply is checked against the spec's response (`contract::conform`).\n///\n/// Errors: the parameter errors of `<module>::Request::parse`, the handler's, and 501\n/// `NotImplemented` for an action this plugin does not serve.\n");
-    out.push_str("pub async fn dispatch<H: Handlers + ?Sized>(handlers: &H, ctx: &Context, params: &Params) -> ApiResult<Reply> {\n    match (ctx.spec.dialect, ctx.spec.version, ctx.spec.action) {\n");
-    for s in &implemented {
-        let dialect = if s.is_rpc() {
-            "AliyunRpc"
-        } else {
-            "HuaweiCcManagement"
-        };
-        let check = if s.response.is_empty() {
-            "contract::conform_empty(reply)".to_string()
-        } else {
-            format!("contract::conform::<{}::Response>(reply)", s.module())
+    out.push_str("/// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].\npub type Ctx<'a> = Cx<'a, crate::State>;\n\n");
+    out.push_str("/// Parses the parameters of action `action` (an index into [`ACTIONS`]), runs its handler and\n/// returns its typed reply (in debug builds checked against the spec: `contract::typed`).\n/// Actions with `list_cache = \"serve\"` answer from the plugin's list cache when they can;\n/// actions with `list_cache = \"invalidate\"` empty the instance's cached lists when they end.\n///\n/// Errors: the parameter errors of `<module>::Request::parse`, the handler's, and 501\n/// `NotImplemented` for an index this plugin does not serve.\n");
+    out.push_str("pub async fn dispatch(state: &crate::State, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {\n    match action {\n");
+    for (i, s) in implemented.iter().enumerate() {
+        let m = s.module();
+        let body = match s.list_cache.as_deref() {
+            Some("serve") => format!(
+                "let req = {m}::Request::parse(params)?;\n            let cache = state.list_cache();\n            let Some(lookup) = cache.lookup(ctx.instance(), {i}, &req) else {{\n                return contract::typed(crate::actions::{m}::handle(&Cx::new(ctx, state), req).await?);\n            }};\n            if let Some(hit) = cache.get(&lookup, &req) {{\n                return Ok(hit.into());\n            }}\n            let kept = req.clone();\n            let reply = contract::typed(crate::actions::{m}::handle(&Cx::cached(ctx, state, lookup.age()), req).await?)?;\n            Ok(cache.put(lookup, kept, reply).into())"
+            ),
+            Some("invalidate") => format!(
+                "let req = {m}::Request::parse(params)?;\n            // Runs when the write ends, also when it fails or is cancelled.\n            let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());\n            contract::typed(crate::actions::{m}::handle(&Cx::new(ctx, state), req).await?)"
+            ),
+            _ => format!(
+                "let req = {m}::Request::parse(params)?;\n            contract::typed(crate::actions::{m}::handle(&Cx::new(ctx, state), req).await?)"
+            ),
         };
         let _ = writeln!(
             out,
-            "        (Dialect::{dialect}, {}, {}) => {{ let reply = handlers.{m}(ctx, {m}::Request::parse(params)?).await?; {check} }}",
-            lit(&s.version),
-            lit(&s.action),
-            m = s.module()
+            "        // {} {}\n        {i} => {{\n            {body}\n        }}",
+            s.action, s.version
         );
     }
     out.push_str("        _ => Err(ApiError::not_implemented(ctx.spec.action)),\n    }\n}\n");
+    out
+}
+
+/// `src/api/errors.rs`: one constructor per error code the plugin's specs list.
+///
+/// Errors: a code listed with two different HTTP statuses.
+pub fn errors_module(plugin: &str, specs: &[&Spec]) -> anyhow::Result<String> {
+    use std::collections::BTreeMap;
+    struct Doc<'a> {
+        status: u16,
+        message: &'a str,
+        actions: Vec<String>,
+    }
+    let mut codes: BTreeMap<&str, Doc> = BTreeMap::new();
+    for s in specs.iter().filter(|s| s.implemented()) {
+        for e in &s.error {
+            let Some(code) = e.code.as_deref() else {
+                continue;
+            };
+            let doc = codes.entry(code).or_insert_with(|| Doc {
+                status: e.status,
+                message: &e.message,
+                actions: Vec::new(),
+            });
+            if doc.status != e.status {
+                anyhow::bail!(
+                    "{}: error {code} has status {}, another spec of plugin {plugin} gives {}",
+                    s.file,
+                    e.status,
+                    doc.status
+                );
+            }
+            // Several wordings of one code: the constructor takes the one with the most
+            // placeholders (the most general); handlers word the others with `<name>_msg`.
+            if e.message.matches("%s").count() > doc.message.matches("%s").count() {
+                doc.message = &e.message;
+            }
+            doc.actions.push(format!("{} {}", s.action, s.version));
+        }
+    }
+    let mut out = header(&format!(
+        "the `[[error]]` lists of `plugins/{plugin}/api/*.toml`"
+    ));
+    let _ = writeln!(
+        out,
+        "//! One constructor per error code the `{plugin}` plugin's specs list, so that a code a handler\n//! raises is a code the spec, the OpenAPI document and the API reference show. Each message\n//! is the spec's template with every `%s` filled by an argument, in order.\n"
+    );
+    out.push_str("#![allow(dead_code)]\n\nuse ccgate_plugin_sdk::ApiError;\n\n");
+    for (code, d) in &codes {
+        let name = rust_ident(&code.replace(['.', '-'], "_").to_snake_case());
+        let parts: Vec<&str> = d.message.split("%s").collect();
+        let args: Vec<String> = (1..parts.len())
+            .map(|i| {
+                if parts.len() == 2 {
+                    "value".to_string()
+                } else {
+                    format!("value{i}")
+                }
+            })
+            .collect();
+        let mut actions = d.actions.clone();
+        actions.dedup();
+        doc(
+            &mut out,
+            "",
+            &format!(
+                "{} `{code}`: \"{}\"\n\nListed by: {}.",
+                d.status,
+                d.message,
+                actions.join(", ")
+            ),
+        );
+        let params: Vec<String> = args
+            .iter()
+            .map(|a| format!("{a}: impl std::fmt::Display"))
+            .collect();
+        let mut fmt = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            fmt.push_str(&part.replace('{', "{{").replace('}', "}}"));
+            if i + 1 < parts.len() {
+                let _ = write!(fmt, "{{{}}}", args[i]);
+            }
+        }
+        let message = if args.is_empty() {
+            format!("{}.to_string()", lit(d.message))
+        } else {
+            format!("format!({})", lit(&fmt))
+        };
+        let _ = writeln!(
+            out,
+            "pub fn {name}({}) -> ApiError {{\n    ApiError::new({}, {}, {message})\n}}\n",
+            params.join(", "),
+            d.status,
+            lit(code)
+        );
+        doc(
+            &mut out,
+            "",
+            &format!(
+                "{} `{code}` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).",
+                d.status
+            ),
+        );
+        let _ = writeln!(
+            out,
+            "pub fn {name}_msg(message: impl Into<String>) -> ApiError {{\n    ApiError::new({}, {}, message)\n}}\n",
+            d.status,
+            lit(code)
+        );
+    }
+    Ok(out)
+}
+
+/// `src/api/shapes.rs`: the plugin's shared response shapes (`plugins/<plugin>/api/shapes/`).
+pub fn shapes_module(plugin: &str, shapes: &[super::spec::Shape]) -> String {
+    let mut out = header(&format!("`plugins/{plugin}/api/shapes/*.toml`"));
+    let _ = writeln!(
+        out,
+        "//! The response shapes the `{plugin}` plugin's actions share: each is declared once in\n//! `plugins/{plugin}/api/shapes/<Name>.toml`, and every action that returns it uses this type.\n"
+    );
+    out.push_str("use ccgate_plugin_sdk::ResponseBody;\nuse serde::{Deserialize, Serialize};\n\n");
+    let mut structs = StructOut {
+        names: shapes.iter().map(|s| s.name.clone()).collect(),
+        code: Vec::new(),
+        shapes_path: "self",
+    };
+    for shape in shapes {
+        let mut tree = response_tree(&shape.name, &shape.field);
+        tree.description = Some(format!(
+            "{}\n\nDeclared in `{}`.",
+            shape.description, shape.file
+        ));
+        structs.names.remove(&shape.name);
+        emit_struct(&tree, "", &mut structs);
+    }
+    for c in structs.code {
+        out.push_str(&c);
+        out.push('\n');
+    }
+    out
+}
+
+/// The `Args` and `Output` structs of query `q` (into the current module).
+fn query_structs(out: &mut String, q: &super::spec::Query) {
+    let mut structs = StructOut {
+        names: ["Args", "Output", "NAME"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        code: Vec::new(),
+        shapes_path: "super::shapes",
+    };
+    for (root, fields, what) in [
+        ("Args", &q.arg, "arguments"),
+        ("Output", &q.result, "result"),
+    ] {
+        let mut tree = response_tree(root, fields);
+        tree.description = Some(format!("The {what} of query `{}.{}`.", q.plugin, q.name));
+        structs.names.remove(root);
+        emit_struct(&tree, "", &mut structs);
+    }
+    for c in structs.code {
+        out.push_str(&c);
+        out.push('\n');
+    }
+}
+
+/// `src/api/queries.rs` of a providing plugin: per query its `Args` / `Output`, and
+/// [`dispatch`] to `crate::queries::<name>(&Ctx, Args) -> ApiResult<Output>`.
+pub fn queries_module(plugin: &str, queries: &[&super::spec::Query]) -> String {
+    let mut out = header(&format!("`plugins/{plugin}/api/queries/*.toml`"));
+    let _ = writeln!(
+        out,
+        "//! The read queries the `{plugin}` plugin offers other plugins (specs in\n//! `plugins/{plugin}/api/queries/`): typed arguments and results, and [`dispatch`], which decodes\n//! the arguments and calls `crate::queries::<name>(&Ctx, Args) -> ApiResult<Output>`. Other\n//! plugins call them through their generated clients (`api::clients`), never through this crate.\n"
+    );
+    out.push_str("use ccgate_plugin_sdk::serde_json::Value;\nuse ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx};\n\n");
+    for q in queries {
+        doc(&mut out, "", &format!("Query `{}`: {}", q.name, q.summary));
+        let _ = writeln!(out, "pub mod {} {{", rust_ident(&q.name));
+        out.push_str("    #[allow(unused_imports)]\n    use ccgate_plugin_sdk::ResponseBody;\n    use serde::{Deserialize, Serialize};\n\n");
+        let _ = writeln!(
+            out,
+            "    /// The query's name on the wire.\n    pub const NAME: &str = {};\n",
+            lit(&q.name)
+        );
+        let mut inner = String::new();
+        query_structs(&mut inner, q);
+        for line in inner.lines() {
+            if line.is_empty() {
+                out.push('\n');
+            } else {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        out.push_str("}\n\n");
+    }
+    out.push_str("/// Runs query `name` with JSON `args` (how queries cross the plugin boundary).\n///\n/// Errors: 500 `InternalError` for an unknown query or arguments of the wrong shape (a caller\n/// bug, logged), and the query's own errors.\npub async fn dispatch(state: &crate::State, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {\n    let cx = Cx::new(ctx, state);\n    match name {\n");
+    for q in queries {
+        let m = rust_ident(&q.name);
+        let _ = writeln!(
+            out,
+            "        {} => {{\n            let args: {m}::Args = decode({}, args)?;\n            encode(crate::queries::{m}(&cx, args).await?)\n        }}",
+            lit(&q.name),
+            lit(&q.name)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "        other => {{\n            tracing::error!(query = other, \"plugin {plugin} has no such query\");\n            Err(ApiError::internal())\n        }}\n    }}\n}}\n"
+    );
+    out.push_str("fn decode<T: serde::de::DeserializeOwned>(query: &str, args: Value) -> ApiResult<T> {\n    ccgate_plugin_sdk::serde_json::from_value(args).map_err(|e| {\n        tracing::error!(query, error = %e, \"query arguments of the wrong shape\");\n        ApiError::internal()\n    })\n}\n\nfn encode<T: serde::Serialize>(output: T) -> ApiResult<Value> {\n    ccgate_plugin_sdk::serde_json::to_value(output).map_err(|e| {\n        tracing::error!(error = %e, \"query result did not serialize\");\n        ApiError::internal()\n    })\n}\n");
+    out
+}
+
+/// `src/api/clients.rs` of a consuming plugin: one module per used plugin with the used
+/// queries' `Args` / `Output` and an async function per query that works whether the provider
+/// is built in, loaded as a library, or absent (`Ok(None)`).
+pub fn clients_module(consumer: &str, used: &[&super::spec::Query]) -> String {
+    let mut out = header(&format!(
+        "`plugins/{consumer}/api/uses.toml` and the used query specs"
+    ));
+    let _ = writeln!(
+        out,
+        "//! Typed clients of the queries the `{consumer}` plugin uses (`plugins/{consumer}/api/uses.toml`).\n//! Each call goes through `ctx.services`, so it reaches the providing plugin whether it is built\n//! in or loaded as a library, and answers `Ok(None)` when that plugin is not enabled.\n"
+    );
+    let mut by_plugin: std::collections::BTreeMap<&str, Vec<&&super::spec::Query>> =
+        Default::default();
+    for q in used {
+        by_plugin.entry(q.plugin.as_str()).or_default().push(q);
+    }
+    for (plugin, qs) in by_plugin {
+        doc(&mut out, "", &format!("Queries of the `{plugin}` plugin."));
+        let _ = writeln!(out, "pub mod {} {{", rust_ident(plugin));
+        out.push_str("    use ccgate_plugin_sdk::{ApiError, ApiResult, Context};\n\n");
+        for q in qs {
+            let m = rust_ident(&q.name);
+            doc(
+                &mut out,
+                "    ",
+                &format!("Types of query `{plugin}.{}`.", q.name),
+            );
+            let _ = writeln!(out, "    pub mod {m} {{");
+            out.push_str("        #[allow(unused_imports)]\n        use ccgate_plugin_sdk::ResponseBody;\n        use serde::{Deserialize, Serialize};\n\n");
+            let mut inner = String::new();
+            query_structs(&mut inner, q);
+            for line in inner.lines() {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "        {line}");
+                }
+            }
+            out.push_str("    }\n\n");
+            doc(
+                &mut out,
+                "    ",
+                &format!(
+                    "`{plugin}.{}`: {}\n\nReturns `Ok(None)` when plugin `{plugin}` is not enabled.\n\nErrors: the query's own, and 500 `InternalError` when the answer does not have the declared shape.",
+                    q.name, q.summary
+                ),
+            );
+            let _ = writeln!(
+                out,
+                "    pub async fn {m}(ctx: &Context, args: &{m}::Args) -> ApiResult<Option<{m}::Output>> {{\n        let args = ccgate_plugin_sdk::serde_json::to_value(args).map_err(|_| ApiError::internal())?;\n        let Some(answer) = ctx.services.query(ctx, {}, {}, args).await? else {{\n            return Ok(None);\n        }};\n        ccgate_plugin_sdk::serde_json::from_value(answer).map(Some).map_err(|e| {{\n            tracing::error!(query = {}, error = %e, \"query answer of the wrong shape\");\n            ApiError::internal()\n        }})\n    }}\n",
+                lit(plugin),
+                lit(&q.name),
+                lit(&format!("{plugin}.{}", q.name))
+            );
+        }
+        out.push_str("}\n\n");
+    }
     out
 }

@@ -21,6 +21,12 @@ pub struct Spec {
     pub envelope: Vec<String>,
     /// `false` for a spec inside a plugin crate that has no handler yet.
     pub implemented: Option<bool>,
+    /// Roles that may call it (`admin`, `skill-group-leader`, `agent`); administrators only
+    /// when absent.
+    pub roles: Option<Vec<String>>,
+    /// `serve`: replies are kept in the plugin's list cache; `invalidate`: a write that empties
+    /// the instance's cached lists when it ends.
+    pub list_cache: Option<String>,
     pub source: Source,
     pub http: Option<Http>,
     #[serde(default)]
@@ -96,6 +102,10 @@ pub struct Field {
     /// Left out of the reply when the handler has no value (e.g. `DraftId` of a flow without a
     /// draft).
     pub optional: Option<bool>,
+    /// An object (or array of objects) whose fields are the shared shape of this name,
+    /// declared once in `plugins/<plugin>/api/shapes/<Name>.toml`; its fields are not listed
+    /// in the action spec.
+    pub shape: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -190,15 +200,138 @@ pub fn rust_ident(name: &str) -> String {
     }
 }
 
-/// Every spec under `root/plugins/*/api/`, sorted by plugin, then file name.
+/// A response shape shared by several actions of one plugin:
+/// `plugins/<plugin>/api/shapes/<Name>.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shape {
+    /// The Rust type name, `UpperCamelCase`, = the file stem.
+    pub name: String,
+    /// What it is, and where the seeds document it.
+    pub description: String,
+    /// Its fields, with paths relative to the shape (`ContactFlowId`, `SkillGroup[].Name`).
+    #[serde(default)]
+    pub field: Vec<Field>,
+    /// Repository-relative path of the file (set by the loader).
+    #[serde(skip)]
+    pub file: String,
+}
+
+/// The shapes of every plugin: plugin name → shapes sorted by name.
+pub fn load_shapes(root: &Path) -> anyhow::Result<std::collections::BTreeMap<String, Vec<Shape>>> {
+    let mut all = std::collections::BTreeMap::new();
+    for plugin in std::fs::read_dir(root.join("plugins"))? {
+        let plugin = plugin?.path();
+        let dir = plugin.join("api/shapes");
+        if !dir.is_dir() {
+            continue;
+        }
+        let name = plugin
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut shapes: Vec<Shape> = Vec::new();
+        for f in std::fs::read_dir(&dir)? {
+            let f = f?.path();
+            if f.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let rel = f
+                .strip_prefix(root)
+                .unwrap_or(&f)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let mut shape: Shape = toml::from_str(&std::fs::read_to_string(&f)?)
+                .with_context(|| format!("{rel}: not a valid shape"))?;
+            if f.file_stem().is_none_or(|s| *s != *shape.name) {
+                bail!("{rel}: must be named {}.toml", shape.name);
+            }
+            for field in &shape.field {
+                if !FIELD_TYPES.contains(&field.ty.as_str()) {
+                    bail!("{rel}: field {} has unknown type {}", field.path, field.ty);
+                }
+            }
+            shape.file = rel;
+            shapes.push(shape);
+        }
+        shapes.sort_by(|a, b| a.name.cmp(&b.name));
+        all.insert(name, shapes);
+    }
+    Ok(all)
+}
+
+/// `fields` with every shape reference followed by the shape's fields (paths prefixed, shapes
+/// inside shapes expanded too), so the documents and checks see every field.
+///
+/// Errors: an unknown shape, or shapes that contain themselves.
+pub fn expand_shapes(file: &str, fields: &[Field], shapes: &[Shape]) -> anyhow::Result<Vec<Field>> {
+    fn go(
+        file: &str,
+        prefix: &str,
+        fields: &[Field],
+        shapes: &[Shape],
+        depth: usize,
+        out: &mut Vec<Field>,
+    ) -> anyhow::Result<()> {
+        if depth > 8 {
+            bail!("{file}: shapes nested more than 8 deep (a shape containing itself?)");
+        }
+        for f in fields {
+            let mut f = f.clone();
+            f.path = format!("{prefix}{}", f.path);
+            let shape = f.shape.clone();
+            out.push(f.clone());
+            if let Some(name) = shape {
+                let Some(s) = shapes.iter().find(|s| s.name == name) else {
+                    bail!(
+                        "{file}: response field {} names unknown shape {name}",
+                        f.path
+                    );
+                };
+                go(
+                    file,
+                    &format!("{}.", f.path),
+                    &s.field,
+                    shapes,
+                    depth + 1,
+                    out,
+                )?;
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    go(file, "", fields, shapes, 0, &mut out)?;
+    Ok(out)
+}
+
+/// Every spec under `root/plugins/*/api/`, sorted by plugin, then file name, with shape
+/// references expanded ([`expand_shapes`]).
 pub fn load_all(root: &Path) -> anyhow::Result<Vec<Spec>> {
+    let shapes = load_shapes(root)?;
+    let mut specs = load_unexpanded(root)?;
+    for spec in &mut specs {
+        let own = shapes
+            .get(&spec.plugin)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        spec.response = expand_shapes(&spec.file, &spec.response, own)?;
+    }
+    Ok(specs)
+}
+
+/// Every spec as written (shape references not expanded).
+pub fn load_unexpanded(root: &Path) -> anyhow::Result<Vec<Spec>> {
     let mut files: Vec<PathBuf> = Vec::new();
     for plugin in std::fs::read_dir(root.join("plugins"))? {
         let api = plugin?.path().join("api");
         if api.is_dir() {
             for f in std::fs::read_dir(&api)? {
                 let f = f?.path();
-                if f.extension().is_some_and(|e| e == "toml") {
+                // `uses.toml` lists the queries the plugin calls (see `load_queries`).
+                if f.extension().is_some_and(|e| e == "toml")
+                    && f.file_name().is_some_and(|n| n != "uses.toml")
+                {
                     files.push(f);
                 }
             }
@@ -223,6 +356,7 @@ pub fn load_all(root: &Path) -> anyhow::Result<Vec<Spec>> {
         spec.file = rel;
         check(&spec)?;
         apply_default_limits(&mut spec);
+        document_role_refusal(&mut spec);
         specs.push(spec);
     }
     Ok(specs)
@@ -252,6 +386,38 @@ fn apply_default_limits(spec: &mut Spec) {
                 _ => None,
             };
         }
+    }
+}
+
+/// Every role a spec may name.
+pub const ROLES: &[&str] = &["admin", "skill-group-leader", "agent"];
+
+impl Spec {
+    /// The roles that may call it, in [`ROLES`] order (`["admin"]` when the spec names none).
+    pub fn roles(&self) -> Vec<&'static str> {
+        let named = self.roles.clone().unwrap_or_else(|| vec!["admin".into()]);
+        ROLES
+            .iter()
+            .copied()
+            .filter(|r| named.iter().any(|n| n == r))
+            .collect()
+    }
+}
+
+/// Actions that some roles may not call list the gateway's refusal, 403 `NoPermission`, so the
+/// OpenAPI document and the API reference show it.
+fn document_role_refusal(spec: &mut Spec) {
+    let restricted = spec.roles().len() < ROLES.len();
+    let listed = spec
+        .error
+        .iter()
+        .any(|e| e.code.as_deref() == Some("NoPermission"));
+    if restricted && !listed && spec.plugin_has_crate {
+        spec.error.push(ErrorDoc {
+            status: 403,
+            code: Some("NoPermission".into()),
+            message: "The caller's role %s may not call %s.".into(),
+        });
     }
 }
 
@@ -309,6 +475,24 @@ fn check(spec: &Spec) -> anyhow::Result<()> {
             }
         }
     }
+    for r in spec.roles.iter().flatten() {
+        if !ROLES.contains(&r.as_str()) {
+            bail!("{f}: unknown role {r:?} (roles: {})", ROLES.join(", "));
+        }
+    }
+    if let Some(c) = &spec.list_cache
+        && !matches!(c.as_str(), "serve" | "invalidate")
+    {
+        bail!("{f}: list_cache must be \"serve\" or \"invalidate\", not {c:?}");
+    }
+    if spec.list_cache.as_deref() == Some("serve")
+        && spec
+            .param
+            .iter()
+            .any(|p| p.value_type() == "json-string" || p.ty == "object")
+    {
+        bail!("{f}: a cached action's parameters must be comparable (no json-string or object)");
+    }
     let mut seen = std::collections::HashSet::new();
     for r in &spec.response {
         if !FIELD_TYPES.contains(&r.ty.as_str()) {
@@ -319,19 +503,128 @@ fn check(spec: &Spec) -> anyhow::Result<()> {
         }
     }
     if spec.plugin_has_crate && spec.implemented() {
-        if !matches!(spec.dialect.as_str(), "aliyun-rpc" | "huawei-cc-management") {
+        if !matches!(
+            spec.dialect.as_str(),
+            "aliyun-rpc" | "huawei-cc-management" | "huawei-isales"
+        ) {
             bail!(
                 "{f}: dialect {} has no handler support in the gateway",
                 spec.dialect
             );
         }
-        if spec
-            .param
-            .iter()
-            .any(|p| p.location == "path" || p.ty == "object")
-        {
-            bail!("{f}: path and object parameters have no generated parser yet");
+        // Path parameters reach `Params` like query ones (the gateway's route templates);
+        // objects arrive as compact JSON text and in `Params::json_body`, with no parser yet.
+        if spec.param.iter().any(|p| p.ty == "object") {
+            bail!("{f}: object parameters have no generated parser yet");
         }
     }
     Ok(())
+}
+
+/// A read query a plugin offers other plugins: `plugins/<plugin>/api/queries/<name>.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    /// The query name, `snake_case`, = the file stem.
+    pub name: String,
+    /// What it answers.
+    pub summary: String,
+    /// Who calls it and why (documentation).
+    pub used_by: Option<String>,
+    /// The arguments, as field paths (same syntax as a response: `InstanceIds[]`).
+    #[serde(default)]
+    pub arg: Vec<Field>,
+    /// The result, as field paths.
+    #[serde(default)]
+    pub result: Vec<Field>,
+    /// Errors the query returns besides 500 `InternalError`.
+    #[serde(default)]
+    pub error: Vec<ErrorDoc>,
+    /// The providing plugin (set by the loader).
+    #[serde(skip)]
+    pub plugin: String,
+    /// Repository-relative path of the file (set by the loader).
+    #[serde(skip)]
+    pub file: String,
+}
+
+/// Which other plugins' queries a plugin calls: `plugins/<plugin>/api/uses.toml`,
+/// `queries = ["flows.get"]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uses {
+    /// `<plugin>.<query>` names.
+    #[serde(default)]
+    pub queries: Vec<String>,
+}
+
+/// Every plugin's queries (sorted by plugin, then name) and uses (plugin → uses).
+pub fn load_queries(
+    root: &Path,
+) -> anyhow::Result<(Vec<Query>, std::collections::BTreeMap<String, Uses>)> {
+    let mut queries = Vec::new();
+    let mut uses = std::collections::BTreeMap::new();
+    let mut plugins: Vec<PathBuf> = std::fs::read_dir(root.join("plugins"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    plugins.sort();
+    for plugin in plugins {
+        let name = plugin
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let rel = |f: &Path| {
+            f.strip_prefix(root)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        let uses_file = plugin.join("api/uses.toml");
+        if uses_file.is_file() {
+            let u: Uses = toml::from_str(&std::fs::read_to_string(&uses_file)?)
+                .with_context(|| format!("{}: not a valid uses file", rel(&uses_file)))?;
+            uses.insert(name.clone(), u);
+        }
+        let dir = plugin.join("api/queries");
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        for f in files {
+            let mut q: Query = toml::from_str(&std::fs::read_to_string(&f)?)
+                .with_context(|| format!("{}: not a valid query spec", rel(&f)))?;
+            if f.file_stem().is_none_or(|s| *s != *q.name) {
+                bail!("{}: must be named {}.toml", rel(&f), q.name);
+            }
+            for field in q.arg.iter().chain(&q.result) {
+                if !FIELD_TYPES.contains(&field.ty.as_str()) {
+                    bail!(
+                        "{}: field {} has unknown type {}",
+                        rel(&f),
+                        field.path,
+                        field.ty
+                    );
+                }
+            }
+            q.plugin = name.clone();
+            q.file = rel(&f);
+            queries.push(q);
+        }
+    }
+    for (consumer, u) in &uses {
+        for q in &u.queries {
+            let known = queries
+                .iter()
+                .any(|x| format!("{}.{}", x.plugin, x.name) == *q);
+            if !known {
+                bail!("plugins/{consumer}/api/uses.toml: no plugin offers query {q:?}");
+            }
+        }
+    }
+    Ok((queries, uses))
 }

@@ -14,6 +14,8 @@ pub struct Node {
     pub children: Vec<Node>,
     /// The element of an array (`Name[]`).
     pub items: Option<Box<Node>>,
+    /// The shared shape this object is (`shape = "..."`); its children come from the shape.
+    pub shape: Option<String>,
 }
 
 impl Node {
@@ -74,6 +76,7 @@ pub fn response_tree(root: &str, fields: &[Field]) -> Node {
                 node.description = f.description.clone();
                 node.nullable = f.nullable.unwrap_or(false);
                 node.optional = f.optional.unwrap_or(false);
+                node.shape = f.shape.clone();
             }
         }
     }

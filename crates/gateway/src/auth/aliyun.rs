@@ -227,11 +227,13 @@ pub async fn authenticate(
                 ));
             }
         }
+        let role = claims.role();
         return Ok(Caller {
             account_id: claims.acc,
             principal: Principal::Bearer {
                 subject: claims.sub,
             },
+            role,
         });
     } else if let Some(value) = req
         .header("authorization")
@@ -315,6 +317,7 @@ async fn verify_v1(state: &AuthState, req: &RpcRequest) -> Result<Caller, ApiErr
     Ok(Caller {
         account_id: key.account_id.clone(),
         principal: Principal::AccessKey { id: ak.to_string() },
+        role: ccgate_plugin_sdk::Role::Admin,
     })
 }
 
@@ -375,5 +378,6 @@ async fn verify_acs3(state: &AuthState, req: &RpcRequest, value: &str) -> Result
         principal: Principal::AccessKey {
             id: auth.access_key_id,
         },
+        role: ccgate_plugin_sdk::Role::Admin,
     })
 }

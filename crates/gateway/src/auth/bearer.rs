@@ -44,6 +44,23 @@ pub struct Claims {
     /// revoked. `None` for tokens issued for a whole account (`--account`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ak: Option<String>,
+    /// The role the token's subject acts with (`admin`, `skill-group-leader`, `agent`; see
+    /// [`ccgate_plugin_sdk::Role`]). Absent in tokens issued for an account or an AccessKey and
+    /// in tokens of older builds: those act as administrators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+impl Claims {
+    /// The role the token acts with; an unknown role name acts as an agent (least privilege).
+    pub fn role(&self) -> ccgate_plugin_sdk::Role {
+        match self.role.as_deref() {
+            None => ccgate_plugin_sdk::Role::Admin,
+            Some(name) => {
+                ccgate_plugin_sdk::Role::parse(name).unwrap_or(ccgate_plugin_sdk::Role::Agent)
+            }
+        }
+    }
 }
 
 /// Why a token was refused.
@@ -122,6 +139,20 @@ impl TokenService {
         ttl_secs: u64,
         access_key: Option<&str>,
     ) -> (String, Claims) {
+        self.issue_as(subject, account, audience, ttl_secs, access_key, None)
+    }
+
+    /// As [`TokenService::issue`], for a user acting with `role` (`None`: an administrator,
+    /// the role claim left out).
+    pub fn issue_as(
+        &self,
+        subject: &str,
+        account: &str,
+        audience: &str,
+        ttl_secs: u64,
+        access_key: Option<&str>,
+        role: Option<ccgate_plugin_sdk::Role>,
+    ) -> (String, Claims) {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: "ccgate".into(),
@@ -132,6 +163,7 @@ impl TokenService {
             exp: now + ttl_secs as i64,
             jti: uuid::Uuid::new_v4().simple().to_string(),
             ak: access_key.map(str::to_string),
+            role: role.map(|r| r.as_str().to_string()),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
@@ -210,6 +242,7 @@ mod tests {
             exp: now - 10,
             jti: "j".into(),
             ak: None,
+            role: None,
         };
         let tok =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &svc.encoding).unwrap();

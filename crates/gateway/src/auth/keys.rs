@@ -1,9 +1,9 @@
-//! AccessKey and instance lookups, cached in memory for `cache_ttl_secs`.
+//! AccessKey, instance and Huawei VDN lookups, cached in memory for `cache_ttl_secs`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::crypto::MasterKey;
 use crate::store::entities::{access_key, instance, revoked_token};
@@ -42,6 +42,8 @@ pub struct KeyStore {
     master: MasterKey,
     keys: moka::sync::Cache<String, Arc<KeyRecord>>,
     instances: moka::sync::Cache<String, Arc<str>>,
+    /// `(account, VDN id)` → instance id, `None` cached too.
+    vdns: moka::sync::Cache<(Arc<str>, i32), Option<Arc<str>>>,
     /// Token id → revoked?
     revoked: moka::sync::Cache<String, bool>,
 }
@@ -54,6 +56,10 @@ impl KeyStore {
             master,
             keys: cache(ttl),
             instances: cache(ttl),
+            vdns: moka::sync::Cache::builder()
+                .time_to_live(ttl)
+                .max_capacity(100_000)
+                .build(),
             revoked: cache(ttl),
         }
     }
@@ -108,6 +114,30 @@ impl KeyStore {
         Ok(Some(acc))
     }
 
+    /// The instance of account `account_id` whose Huawei VDN id is `vdn`
+    /// (`core_instances.vdn_id`), or `None`. Cached like instances, misses included.
+    pub async fn vdn_instance(
+        &self,
+        account_id: &str,
+        vdn: i32,
+    ) -> Result<Option<Arc<str>>, DbErr> {
+        let key = (Arc::<str>::from(account_id), vdn);
+        if let Some(hit) = self.vdns.get(&key) {
+            return Ok(hit);
+        }
+        let id: Option<String> = instance::Entity::find()
+            .select_only()
+            .column(instance::Column::Id)
+            .filter(instance::Column::AccountId.eq(account_id))
+            .filter(instance::Column::VdnId.eq(vdn))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let id: Option<Arc<str>> = id.map(Into::into);
+        self.vdns.insert(key, id.clone());
+        Ok(id)
+    }
+
     /// Whether the token with id `jti` was revoked (`ccgate token revoke`); cached like keys,
     /// so a revocation reaches running gateways within the cache lifetime.
     pub async fn token_revoked(&self, jti: &str) -> Result<bool, DbErr> {
@@ -129,6 +159,7 @@ impl KeyStore {
     pub fn invalidate_all(&self) {
         self.keys.invalidate_all();
         self.instances.invalidate_all();
+        self.vdns.invalidate_all();
         self.revoked.invalidate_all();
     }
 }

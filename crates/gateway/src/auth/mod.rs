@@ -2,10 +2,12 @@
 //!
 //! - [`signing`]: the signature algorithms (RPC v1, ACS3, Huawei auth-v2).
 //! - [`aliyun`]: verifies an Alibaba RPC request (AK signature or Bearer token).
+//! - [`auth_v2`]: verifies a Huawei C2 (CC-iSales) `auth-v2` request signature.
 //! - [`bearer`]: the JWTs ccgate issues.
 //! - [`keys`]: cached AccessKey / instance lookups. [`replay`]: timestamps and nonces.
 
 pub mod aliyun;
+pub mod auth_v2;
 pub mod bearer;
 pub mod keys;
 pub mod replay;
@@ -28,6 +30,8 @@ pub struct Caller {
     pub account_id: String,
     /// How the caller proved itself.
     pub principal: Principal,
+    /// The role it acts with ([`ccgate_plugin_sdk::Role::Admin`] for AccessKeys).
+    pub role: ccgate_plugin_sdk::Role,
 }
 
 /// Everything authentication needs, shared by all requests.

@@ -2,10 +2,12 @@
 //! [`CATALOG`] and `openapi.json` by `cargo xtask codegen`), and what this deployment does with
 //! each: serve it, or answer 501 `NotImplemented` instead of "unknown action".
 
-use actix_web::dev::ResourceDef;
+use std::sync::OnceLock;
+
 use ccgate_plugin_sdk::{ActionSpec, ApiError, Dialect};
 
 use crate::registry::Registry;
+use crate::routes::{Lookup, PathTable};
 
 mod generated;
 
@@ -59,19 +61,40 @@ pub fn rpc(version: &str, action: &str) -> Option<&'static Entry> {
     })
 }
 
-/// The path-routed (Huawei) action served at `method path`, if specified; `{name}` segments
-/// of a spec's path match any one segment.
-pub fn path(method: &str, path: &str) -> Option<&'static Entry> {
-    CATALOG.iter().find(|e| {
-        e.spec
-            .route
-            .is_some_and(|(m, template)| m == method && matches_template(template, path))
+/// The route templates of every path-routed spec, built on first use.
+///
+/// Panics (on first use) if two specs' templates conflict or one is malformed; the test
+/// `catalog_templates_build` keeps that from shipping.
+fn templates() -> &'static PathTable<&'static Entry> {
+    static TABLE: OnceLock<PathTable<&'static Entry>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = PathTable::new();
+        for e in CATALOG
+            .iter()
+            .filter(|e| e.spec.dialect != Dialect::AliyunRpc)
+        {
+            if let Some((method, template)) = e.spec.route {
+                table
+                    .insert(method, template, e)
+                    .unwrap_or_else(|err| panic!("{}: {err}", e.file));
+            }
+        }
+        table
     })
 }
 
-fn matches_template(template: &str, path: &str) -> bool {
-    // The same matcher actix uses for the mounted routes.
-    ResourceDef::new(template).is_match(path)
+/// The path-routed (Huawei) action a request to `method path` names, if specified; `{name}`
+/// segments of a spec's path match any one segment ([`crate::routes`]).
+pub fn path(method: &str, path: &str) -> Option<&'static Entry> {
+    match templates().lookup(method, path) {
+        Lookup::Found(m) => Some(m.leaf.value),
+        _ => None,
+    }
+}
+
+/// The path-routed action declared with exactly `method template`, if specified.
+pub fn path_template(method: &str, template: &str) -> Option<&'static Entry> {
+    templates().get(method, template).map(|l| l.value)
 }
 
 /// Whether `version` is an API version some spec uses.
@@ -82,7 +105,7 @@ pub fn knows_version(version: &str) -> bool {
 /// What `registry` does with `entry`.
 pub fn status(entry: &Entry, registry: &Registry) -> Status {
     let served = match entry.spec.route {
-        Some((m, p)) => registry.path(m, p).is_some(),
+        Some((m, p)) => registry.path_template(m, p).is_some(),
         None => registry
             .rpc(entry.spec.version, entry.spec.action)
             .is_some(),
@@ -145,6 +168,17 @@ mod tests {
             .map(|p| p.as_object().unwrap().len())
             .sum();
         assert_eq!(operations, CATALOG.len());
+    }
+
+    #[test]
+    fn catalog_templates_build() {
+        let n = CATALOG.iter().filter(|e| e.spec.route.is_some()).count();
+        assert!(n >= 2);
+        assert_eq!(templates().len(), n);
+        assert!(
+            path_template("GET", "/rest/isales/v1/openapi/campaigns/{vdnId}")
+                .is_some_and(|e| e.spec.dialect == Dialect::HuaweiIsales)
+        );
     }
 
     #[test]

@@ -9,7 +9,6 @@
 pub mod host;
 mod rows;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -57,7 +56,6 @@ pub struct DynamicPlugin {
     version: &'static str,
     path: PathBuf,
     specs: Vec<ActionSpec>,
-    index: HashMap<(&'static str, &'static str), u32>,
     tasks: Vec<&'static str>,
     subscriptions: Vec<Subscription>,
     vtable: &'static PluginVtable,
@@ -156,11 +154,6 @@ pub fn load(path: &Path) -> Result<DynamicPlugin, LoadError> {
         .map(|s| s.to_spec(&wire::intern))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| LoadError::new(path, format!("unreadable action: {e}")))?;
-    let index = specs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ((s.version, s.action), i as u32))
-        .collect();
     let tasks = info.tasks.iter().map(|t| wire::intern(t)).collect();
     let subscriptions = info
         .subscriptions
@@ -175,7 +168,6 @@ pub fn load(path: &Path) -> Result<DynamicPlugin, LoadError> {
         version: wire::intern(&info.version),
         path: path.to_path_buf(),
         specs,
-        index,
         tasks,
         subscriptions,
         vtable,
@@ -342,6 +334,7 @@ fn wire_context(ctx: &Context) -> WireContext {
         account_id: ctx.account_id.clone(),
         principal_kind,
         principal,
+        role: ctx.role.as_str().to_string(),
         instance_id: ctx.instance_id.clone(),
         account_instances: ctx.account_instances.clone(),
         backend: Backend::from_sea(ctx.db.get_database_backend()),
@@ -367,10 +360,34 @@ impl Plugin for DynamicPlugin {
         self.storage_call(self.vtable.migrate, db, None).await
     }
 
-    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
-        let Some(&action) = self.index.get(&(ctx.spec.version, ctx.spec.action)) else {
+    async fn init(&self, settings: &Value) -> Result<(), String> {
+        // Reading settings touches no storage: the session's connection is a disconnected one.
+        let session = HostSession::new(DatabaseConnection::default(), self.name);
+        let req = wire::encode(&wire::InitRequest {
+            v: wire::MESSAGE_VERSION,
+            settings: settings.clone(),
+        });
+        match self.call(self.vtable.init, &session, req, None).await {
+            Outcome::Ok { .. } => Ok(()),
+            Outcome::Refused { message } => Err(message),
+            Outcome::Panic { message } => Err(format!(
+                "plugin {} panicked while reading its settings: {message}",
+                self.name
+            )),
+            Outcome::Api { code, message, .. } => {
+                Err(format!("plugin {}: {code}: {message}", self.name))
+            }
+            Outcome::Db { message } | Outcome::TaskFailed { message } => {
+                Err(format!("plugin {}: {message}", self.name))
+            }
+        }
+    }
+
+    async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
+        if action >= self.specs.len() {
             return Err(ApiError::not_implemented(ctx.spec.action));
-        };
+        }
+        let action = action as u32;
         // Sized for the usual request, so that encoding allocates once.
         let size = 256
             + params

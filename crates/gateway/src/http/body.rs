@@ -16,7 +16,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use ccgate_plugin_sdk::ApiError;
 use futures::StreamExt;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Reads `payload` whole: at most `limit` bytes, within `timeout` overall.
 ///

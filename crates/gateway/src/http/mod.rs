@@ -12,33 +12,30 @@ use actix_web::http::ConnectionType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use ccgate_plugin_sdk::ApiError;
 
-use crate::app::AppState;
-use crate::dialect::aliyun::{envelope, handler::new_request_id};
-use crate::dialect::huawei;
+use crate::dialect::aliyun::envelope;
+use crate::dialect::{self, error_parts};
+use crate::request_id::new_request_id;
+use crate::state::AppState;
 
-/// Whether `path` belongs to the Huawei dialects (their envelope answers it).
-pub fn is_huawei_path(path: &str) -> bool {
-    ["/apiaccess/", "/apigovernance/", "/rest/"]
-        .iter()
-        .any(|p| path.starts_with(p))
-}
-
-/// `err` in the envelope of the dialect `http.path()` belongs to; the connection is closed
-/// when `close`.
+/// `err` in the envelope of the dialect the request belongs to ([`dialect::dialect_of`]: the
+/// matched route's spec, else the path's prefix, else Alibaba); the connection is closed when
+/// `close`. A path dialect's answer carries the HTTP status as its code (`"413"`).
 pub fn refuse(http: &HttpRequest, state: &AppState, err: &ApiError, close: bool) -> HttpResponse {
-    let mut resp = if is_huawei_path(http.path()) {
-        huawei::error_response(&ApiError::new(
-            err.status,
-            err.status.to_string(),
-            err.message.clone(),
-        ))
-    } else {
-        envelope::error_response(
+    let dialect = dialect::dialect_of(state, http.method().as_str(), http.path());
+    let plain = ApiError::new(err.status, err.status.to_string(), err.message.clone());
+    let mut resp = match dialect.and_then(|d| error_parts(d, &plain)) {
+        Some((content_type, body)) => HttpResponse::build(
+            actix_web::http::StatusCode::from_u16(err.status)
+                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+        )
+        .content_type(content_type)
+        .body(body),
+        None => envelope::error_response(
             &new_request_id(),
             &state.settings.server.host_id,
             false,
             err,
-        )
+        ),
     };
     if close {
         resp.head_mut().set_connection_type(ConnectionType::Close);
@@ -46,9 +43,9 @@ pub fn refuse(http: &HttpRequest, state: &AppState, err: &ApiError, close: bool)
     resp
 }
 
-/// The default service: a path no route serves (404), or a method `/` does not take (405), in
-/// the envelope of the path's dialect.
-pub async fn fallback(http: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+/// A path no route serves (404), or a method `/` does not take (405), in the envelope of the
+/// path's dialect.
+pub fn not_found(http: &HttpRequest, state: &AppState) -> HttpResponse {
     let err = if http.path() == "/" {
         ApiError::new(
             405,
@@ -65,5 +62,10 @@ pub async fn fallback(http: HttpRequest, state: web::Data<AppState>) -> HttpResp
             "Specified api is not found, please check your url and method.",
         )
     };
-    refuse(&http, &state, &err, false)
+    refuse(http, state, &err, false)
+}
+
+/// [`not_found`] as a handler.
+pub async fn fallback(http: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    not_found(&http, &state)
 }

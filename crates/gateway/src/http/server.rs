@@ -22,8 +22,9 @@ use anyhow::Context as _;
 
 use super::connections::{ConnInfo, ConnectionCounter};
 use super::wire::EnvelopeIo;
-use crate::app::{AppState, configure};
+use crate::app::configure;
 use crate::settings::LimitSettings;
+use crate::state::AppState;
 
 /// Binds `bind` and builds the server for `state` with `workers` workers and `limits`; run it
 /// with `.await`. It does not watch signals itself: [`crate::lifecycle::serve_until`] stops it

@@ -10,8 +10,10 @@
 //! exactly such a response — a bodiless 400/408/431/500 head, the last bytes of its write
 //! buffer; the application never sends one, since every refusal of ours has a body — it sends
 //! an error envelope instead: Alibaba's JSON `{RequestId, HostId, Code, Message, Recommend}`,
-//! or Huawei's `{retCode, message}` when the request line named a Huawei path. Everything
-//! else passes through untouched.
+//! or a path dialect's (Huawei cc-management `{retCode, message}`, CC-iSales `{resultCode,
+//! resultDesc, returnCode, returnDesc}`) when the request line's path starts with one of its
+//! prefixes ([`crate::dialect::for_path`]; no route table here, only the bytes of the request
+//! line). Everything else passes through untouched.
 //!
 //! The stream also holds the connection's [`Slot`] in the per-address count, given back when
 //! actix-http drops the connection.
@@ -22,19 +24,20 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use actix_web::rt::net::TcpStream;
-use ccgate_plugin_sdk::ApiError;
+use ccgate_plugin_sdk::{ApiError, Dialect};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::connections::Slot;
+use crate::dialect;
 use crate::dialect::aliyun::envelope;
-use crate::dialect::aliyun::handler::new_request_id;
+use crate::request_id::new_request_id;
 
 /// A TCP connection whose actix-generated refusals are rewritten into envelopes.
 pub struct EnvelopeIo {
     io: TcpStream,
     host_id: Arc<str>,
-    /// Whether the newest request line read named a Huawei path.
-    huawei: bool,
+    /// The path dialect of the newest request line read (`None`: Alibaba).
+    dialect: Option<Dialect>,
     /// A rewritten response not yet fully written, and how much of it was.
     pending: Option<(Vec<u8>, usize)>,
     slot: Option<Slot>,
@@ -46,7 +49,7 @@ impl EnvelopeIo {
         Self {
             io,
             host_id,
-            huawei: false,
+            dialect: None,
             pending: None,
             slot,
         }
@@ -97,8 +100,9 @@ pub fn synthetic_refusal(buf: &[u8]) -> Option<(usize, u16)> {
         .then_some((start, code))
 }
 
-/// The envelope answering actix's refusal `status`.
-pub fn refusal_response(status: u16, huawei: bool, host_id: &str) -> Vec<u8> {
+/// The envelope answering actix's refusal `status`, in path dialect `dialect` (Alibaba's
+/// when `None`).
+pub fn refusal_response(status: u16, dialect: Option<Dialect>, host_id: &str) -> Vec<u8> {
     let err = match status {
         408 => ApiError::new(
             408,
@@ -117,21 +121,19 @@ pub fn refusal_response(status: u16, huawei: bool, host_id: &str) -> Vec<u8> {
         ),
         _ => ApiError::internal(),
     };
-    let body = if huawei {
-        serde_json::json!({"retCode": status.to_string(), "message": err.message}).to_string()
-    } else {
-        serde_json::to_string(&envelope::error_body(&new_request_id(), host_id, &err))
-            .unwrap_or_default()
+    let plain = ApiError::new(status, status.to_string(), err.message.clone());
+    let (content_type, body) = match dialect.and_then(|d| dialect::error_parts(d, &plain)) {
+        Some(parts) => parts,
+        None => (
+            envelope::JSON,
+            serde_json::to_string(&envelope::error_body(&new_request_id(), host_id, &err))
+                .unwrap_or_default(),
+        ),
     };
     let reason = actix_web::http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("Error");
-    let content_type = if huawei {
-        "application/json;charset=UTF-8"
-    } else {
-        envelope::JSON
-    };
     format!(
         "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
@@ -139,18 +141,21 @@ pub fn refusal_response(status: u16, huawei: bool, host_id: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Whether a request line starting `bytes` names a Huawei path.
-fn names_huawei_path(bytes: &[u8]) -> Option<bool> {
+/// The path dialect a request line starting `bytes` names (`Some(None)`: Alibaba), or `None`
+/// when `bytes` does not start a request line.
+fn path_dialect(bytes: &[u8]) -> Option<Option<Dialect>> {
     let space = bytes.iter().take(16).position(|b| *b == b' ')?;
     if space == 0 || !bytes[..space].iter().all(u8::is_ascii_uppercase) {
         return None;
     }
-    let path = &bytes[space + 1..];
-    Some(
-        ["/apiaccess/", "/apigovernance/", "/rest/"]
-            .iter()
-            .any(|p| path.starts_with(p.as_bytes())),
-    )
+    let rest = &bytes[space + 1..];
+    // The prefixes are ASCII: the path up to the first byte that cannot be part of one.
+    let end = rest
+        .iter()
+        .position(|b| !b.is_ascii_graphic() || *b == b'?')
+        .unwrap_or(rest.len());
+    let path = std::str::from_utf8(&rest[..end]).unwrap_or_default();
+    Some(dialect::for_path(path))
 }
 
 impl AsyncRead for EnvelopeIo {
@@ -162,8 +167,8 @@ impl AsyncRead for EnvelopeIo {
         let this = self.get_mut();
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
-        if let Some(huawei) = names_huawei_path(&buf.filled()[before..]) {
-            this.huawei = huawei;
+        if let Some(dialect) = path_dialect(&buf.filled()[before..]) {
+            this.dialect = dialect;
         }
         Poll::Ready(Ok(()))
     }
@@ -179,7 +184,7 @@ impl AsyncWrite for EnvelopeIo {
         ready!(this.poll_pending(cx))?;
         if let Some((start, status)) = synthetic_refusal(buf) {
             let mut out = buf[..start].to_vec();
-            out.extend_from_slice(&refusal_response(status, this.huawei, &this.host_id));
+            out.extend_from_slice(&refusal_response(status, this.dialect, &this.host_id));
             this.pending = Some((out, 0));
             // Written now where the socket takes it (the dispatcher closes right after);
             // otherwise by the flush or shutdown that follows.
@@ -230,7 +235,7 @@ mod tests {
 
     #[test]
     fn refusals_are_envelopes_of_the_path_dialect() {
-        let text = String::from_utf8(refusal_response(431, false, "ccgate")).unwrap();
+        let text = String::from_utf8(refusal_response(431, None, "ccgate")).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(
             head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
@@ -244,15 +249,29 @@ mod tests {
         assert_eq!(v["Code"], "RequestHeaderFieldsTooLarge");
         assert_eq!(v["HostId"], "ccgate");
         assert_eq!(v["RequestId"].as_str().unwrap().len(), 36);
-        let text = String::from_utf8(refusal_response(400, true, "ccgate")).unwrap();
+        let huawei = Some(Dialect::HuaweiCcManagement);
+        let text = String::from_utf8(refusal_response(400, huawei, "ccgate")).unwrap();
         let body = text.split_once("\r\n\r\n").unwrap().1;
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["retCode"], "400");
+        let isales = Some(Dialect::HuaweiIsales);
+        let text = String::from_utf8(refusal_response(431, isales, "ccgate")).unwrap();
+        let body = text.split_once("\r\n\r\n").unwrap().1;
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(
-            names_huawei_path(b"POST /apiaccess/rest/x HTTP/1.1"),
-            Some(true)
+            (&v["resultCode"], &v["returnCode"]),
+            (&"431".into(), &"431".into())
         );
-        assert_eq!(names_huawei_path(b"GET /?Action=x HTTP/1.1"), Some(false));
-        assert_eq!(names_huawei_path(b"\x16\x03\x01 tls"), None);
+        assert_eq!(
+            path_dialect(b"POST /apiaccess/rest/x HTTP/1.1"),
+            Some(huawei)
+        );
+        assert_eq!(
+            path_dialect(b"GET /rest/isales/v1/openapi/campaigns/1?a=b HTTP/1.1"),
+            Some(isales)
+        );
+        assert_eq!(path_dialect(b"GET /rest/cmsapp/x HTTP/1.1"), Some(huawei));
+        assert_eq!(path_dialect(b"GET /?Action=x HTTP/1.1"), Some(None));
+        assert_eq!(path_dialect(b"\x16\x03\x01 tls"), None);
     }
 }

@@ -2,7 +2,9 @@
 //! `ccgate_migrations_core`.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{big_integer, big_pk_auto, integer, string_len, text};
+use sea_orm_migration::schema::{
+    big_integer, big_pk_auto, integer, integer_null, string_len, text,
+};
 
 pub struct Migrator;
 
@@ -12,7 +14,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(M0001CoreTables),
             Box::new(M0002TokenRevocation),
-            Box::new(M0003EventLog),
+            Box::new(M0003InstanceVdn),
+            Box::new(M0004EventLog),
         ]
     }
 
@@ -212,6 +215,63 @@ impl MigrationTrait for M0002TokenRevocation {
 }
 
 #[derive(DeriveIden)]
+enum VdnId {
+    VdnId,
+}
+
+/// Huawei CC-iSales instance mapping: `core_instances.vdn_id` (nullable integer, the VDN id
+/// 1-9999 that C2 callers pass as `vdnId`), unique per account (several NULLs allowed on every
+/// backend).
+struct M0003InstanceVdn;
+
+impl MigrationName for M0003InstanceVdn {
+    fn name(&self) -> &str {
+        "m0003_instance_vdn"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003InstanceVdn {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(CoreInstances::Table)
+                .add_column(integer_null(VdnId::VdnId))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .if_not_exists()
+                .name("idx_core_instances_account_vdn")
+                .table(CoreInstances::Table)
+                .col(CoreInstances::AccountId)
+                .col(VdnId::VdnId)
+                .unique()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("idx_core_instances_account_vdn")
+                .table(CoreInstances::Table)
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(CoreInstances::Table)
+                .drop_column(VdnId::VdnId)
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+#[derive(DeriveIden)]
 enum CoreEvents {
     Table,
     Id,
@@ -243,16 +303,16 @@ enum CoreEventSubscribers {
 /// UTC epoch milliseconds; indexed by topic then id for the subscribers' reads), the one-row
 /// `core_event_head` whose row lock serializes publishers, and `core_event_subscribers` (per
 /// durable subscriber: the id of the last event delivered and the delivery lease).
-struct M0003EventLog;
+struct M0004EventLog;
 
-impl MigrationName for M0003EventLog {
+impl MigrationName for M0004EventLog {
     fn name(&self) -> &str {
-        "m0003_event_log"
+        "m0004_event_log"
     }
 }
 
 #[async_trait::async_trait]
-impl MigrationTrait for M0003EventLog {
+impl MigrationTrait for M0004EventLog {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let mysql = m.get_database_backend() == sea_orm::DbBackend::MySql;
         // Topics and subscriber names compare by code point on every backend.

@@ -5,15 +5,16 @@ use std::sync::Arc;
 
 use actix_web::{App, dev::ServiceResponse, test, web};
 use ccgate_gateway::admin;
-use ccgate_gateway::app::{AppState, configure};
+use ccgate_gateway::app::configure;
 use ccgate_gateway::auth::bearer::TokenService;
 use ccgate_gateway::crypto::MasterKey;
 use ccgate_gateway::registry::Registry;
 use ccgate_gateway::sdk::{
-    ActionSpec, ApiError, ApiResult, Context, PageRequest, Params, Plugin, Reply, async_trait,
-    sea_orm,
+    ActionSpec, ApiError, ApiResult, Context, PageRequest, Params, Plugin, Reply, Roles,
+    async_trait, sea_orm,
 };
 use ccgate_gateway::settings::Settings;
+use ccgate_gateway::state::AppState;
 use serde_json::{Value, json};
 
 /// Echoes its parameters; declares the actions seen in the SDK captures plus a paged and a
@@ -53,6 +54,9 @@ impl Plugin for Echo {
         v.push(ActionSpec::rpc("2020-07-01", "ListThings"));
         v.push(ActionSpec::rpc("2017-07-05", "GetSecretThing").bearer_only());
         v.push(ActionSpec::rpc("2017-07-05", "Explode"));
+        // Every role may ask who it is; only administrators may change things.
+        v.push(ActionSpec::rpc("2017-07-05", "WhoAmI"));
+        v.push(ActionSpec::rpc("2017-07-05", "AdminOnlyThing").with_roles(Roles::ADMIN));
         v.push(ActionSpec::huawei_cc_management(
             "echoList",
             "POST",
@@ -63,7 +67,7 @@ impl Plugin for Echo {
     async fn migrate(&self, _db: &sea_orm::DatabaseConnection) -> Result<(), sea_orm::DbErr> {
         Ok(())
     }
-    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _action: usize, params: &Params) -> ApiResult<Reply> {
         match ctx.spec.action {
             "ListThings" => {
                 // What a generated parser does for PageNumber / PageSize (1-100).
@@ -76,6 +80,9 @@ impl Plugin for Echo {
                 Ok(Reply::empty().with("Data", page.render(250, list)))
             }
             "Explode" => Err(ApiError::internal()),
+            "WhoAmI" | "AdminOnlyThing" => Ok(Reply::empty()
+                .with("Caller", json!(ctx.principal.display_name()))
+                .with("Role", json!(ctx.role.as_str()))),
             "echoList" => Ok(Reply::from_json(json!({
                 "result": ctx.account_instances, "retCode": "0", "message": "success",
                 "caller": ctx.principal.display_name(), "body": params.json_body,
@@ -87,6 +94,9 @@ impl Plugin for Echo {
         }
     }
 }
+
+/// The master key of every test app (base64 of 32 bytes), for tests that import keys.
+pub const MASTER_KEY_B64: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 pub struct TestApp {
     pub state: web::Data<AppState>,
@@ -120,7 +130,7 @@ pub async fn app_tuned(plugins: Vec<Arc<dyn Plugin>>, tune: impl FnOnce(&mut Set
     ccgate_gateway::store::migrate(&db, &registry)
         .await
         .unwrap();
-    let master = MasterKey::from_base64("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();
+    let master = MasterKey::from_base64(MASTER_KEY_B64).unwrap();
     let acc = admin::create_account(&db, "test").await.unwrap();
     admin::create_instance(&db, &registry, &acc, "inst-1", "")
         .await

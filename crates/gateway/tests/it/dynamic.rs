@@ -89,6 +89,7 @@ fn settings(enabled: &[&str], libraries: &[&Path]) -> PluginSettings {
         enabled: enabled.iter().map(|s| s.to_string()).collect(),
         libraries: libraries.iter().map(|p| p.display().to_string()).collect(),
         directory: String::new(),
+        tables: Default::default(),
     }
 }
 
@@ -229,11 +230,13 @@ fn ctx_for(
         request_id: uuid::Uuid::new_v4().to_string().to_uppercase(),
         account_id: "acc".into(),
         principal: Principal::AccessKey { id: "ak".into() },
+        role: ccgate_plugin_sdk::Role::Admin,
         spec: ActionSpec::rpc("2017-07-05", action),
         instance_id: Some("inst-1".into()),
         account_instances: vec!["inst-1".into()],
         db: db.clone(),
         services: Arc::new(RegistryServices(registry.clone())),
+        clock: Default::default(),
     }
 }
 
@@ -256,27 +259,30 @@ async fn exercise_storage(db: sea_orm::DatabaseConnection) {
     };
     let ctx = ctx_for(&db, &registry, "TestWrite");
 
-    let committed = plugin.handle(&ctx, &write("a", false)).await.unwrap();
+    let committed = plugin.handle(&ctx, 2, &write("a", false)).await.unwrap();
     assert_eq!(
         committed.into_value(),
         json!({"SeenInside": true, "Row": {"Small": 2_000_000_000, "Big": 1_i64 << 40, "Flag": true, "Note": null}})
     );
 
-    let rolled_back = plugin.handle(&ctx, &write("b", true)).await.unwrap();
+    let rolled_back = plugin.handle(&ctx, 2, &write("b", true)).await.unwrap();
     assert_eq!(
         rolled_back.into_value(),
         json!({"SeenInside": true, "Row": null}),
         "the row was visible inside the transaction and gone after its rollback"
     );
 
-    let duplicate = plugin.handle(&ctx, &write("a", false)).await.unwrap_err();
+    let duplicate = plugin
+        .handle(&ctx, 2, &write("a", false))
+        .await
+        .unwrap_err();
     assert_eq!(
         (duplicate.status, duplicate.code.as_ref()),
         (409, "Conflict.Id"),
         "a unique violation is recognisable inside the plugin"
     );
     // The failed transaction was rolled back: the connection is usable again.
-    let again = plugin.handle(&ctx, &write("c", false)).await.unwrap();
+    let again = plugin.handle(&ctx, 2, &write("c", false)).await.unwrap();
     assert_eq!(again.into_value()["Row"]["Big"], json!(1_i64 << 40));
 }
 
@@ -402,7 +408,7 @@ fn a_domain_enabled_built_in_and_loaded_as_a_library_stops_start_up() {
     );
     assert_eq!(
         loaded[1].plugin.actions(),
-        ccgate_flows::FlowsPlugin.actions(),
+        ccgate_flows::FlowsPlugin::default().actions(),
         "the library declares the same actions as the built-in copy"
     );
 }

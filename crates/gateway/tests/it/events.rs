@@ -241,7 +241,7 @@ impl Plugin for Recorder {
     async fn migrate(&self, _: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
         Ok(())
     }
-    async fn handle(&self, ctx: &Context, _: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _: usize, _: &Params) -> ApiResult<Reply> {
         Err(ApiError::not_implemented(ctx.spec.action))
     }
     fn subscriptions(&self) -> Vec<Subscription> {
@@ -552,7 +552,7 @@ impl Plugin for Tasky {
     async fn migrate(&self, _: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
         Ok(())
     }
-    async fn handle(&self, ctx: &Context, _: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _: usize, _: &Params) -> ApiResult<Reply> {
         Err(ApiError::not_implemented(ctx.spec.action))
     }
     fn tasks(&self) -> Vec<&'static str> {
@@ -659,6 +659,7 @@ async fn a_library_plugin_publishes_subscribes_runs_tasks_and_shuts_down_through
         enabled: Vec::new(),
         libraries: vec![test_plugin().display().to_string()],
         directory: String::new(),
+        tables: Default::default(),
     };
     let plugins = plugin_set::plugins(plugin_set::load(&settings).unwrap());
     assert_eq!(plugins[0].tasks(), ["ticker", "flaky"]);

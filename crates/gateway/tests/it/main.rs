@@ -5,7 +5,9 @@
 mod aliyun;
 mod captured;
 mod common;
+mod dialects;
 mod dynamic;
 mod events;
 mod hostile;
 mod huawei;
+mod platform;

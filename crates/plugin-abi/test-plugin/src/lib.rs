@@ -82,7 +82,7 @@ impl Plugin for TestPlugin {
         ledger::migrate(db).await
     }
 
-    async fn handle(&self, ctx: &Context, params: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _action: usize, params: &Params) -> ApiResult<Reply> {
         match ctx.spec.action {
             "TestPanic" => panic!("boom from the test plugin"),
             "TestEcho" => {

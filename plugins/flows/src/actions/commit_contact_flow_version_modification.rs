@@ -21,9 +21,10 @@
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, time};
+use ccgate_plugin_sdk::{ApiResult, time};
 
-use crate::api::commit_contact_flow_version_modification::Request;
+use crate::api::Ctx;
+use crate::api::commit_contact_flow_version_modification::{Request, Response};
 use crate::flow_type::FlowType;
 use crate::storage::contact_flow_version::STATUS_DRAFT;
 use crate::storage::{self, contact_flow_version};
@@ -33,12 +34,13 @@ use crate::{definition, render};
 /// characters, checked by [`definition::check`] for the flow's type), `Canvas` (optional, at
 /// most 1,000,000 characters; when absent the version keeps its canvas).
 ///
-/// Reply: `{"ContactFlowVersion": {...}}`, the version written (see the module docs).
+/// Reply: `{"ContactFlowVersion": {...}}`, the version written (see the module docs), with
+/// `Canvas` and `Content`.
 ///
 /// Errors: `MissingParameter` / `Parameter.Empty`, `Parameter.Maximum`; 404
 /// `NotExists.ContactFlowVersionId`; 400 `InvalidParameter` (Content, naming the bad
 /// activity); 409 `Conflict.LockedBy` when another principal holds the lock.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let version_id = req.contact_flow_version_id.as_str();
     let content = req.content.raw.as_str();
     let canvas = req.canvas.as_deref();
@@ -106,7 +108,9 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     flow_am.update(&txn).await?;
     txn.commit().await?;
 
-    Ok(Reply::empty().with("ContactFlowVersion", render::version_2017(&written, true)))
+    Ok(Response {
+        contact_flow_version: render::version_2017(&written, true),
+    })
 }
 
 #[cfg(test)]

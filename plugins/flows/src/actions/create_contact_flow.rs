@@ -15,9 +15,10 @@
 //! `<Name>-<label>`; nothing is published, so `AppliedVersion` is `""`. A route point is
 //! allocated (see GetRoutePoint). Flow and version are written in one transaction.
 
-use ccgate_plugin_sdk::{ApiResult, Context, Reply};
+use ccgate_plugin_sdk::ApiResult;
 
-use crate::api::create_contact_flow::Request;
+use crate::api::Ctx;
+use crate::api::create_contact_flow::{Request, Response};
 use crate::flow_type::FlowType;
 use crate::storage::{self, NewFlow};
 use crate::{definition, render};
@@ -37,7 +38,7 @@ use crate::{definition, render};
 /// (lengths), `Parameter.Enumeration` (Type), `InvalidParameter` (Content, naming the bad
 /// activity), 409 `Conflict.ContactFlowName` (duplicate name), 409 `Conflict.RoutePoint`
 /// (route points of the instance exhausted).
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     // Every value of the spec's `Type` enumeration is a spelling FlowType knows.
     let flow_type = FlowType::parse(req.type_.as_str()).unwrap_or(FlowType::Main);
     definition::check(&req.content.raw, flow_type)?;
@@ -53,10 +54,9 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
         publish: false,
     };
     let (flow, version) = storage::create_flow(&ctx.db, &new).await?;
-    Ok(Reply::empty().with(
-        "ContactFlow",
-        render::flow_2017(&flow, &[&version], None, true),
-    ))
+    Ok(Response {
+        contact_flow: render::flow_2017(&flow, &[&version], None, true),
+    })
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@
 //! (none) but absent from its JSON example; they are sent empty, like `Message`: this gateway
 //! has no status to report beyond `Code`.
 
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
+use ccgate_plugin_sdk::ApiResult;
 
+use crate::api::Ctx;
 use crate::api::get_route_point::{Request, Response};
 use crate::storage;
 
@@ -16,12 +17,13 @@ use crate::storage;
 /// Reply: `{"RoutePoint": "80200001", "StatusCode": "", "StatusDesc": ""}`.
 /// Errors: `MissingParameter` / `Parameter.Empty` for `ContactFlowId`; 404
 /// `NotExists.ContactFlowId` when the instance has no such flow.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let flow = storage::find_flow(&ctx.db, ctx.instance(), &req.contact_flow_id).await?;
-    Ok(contract::reply(&Response {
+    Ok(Response {
         route_point: flow.route_point,
-        ..Response::default()
-    }))
+        status_code: String::new(),
+        status_desc: String::new(),
+    })
 }
 
 #[cfg(test)]

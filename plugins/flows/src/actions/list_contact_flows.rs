@@ -9,31 +9,33 @@
 //! flows in creation order, versions oldest first. Numbers come from the numbers plugin's
 //! `by_contact_flow` query; with that plugin disabled every `PhoneNumber` list is empty.
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::{ApiResult, Context, Reply};
-use serde_json::{Value, json};
 
-use crate::api::list_contact_flows::Request;
+use crate::api::Ctx;
+use crate::api::list_contact_flows::{ContactFlows, Request, Response};
 use crate::render;
 use crate::storage::contact_flow;
 
 /// Params: `InstanceId` only (checked by the gateway). Reply: see the module docs.
 /// Errors: 500 on storage failures or a malformed numbers answer.
-pub async fn handle(ctx: &Context, _req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, _req: Request) -> ApiResult<Response> {
     let flows = contact_flow::Entity::find()
         .filter(contact_flow::Column::InstanceId.eq(ctx.instance()))
         .order_by_asc(contact_flow::Column::Id)
         .all(&ctx.db)
         .await?;
     let related = render::Related::load(ctx, &flows).await?;
-    let items: Vec<Value> = flows
+    let contact_flow = flows
         .iter()
         .map(|f| {
             let vs = related.versions(f);
             render::flow_2017(f, &vs, related.numbers(f), false)
         })
         .collect();
-    Ok(Reply::empty().with("ContactFlows", json!({ "ContactFlow": items })))
+    Ok(Response {
+        contact_flows: ContactFlows { contact_flow },
+    })
 }
 
 #[cfg(test)]
@@ -96,14 +98,15 @@ mod tests {
         let (env, numbers) = env_with_numbers().await;
         let a = create_main(&env, INSTANCE, "A").await;
         let b = create_main(&env, INSTANCE, "B").await;
-        *numbers.answer.lock().unwrap() = json!({
-            a.clone(): [{
+        *numbers.answer.lock().unwrap() = json!({"ContactFlows": [{
+            "ContactFlowId": a.clone(),
+            "PhoneNumbers": [{
                 "PhoneNumberId": "pn-1", "Number": "057100001", "Usage": "Bidirection",
                 "AllowOutbound": true, "TestOnly": false, "RemainingTime": 0, "Trunks": 30,
                 "PhoneNumberDescription": "front desk", "InstanceId": INSTANCE,
                 "Extra": "dropped"
             }]
-        });
+        }]});
         let list = call(&env, SPEC, INSTANCE, &[]).await.unwrap();
         assert_eq!(
             numbers.asked.lock().unwrap().as_slice(),
@@ -121,7 +124,7 @@ mod tests {
         );
         assert_eq!(
             keys(&pn[0]),
-            crate::render::PHONE_NUMBER_FIELDS.map(String::from)
+            <crate::api::shapes::PhoneNumber as ccgate_plugin_sdk::ResponseBody>::FIELDS
         );
         assert_eq!(flows[1]["ContactFlowId"], b);
         assert_eq!(flows[1]["PhoneNumbers"]["PhoneNumber"], json!([]));

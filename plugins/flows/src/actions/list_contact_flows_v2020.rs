@@ -20,10 +20,12 @@ use ccgate_plugin_sdk::sea_orm::{
     ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use ccgate_plugin_sdk::{ApiResult, Context, PageRequest, Reply, time};
-use serde_json::{Map, Value, json};
+use ccgate_plugin_sdk::{ApiResult, PageRequest, time};
 
-use crate::api::list_contact_flows_v2020::{OrderByField, Request, SortOrder};
+use crate::api::Ctx;
+use crate::api::list_contact_flows_v2020::{
+    Data, List, OrderByField, Request, Response, SortOrder,
+};
 use crate::flow_type::FlowType;
 use crate::render;
 use crate::storage::contact_flow_version::STATUS_DRAFT;
@@ -39,7 +41,7 @@ use crate::storage::{contact_flow, contact_flow_version};
 /// Errors: `Parameter.Null` / `Parameter.Empty`, `Parameter.Minimum` / `Parameter.Maximum`
 /// (paging, SearchPattern length), `Parameter.Enumeration` (Type, SortOrder, OrderByField),
 /// `InvalidParameter` (paging not an integer).
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let page = PageRequest::new(req.page_number, req.page_size);
     let flow_type = req.type_.map(|t| t.as_str());
     let order = match req.sort_order {
@@ -83,7 +85,19 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
             item(f, &vs, related.numbers(f))
         })
         .collect();
-    Ok(Reply::empty().with("Data", page.render(total, list)))
+    Ok(Response {
+        data: Data {
+            page_number: to_i64(page.number),
+            page_size: to_i64(page.size),
+            total_count: to_i64(total),
+            list,
+        },
+    })
+}
+
+/// A count as the spec's `integer` (counts never come near `i64::MAX`).
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Escapes the `LIKE` wildcards of `s` with `!`.
@@ -124,41 +138,24 @@ fn search_condition(pattern: &str) -> Condition {
 fn item(
     flow: &contact_flow::Model,
     versions: &[&contact_flow_version::Model],
-    numbers: Option<&Vec<Value>>,
-) -> Value {
+    numbers: Option<&Vec<render::BoundNumber>>,
+) -> List {
     let current = render::current_version(flow, versions);
     let draft = versions.iter().rev().find(|v| v.status == STATUS_DRAFT);
-    let mut m = Map::new();
-    m.insert(
-        "Type".into(),
-        json!(FlowType::from_stored(&flow.flow_type).as_2020()),
-    );
-    m.insert(
-        "Definition".into(),
-        json!(current.map(|v| v.content.as_str()).unwrap_or_default()),
-    );
-    if let Some(draft) = draft {
-        m.insert("DraftId".into(), json!(draft.contact_flow_version_id));
+    List {
+        type_: FlowType::from_stored(&flow.flow_type).as_2020().to_string(),
+        definition: current.map(|v| v.content.clone()).unwrap_or_default(),
+        draft_id: draft.map(|d| d.contact_flow_version_id.clone()),
+        description: flow.description.clone(),
+        updated_time: time::datetime_tenths(flow.updated_at),
+        editor: flow.editor.clone(),
+        published: flow.applied_version_id.is_some(),
+        instance_id: flow.instance_id.clone(),
+        name: flow.name.clone(),
+        contact_flow_id: flow.contact_flow_id.clone(),
+        created_time: time::datetime_tenths(flow.created_at),
+        number_list: render::number_list(numbers),
     }
-    m.insert("Description".into(), json!(flow.description));
-    m.insert(
-        "UpdatedTime".into(),
-        json!(time::datetime_tenths(flow.updated_at)),
-    );
-    m.insert("Editor".into(), json!(flow.editor));
-    m.insert("Published".into(), json!(flow.applied_version_id.is_some()));
-    m.insert("InstanceId".into(), json!(flow.instance_id));
-    m.insert("Name".into(), json!(flow.name));
-    m.insert("ContactFlowId".into(), json!(flow.contact_flow_id));
-    m.insert(
-        "CreatedTime".into(),
-        json!(time::datetime_tenths(flow.created_at)),
-    );
-    m.insert(
-        "NumberList".into(),
-        Value::Array(render::number_list(numbers)),
-    );
-    Value::Object(m)
 }
 
 #[cfg(test)]
@@ -208,9 +205,10 @@ mod tests {
         let created = create(&env, INSTANCE, "默认流程", "MAIN_FLOW", "1.0").await;
         let id = created["ContactFlow"]["ContactFlowId"].as_str().unwrap();
         let vid = first_version_id(&created);
-        *numbers.answer.lock().unwrap() = json!({
-            id: [{"Number": "4002890001"}, {"Number": "4002890002"}]
-        });
+        *numbers.answer.lock().unwrap() = json!({"ContactFlows": [{
+            "ContactFlowId": id,
+            "PhoneNumbers": [bound_number("4002890001"), bound_number("4002890002")]
+        }]});
         set_times(&env, "默认流程", 1_614_937_345_000, 1_615_217_689_000).await;
 
         let reply = list(&env, &[]).await;

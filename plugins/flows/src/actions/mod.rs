@@ -1,6 +1,15 @@
-//! One module per action; each has `handle`, taking the action's generated request
-//! (`crate::api::<module>::Request`, from `plugins/flows/api/<Action>.<version>.toml`), and its
-//! unit tests.
+//! One module per action of `plugins/flows/api/`; each has `handle` and its unit tests.
+//!
+//! A handler is `pub async fn handle(ctx: &api::Ctx<'_>, req: Request) -> ApiResult<Response>`:
+//! it takes the action's generated, validated request (`crate::api::<module>::Request`, from
+//! `plugins/flows/api/<Action>.<version>.toml`) and returns its generated response
+//! (`crate::api::<module>::Response`; [`ccgate_plugin_sdk::Empty`] for an action whose spec
+//! documents no response field). The generated [`crate::api::dispatch`] calls it directly and
+//! the gateway renders the typed reply; objects several actions return are the shared types of
+//! [`crate::api::shapes`], built by [`crate::render`]. `ctx` dereferences to the request's
+//! [`ccgate_plugin_sdk::Context`] (`ctx.db`, `ctx.instance()`, `ctx.principal`, ...) and
+//! `ctx.state()` is the plugin's [`crate::State`]. Errors come from [`crate::api::errors`]
+//! (the codes the action's spec lists) or are generic 500s (storage failures).
 //!
 //! | module | version | action | seed |
 //! |---|---|---|---|

@@ -12,9 +12,10 @@
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, sea_query::Expr,
 };
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, time};
+use ccgate_plugin_sdk::{ApiResult, Empty, time};
 
-use crate::api::publish_contact_flow_version::Request;
+use crate::api::Ctx;
+use crate::api::publish_contact_flow_version::{Request, Response};
 use crate::storage::contact_flow_version::{STATUS_ARCHIVED, STATUS_PUBLISHED};
 use crate::storage::{self, contact_flow_version};
 
@@ -23,7 +24,7 @@ use crate::storage::{self, contact_flow_version};
 /// Errors: `MissingParameter` / `Parameter.Empty`; `InvalidParameter` (UseTianGong not a
 /// boolean); 404 `NotExists.ContactFlowVersionId`; 409 `Conflict.LockedBy` when another
 /// principal holds the version's lock.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let version_id = req.contact_flow_version_id.as_str();
     let who = storage::principal_name(ctx.principal.display_name());
 
@@ -31,7 +32,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     storage::ensure_unlocked(&target, &who)?;
     let flow = storage::find_flow(&ctx.db, ctx.instance(), &target.contact_flow_id).await?;
     if target.status == STATUS_PUBLISHED && flow.applied_version_id.as_deref() == Some(version_id) {
-        return Ok(Reply::empty());
+        return Ok(Empty {});
     }
 
     let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
@@ -53,7 +54,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     flow_am.editor = Set(who);
     flow_am.update(&txn).await?;
     txn.commit().await?;
-    Ok(Reply::empty())
+    Ok(Empty {})
 }
 
 #[cfg(test)]

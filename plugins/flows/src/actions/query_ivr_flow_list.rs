@@ -17,11 +17,11 @@
 //! Items are in creation order. No request-body parameters are documented; any body is
 //! accepted and ignored (huawei-aicc.md §3.1).
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::{ApiResult, Context, Reply};
-use serde_json::{Value, json};
 
-use crate::api::query_ivr_flow_list::Request;
+use crate::api::Ctx;
+use crate::api::query_ivr_flow_list::{Request, Response, ResponseResult};
 use crate::storage::contact_flow;
 
 /// The `flowType` reported for every flow (see the module docs).
@@ -29,7 +29,7 @@ pub const FLOW_TYPE_THIRD_PARTY_IVR: i64 = 3;
 
 /// Params: none (the body is ignored). Reply: the whole body, see the module docs.
 /// Errors: 500 on storage failures.
-pub async fn handle(ctx: &Context, _req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, _req: Request) -> ApiResult<Response> {
     let flows = if ctx.account_instances.is_empty() {
         Vec::new()
     } else {
@@ -39,25 +39,23 @@ pub async fn handle(ctx: &Context, _req: Request) -> ApiResult<Reply> {
             .all(&ctx.db)
             .await?
     };
-    let result: Vec<Value> = flows
-        .iter()
-        .map(|f| {
-            json!({
-                "isLoad": i64::from(f.applied_version_id.is_some()),
-                "accessCode": f.route_point,
-                "maxCallNum": null,
-                "description": f.description,
-                "id": f.id,
-                "flowFileName": format!("{}.json", f.name),
-                "flowType": FLOW_TYPE_THIRD_PARTY_IVR,
-            })
+    let result = flows
+        .into_iter()
+        .map(|f| ResponseResult {
+            is_load: i64::from(f.applied_version_id.is_some()),
+            access_code: f.route_point,
+            max_call_num: None,
+            description: f.description,
+            id: f.id,
+            flow_file_name: format!("{}.json", f.name),
+            flow_type: FLOW_TYPE_THIRD_PARTY_IVR,
         })
         .collect();
-    Ok(Reply::from_json(json!({
-        "result": result,
-        "retCode": "0",
-        "message": "success",
-    })))
+    Ok(Response {
+        result,
+        ret_code: "0".to_string(),
+        message: "success".to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -85,7 +83,7 @@ mod tests {
         let mut ctx = env.ctx(SPEC, INSTANCE);
         ctx.instance_id = None;
         ctx.account_instances = vec![INSTANCE.into(), OTHER_INSTANCE.into()];
-        let body = call_with(ctx, &[]).await.unwrap();
+        let body = call_with(&env, ctx, &[]).await.unwrap();
         assert_eq!(keys(&body), ["result", "retCode", "message"]);
         assert_eq!(body["retCode"], "0");
         assert_eq!(body["message"], "success");
@@ -124,7 +122,7 @@ mod tests {
         let mut ctx = env.ctx(SPEC, INSTANCE);
         ctx.instance_id = None;
         ctx.account_instances = Vec::new();
-        let body = call_with(ctx, &[]).await.unwrap();
+        let body = call_with(&env, ctx, &[]).await.unwrap();
         assert_eq!(
             body,
             json!({"result": [], "retCode": "0", "message": "success"})

@@ -6,10 +6,11 @@
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 1, lines 136-136.
 
 use ccgate_plugin_sdk::JsonString;
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin]),
 };
 
 /// The parameters of CommitContactFlowVersionModification 2017-07-05, validated.
@@ -93,37 +95,9 @@ impl Request {
 pub struct Response {
     /// The version that now holds the modification (the draft when a Published or Archived version was named). Shape of the official 2017-07-05 SDK models (not in seed 004).
     #[serde(rename = "ContactFlowVersion")]
-    pub contact_flow_version: ContactFlowVersion,
+    pub contact_flow_version: super::shapes::ContactFlowVersion,
 }
 
-/// The version that now holds the modification (the draft when a Published or Archived version was named). Shape of the official 2017-07-05 SDK models (not in seed 004).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContactFlowVersion {
-    /// Editor canvas of the version (official SDK model; not in seed 004).
-    #[serde(rename = "Canvas")]
-    pub canvas: String,
-    /// Description/notes of the contact flow version.
-    #[serde(rename = "ContactFlowVersionDescription")]
-    pub contact_flow_version_description: String,
-    /// Contact flow version ID, system-generated unique identifier.
-    #[serde(rename = "ContactFlowVersionId")]
-    pub contact_flow_version_id: String,
-    /// Flow definition (JSON) of the version (official SDK model; not in seed 004).
-    #[serde(rename = "Content")]
-    pub content: String,
-    /// Last modification time of the version (doc also says 'number of milliseconds since January 1, 1970 00:00:00 GMT', but the example is 'yyyy-MM-dd HH:mm:ss').
-    #[serde(rename = "LastModified")]
-    pub last_modified: String,
-    /// Who last modified the version.
-    #[serde(rename = "LastModifiedBy")]
-    pub last_modified_by: String,
-    /// Who has locked the version. A version must be locked before editing and unlocked afterwards to avoid conflicting concurrent edits; while locked only the locker may operate on it. NULL when nobody holds the lock.
-    #[serde(rename = "LockedBy")]
-    pub locked_by: String,
-    /// Current status.
-    #[serde(rename = "Status")]
-    pub status: String,
-    /// Version label, usually date+time (yyyyMMddHHmmss).
-    #[serde(rename = "Version")]
-    pub version: String,
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["ContactFlowVersion"];
 }

@@ -6,10 +6,11 @@
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 1, lines 136-136.
 
 use ccgate_plugin_sdk::JsonString;
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin]),
 };
 
 /// The values of `Type`.
@@ -153,114 +155,9 @@ impl Request {
 pub struct Response {
     /// The contact flow created, with its one (Draft) version; AppliedVersion is empty. Shape of the official 2017-07-05 SDK models (not in seed 004).
     #[serde(rename = "ContactFlow")]
-    pub contact_flow: ContactFlow,
+    pub contact_flow: super::shapes::ContactFlow,
 }
 
-/// The contact flow created, with its one (Draft) version; AppliedVersion is empty. Shape of the official 2017-07-05 SDK models (not in seed 004).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContactFlow {
-    /// Version currently in effect.
-    #[serde(rename = "AppliedVersion")]
-    pub applied_version: String,
-    /// Short description of the contact flow.
-    #[serde(rename = "ContactFlowDescription")]
-    pub contact_flow_description: String,
-    /// Unique contact flow ID, system-generated.
-    #[serde(rename = "ContactFlowId")]
-    pub contact_flow_id: String,
-    /// Contact flow name; must be unique within an instance.
-    #[serde(rename = "ContactFlowName")]
-    pub contact_flow_name: String,
-    /// Call center instance the contact flow belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// List of phone numbers bound to the contact flow.
-    #[serde(rename = "PhoneNumbers")]
-    pub phone_numbers: PhoneNumbers,
-    /// Flow type, defined by ContactFlowType.
-    #[serde(rename = "Type")]
-    pub type_: String,
-    /// All versions of the contact flow file (stored externally).
-    #[serde(rename = "Versions")]
-    pub versions: Versions,
-}
-
-/// List of phone numbers bound to the contact flow.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PhoneNumbers {
-    /// List of phone numbers bound to the contact flow.
-    #[serde(rename = "PhoneNumber")]
-    pub phone_number: Vec<PhoneNumber>,
-}
-
-/// List of phone numbers bound to the contact flow.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PhoneNumber {
-    /// Whether outbound calling is allowed. Depends on: 1) the Dayu (carrier platform) setting, e.g. 400 numbers cannot call out; 2) the call center instance setting. Note: numbers generally allow inbound; to disallow inbound, Dayu can be configured to play a prompt, or the number is left unbound to any contact flow IVR (not recommended).
-    #[serde(rename = "AllowOutbound")]
-    pub allow_outbound: bool,
-    /// Call center instance ID the phone number belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Phone number.
-    #[serde(rename = "Number")]
-    pub number: String,
-    /// Short description of the phone number.
-    #[serde(rename = "PhoneNumberDescription")]
-    pub phone_number_description: String,
-    /// Phone number ID, system-generated unique identifier.
-    #[serde(rename = "PhoneNumberId")]
-    pub phone_number_id: String,
-    /// Remaining talk time of a test number, in minutes.
-    #[serde(rename = "RemainingTime")]
-    pub remaining_time: i64,
-    /// Whether this is a test number.
-    #[serde(rename = "TestOnly")]
-    pub test_only: bool,
-    /// Number of trunks of the phone number, i.e. how many concurrent calls it supports; data comes from Dayu.
-    #[serde(rename = "Trunks")]
-    pub trunks: i64,
-    /// Usage of the phone number: Inbound, Outbound, or Bidirection (both), defined by enum PhoneNumberType. Depends on 1) Dayu settings (e.g. 400 numbers cannot call out) and 2) instance settings.
-    #[serde(rename = "Usage")]
-    pub usage: String,
-}
-
-/// All versions of the contact flow file (stored externally).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Versions {
-    /// All versions of the contact flow file (stored externally).
-    #[serde(rename = "ContactFlowVersion")]
-    pub contact_flow_version: Vec<ContactFlowVersion>,
-}
-
-/// All versions of the contact flow file (stored externally).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContactFlowVersion {
-    /// Editor canvas of the version (official SDK model; not in seed 004).
-    #[serde(rename = "Canvas")]
-    pub canvas: String,
-    /// Description/notes of the contact flow version.
-    #[serde(rename = "ContactFlowVersionDescription")]
-    pub contact_flow_version_description: String,
-    /// Contact flow version ID, system-generated unique identifier.
-    #[serde(rename = "ContactFlowVersionId")]
-    pub contact_flow_version_id: String,
-    /// Flow definition (JSON) of the version (official SDK model; not in seed 004).
-    #[serde(rename = "Content")]
-    pub content: String,
-    /// Last modification time of the version (doc also says 'number of milliseconds since January 1, 1970 00:00:00 GMT', but the example is 'yyyy-MM-dd HH:mm:ss').
-    #[serde(rename = "LastModified")]
-    pub last_modified: String,
-    /// Who last modified the version.
-    #[serde(rename = "LastModifiedBy")]
-    pub last_modified_by: String,
-    /// Who has locked the version. A version must be locked before editing and unlocked afterwards to avoid conflicting concurrent edits; while locked only the locker may operate on it. NULL when nobody holds the lock.
-    #[serde(rename = "LockedBy")]
-    pub locked_by: String,
-    /// Current status.
-    #[serde(rename = "Status")]
-    pub status: String,
-    /// Version label, usually date+time (yyyyMMddHHmmss).
-    #[serde(rename = "Version")]
-    pub version: String,
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["ContactFlow"];
 }

@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 4.1, lines 1062-1131.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The parameters of GetRoutePoint 2017-07-05, validated.
@@ -77,4 +79,8 @@ pub struct Response {
     /// Status description.
     #[serde(rename = "StatusDesc")]
     pub status_desc: String,
+}
+
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["RoutePoint", "StatusCode", "StatusDesc"];
 }

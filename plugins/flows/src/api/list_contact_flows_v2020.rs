@@ -5,10 +5,11 @@
 //!
 //! Source: seed `000_2d18a3aaec0a15d2.txt`, section whole file, lines 1-191.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The values of `Type`.
@@ -193,6 +195,10 @@ pub struct Response {
     pub data: Data,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["Data"];
+}
+
 /// Data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Data {
@@ -208,6 +214,10 @@ pub struct Data {
     /// Contact flow list (plain JSON array).
     #[serde(rename = "List")]
     pub list: Vec<List>,
+}
+
+impl ResponseBody for Data {
+    const FIELDS: &'static [&'static str] = &["PageNumber", "PageSize", "TotalCount", "List"];
 }
 
 /// One item of `List`: Contact flow list (plain JSON array).
@@ -249,4 +259,21 @@ pub struct List {
     /// Phone numbers bound to the IVR contact flow.
     #[serde(rename = "NumberList")]
     pub number_list: Vec<String>,
+}
+
+impl ResponseBody for List {
+    const FIELDS: &'static [&'static str] = &[
+        "Type",
+        "Definition",
+        "DraftId",
+        "Description",
+        "UpdatedTime",
+        "Editor",
+        "Published",
+        "InstanceId",
+        "Name",
+        "ContactFlowId",
+        "CreatedTime",
+        "NumberList",
+    ];
 }

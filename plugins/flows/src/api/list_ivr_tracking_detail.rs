@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 4.4, lines 1358-1533.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin]),
 };
 
 /// The parameters of ListIvrTrackingDetail 2017-07-05, validated.
@@ -127,6 +129,10 @@ pub struct Response {
     pub ivr_tracking_details: IvrTrackingDetails,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["IvrTrackingDetails"];
+}
+
 /// IVR tracking obtained.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IvrTrackingDetails {
@@ -144,12 +150,20 @@ pub struct IvrTrackingDetails {
     pub total_count: i64,
 }
 
+impl ResponseBody for IvrTrackingDetails {
+    const FIELDS: &'static [&'static str] = &["List", "PageNumber", "PageSize", "TotalCount"];
+}
+
 /// Object list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct List {
     /// Object list.
     #[serde(rename = "IvrTrackingDetail")]
     pub ivr_tracking_detail: Vec<IvrTrackingDetail>,
+}
+
+impl ResponseBody for List {
+    const FIELDS: &'static [&'static str] = &["IvrTrackingDetail"];
 }
 
 /// Object list.
@@ -197,4 +211,23 @@ pub struct IvrTrackingDetail {
     /// Tenant ID.
     #[serde(rename = "TenantId")]
     pub tenant_id: String,
+}
+
+impl ResponseBody for IvrTrackingDetail {
+    const FIELDS: &'static [&'static str] = &[
+        "CalledNumber",
+        "CallingNumber",
+        "ContactId",
+        "Description",
+        "DeviceID",
+        "FlowName",
+        "InputData",
+        "NodeName",
+        "NodeType",
+        "OutputData",
+        "StartTime",
+        "Status",
+        "StopTime",
+        "TenantId",
+    ];
 }

@@ -8,7 +8,7 @@
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 
 /// Routing, auth, instance scope and envelope of PublishContactFlowVersion 2017-07-05.
@@ -25,6 +25,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin]),
 };
 
 /// The parameters of PublishContactFlowVersion 2017-07-05, validated.
@@ -71,3 +72,6 @@ impl Request {
         })
     }
 }
+
+/// A successful PublishContactFlowVersion 2017-07-05 response has no action-specific fields.
+pub type Response = ccgate_plugin_sdk::Empty;

@@ -5,10 +5,11 @@
 //!
 //! Source: seed `001_23f7c46fd9c135f3.txt`, section whole file, lines 1-115.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: false,
         code: false,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The parameters of queryIVRFlowList huawei-cc-management-v1, validated. Headers (X-APP-Key) belong to the dialect and are not parsed here.
@@ -58,6 +60,10 @@ pub struct Response {
     pub message: String,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["result", "retCode", "message"];
+}
+
 /// One item of `result`: IVR information (Mandatory: No).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResponseResult {
@@ -82,4 +88,16 @@ pub struct ResponseResult {
     /// Flow type: 0 unspecified service type; 1 GSL service file type; 2 VoiceXML service file type; 3 service type of the third-party IVR; 4 VXML flow supported by the CCIVR; 5 CCXMLL flow (sic); 6 WaitScript flow. Documented type: Number.
     #[serde(rename = "flowType")]
     pub flow_type: i64,
+}
+
+impl ResponseBody for ResponseResult {
+    const FIELDS: &'static [&'static str] = &[
+        "isLoad",
+        "accessCode",
+        "maxCallNum",
+        "description",
+        "id",
+        "flowFileName",
+        "flowType",
+    ];
 }

@@ -15,6 +15,7 @@ use ccgate_plugin_sdk::sea_orm::{
 };
 use ccgate_plugin_sdk::{ApiError, ApiResult, time};
 
+use crate::api::errors;
 use crate::flow_type::FlowType;
 use contact_flow_version::{STATUS_DRAFT, STATUS_PUBLISHED};
 
@@ -47,7 +48,7 @@ pub async fn find_flow<C: ConnectionTrait>(
         .filter(contact_flow::Column::ContactFlowId.eq(contact_flow_id))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_exists("ContactFlowId", contact_flow_id))
+        .ok_or_else(|| errors::not_exists_contact_flow_id(contact_flow_id))
 }
 
 /// The version `version_id` of `instance`, or 404 `NotExists.ContactFlowVersionId`.
@@ -61,7 +62,7 @@ pub async fn find_version<C: ConnectionTrait>(
         .filter(contact_flow_version::Column::ContactFlowVersionId.eq(version_id))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_exists("ContactFlowVersionId", version_id))
+        .ok_or_else(|| errors::not_exists_contact_flow_version_id(version_id))
 }
 
 /// All versions of the given flows, oldest first.
@@ -84,12 +85,9 @@ pub async fn versions_of<C: ConnectionTrait>(
 /// `LockedBy`: while locked only the locker may operate on the version).
 pub fn ensure_unlocked(version: &contact_flow_version::Model, who: &str) -> ApiResult<()> {
     match version.locked_by.as_deref() {
-        Some(holder) if !holder.is_empty() && holder != who => Err(ApiError::conflict(
-            "LockedBy",
-            format!(
-                "The contact flow version {} is locked by {holder}; only the locker may change it.",
-                version.contact_flow_version_id
-            ),
+        Some(holder) if !holder.is_empty() && holder != who => Err(errors::conflict_locked_by(
+            &version.contact_flow_version_id,
+            holder,
         )),
         _ => Ok(()),
     }
@@ -140,13 +138,6 @@ fn is_unique_violation(err: &DbErr) -> bool {
     ccgate_plugin_sdk::storage::is_unique_violation(err)
 }
 
-fn name_taken(name: &str) -> ApiError {
-    ApiError::conflict(
-        "ContactFlowName",
-        format!("A contact flow named {name} already exists in this instance."),
-    )
-}
-
 /// Creates a flow and its first version in one transaction, allocating the next free route
 /// point of the instance.
 ///
@@ -166,7 +157,7 @@ pub async fn create_flow(
             .one(&txn)
             .await?;
         if taken.is_some() {
-            return Err(name_taken(&new.name));
+            return Err(errors::conflict_contact_flow_name(&new.name));
         }
         let max_in_use: Option<Option<String>> = contact_flow::Entity::find()
             .select_only()
@@ -175,12 +166,8 @@ pub async fn create_flow(
             .into_tuple()
             .one(&txn)
             .await?;
-        let route_point = next_route_point(max_in_use.flatten().as_deref()).ok_or_else(|| {
-            ApiError::conflict(
-                "RoutePoint",
-                "No free route point is left in this instance.",
-            )
-        })?;
+        let route_point = next_route_point(max_in_use.flatten().as_deref())
+            .ok_or_else(errors::conflict_route_point)?;
         match insert_flow(&txn, new, route_point).await {
             Ok(created) => {
                 txn.commit().await?;
@@ -200,7 +187,7 @@ pub async fn create_flow(
         .one(db)
         .await?;
     if taken.is_some() {
-        return Err(name_taken(&new.name));
+        return Err(errors::conflict_contact_flow_name(&new.name));
     }
     Err(last_err
         .map(ApiError::from)

@@ -24,13 +24,15 @@
 
 use std::collections::HashSet;
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Reply, contract, time};
 
 use super::{active, new_number, skill_group_ids};
+use crate::api::Ctx;
 use crate::api::add_bulk_phone_numbers::{
     ArrearagePhoneNumbers, FailedPhoneNumbers, PhoneNumbers, Request, Response, UserdPhoneNumbers,
 };
+use crate::api::errors;
 use crate::flows;
 use crate::render::Renderer;
 use crate::rules;
@@ -41,19 +43,15 @@ use crate::storage::{self, phone_number};
 pub const MAX_BINDINGS: usize = 10_000;
 
 /// Serves AddBulkPhoneNumbers.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let usage = req.usage.as_str();
     let flow_id = req.contact_flow_id.as_deref();
     let groups = skill_group_ids(req.skill_group_id);
     let bindings = req.phone_number.len() * groups.len();
     if bindings > MAX_BINDINGS {
-        return Err(ApiError::new(
-            400,
-            "Parameter.Maximum",
-            format!(
-                "The parameters PhoneNumber.N and SkillGroupId.N make {bindings} bindings; at most {MAX_BINDINGS} are accepted in one call."
-            ),
-        ));
+        return Err(errors::parameter_maximum_msg(format!(
+            "The parameters PhoneNumber.N and SkillGroupId.N make {bindings} bindings; at most {MAX_BINDINGS} are accepted in one call."
+        )));
     }
     if let Some(id) = flow_id {
         flows::require_flow(ctx, id).await?;
@@ -74,7 +72,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
         }
     }
 
-    let now = time::now_ms();
+    let now = ctx.now_ms();
     let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     let taken: HashSet<String> = if candidates.is_empty() {
         HashSet::new()
@@ -109,8 +107,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     match written {
         Ok(()) => txn.commit().await?,
         Err(e) if storage::is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
-                "PhoneNumber",
+            return Err(errors::conflict_phone_number_msg(
                 "One of the phone numbers was bound by a concurrent request; nothing was added. Retry the request.",
             ));
         }
@@ -118,21 +115,18 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     }
 
     let renderer = Renderer::load(ctx, &added).await?;
-    Ok(contract::reply(&Response {
+    Ok(Response {
         arrearage_phone_numbers: ArrearagePhoneNumbers::default(),
         failed_phone_numbers: FailedPhoneNumbers {
             failed_phone_number: failed,
         },
         phone_numbers: PhoneNumbers {
-            phone_number: added
-                .iter()
-                .map(|n| renderer.add_bulk_phone_number(n))
-                .collect(),
+            phone_number: added.iter().map(|n| renderer.phone_number(n)).collect(),
         },
         userd_phone_numbers: UserdPhoneNumbers {
             userd_phone_number: used,
         },
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -14,10 +14,11 @@
 //! 404 `NotExists.ContactFlowId`; 409 `Conflict.PhoneNumber` when the number is already bound
 //! to any instance (a number belongs to one instance at a time).
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract, time};
 
 use super::{active, new_number, number_conflict};
+use crate::api::Ctx;
 use crate::api::add_phone_number::{Request, Response};
 use crate::flows;
 use crate::render::Renderer;
@@ -25,7 +26,7 @@ use crate::rules;
 use crate::storage::{self, phone_number};
 
 /// Serves AddPhoneNumber.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let usage = req.usage.as_str();
     let number = rules::validate_number("PhoneNumber", &req.phone_number)?;
     rules::check_usage(&number, usage)?;
@@ -43,7 +44,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
             existing.instance_id == ctx.instance(),
         ));
     }
-    let model = new_number(ctx.instance(), &number, usage, flow_id, time::now_ms());
+    let model = new_number(ctx.instance(), &number, usage, flow_id, ctx.now_ms());
     match active(&model).insert(&ctx.db).await {
         Ok(_) => {}
         Err(e) if storage::is_unique_violation(&e) => {
@@ -52,9 +53,9 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
         Err(e) => return Err(e.into()),
     }
     let renderer = Renderer::load(ctx, std::slice::from_ref(&model)).await?;
-    Ok(contract::reply(&Response {
+    Ok(Response {
         phone_number: renderer.add_phone_number(&model),
-    }))
+    })
 }
 
 #[cfg(test)]

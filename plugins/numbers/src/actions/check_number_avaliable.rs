@@ -20,9 +20,10 @@
 //!
 //! Errors: `MissingParameter` / `Parameter.Empty` (Callee).
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
 
+use crate::api::Ctx;
 use crate::api::check_number_avaliable::{CalleeAvaliable, CallerAvaliable, Request, Response};
 use crate::rules;
 use crate::storage::phone_number;
@@ -32,7 +33,7 @@ fn invalid(n: &str) -> String {
 }
 
 /// Serves CheckNumberAvaliable.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let callee = req.callee.trim();
     let caller = req.caller.as_deref().map(str::trim);
 
@@ -61,7 +62,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
             }
         }
     };
-    Ok(contract::reply(&Response {
+    Ok(Response {
         callee_avaliable: CalleeAvaliable {
             avaliable: callee_reason.is_none(),
             reason: callee_reason,
@@ -70,7 +71,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
             avaliable: caller_reason.is_none(),
             reason: caller_reason,
         },
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -9,23 +9,24 @@
 //! Errors: `MissingParameter` / `Parameter.Empty`; `InvalidParameter` when `Number` is not a
 //! phone number (5-20 digits, optional `+`).
 
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
+use ccgate_plugin_sdk::ApiResult;
 
+use crate::api::Ctx;
 use crate::api::get_number_region_info::{PhoneNumber, Request, Response};
 use crate::region;
 use crate::rules;
 
 /// Serves GetNumberRegionInfo.
-pub async fn handle(_ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(_ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let number = rules::validate_number("Number", &req.number)?;
     let r = region::lookup_or_empty(&number);
-    Ok(contract::reply(&Response {
+    Ok(Response {
         phone_number: PhoneNumber {
             city: r.city.to_string(),
             number,
             province: r.province.to_string(),
         },
-    }))
+    })
 }
 
 #[cfg(test)]

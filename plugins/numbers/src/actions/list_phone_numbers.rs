@@ -18,9 +18,11 @@
 //! Errors: `MissingParameter` / `Parameter.Empty` (OutboundOnly), `InvalidParameter` (not a
 //! boolean), 400 `ResultTooLarge` when more than [`MAX_NUMBERS`] numbers match.
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Reply, contract};
 
+use crate::api::Ctx;
+use crate::api::errors;
 use crate::api::list_phone_numbers::{PhoneNumbers, Request, Response};
 use crate::render::Renderer;
 use crate::storage::phone_number;
@@ -31,7 +33,7 @@ pub const MAX_NUMBERS: u64 = 10_000;
 
 /// Serves 2017 ListPhoneNumbers: one number query (at most [`MAX_NUMBERS`] + 1 rows), one
 /// skill-group query, one flows call.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let mut query =
         phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(ctx.instance()));
     if req.outbound_only {
@@ -43,23 +45,17 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
         .all(&ctx.db)
         .await?;
     if rows.len() as u64 > MAX_NUMBERS {
-        return Err(ApiError::new(
-            400,
-            "ResultTooLarge",
-            format!(
-                "The instance has more than {MAX_NUMBERS} phone numbers to list; 2017-07-05 ListPhoneNumbers is not paged. Use 2020-07-01 ListPhoneNumbers with PageNumber and PageSize."
-            ),
-        ));
+        return Err(errors::result_too_large(MAX_NUMBERS));
     }
     let renderer = Renderer::load(ctx, &rows).await?;
-    Ok(contract::reply(&Response {
+    Ok(Response {
         phone_numbers: PhoneNumbers {
             phone_number: rows
                 .iter()
                 .map(|n| renderer.list_phone_number_2017(n))
                 .collect(),
         },
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! [`crate::render`] for the constant ones).
 //!
 //! Filtering, ordering and paging run in SQL: `WHERE instance_id = ? [AND ...] ORDER BY number
-//! LIMIT <size> OFFSET ?`, read off the index `(instance_id, number)` (or `(instance_id, usage,
+//! LIMIT <size> OFFSET ?` ([`storage::page`]), read off the index `(instance_id, number)` (or `(instance_id, usage,
 //! number)` with a `Usage` filter) without sorting; `number` is unique (index
 //! `uq_numbers_phone_numbers_number`), so the order is total without a tie-breaker. `LIMIT` is
 //! a literal (SQLite re-prepares a cached statement whose bound `LIMIT` changes, since the limit
@@ -21,124 +21,76 @@
 //! page is neither full nor past the end, else one `SELECT COUNT(*)` over the same index. The
 //! page's skill groups come in one query and its flow names in one `flows`/`get` call.
 //!
-//! Pages and counts are cached ([`crate::cache`]): key = (instance, its write generation,
-//! SearchPattern, Usage, Active, PageNumber, PageSize). Every write action of this plugin
-//! invalidates its instance at once; other replicas' writes and flow renames show within the
-//! TTL (1 s).
+//! Pages are cached by the generated dispatch (`list_cache = "serve"` in the spec; key =
+//! instance, its write generation and the parsed request) and counts here ([`crate::cache`]).
+//! Every write action of this plugin invalidates its instance at once; other replicas' writes
+//! and flow renames show within the TTL (`[plugins.numbers] list_cache_ttl_ms`, 1 s).
 //!
 //! Errors (seed 002): `Parameter.Null` / `Parameter.Empty` (PageNumber, PageSize),
 //! `Parameter.Enumeration` (Usage), `Parameter.Minimum` / `Parameter.Maximum` (paging),
 //! `InvalidParameter` (not an integer / boolean); `NotExists.InstanceId` comes from the gateway.
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
-use ccgate_plugin_sdk::sea_orm::sea_query::{Expr, LikeExpr, Values};
-use ccgate_plugin_sdk::sea_orm::{
-    self, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
-};
-use ccgate_plugin_sdk::{ApiResult, Context, PageRequest, Reply, SharedReply, contract};
+use ccgate_plugin_sdk::cache::HasListCache;
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+use ccgate_plugin_sdk::{ApiResult, PageRequest, storage};
 
+use crate::api::Ctx;
 use crate::api::list_phone_numbers_v2020::{Data, Request, Response};
-use crate::cache::{CachedCount, CachedPage, CountKey, ListCache, ListFilter, PageKey};
+use crate::cache::{CachedCount, CountKey, ListFilter};
 use crate::render::Renderer;
 use crate::storage::phone_number;
 
-/// `pattern` as a LIKE substring match, with `!` escaping `!`, `%` and `_`.
-fn contains(pattern: &str) -> LikeExpr {
-    let mut escaped = String::with_capacity(pattern.len() + 2);
-    escaped.push('%');
-    for ch in pattern.chars() {
-        if matches!(ch, '!' | '%' | '_') {
-            escaped.push('!');
-        }
-        escaped.push(ch);
-    }
-    escaped.push('%');
-    LikeExpr::new(escaped).escape('!')
-}
-
-/// Serves 2020 ListPhoneNumbers, from `cache` when it holds the page.
-pub async fn handle(ctx: &Context, req: Request, cache: &ListCache) -> ApiResult<Reply> {
+/// Serves 2020 ListPhoneNumbers. The page cache is the generated dispatch's (the spec says
+/// `list_cache = "serve"`); this handler reuses a cached `TotalCount` of the same filters when
+/// one is younger than the TTL, and then ages the page from that count (`data_read_at`).
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     // Both are validated to 1..=100 by the request parser.
     let page = PageRequest {
         number: u64::try_from(req.page_number).unwrap_or(1),
         size: u64::try_from(req.page_size).unwrap_or(1),
     };
-    let filter = ListFilter {
-        pattern: req.search_pattern,
-        usage: req.usage.map(|u| u.as_str()),
-        active: req.active,
-    };
-    if !cache.is_enabled() {
-        let loaded = load(ctx, page, &filter, None).await?;
-        return Ok(loaded.reply);
-    }
-    // The generation is read before the database: see crate::cache.
-    let key = PageKey {
-        count: CountKey {
-            instance: ctx.instance().to_string(),
-            generation: cache.generation(ctx.instance()),
-            filter,
+    let state = ctx.state();
+    // The generation is read before the database (see ccgate_plugin_sdk::cache).
+    let key = CountKey {
+        instance: ctx.instance().to_string(),
+        generation: state.list_cache().generation(ctx.instance()),
+        filter: ListFilter {
+            pattern: req.search_pattern,
+            usage: req.usage.map(|u| u.as_str()),
+            active: req.active,
         },
-        number: page.number,
-        size: page.size,
     };
-    if let Some(hit) = cache.page(&key) {
-        return Ok(hit.reply.into());
-    }
-    let known = cache.count(&key.count);
-    let loaded = load(ctx, page, &key.count.filter, known).await?;
-    if loaded.counted {
-        cache.put_count(
-            key.count.clone(),
-            CachedCount {
-                born: loaded.born,
-                total: loaded.total,
-            },
-        );
-    }
-    let reply = SharedReply::new(loaded.reply);
-    cache.put_page(
-        key,
-        CachedPage {
-            born: loaded.born,
-            reply: reply.clone(),
-        },
-    );
-    Ok(reply.into())
-}
-
-/// A page read from the database.
-struct Loaded {
-    /// When the oldest data in it was read (the start of the reads, or of a reused count).
-    born: Instant,
-    /// `TotalCount`.
-    total: u64,
-    /// Whether `total` was counted by this load (and can be cached).
-    counted: bool,
-    /// `{Data: {PageNumber, PageSize, TotalCount, List}}`.
-    reply: Reply,
-}
-
-/// Reads and renders one page; `known` is a cached count of the same filters.
-async fn load(
-    ctx: &Context,
-    page: PageRequest,
-    filter: &ListFilter,
-    known: Option<CachedCount>,
-) -> ApiResult<Loaded> {
+    let known = state.counts.get(&key);
+    let query = filtered(ctx.instance(), &key.filter);
     let started = Instant::now();
-    let query = filtered(ctx.instance(), filter);
-    let rows = page_rows(&ctx.db, query.clone(), page).await?;
-    let (total, counted, born) = match (total_from_page(page, rows.len()), known) {
-        (Some(total), _) => (total, false, started),
-        (None, Some(c)) => (c.total, false, c.born.min(started)),
-        (None, None) => (count(&ctx.db, query).await?, true, started),
+    let rows = storage::page(
+        &ctx.db,
+        query.clone().order_by_asc(phone_number::Column::Number),
+        page,
+    )
+    .await?;
+    let total = match (storage::total_from_page(page, rows.len()), known) {
+        (Some(total), _) => total,
+        (None, Some(c)) => {
+            ctx.data_read_at(c.born);
+            c.total
+        }
+        (None, None) => {
+            let total = storage::count(&ctx.db, query).await?;
+            state.counts.put(
+                key,
+                CachedCount {
+                    born: started,
+                    total,
+                },
+            );
+            total
+        }
     };
     let renderer = Renderer::load(ctx, &rows).await?;
-    let response = Response {
+    Ok(Response {
         data: Data {
             page_number: i64::try_from(page.number).unwrap_or(i64::MAX),
             page_size: i64::try_from(page.size).unwrap_or(i64::MAX),
@@ -148,12 +100,6 @@ async fn load(
                 .map(|n| renderer.list_item_2020_typed(n))
                 .collect(),
         },
-    };
-    Ok(Loaded {
-        born,
-        total,
-        counted,
-        reply: contract::reply(&response),
     })
 }
 
@@ -162,7 +108,7 @@ fn filtered(instance: &str, filter: &ListFilter) -> Select<phone_number::Entity>
     let mut query =
         phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(instance));
     if let Some(p) = &filter.pattern {
-        query = query.filter(phone_number::Column::Number.like(contains(p)));
+        query = query.filter(phone_number::Column::Number.like(storage::like_contains(p)));
     }
     if let Some(u) = filter.usage {
         query = query.filter(phone_number::Column::Usage.eq(u));
@@ -171,53 +117,6 @@ fn filtered(instance: &str, filter: &ListFilter) -> Select<phone_number::Entity>
         query = query.filter(phone_number::Column::Active.eq(a));
     }
     query
-}
-
-/// `TotalCount` when the page itself tells it: a page that is neither full nor past the end
-/// holds the last rows, so the total is `offset + rows`.
-fn total_from_page(page: PageRequest, rows: usize) -> Option<u64> {
-    let rows = rows as u64;
-    (rows < page.size && (rows > 0 || page.offset() == 0)).then(|| page.offset() + rows)
-}
-
-/// One page of `query` ordered by number: `... ORDER BY number LIMIT <size> OFFSET ?`.
-async fn page_rows<C: ConnectionTrait>(
-    db: &C,
-    query: Select<phone_number::Entity>,
-    page: PageRequest,
-) -> ApiResult<Vec<phone_number::Model>> {
-    let backend = db.get_database_backend();
-    let mut stmt = query
-        .order_by_asc(phone_number::Column::Number)
-        .build(backend);
-    let values = stmt.values.get_or_insert_with(|| Values(Vec::new()));
-    let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
-    values.0.push(offset.into());
-    let placeholder = match backend {
-        DbBackend::Postgres => format!("${}", values.0.len()),
-        _ => "?".to_string(),
-    };
-    // The page size is a validated integer (1..=100), rendered as a literal on purpose.
-    let _ = write!(stmt.sql, " LIMIT {} OFFSET {placeholder}", page.size);
-    Ok(phone_number::Entity::find()
-        .from_raw_sql(stmt)
-        .all(db)
-        .await?)
-}
-
-/// `SELECT COUNT(*) FROM numbers_phone_numbers WHERE ...`: reads the covering index only (the
-/// `count()` of sea-orm wraps the whole row select in a sub-query).
-async fn count<C: ConnectionTrait>(
-    db: &C,
-    query: Select<phone_number::Entity>,
-) -> Result<u64, sea_orm::DbErr> {
-    let n: Option<i64> = query
-        .select_only()
-        .expr_as(Expr::cust("COUNT(*)"), "num_items")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod remove_phone_number;
 use ccgate_plugin_sdk::ApiError;
 use ccgate_plugin_sdk::sea_orm::Set;
 
+use crate::api::errors;
 use crate::region;
 use crate::storage::phone_number;
 
@@ -86,15 +87,10 @@ pub(crate) fn number_conflict(number: &str, same_instance: bool) -> ApiError {
     } else {
         "another instance"
     };
-    ApiError::conflict(
-        "PhoneNumber",
-        format!(
-            "The phone number {number} is already bound to {where_}; a number can be bound to one instance at a time."
-        ),
-    )
+    errors::conflict_phone_number(number, where_)
 }
 
 /// 404 `NotExists.PhoneNumberId`.
 pub(crate) fn number_not_found(id: &str) -> ApiError {
-    ApiError::not_exists("PhoneNumberId", id)
+    errors::not_exists_phone_number_id(id)
 }

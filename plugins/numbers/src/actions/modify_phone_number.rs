@@ -19,10 +19,11 @@
 //! `InvalidParameter` (a 400 number with a Usage other than Inbound; ContactFlowId while the
 //! flows plugin is disabled); 404 `NotExists.PhoneNumberId`, `NotExists.ContactFlowId`.
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, DbErr, Set};
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract, time};
 
 use super::{number_not_found, skill_group_ids};
+use crate::api::Ctx;
 use crate::api::modify_phone_number::{Request, Response};
 use crate::flows;
 use crate::render::Renderer;
@@ -36,7 +37,7 @@ enum Change<T> {
 }
 
 /// Serves ModifyPhoneNumber: the number and its skill groups change in one transaction.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let id = req.phone_number_id.as_str();
     let usage = req.usage.as_str();
     // The spec marks both bindings `empty_clears`: `None` = omitted (keep), `Some(None)` /
@@ -64,7 +65,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     if let Change::Set(flow_id) = flow {
         am.contact_flow_id = Set(flow_id);
     }
-    am.updated_at = Set(time::now_ms());
+    am.updated_at = Set(ctx.now_ms());
     let model = match am.update(&txn).await {
         Ok(m) => m,
         Err(DbErr::RecordNotUpdated) => return Err(number_not_found(id)),
@@ -76,9 +77,9 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     txn.commit().await?;
 
     let renderer = Renderer::load(ctx, std::slice::from_ref(&model)).await?;
-    Ok(contract::reply(&Response {
-        phone_number: renderer.modify_phone_number(&model),
-    }))
+    Ok(Response {
+        phone_number: renderer.phone_number(&model),
+    })
 }
 
 #[cfg(test)]

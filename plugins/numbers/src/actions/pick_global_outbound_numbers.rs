@@ -19,10 +19,11 @@
 //! `InvalidParameter` (CalleeNumber not a phone number, IsVirtual or Count not of their type);
 //! `Parameter.Minimum` / `Parameter.Maximum` (Count).
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use ccgate_plugin_sdk::{ApiResult, Context, Reply, contract};
 
 use super::skill_group_ids;
+use crate::api::Ctx;
 use crate::api::pick_global_outbound_numbers::{
     Callee, Caller, DialNumberPair, DialNumberPairs, Request, Response,
 };
@@ -33,7 +34,7 @@ use crate::storage::{IN_LIST_MAX, number_skill_group, phone_number};
 
 /// Serves PickGlobalOutboundNumbers: one query for the bound numbers' ids, one per
 /// [`IN_LIST_MAX`] of them for the numbers.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let callee = rules::validate_number("CalleeNumber", &req.callee_number)?;
     let groups = skill_group_ids(req.skill_group_id);
     // `IsVirtual` is validated by the parser but changes nothing: ccgate has no virtual numbers.
@@ -90,11 +91,11 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
                 },
             })
             .collect();
-    Ok(contract::reply(&Response {
+    Ok(Response {
         dial_number_pairs: DialNumberPairs {
             dial_number_pair: pairs,
         },
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -19,8 +19,10 @@
 //! `NotExists.OutboundNumber` when there is nothing to pick from.
 
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Reply, contract};
+use ccgate_plugin_sdk::{ApiResult, Context};
 
+use crate::api::Ctx;
+use crate::api::errors;
 use crate::api::pick_local_number::{Callee, Caller, Data, Request, Response};
 use crate::picking::{self, Candidate};
 use crate::region;
@@ -46,7 +48,7 @@ pub(crate) async fn instance_outbound(ctx: &Context) -> ApiResult<Vec<Candidate>
 }
 
 /// Serves PickLocalNumber.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let callee = rules::validate_number("CalleeNumber", &req.callee_number)?;
     let candidates = if req.candidate_number.is_empty() {
         instance_outbound(ctx).await?
@@ -64,14 +66,8 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
     let best = picking::rank(candidates, (callee_region.province, callee_region.city))
         .into_iter()
         .next()
-        .ok_or_else(|| {
-            ApiError::new(
-                404,
-                "NotExists.OutboundNumber",
-                "There is no number to pick from: give CandidateNumber.N or add an outbound number to the instance.",
-            )
-        })?;
-    Ok(contract::reply(&Response {
+        .ok_or_else(errors::not_exists_outbound_number)?;
+    Ok(Response {
         data: Data {
             callee: Callee {
                 city: callee_region.city.to_string(),
@@ -84,7 +80,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
                 province: best.province,
             },
         },
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -6,15 +6,16 @@
 //! Errors: `MissingParameter` / `Parameter.Empty`; 404 `NotExists.PhoneNumberId` when the
 //! instance has no such number (numbers of other instances are not found either).
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use ccgate_plugin_sdk::{ApiResult, Context, Reply};
 
 use super::number_not_found;
-use crate::api::remove_phone_number::Request;
+use crate::api::Ctx;
+use crate::api::remove_phone_number::{Request, Response};
 use crate::storage::{self, number_skill_group, phone_number};
 
 /// Serves RemovePhoneNumber: deletes the bindings and the number in one transaction.
-pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let id = req.phone_number_id.as_str();
     let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     if storage::find_in_instance(&txn, ctx.instance(), id)
@@ -33,7 +34,7 @@ pub async fn handle(ctx: &Context, req: Request) -> ApiResult<Reply> {
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(Reply::empty())
+    Ok(Response {})
 }
 
 #[cfg(test)]

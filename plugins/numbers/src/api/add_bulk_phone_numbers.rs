@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 6.8, lines 2461-2712.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin]),
 };
 
 /// The values of `Usage`.
@@ -157,12 +159,25 @@ pub struct Response {
     pub userd_phone_numbers: UserdPhoneNumbers,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &[
+        "ArrearagePhoneNumbers",
+        "FailedPhoneNumbers",
+        "PhoneNumbers",
+        "UserdPhoneNumbers",
+    ];
+}
+
 /// Information about numbers in arrears (overdue payment).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArrearagePhoneNumbers {
     /// Information about numbers in arrears (element type not documented; examples only show empty lists; the official SDK models have a list of strings, the numbers). Always empty: ccgate has no billing (handler).
     #[serde(rename = "ArrearagePhoneNumber")]
     pub arrearage_phone_number: Vec<String>,
+}
+
+impl ResponseBody for ArrearagePhoneNumbers {
+    const FIELDS: &'static [&'static str] = &["ArrearagePhoneNumber"];
 }
 
 /// Information about numbers that failed to be added.
@@ -173,93 +188,20 @@ pub struct FailedPhoneNumbers {
     pub failed_phone_number: Vec<String>,
 }
 
+impl ResponseBody for FailedPhoneNumbers {
+    const FIELDS: &'static [&'static str] = &["FailedPhoneNumber"];
+}
+
 /// List of phone numbers (successfully added).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhoneNumbers {
     /// List of phone numbers (successfully added).
     #[serde(rename = "PhoneNumber")]
-    pub phone_number: Vec<PhoneNumber>,
+    pub phone_number: Vec<super::shapes::PhoneNumber>,
 }
 
-/// List of phone numbers (successfully added).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PhoneNumber {
-    /// Whether outbound calling is allowed. Depends on: 1) the Dayu (carrier number platform) setting, e.g. 400 numbers cannot call out; 2) the call center instance setting. Note: numbers generally allow inbound calls; to disallow inbound, either 1) configure it in Dayu so callers hear a prompt, or 2) leave the number unbound to any contact flow IVR (not recommended).
-    #[serde(rename = "AllowOutbound")]
-    pub allow_outbound: bool,
-    /// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
-    #[serde(
-        rename = "ContactFlow",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub contact_flow: Option<ContactFlow>,
-    /// Call center instance ID the phone number belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Phone number.
-    #[serde(rename = "Number")]
-    pub number: String,
-    /// Short description of the phone number.
-    #[serde(rename = "PhoneNumberDescription")]
-    pub phone_number_description: String,
-    /// Phone number ID, system-generated unique identifier.
-    #[serde(rename = "PhoneNumberId")]
-    pub phone_number_id: String,
-    /// Remaining talk time of a test number, in minutes.
-    #[serde(rename = "RemainingTime")]
-    pub remaining_time: i64,
-    /// Skill groups associated with the phone number.
-    #[serde(rename = "SkillGroups")]
-    pub skill_groups: SkillGroups,
-    /// Whether this is a test number.
-    #[serde(rename = "TestOnly")]
-    pub test_only: bool,
-    /// Number of trunks, i.e. how many concurrent calls the number supports; data comes from Dayu.
-    #[serde(rename = "Trunks")]
-    pub trunks: i64,
-    /// Usage of the phone number: Inbound, Outbound, or Bidirection (both); values defined by enum PhoneNumberType. The effective value depends on 1) Dayu settings (e.g. 400 numbers cannot call out) and 2) instance settings.
-    #[serde(rename = "Usage")]
-    pub usage: String,
-}
-
-/// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContactFlow {
-    /// Short description of the contact flow.
-    #[serde(rename = "ContactFlowDescription")]
-    pub contact_flow_description: String,
-    /// Unique contact flow ID, system-generated.
-    #[serde(rename = "ContactFlowId")]
-    pub contact_flow_id: String,
-    /// Contact flow name; must be unique within an instance.
-    #[serde(rename = "ContactFlowName")]
-    pub contact_flow_name: String,
-    /// Call center instance the contact flow belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Flow type, defined by ContactFlowType.
-    #[serde(rename = "Type")]
-    pub type_: String,
-}
-
-/// Skill groups associated with the phone number.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillGroups {
-    /// Skill groups associated with the phone number.
-    #[serde(rename = "SkillGroup")]
-    pub skill_group: Vec<SkillGroup>,
-}
-
-/// Skill groups associated with the phone number.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillGroup {
-    /// Skill group ID.
-    #[serde(rename = "SkillGroupId")]
-    pub skill_group_id: String,
-    /// Skill group name.
-    #[serde(rename = "SkillGroupName")]
-    pub skill_group_name: String,
+impl ResponseBody for PhoneNumbers {
+    const FIELDS: &'static [&'static str] = &["PhoneNumber"];
 }
 
 /// Information about numbers already in use (name printed 'UserdPhone Numbers'; 'Userd' is the API's own misspelling of 'Used').
@@ -268,4 +210,8 @@ pub struct UserdPhoneNumbers {
     /// Information about numbers already in use (element type not documented; the official SDK models have a list of strings): the numbers already bound to any instance, or repeated within the request (handler).
     #[serde(rename = "UserdPhoneNumber")]
     pub userd_phone_number: Vec<String>,
+}
+
+impl ResponseBody for UserdPhoneNumbers {
+    const FIELDS: &'static [&'static str] = &["UserdPhoneNumber"];
 }

@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 6.1, lines 1660-1787.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin]),
 };
 
 /// The values of `Usage`.
@@ -121,6 +123,10 @@ pub struct Response {
     pub phone_number: PhoneNumber,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["PhoneNumber"];
+}
+
 /// Information about the newly added phone number.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhoneNumber {
@@ -133,7 +139,7 @@ pub struct PhoneNumber {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub contact_flow: Option<ContactFlow>,
+    pub contact_flow: Option<super::shapes::ContactFlow>,
     /// Call center instance ID the phone number belongs to.
     #[serde(rename = "InstanceId")]
     pub instance_id: String,
@@ -160,22 +166,17 @@ pub struct PhoneNumber {
     pub usage: String,
 }
 
-/// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContactFlow {
-    /// Short description of the contact flow.
-    #[serde(rename = "ContactFlowDescription")]
-    pub contact_flow_description: String,
-    /// Unique contact flow ID, system-generated.
-    #[serde(rename = "ContactFlowId")]
-    pub contact_flow_id: String,
-    /// Contact flow name; must be unique within an instance.
-    #[serde(rename = "ContactFlowName")]
-    pub contact_flow_name: String,
-    /// Call center instance the contact flow belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Flow type, defined by ContactFlowType.
-    #[serde(rename = "Type")]
-    pub type_: String,
+impl ResponseBody for PhoneNumber {
+    const FIELDS: &'static [&'static str] = &[
+        "AllowOutbound",
+        "ContactFlow",
+        "InstanceId",
+        "Number",
+        "PhoneNumberDescription",
+        "PhoneNumberId",
+        "RemainingTime",
+        "TestOnly",
+        "Trunks",
+        "Usage",
+    ];
 }

@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 6.5, lines 2188-2271.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The parameters of CheckNumberAvaliable 2017-07-05, validated.
@@ -87,6 +89,10 @@ pub struct Response {
     pub caller_avaliable: CallerAvaliable,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["CalleeAvaliable", "CallerAvaliable"];
+}
+
 /// Information about the called number. Documented type: Struct.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CalleeAvaliable {
@@ -98,6 +104,10 @@ pub struct CalleeAvaliable {
     pub reason: Option<String>,
 }
 
+impl ResponseBody for CalleeAvaliable {
+    const FIELDS: &'static [&'static str] = &["Avaliable", "Reason"];
+}
+
 /// Information about the calling number. Documented type: Struct. Printed 'CallerAvailable' in the seed table; the examples and the SDK use the name here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallerAvaliable {
@@ -107,4 +117,8 @@ pub struct CallerAvaliable {
     /// Absent when available (如果可用不返回); when unavailable, the reason (same message formats as CalleeAvaliable.Reason).
     #[serde(rename = "Reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl ResponseBody for CallerAvaliable {
+    const FIELDS: &'static [&'static str] = &["Avaliable", "Reason"];
 }

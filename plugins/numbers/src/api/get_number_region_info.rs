@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 6.6, lines 2272-2345.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The parameters of GetNumberRegionInfo 2017-07-05, validated.
@@ -73,6 +75,10 @@ pub struct Response {
     pub phone_number: PhoneNumber,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["PhoneNumber"];
+}
+
 /// The number and its home region.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhoneNumber {
@@ -85,4 +91,8 @@ pub struct PhoneNumber {
     /// Province the number belongs to.
     #[serde(rename = "Province")]
     pub province: String,
+}
+
+impl ResponseBody for PhoneNumber {
+    const FIELDS: &'static [&'static str] = &["City", "Number", "Province"];
 }

@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 6.4, lines 2001-2187.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The parameters of ListPhoneNumbers 2017-07-05, validated.
@@ -70,12 +72,20 @@ pub struct Response {
     pub phone_numbers: PhoneNumbers,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["PhoneNumbers"];
+}
+
 /// All phone numbers of the call center instance, ordered by number: an object wrapping the `PhoneNumber` array. The seed's table types it Array and its examples show a flat lowerCamel array, but its §6.8 table (the same PhoneNumber list), the official SDK models and every other 2017 action use this wrapper (handler).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhoneNumbers {
     /// All phone numbers of the call center instance.
     #[serde(rename = "PhoneNumber")]
     pub phone_number: Vec<PhoneNumber>,
+}
+
+impl ResponseBody for PhoneNumbers {
+    const FIELDS: &'static [&'static str] = &["PhoneNumber"];
 }
 
 /// All phone numbers of the call center instance.
@@ -96,7 +106,7 @@ pub struct PhoneNumber {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub contact_flow: Option<ContactFlow>,
+    pub contact_flow: Option<super::shapes::ContactFlow>,
     /// Call center instance ID the phone number belongs to.
     #[serde(rename = "InstanceId")]
     pub instance_id: String,
@@ -126,7 +136,7 @@ pub struct PhoneNumber {
     pub sip_tel_x: String,
     /// Skill groups associated with the phone number: an object wrapping the `SkillGroup` array (the seed's table types it Array; the wrapper is the shape of §6.3, §6.8 and the official SDK models).
     #[serde(rename = "SkillGroups")]
-    pub skill_groups: SkillGroups,
+    pub skill_groups: super::shapes::SkillGroups,
     /// Whether this is a test number.
     #[serde(rename = "TestOnly")]
     pub test_only: bool,
@@ -138,24 +148,26 @@ pub struct PhoneNumber {
     pub usage: String,
 }
 
-/// Contact flow IVR the phone number is connected to. Absent when the number has no contact flow (none bound, the bound flow no longer exists, or the flows plugin is disabled; handler).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContactFlow {
-    /// Short description of the contact flow.
-    #[serde(rename = "ContactFlowDescription")]
-    pub contact_flow_description: String,
-    /// Unique contact flow ID, system-generated.
-    #[serde(rename = "ContactFlowId")]
-    pub contact_flow_id: String,
-    /// Contact flow name; must be unique within an instance.
-    #[serde(rename = "ContactFlowName")]
-    pub contact_flow_name: String,
-    /// Call center instance the contact flow belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Flow type, defined by ContactFlowType.
-    #[serde(rename = "Type")]
-    pub type_: String,
+impl ResponseBody for PhoneNumber {
+    const FIELDS: &'static [&'static str] = &[
+        "AllowOutbound",
+        "Assignee",
+        "City",
+        "ContactFlow",
+        "InstanceId",
+        "Number",
+        "NumberCommodityStatus",
+        "PhoneNumberDescription",
+        "PhoneNumberId",
+        "PrivacyNumber",
+        "Province",
+        "RemainingTime",
+        "SipTelX",
+        "SkillGroups",
+        "TestOnly",
+        "Trunks",
+        "Usage",
+    ];
 }
 
 /// Virtual (privacy) number binding of the phone number. ccgate has no privacy numbers: every field is an empty string (handler).
@@ -190,21 +202,16 @@ pub struct PrivacyNumber {
     pub type_: String,
 }
 
-/// Skill groups associated with the phone number: an object wrapping the `SkillGroup` array (the seed's table types it Array; the wrapper is the shape of §6.3, §6.8 and the official SDK models).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillGroups {
-    /// Skill groups associated with the phone number.
-    #[serde(rename = "SkillGroup")]
-    pub skill_group: Vec<SkillGroup>,
-}
-
-/// Skill groups associated with the phone number.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillGroup {
-    /// Skill group ID.
-    #[serde(rename = "SkillGroupId")]
-    pub skill_group_id: String,
-    /// Skill group name.
-    #[serde(rename = "SkillGroupName")]
-    pub skill_group_name: String,
+impl ResponseBody for PrivacyNumber {
+    const FIELDS: &'static [&'static str] = &[
+        "BizId",
+        "Extra",
+        "PhoneNumber",
+        "PoolId",
+        "PoolName",
+        "RegionNameCity",
+        "SubId",
+        "TelX",
+        "Type",
+    ];
 }

@@ -5,10 +5,11 @@
 //!
 //! Source: seed `002_4f291ef09303cb14.txt`, section whole file, lines 1-385.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The values of `Usage`.
@@ -58,7 +60,7 @@ impl Usage {
 }
 
 /// The parameters of ListPhoneNumbers 2020-07-01, validated.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// `InstanceId`, string, required, at most 256 characters.
     ///
@@ -134,6 +136,10 @@ pub struct Response {
     pub data: Data,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["Data"];
+}
+
 /// Data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Data {
@@ -149,6 +155,10 @@ pub struct Data {
     /// Number list (plain JSON array).
     #[serde(rename = "List")]
     pub list: Vec<List>,
+}
+
+impl ResponseBody for Data {
+    const FIELDS: &'static [&'static str] = &["PageNumber", "PageSize", "TotalCount", "List"];
 }
 
 /// One item of `List`: Number list (plain JSON array).
@@ -195,6 +205,24 @@ pub struct List {
     pub skill_groups: Vec<SkillGroups>,
 }
 
+impl ResponseBody for List {
+    const FIELDS: &'static [&'static str] = &[
+        "Active",
+        "CreateTime",
+        "UserId",
+        "Tags",
+        "City",
+        "InstanceId",
+        "Usage",
+        "ContactFlowName",
+        "Provider",
+        "Number",
+        "ContactFlowId",
+        "Province",
+        "SkillGroups",
+    ];
+}
+
 /// One item of `SkillGroups`: Skill groups associated with the number.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SkillGroups {
@@ -210,4 +238,8 @@ pub struct SkillGroups {
     /// Skill group ID (format `<name>@<instanceId>`).
     #[serde(rename = "SkillGroupId")]
     pub skill_group_id: String,
+}
+
+impl ResponseBody for SkillGroups {
+    const FIELDS: &'static [&'static str] = &["DisplayName", "InstanceId", "Name", "SkillGroupId"];
 }

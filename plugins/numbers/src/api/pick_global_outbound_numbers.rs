@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 6.7, lines 2346-2460.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The parameters of PickGlobalOutboundNumbers 2017-07-05, validated.
@@ -108,12 +110,20 @@ pub struct Response {
     pub dial_number_pairs: DialNumberPairs,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["DialNumberPairs"];
+}
+
 /// Pairs of caller number with its region and callee number with its region.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DialNumberPairs {
     /// Pairs of caller number with its region and callee number with its region.
     #[serde(rename = "DialNumberPair")]
     pub dial_number_pair: Vec<DialNumberPair>,
+}
+
+impl ResponseBody for DialNumberPairs {
+    const FIELDS: &'static [&'static str] = &["DialNumberPair"];
 }
 
 /// Pairs of caller number with its region and callee number with its region.
@@ -125,6 +135,10 @@ pub struct DialNumberPair {
     /// Calling number.
     #[serde(rename = "Caller")]
     pub caller: Caller,
+}
+
+impl ResponseBody for DialNumberPair {
+    const FIELDS: &'static [&'static str] = &["Callee", "Caller"];
 }
 
 /// Called number.
@@ -141,6 +155,10 @@ pub struct Callee {
     pub province: String,
 }
 
+impl ResponseBody for Callee {
+    const FIELDS: &'static [&'static str] = &["City", "Number", "Province"];
+}
+
 /// Calling number.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Caller {
@@ -153,4 +171,8 @@ pub struct Caller {
     /// Province the number belongs to.
     #[serde(rename = "Province")]
     pub province: String,
+}
+
+impl ResponseBody for Caller {
+    const FIELDS: &'static [&'static str] = &["City", "Number", "Province"];
 }

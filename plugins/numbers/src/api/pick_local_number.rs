@@ -5,10 +5,11 @@
 //!
 //! Source: seed `004_7ffd889ccd3fb3d9.txt`, section 1, lines 144-144.
 
+use ccgate_plugin_sdk::ResponseBody;
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::contract;
 use ccgate_plugin_sdk::{
-    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params,
+    ActionSpec, ApiResult, AuthModes, Dialect, Envelope, InstanceScope, Params, Role, Roles,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The parameters of PickLocalNumber 2017-07-05, validated.
@@ -92,6 +94,10 @@ pub struct Response {
     pub data: Data,
 }
 
+impl ResponseBody for Response {
+    const FIELDS: &'static [&'static str] = &["Data"];
+}
+
 /// The callee and the picked caller number, each with its home region. Shape of the official 2017-07-05 SDK models (not in seed 004).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Data {
@@ -101,6 +107,10 @@ pub struct Data {
     /// Calling number.
     #[serde(rename = "Caller")]
     pub caller: Caller,
+}
+
+impl ResponseBody for Data {
+    const FIELDS: &'static [&'static str] = &["Callee", "Caller"];
 }
 
 /// Called number.
@@ -117,6 +127,10 @@ pub struct Callee {
     pub province: String,
 }
 
+impl ResponseBody for Callee {
+    const FIELDS: &'static [&'static str] = &["City", "Number", "Province"];
+}
+
 /// Calling number.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Caller {
@@ -129,4 +143,8 @@ pub struct Caller {
     /// Province the number belongs to.
     #[serde(rename = "Province")]
     pub province: String,
+}
+
+impl ResponseBody for Caller {
+    const FIELDS: &'static [&'static str] = &["City", "Number", "Province"];
 }

@@ -32,17 +32,8 @@ pub const NUMBER_MAX: u32 = 24;
 pub const IN_LIST_MAX: usize = 1000;
 
 /// True when `err` is a unique-constraint violation (e.g. two requests binding the same number
-/// at once). Uses the driver's error code where sea-orm can see it, and the message otherwise
-/// (proxy connections carry only text).
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    if ccgate_plugin_sdk::storage::is_unique_violation(err) {
-        return true;
-    }
-    let text = err.to_string();
-    text.contains("UNIQUE constraint failed")
-        || text.contains("Duplicate entry")
-        || text.contains("duplicate key value")
-}
+/// at once): [`ccgate_plugin_sdk::storage::is_unique_violation`].
+pub use ccgate_plugin_sdk::storage::is_unique_violation;
 
 /// The number `id` if it is bound to `instance`.
 pub async fn find_in_instance<C: ConnectionTrait>(

@@ -10,19 +10,11 @@ use tracing::Instrument;
 
 use super::envelope;
 use super::request::RpcRequest;
-use crate::app::AppState;
 use crate::auth::aliyun::{authenticate, routing};
 use crate::http::body;
+use crate::request_id::new_request_id;
+use crate::state::AppState;
 use crate::{catalog, input};
-
-/// A new `RequestId`: an upper-case UUID v4 like Alibaba's (random bytes from the thread-local
-/// CSPRNG, which avoids a `getrandom` system call per request).
-pub fn new_request_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
-    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    id.hyphenated().encode_upper(&mut buf).to_owned()
-}
 
 /// Serves `GET /` and `POST /`.
 ///
@@ -140,6 +132,9 @@ async fn serve(
     let spec = route.spec;
     span.record("action", spec.action);
     let caller = authenticate(&state.auth, req, spec.auth).await?;
+    if !spec.roles.admits(caller.role) {
+        return Err(ApiError::no_permission(caller.role, spec.action));
+    }
     let style = if spec.is_2020() {
         ErrorStyle::V2020
     } else {
@@ -160,12 +155,14 @@ async fn serve(
         request_id: request_id.to_string(),
         account_id: caller.account_id,
         principal: caller.principal,
+        role: caller.role,
         spec,
         instance_id,
         account_instances,
         db: state.db.clone(),
         services: Arc::clone(&state.services),
+        clock: Default::default(),
     };
-    let reply = route.plugin.handle(&ctx, &params).await?;
+    let reply = route.plugin.handle(&ctx, route.index, &params).await?;
     Ok((spec.envelope, reply, spec.action))
 }

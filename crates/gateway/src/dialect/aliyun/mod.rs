@@ -8,5 +8,6 @@ pub mod envelope;
 pub mod handler;
 pub mod request;
 pub mod xml;
+pub mod xml_ser;
 
 pub use handler::rpc_entry;

@@ -1,24 +1,27 @@
-//! Huawei AICC cc-management (C1) dialect: `tokenByAkSk` issues Bearer tokens for an
-//! AccessKey pair (app_key/app_secret), and each operation is its own path
-//! (seed 001, `shared/reference/huawei-aicc.md` §2-§3).
+//! The Huawei AICC dialects (`shared/reference/huawei-aicc.md`), both path-routed (one path per
+//! operation, [`crate::dialect::PathDialect`]):
 //!
-//! Errors carry the HTTP status the seed assigns (400 bad request, 401 account not usable,
-//! 403 authentication failed, 404 unknown, 500 business failure) and the cc-management body
-//! shape `{"retCode": "<code>", "message": "..."}`.
+//! - [`cc_management`] (C1): `tokenByAkSk` ([`token`]) issues Bearer tokens for an AccessKey
+//!   pair (app_key/app_secret); operations carry the token (seed 001, §2-§3). Errors are
+//!   `{"retCode": "<code>", "message": "..."}`.
+//! - [`isales`] (C2, CC-iSales): each request carries an `auth-v2` signature made with an
+//!   AccessKey pair (seed 003, §4-§5). Errors are `{"resultCode", "resultDesc", "returnCode",
+//!   "returnDesc"}`.
 
 pub mod cc_management;
+pub mod isales;
 pub mod token;
 
 use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
 use ccgate_plugin_sdk::ApiError;
-use serde_json::json;
 
-/// The error response of both Huawei endpoints.
+pub use cc_management::CcManagement;
+pub use isales::Isales;
+
+use crate::dialect::PathDialect;
+
+/// An error in the C1 shape (`tokenByAkSk` and cc-management): status `err.status`, body
+/// `{"retCode": err.code, "message": err.message}`.
 pub fn error_response(err: &ApiError) -> HttpResponse {
-    HttpResponse::build(
-        StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-    )
-    .content_type("application/json;charset=UTF-8")
-    .body(json!({"retCode": err.code, "message": err.message}).to_string())
+    CcManagement.error_response(err)
 }

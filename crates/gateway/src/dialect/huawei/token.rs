@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::auth::bearer::AUD_HUAWEI;
 use crate::http::body;
+use crate::state::AppState;
 
 /// The route path.
 pub const PATH: &str = "/apigovernance/api/oauth/tokenByAkSk";

@@ -17,6 +17,9 @@ pub struct Model {
     pub description: String,
     /// Creation time, UTC epoch milliseconds.
     pub created_at: i64,
+    /// The Huawei VDN id (1-9999) CC-iSales callers name this instance by (`vdnId`), unique
+    /// within the account; `None` when Huawei C2 callers cannot reach it.
+    pub vdn_id: Option<i32>,
 }
 
 /// No navigable relations; joins are explicit.

@@ -1,0 +1,73 @@
+//! `AppState`: what every worker shares (settings, the pool, the registry, authentication
+//! state). Built once by `runtime::serve`; the HTTP layers (`app`, `http`, `dialect`) read it.
+
+use std::sync::Arc;
+
+use ccgate_plugin_sdk::{ApiError, Services};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::auth::AuthState;
+use crate::auth::bearer::TokenService;
+use crate::catalog;
+use crate::crypto::MasterKey;
+use crate::dialect::PathRouter;
+use crate::registry::{Registry, RegistryServices};
+use crate::settings::Settings;
+use crate::store::entities::instance;
+
+/// Shared state of all workers.
+pub struct AppState {
+    /// Effective settings.
+    pub settings: Settings,
+    /// The pool.
+    pub db: DatabaseConnection,
+    /// Enabled plugins and their routes.
+    pub registry: Arc<Registry>,
+    /// Cross-plugin queries over `registry`.
+    pub services: Arc<dyn Services>,
+    /// Credentials and replay state.
+    pub auth: Arc<AuthState>,
+    /// Route templates of every path-routed operation, served or specified only.
+    pub paths: PathRouter,
+}
+
+impl AppState {
+    /// Builds the state; `tokens` signs and verifies Bearer tokens.
+    pub fn new(
+        settings: Settings,
+        db: DatabaseConnection,
+        registry: Arc<Registry>,
+        master: MasterKey,
+        tokens: TokenService,
+    ) -> Self {
+        // The replay start fence: the current whole second (`runtime::serve` waits for a new
+        // second before building the state, so nothing signed earlier can pass).
+        let not_before =
+            chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap_or_default();
+        let auth = AuthState::new(db.clone(), master, tokens, &settings.security, not_before);
+        let services: Arc<dyn Services> = Arc::new(RegistryServices(Arc::clone(&registry)));
+        let paths = PathRouter::new(&registry, catalog::CATALOG);
+        Self {
+            settings,
+            db,
+            registry,
+            services,
+            auth,
+            paths,
+        }
+    }
+
+    /// All instance ids of `account_id`, sorted (for account-wide actions).
+    pub async fn account_instances(&self, account_id: &str) -> Result<Vec<String>, ApiError> {
+        let ids: Vec<String> = instance::Entity::find()
+            .select_only()
+            .column(instance::Column::Id)
+            .filter(instance::Column::AccountId.eq(account_id))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut ids = ids;
+        ids.sort();
+        Ok(ids)
+    }
+}
