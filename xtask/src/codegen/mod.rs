@@ -208,6 +208,15 @@ pub fn run(root: &Path, rest: &[String]) -> anyhow::Result<()> {
             bail!("generated files are stale: run `cargo xtask codegen` and commit the result");
         }
         eprintln!("generated files are up to date");
+        let hand_written = hand_written_error_codes(root)?;
+        if !hand_written.is_empty() {
+            for line in &hand_written {
+                eprintln!("{line}");
+            }
+            bail!(
+                "plugins raise error codes by hand: use `crate::api::errors::<code>(..)` (add the code to the spec's [[error]] list)"
+            );
+        }
         return Ok(());
     }
     let files = generate(root)?;
