@@ -33,8 +33,9 @@
 //! stored only by the lease holder. A stopped process releases its leases; a crashed one's
 //! expire.
 
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use ccgate_plugin_sdk::events::{EVENTS_TABLE, SUBSCRIBERS_TABLE};
@@ -56,6 +57,41 @@ static PUBLISHED: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel
 /// SDK's publish hook, and called by the plugin ABI for publishes of plugin libraries.
 pub fn wake() {
     PUBLISHED.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// What the delivery services of this process have seen, for `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// The newest event id read (0 before the first read, or without subscribers).
+    pub head: i64,
+    /// Per subscriber served by this process.
+    pub subscribers: BTreeMap<&'static str, SubscriberStats>,
+}
+
+/// One subscriber in [`Stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubscriberStats {
+    /// Whether this process holds the subscriber's lease (delivers to it).
+    pub leased: bool,
+    /// The subscriber's stored position as this process last read or wrote it.
+    pub position: i64,
+    /// Failed deliveries (errors and panics of the handler) since the process started.
+    pub failures: u64,
+}
+
+static STATS: LazyLock<Mutex<Stats>> = LazyLock::new(Default::default);
+
+/// A copy of this process's delivery statistics.
+pub fn stats() -> Stats {
+    STATS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn record(f: impl FnOnce(&mut Stats)) {
+    f(&mut STATS.lock().unwrap_or_else(|e| e.into_inner()));
+}
+
+fn record_subscriber(name: &'static str, f: impl FnOnce(&mut SubscriberStats)) {
+    record(|s| f(s.subscribers.entry(name).or_default()));
 }
 
 /// How often the head watcher looks after a wake, and for how long.
@@ -287,6 +323,7 @@ async fn watch_head(
     loop {
         match head(&db).await {
             Ok(h) => {
+                record(|s| s.head = Ord::max(s.head, h));
                 tx.send_if_modified(|cur| {
                     let newer = h > *cur;
                     if newer {
@@ -473,12 +510,18 @@ impl Lane {
             }
             match self.lease.acquire(&self.db).await {
                 Ok(Some(position)) => {
+                    record_subscriber(name, |s| {
+                        s.leased = true;
+                        s.position = position;
+                    });
                     tracing::info!(
                         subscriber = name,
                         position,
                         "events: delivering to subscriber"
                     );
-                    match self.deliver_from(position).await {
+                    let halt = self.deliver_from(position).await;
+                    record_subscriber(name, |s| s.leased = false);
+                    match halt {
                         Halt::Stopped => {
                             self.lease.release(&self.db).await;
                             return;
@@ -611,6 +654,7 @@ impl Lane {
                 Some(Ok(Err(e))) => e.to_string(),
                 Some(Err(p)) => format!("panicked: {}", panic_text(&*p)),
             };
+            record_subscriber(self.sub.name, |s| s.failures += 1);
             tracing::warn!(
                 subscriber = self.sub.name,
                 event = event.id,
@@ -634,7 +678,10 @@ impl Lane {
         let mut delay = RETRY_MIN;
         loop {
             match self.lease.extend(&self.db, Some(id)).await {
-                Ok(true) => return None,
+                Ok(true) => {
+                    record_subscriber(self.sub.name, |s| s.position = id);
+                    return None;
+                }
                 Ok(false) => return Some(Halt::LeaseLost),
                 Err(e) => {
                     tracing::warn!(subscriber = self.sub.name, event = id, error = %e, "events: storing the position failed; retrying")

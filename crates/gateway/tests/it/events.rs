@@ -390,6 +390,13 @@ async fn subscribers_get_their_topics_in_order_and_progress_independently() {
             "[{kind}] `all` finished while `slow` was still retrying"
         );
         assert!(bg.task_names().contains(&"events: subscriber slow.moves"));
+        // /metrics material: this process delivers to both, at the head, `slow` failed 3 times
+        // (at least: other tests of this process count their own subscribers).
+        let stats = events::stats();
+        assert!(stats.head >= head);
+        let slow_stats = stats.subscribers["slow.moves"];
+        assert!(slow_stats.leased && slow_stats.position == last_move);
+        assert!(slow_stats.failures >= 3);
         assert!(bg.stop(Duration::from_secs(5)).await.is_empty());
 
         // A new service (another process, say) resumes after the stored positions.
@@ -709,6 +716,14 @@ async fn a_library_plugin_publishes_subscribes_runs_tasks_and_shuts_down_through
     assert_eq!(seen.len(), 4);
     let attempts = ids(&db, "SELECT attempt FROM testing_deliveries ORDER BY n").await;
     assert_eq!(attempts, [1, 1, 1, 3], "the failing event was retried");
+    let resp = t.send(TestRequest::get().uri("/metrics")).await;
+    let metrics = String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "ccgate_events_position{{subscriber=\"testing.ledger\"}} {head}"
+        )) && metrics.contains("ccgate_events_delivery_failures{subscriber=\"testing.ledger\"} 2"),
+        "{metrics}"
+    );
     until("ticks and the flaky task's third run", || async {
         ticks(&db, "ticker").await.0 > 3 && ticks(&db, "flaky").await.0 == 3
     })
