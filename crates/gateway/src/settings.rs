@@ -229,6 +229,10 @@ mod tests {
         assert_eq!(s.server.bind, "127.0.0.1:8080");
         assert!(s.database.url.starts_with("sqlite://"));
         assert_eq!(s.plugins.enabled, vec!["flows", "numbers"]);
+        assert_eq!(s.events.poll_ms, 500);
+        assert_eq!(s.events.lease_secs, 10);
+        assert_eq!(s.shutdown.drain_secs, 30);
+        assert_eq!(s.shutdown.tasks_secs, 10);
     }
 
     #[test]

@@ -107,13 +107,42 @@ impl TestDb {
         ccgate_gateway::store::connect(&self.url, 8).await.unwrap()
     }
 
-    async fn drop(self) {
-        if let Some((server, name)) = &self.server {
-            let admin = sea_orm::Database::connect(server.as_str()).await.unwrap();
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE {name}"))
-                .await;
-            let _ = admin.close().await;
+    async fn drop(mut self) {
+        if let Some((server, name)) = self.server.take() {
+            drop_database(&server, &name).await;
+        }
+    }
+}
+
+async fn drop_database(server: &str, name: &str) {
+    let Ok(admin) = sea_orm::Database::connect(server).await else {
+        return;
+    };
+    // PostgreSQL refuses to drop a database others are connected to (a failed test's pool).
+    let force = if server.starts_with("postgres") {
+        " WITH (FORCE)"
+    } else {
+        ""
+    };
+    let _ = admin
+        .execute_unprepared(&format!("DROP DATABASE {name}{force}"))
+        .await;
+    let _ = admin.close().await;
+}
+
+impl Drop for TestDb {
+    /// A test that failed before [`TestDb::drop`] still removes its database.
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.server.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(drop_database(&server, &name));
+                }
+            })
+            .join();
         }
     }
 }
