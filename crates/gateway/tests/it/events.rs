@@ -806,45 +806,59 @@ fn spawn_node(url: &str, plugin: &str, args: &[&str], fault: Option<&str>) -> Ch
     cmd.spawn().expect("start events_node")
 }
 
-/// Reads `child`'s stderr until a fault point holds, then kills it with SIGKILL; returns the
-/// held event id and the `published` ids it printed.
-fn kill_when_held(mut child: Child) -> (i64, Vec<i64>) {
+/// Reads `child`'s output until a fault point holds and it printed `publishes` `published`
+/// lines (its changes are committed), then kills it with SIGKILL; returns the held event id and
+/// the published ids.
+fn kill_when_held(mut child: Child, publishes: usize) -> (i64, Vec<i64>) {
     use std::os::unix::process::ExitStatusExt;
-    let stderr = child.stderr.take().unwrap();
+    enum Seen {
+        Held(String),
+        Published(i64),
+        Ended(String),
+    }
     let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let err_tx = tx.clone();
     std::thread::spawn(move || {
         let mut log = String::new();
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
             if let Some(rest) = line.strip_prefix(events::fault::HELD) {
-                let _ = tx.send(Ok(rest.trim().to_string()));
+                let _ = err_tx.send(Seen::Held(rest.trim().to_string()));
             }
             log.push_str(&line);
             log.push('\n');
         }
-        let _ = tx.send(Err(log));
+        let _ = err_tx.send(Seen::Ended(log));
     });
-    let held = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(held)) => held,
-        Ok(Err(log)) => panic!("the process ended before the fault point:\n{log}"),
-        Err(_) => {
-            let _ = child.kill();
-            panic!("no fault point reached in 60 s")
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(id) = line.strip_prefix("published ") {
+                let _ = tx.send(Seen::Published(id.parse().unwrap()));
+            }
         }
-    };
+    });
+    let (mut held, mut ids) = (None, Vec::new());
+    while held.is_none() || ids.len() < publishes {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Seen::Held(h)) => held = Some(h),
+            Ok(Seen::Published(id)) => ids.push(id),
+            Ok(Seen::Ended(log)) => panic!("the process ended before the fault point:\n{log}"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no fault point reached in 60 s (published {ids:?})")
+            }
+        }
+    }
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(9), "killed by SIGKILL");
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let held = held.unwrap();
     let (sub, id) = held.split_once(' ').unwrap();
     assert_eq!(sub, "testing.ledger");
-    (id.parse().unwrap(), published(&out))
+    (id.parse().unwrap(), ids)
 }
 
 fn published(stdout: &str) -> Vec<i64> {
@@ -859,12 +873,15 @@ async fn crash_and_resume(tdb: &TestDb, plugin: &str) {
     let kind = &tdb.kind;
     // 1. Publish five changes (three streams' worth, interleaved) with the delivery running;
     //    the third delivery holds: its event is committed, not delivered. Kill -9.
-    let (held, ids1) = kill_when_held(spawn_node(
-        &tdb.url,
-        plugin,
-        &["run", "s1:1:2", "s2:1:2", "s1:3:1"],
-        Some("before-delivery:3"),
-    ));
+    let (held, ids1) = kill_when_held(
+        spawn_node(
+            &tdb.url,
+            plugin,
+            &["run", "s1:1:2", "s2:1:2", "s1:3:1"],
+            Some("before-delivery:3"),
+        ),
+        5,
+    );
     assert_eq!(
         ids1.len(),
         5,
@@ -883,12 +900,10 @@ async fn crash_and_resume(tdb: &TestDb, plugin: &str) {
     );
     // 2. Restart: it resumes at the third event, which the subscriber accepts; killed before
     //    the position is stored.
-    let (held, none) = kill_when_held(spawn_node(
-        &tdb.url,
-        plugin,
-        &["run"],
-        Some("before-position:1"),
-    ));
+    let (held, none) = kill_when_held(
+        spawn_node(&tdb.url, plugin, &["run"], Some("before-position:1")),
+        0,
+    );
     assert!(none.is_empty());
     assert_eq!(held, ids1[2], "[{kind}] resumed after the stored position");
     assert_eq!(
