@@ -375,8 +375,11 @@ class Gateway:
         kv = dict(line.split("=", 1) for line in out.strip().splitlines() if "=" in line)
         return kv["AccessKeyId"], kv["AccessKeySecret"]
 
-    def issue_token(self, access_key_id: str) -> str:
-        return self.admin("token", "issue", "--access-key-id", access_key_id).strip()
+    def issue_token(self, access_key_id: str, role: str | None = None) -> str:
+        args = ["token", "issue", "--access-key-id", access_key_id]
+        if role:
+            args += ["--role", role, "--subject", f"{role}@{self.unique('user')}"]
+        return self.admin(*args).strip()
 
     def create_tenant(self, name: str | None = None) -> Tenant:
         name = name or self.unique("tenant")

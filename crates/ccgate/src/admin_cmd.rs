@@ -78,6 +78,10 @@ pub enum TokenCmd {
         /// Lifetime in seconds (default: [security] token_ttl_secs).
         #[arg(long)]
         ttl: Option<u64>,
+        /// The role the token acts with: admin (default), skill-group-leader or agent. Each
+        /// action's spec says which roles may call it; others get 403 NoPermission.
+        #[arg(long)]
+        role: Option<String>,
     },
     /// Revoke Bearer tokens: one token (give the token), or every token issued under
     /// --access-key-id so far (the key itself stays usable). Running gateways refuse them
@@ -148,13 +152,14 @@ pub async fn key(core: &Core, cmd: KeyCmd) -> anyhow::Result<()> {
 }
 
 pub async fn token(core: &Core, cmd: TokenCmd) -> anyhow::Result<()> {
-    let (access_key_id, account, subject, ttl) = match cmd {
+    let (access_key_id, account, subject, ttl, role) = match cmd {
         TokenCmd::Issue {
             access_key_id,
             account,
             subject,
             ttl,
-        } => (access_key_id, account, subject, ttl),
+            role,
+        } => (access_key_id, account, subject, ttl, role),
         TokenCmd::Revoke {
             token,
             access_key_id,
@@ -175,9 +180,22 @@ pub async fn token(core: &Core, cmd: TokenCmd) -> anyhow::Result<()> {
         },
         (None, None) => bail!("give --access-key-id or --account"),
     };
+    let role = match role.as_deref() {
+        None | Some("admin") => None,
+        Some(name) => Some(ccgate_gateway::sdk::Role::parse(name).ok_or_else(|| {
+            anyhow::anyhow!("unknown role {name:?}: admin, skill-group-leader or agent")
+        })?),
+    };
     let tokens = core.tokens().await?;
     let ttl = ttl.unwrap_or(core.settings.security.token_ttl_secs);
-    let (token, _) = tokens.issue(&subject, &account, AUD_ALIYUN, ttl, bound_key.as_deref());
+    let (token, _) = tokens.issue_as(
+        &subject,
+        &account,
+        AUD_ALIYUN,
+        ttl,
+        bound_key.as_deref(),
+        role,
+    );
     println!("{token}");
     Ok(())
 }

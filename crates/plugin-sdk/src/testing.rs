@@ -1,7 +1,8 @@
 //! Test support for plugin crates (feature `testing`): an in-memory SQLite database (with the
 //! host's event log, so handlers can publish), a [`Context`] for an action, [`Services`] that
-//! route queries to a list of plugins, and the events published so far
-//! ([`TestEnv::published`]).
+//! route queries to a list of plugins, calls through the plugin's real dispatch ([`call`],
+//! [`TestEnv::call`]), [`FakePlugin`], a stand-in for another domain that answers its queries
+//! from closures, and the events published so far ([`TestEnv::published`]).
 //!
 //! The plugin's dev-dependencies must enable a SQLite driver for sea-orm
 //! (`sqlx-sqlite` + `runtime-tokio-rustls`).
@@ -119,6 +120,97 @@ impl TestEnv {
             db: self.db.clone(),
             services: Arc::new(PluginServices::new(self.plugins.clone())),
             clock: self.clock.clone(),
+        }
+    }
+}
+
+impl TestEnv {
+    /// Calls `spec` on `instance` with `pairs` through the real dispatch of the plugin (among
+    /// [`TestEnv::plugins`]) that serves it, as the gateway would; the reply's fields as JSON.
+    ///
+    /// Errors: the plugin's; 501 `NotImplemented` when no plugin of the environment serves
+    /// `spec`.
+    pub async fn call(
+        &self,
+        spec: ActionSpec,
+        instance: &str,
+        pairs: &[(&str, &str)],
+    ) -> ApiResult<Value> {
+        let ctx = self.ctx(spec, instance);
+        let plugin = self
+            .plugins
+            .iter()
+            .find(|p| spec.index_in(&p.actions()).is_some())
+            .ok_or_else(|| crate::ApiError::not_implemented(spec.action))?;
+        call(plugin.as_ref(), &ctx, pairs).await.map(Value::Object)
+    }
+}
+
+/// A query answer of a [`FakePlugin`]: JSON arguments in, JSON result out.
+pub type FakeAnswer = Box<dyn Fn(&Value) -> ApiResult<Value> + Send + Sync>;
+
+/// A stand-in for another domain in a plugin's tests: serves no action, answers the queries it
+/// was given (`answer`) and counts the calls, so a test can check how often it was asked.
+/// Queries it was not given answer 500 `InternalError`, as an unknown query does.
+pub struct FakePlugin {
+    name: &'static str,
+    answers: Vec<(&'static str, FakeAnswer)>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl FakePlugin {
+    /// A fake of plugin `name` with no queries yet.
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            answers: Vec::new(),
+            calls: Default::default(),
+        }
+    }
+
+    /// Answers query `query` with `f(args)`.
+    pub fn answer(
+        mut self,
+        query: &'static str,
+        f: impl Fn(&Value) -> ApiResult<Value> + Send + Sync + 'static,
+    ) -> Self {
+        self.answers.push((query, Box::new(f)));
+        self
+    }
+
+    /// How many queries it answered so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Plugin for FakePlugin {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn version(&self) -> &'static str {
+        "fake"
+    }
+    fn actions(&self) -> Vec<ActionSpec> {
+        Vec::new()
+    }
+    async fn migrate(&self, _db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        Ok(())
+    }
+    async fn handle(
+        &self,
+        ctx: &Context,
+        _action: usize,
+        _params: &crate::Params,
+    ) -> ApiResult<crate::Reply> {
+        Err(crate::ApiError::not_implemented(ctx.spec.action))
+    }
+    async fn query(&self, _ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.answers.iter().find(|(q, _)| *q == name) {
+            Some((_, f)) => f(&args),
+            None => Err(crate::ApiError::internal()),
         }
     }
 }

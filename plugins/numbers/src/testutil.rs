@@ -2,14 +2,10 @@
 //! answers `get` as `plugins/flows/api/queries/get.toml` declares it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::testing::{self, PluginServices, TestEnv};
-use ccgate_plugin_sdk::{
-    ActionSpec, ApiError, ApiResult, Context, Params, Plugin, Reply, async_trait,
-};
+use ccgate_plugin_sdk::testing::{self, FakePlugin, PluginServices, TestEnv};
+use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Plugin};
 
 use crate::NumbersPlugin;
 use crate::api::add_phone_number;
@@ -23,11 +19,6 @@ pub const FLOW_A: &str = "flow-a";
 /// A flow that exists only in [`INSTANCE`] (`Sales`).
 pub const FLOW_B: &str = "flow-b";
 
-/// A stand-in for the flows plugin: serves `get` from a fixed list and counts the calls.
-pub struct FakeFlows {
-    pub calls: AtomicUsize,
-}
-
 fn flow_rows() -> Vec<Value> {
     vec![
         json!({"ContactFlowId": FLOW_A, "ContactFlowName": "Welcome", "ContactFlowDescription": "Welcome flow", "Type": "0", "InstanceId": INSTANCE}),
@@ -36,49 +27,28 @@ fn flow_rows() -> Vec<Value> {
     ]
 }
 
-#[async_trait]
-impl Plugin for FakeFlows {
-    fn name(&self) -> &'static str {
-        "flows"
-    }
-    fn version(&self) -> &'static str {
-        "0"
-    }
-    fn actions(&self) -> Vec<ActionSpec> {
-        Vec::new()
-    }
-    async fn migrate(&self, _db: &DatabaseConnection) -> Result<(), DbErr> {
-        Ok(())
-    }
-    async fn handle(&self, ctx: &Context, _action: usize, _params: &Params) -> ApiResult<Reply> {
-        Err(ApiError::not_implemented(ctx.spec.action))
-    }
-    async fn query(&self, _ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
-        assert_eq!(name, "get");
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        let instance = args["InstanceId"].as_str().unwrap().to_string();
-        let ids: Vec<String> = args["ContactFlowIds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_string())
-            .collect();
+/// A stand-in for the flows plugin: answers `get` from a fixed list (as
+/// `plugins/flows/api/queries/get.toml` declares it) and counts the calls.
+pub fn fake_flows() -> FakePlugin {
+    FakePlugin::new("flows").answer("get", |args| {
         let found: Vec<Value> = flow_rows()
             .into_iter()
             .filter(|f| {
-                f["InstanceId"] == json!(instance)
-                    && ids.iter().any(|id| f["ContactFlowId"] == json!(id))
+                f["InstanceId"] == args["InstanceId"]
+                    && args["ContactFlowIds"]
+                        .as_array()
+                        .is_some_and(|ids| ids.contains(&f["ContactFlowId"]))
             })
             .collect();
         Ok(json!({ "ContactFlows": found }))
-    }
+    })
 }
 
 /// The numbers plugin over an in-memory database, with or without the fake flows plugin.
 pub struct Harness {
     pub env: TestEnv,
     pub numbers: Arc<dyn Plugin>,
-    pub flows: Option<Arc<FakeFlows>>,
+    pub flows: Option<Arc<FakePlugin>>,
 }
 
 impl Harness {
@@ -93,9 +63,7 @@ impl Harness {
     }
 
     async fn with_plugin(plugin: NumbersPlugin) -> Self {
-        let flows = Arc::new(FakeFlows {
-            calls: AtomicUsize::new(0),
-        });
+        let flows = Arc::new(fake_flows());
         let numbers: Arc<dyn Plugin> = Arc::new(plugin);
         let env = TestEnv::new(vec![numbers.clone(), flows.clone()]).await;
         Self {
@@ -118,9 +86,7 @@ impl Harness {
 
     /// How many `flows`/`get` calls were made so far.
     pub fn flow_calls(&self) -> usize {
-        self.flows
-            .as_ref()
-            .map_or(0, |f| f.calls.load(Ordering::SeqCst))
+        self.flows.as_ref().map_or(0, |f| f.calls())
     }
 
     pub fn ctx(&self, spec: ActionSpec, instance: &str) -> Context {

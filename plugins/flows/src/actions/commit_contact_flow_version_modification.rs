@@ -51,7 +51,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let flow = storage::find_flow(&ctx.db, ctx.instance(), &target.contact_flow_id).await?;
     definition::check(content, FlowType::from_stored(&flow.flow_type))?;
 
-    let now = time::now_ms();
+    let now = ctx.now_ms();
     let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     let written = if target.status == STATUS_DRAFT {
         let mut am = target.into_active_model();

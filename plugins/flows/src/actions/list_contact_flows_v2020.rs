@@ -17,10 +17,9 @@
 
 use ccgate_plugin_sdk::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use ccgate_plugin_sdk::sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder,
 };
-use ccgate_plugin_sdk::{ApiResult, PageRequest, time};
+use ccgate_plugin_sdk::{ApiResult, PageRequest, storage, time};
 
 use crate::api::Ctx;
 use crate::api::list_contact_flows_v2020::{
@@ -63,18 +62,21 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         cond = cond.add(search_condition(pattern));
     }
 
-    let total = contact_flow::Entity::find()
-        .filter(cond.clone())
-        .count(&ctx.db)
-        .await?;
-    let flows = contact_flow::Entity::find()
-        .filter(cond)
-        .order_by(order_by, order.clone())
-        .order_by(contact_flow::Column::Id, order)
-        .offset(page.offset())
-        .limit(page.size)
-        .all(&ctx.db)
-        .await?;
+    let query = contact_flow::Entity::find().filter(cond);
+    let flows = storage::page(
+        &ctx.db,
+        query
+            .clone()
+            .order_by(order_by, order.clone())
+            .order_by(contact_flow::Column::Id, order),
+        page,
+    )
+    .await?;
+    // A short page tells the total; otherwise one COUNT(*) over the same filters.
+    let total = match storage::total_from_page(page, flows.len()) {
+        Some(total) => total,
+        None => storage::count(&ctx.db, query).await?,
+    };
 
     let related = render::Related::load(ctx, &flows).await?;
 
@@ -100,23 +102,11 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Escapes the `LIKE` wildcards of `s` with `!`.
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        if matches!(c, '!' | '%' | '_') {
-            out.push('!');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Name or description contains `pattern`: literally, or (ASCII case-insensitively) after
 /// `LOWER()` on both sides, so the match is the same on SQLite, PostgreSQL and MySQL.
 fn search_condition(pattern: &str) -> Condition {
-    let raw = format!("%{}%", escape_like(pattern));
-    let lower = format!("%{}%", escape_like(&pattern.to_lowercase()));
+    let raw = format!("%{}%", storage::escape_like(pattern));
+    let lower = format!("%{}%", storage::escape_like(&pattern.to_lowercase()));
     let mut any = Condition::any();
     for col in [
         contact_flow::Column::Name,

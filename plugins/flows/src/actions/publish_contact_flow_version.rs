@@ -12,7 +12,7 @@
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, sea_query::Expr,
 };
-use ccgate_plugin_sdk::{ApiResult, Empty, time};
+use ccgate_plugin_sdk::{ApiResult, Empty};
 
 use crate::api::Ctx;
 use crate::api::publish_contact_flow_version::{Request, Response};
@@ -50,7 +50,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     am.update(&txn).await?;
     let mut flow_am = flow.into_active_model();
     flow_am.applied_version_id = Set(Some(version_id.to_string()));
-    flow_am.updated_at = Set(time::now_ms());
+    flow_am.updated_at = Set(ctx.now_ms());
     flow_am.editor = Set(who);
     flow_am.update(&txn).await?;
     txn.commit().await?;

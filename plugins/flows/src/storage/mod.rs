@@ -133,10 +133,7 @@ pub struct NewFlow {
     pub publish: bool,
 }
 
-/// A unique-key violation: the driver's code (built in) or the host's mark (dynamic library).
-fn is_unique_violation(err: &DbErr) -> bool {
-    ccgate_plugin_sdk::storage::is_unique_violation(err)
-}
+use ccgate_plugin_sdk::storage::is_unique_violation;
 
 /// Creates a flow and its first version in one transaction, allocating the next free route
 /// point of the instance.

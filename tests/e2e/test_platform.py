@@ -1,0 +1,73 @@
+"""The plugin platform as a user or operator meets it: roles on Bearer tokens (each action's
+spec says which roles may call it; the gateway refuses others with 403 before the handler) and
+plugin settings (`[plugins.<name>]`, `CCGATE__PLUGINS__<NAME>__<KEY>`), read at start-up.
+"""
+
+import subprocess
+
+from conftest import call_api, client_2020
+
+
+def test_an_agent_token_lists_numbers_but_cannot_add_one(gateway, demo, instance, new_number, expect_error, m2020):
+    agent = client_2020(gateway.endpoint, bearer_token=gateway.issue_token(demo.access_key_id, role="agent"))
+    resp = agent.list_phone_numbers(
+        m2020.ListPhoneNumbersRequest(instance_id=instance, page_number=1, page_size=10)
+    )
+    assert resp.status_code == 200 and resp.body.data.total_count == 0
+
+    number = new_number()
+    message = expect_error(
+        lambda: call_api(agent, "AddPhoneNumber", "2017-07-05",
+                         {"InstanceId": instance, "PhoneNumber": number, "Usage": "Inbound"}),
+        403, "NoPermission",
+    )
+    assert "The caller's role agent may not call AddPhoneNumber." in message
+    # Nothing was written: the refusal came before the handler.
+    admin = demo.sdk2020()
+    listed = admin.list_phone_numbers(
+        m2020.ListPhoneNumbersRequest(instance_id=instance, page_number=1, page_size=10)
+    )
+    assert listed.body.data.total_count == 0
+
+    # A skill-group leader may not either; an administrator's token may.
+    leader = client_2020(gateway.endpoint, bearer_token=gateway.issue_token(demo.access_key_id, role="skill-group-leader"))
+    expect_error(
+        lambda: call_api(leader, "AddPhoneNumber", "2017-07-05",
+                         {"InstanceId": instance, "PhoneNumber": number, "Usage": "Inbound"}),
+        403, "NoPermission",
+    )
+    body = call_api(demo.sdk2020("bearer"), "AddPhoneNumber", "2017-07-05",
+                    {"InstanceId": instance, "PhoneNumber": number, "Usage": "Inbound"})
+    assert body["PhoneNumber"]["Number"] == number
+
+
+def test_an_unknown_role_is_refused_when_issuing(gateway, demo):
+    r = subprocess.run(
+        [str(gateway.binary), "token", "issue", "--access-key-id", demo.access_key_id, "--role", "boss"],
+        cwd=gateway.workdir, env=gateway.env, capture_output=True, text=True, timeout=60,
+    )
+    assert r.returncode != 0
+    assert 'unknown role "boss"' in r.stderr
+
+
+def test_a_bad_plugin_setting_stops_start_up_with_one_line_naming_the_key(gateway):
+    env = dict(gateway.env)
+    env["CCGATE__PLUGINS__NUMBERS__LIST_CACHE_TTL_MS"] = "soon"
+    env["CCGATE__SERVER__BIND"] = "127.0.0.1:1"  # never reached: settings are read first
+    r = subprocess.run(
+        [str(gateway.binary), "serve"], cwd=gateway.workdir, env=env,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert r.returncode != 0
+    lines = [l for l in r.stderr.splitlines() if "plugins.numbers.list_cache_ttl_ms" in l]
+    assert len(lines) == 1, r.stderr
+    assert "invalid type" in lines[0], lines[0]
+
+    env["CCGATE__PLUGINS__NUMBERS__LIST_CACHE_TTL"] = "5"
+    del env["CCGATE__PLUGINS__NUMBERS__LIST_CACHE_TTL_MS"]
+    r = subprocess.run(
+        [str(gateway.binary), "serve"], cwd=gateway.workdir, env=env,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert r.returncode != 0
+    assert "plugins.numbers.list_cache_ttl: unknown field" in r.stderr, r.stderr
