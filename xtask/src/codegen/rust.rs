@@ -513,15 +513,23 @@ fn response(out: &mut String, spec: &Spec, reserved: &BTreeSet<String>) {
 /// `src/api/<module>.rs` of one action.
 pub fn action_module(spec: &Spec) -> String {
     let mut out = header(&format!("`{}`", spec.file));
-    let mut top = format!(
-        "{} {}: {}\n\nSource: seed `{}`",
-        spec.action, spec.version, spec.summary, spec.source.seed
-    );
-    let _ = write!(top, ", section {}", spec.source.section);
-    if let [a, b] = spec.source.lines[..] {
-        let _ = write!(top, ", lines {a}-{b}");
+    let mut top = format!("{} {}: {}\n\n", spec.action, spec.version, spec.summary);
+    match &spec.source {
+        Some(source) => {
+            let _ = write!(
+                top,
+                "Source: seed `{}`, section {}",
+                source.seed, source.section
+            );
+            if let [a, b] = source.lines[..] {
+                let _ = write!(top, ", lines {a}-{b}");
+            }
+            top.push('.');
+        }
+        None => top.push_str(
+            "An example action (`example = true`), scaffolded by `cargo xtask new-plugin`: no seed documents it.",
+        ),
     }
-    top.push('.');
     for line in top.lines() {
         let _ = writeln!(out, "//!{}{}", if line.is_empty() { "" } else { " " }, line);
     }
