@@ -104,25 +104,48 @@ impl Names {
 /// `cargo xtask new-plugin <name>` in repository `root`: writes `plugins/<name>/` and runs
 /// codegen.
 ///
-/// Errors: a bad name ([`Names::new`]), an existing `plugins/<name>`, and codegen's errors.
+/// A spec-only folder (`plugins/<name>/api/` and nothing else, like the domains not written
+/// yet) becomes the crate's: its specs are kept, each marked `implemented = false` (the
+/// gateway keeps answering them 501 `NotImplemented`) until its handler is written and the mark
+/// deleted.
+///
+/// Errors: a bad name ([`Names::new`]), a `plugins/<name>` that is a crate or holds more than
+/// `api/`, and codegen's errors.
 pub fn new_plugin(root: &Path, name: &str) -> anyhow::Result<()> {
     let names = Names::new(name)?;
     let dir = root.join("plugins").join(name);
+    let mut adopted = 0;
     if dir.exists() {
-        let what = if dir.join("Cargo.toml").exists() {
-            "a plugin crate"
-        } else {
-            "a spec-only folder (write its crate by hand, or move its specs aside first)"
-        };
-        bail!("plugins/{name} already exists: {what}");
+        if dir.join("Cargo.toml").exists() {
+            bail!("plugins/{name} already exists: a plugin crate");
+        }
+        let others: Vec<String> = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "api")
+            .collect();
+        if !others.is_empty() || !dir.join("api").is_dir() {
+            bail!(
+                "plugins/{name} already exists and is not a spec-only folder (api/ alone): {others:?}"
+            );
+        }
+        adopted = mark_unimplemented(&dir.join("api"))?;
     }
     for (rel, content) in names.files() {
         let path = dir.join(&rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
+        if path.exists() {
+            bail!("plugins/{name}/{rel} exists already");
+        }
         std::fs::write(&path, content).with_context(|| format!("write {}", path.display()))?;
         eprintln!("created plugins/{name}/{rel}");
+    }
+    if adopted > 0 {
+        eprintln!(
+            "kept the {adopted} specs of plugins/{name}/api/, marked `implemented = false` until their handlers exist"
+        );
     }
     codegen::run(root, &[])?;
     eprintln!(
@@ -130,6 +153,56 @@ pub fn new_plugin(root: &Path, name: &str) -> anyhow::Result<()> {
         action = names.action
     );
     Ok(())
+}
+
+/// Marks every action spec of `api` (`*.toml` but `uses.toml`) that has no `implemented` key
+/// `implemented = false`, on the line after its `plugin = ...` line; returns how many specs
+/// the folder has.
+///
+/// Errors: a spec without a `plugin = ` line.
+fn mark_unimplemented(api: &Path) -> anyhow::Result<usize> {
+    let mut count = 0;
+    for entry in std::fs::read_dir(api)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "toml")
+            || path.file_name().is_some_and(|n| n == "uses.toml")
+        {
+            continue;
+        }
+        count += 1;
+        let text = std::fs::read_to_string(&path)?;
+        let marked = with_unimplemented_mark(&text)
+            .with_context(|| format!("{}: no `plugin = ` line", path.display()))?;
+        if marked != text {
+            std::fs::write(&path, marked)?;
+        }
+    }
+    Ok(count)
+}
+
+/// `spec` with `implemented = false` after its `plugin = ...` line, unless it has an
+/// `implemented` key already; `None` without a `plugin = ` line.
+fn with_unimplemented_mark(spec: &str) -> Option<String> {
+    let key = |l: &str, k: &str| {
+        l.strip_prefix(k)
+            .is_some_and(|r| r.trim_start().starts_with('='))
+    };
+    if spec.lines().any(|l| key(l, "implemented")) {
+        return Some(spec.to_string());
+    }
+    let mut out = String::with_capacity(spec.len() + 24);
+    let mut done = false;
+    for line in spec.split_inclusive('\n') {
+        out.push_str(line);
+        if !done && key(line, "plugin") {
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str("implemented = false\n");
+            done = true;
+        }
+    }
+    done.then_some(out)
 }
 
 /// `cargo xtask remove-plugin <name>`: moves `plugins/<name>/` out of the repository (to
@@ -491,20 +564,19 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
 mod tests {
     use std::sync::Arc;
 
-    use ccgate_plugin_sdk::serde_json::{Map, Value, json};
-    use ccgate_plugin_sdk::testing::{self, TestEnv};
-    use ccgate_plugin_sdk::{ApiResult, Plugin};
+    use ccgate_plugin_sdk::ApiResult;
+    use ccgate_plugin_sdk::serde_json::{Value, json};
+    use ccgate_plugin_sdk::testing::TestEnv;
 
     use crate::api::@module@::SPEC;
     use crate::{@Struct@, Settings};
 
     /// Calls @Action@ on instance `ccc-test` through the real dispatch (parser, handler, reply
-    /// check), as the gateway would.
-    async fn call(plugin: @Struct@, pairs: &[(&str, &str)]) -> ApiResult<Map<String, Value>> {
-        let plugin: Arc<dyn Plugin> = Arc::new(plugin);
-        let env = TestEnv::new(vec![plugin.clone()]).await;
-        let ctx = env.ctx(SPEC, "ccc-test");
-        testing::call(plugin.as_ref(), &ctx, pairs).await
+    /// check), as the gateway would. Add fakes of the plugins this one queries to the
+    /// environment with `ccgate_plugin_sdk::testing::FakePlugin`.
+    async fn call(plugin: @Struct@, pairs: &[(&str, &str)]) -> ApiResult<Value> {
+        let env = TestEnv::new(vec![Arc::new(plugin)]).await;
+        env.call(SPEC, "ccc-test", pairs).await
     }
 
     #[tokio::test]
@@ -513,7 +585,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            Value::Object(reply),
+            reply,
             json!({"Data": {"InstanceId": "ccc-test", "Message": "hello"}})
         );
     }
@@ -627,6 +699,22 @@ mod tests {
         for good in ["a", "agents", "device-diagnostics", "v2-calls"] {
             assert!(Names::new(good).is_ok(), "{good:?} refused");
         }
+    }
+
+    #[test]
+    fn adopted_specs_are_marked_unimplemented_once() {
+        let spec = "action = \"GetUser\"\nplugin = \"agents\"\nauth = [\"ak\"]\n";
+        let marked = with_unimplemented_mark(spec).unwrap();
+        assert_eq!(
+            marked,
+            "action = \"GetUser\"\nplugin = \"agents\"\nimplemented = false\nauth = [\"ak\"]\n"
+        );
+        assert_eq!(with_unimplemented_mark(&marked).unwrap(), marked);
+        // A spec that says `implemented = true` (or false) is left as it is.
+        let told = "plugin = \"agents\"\nimplemented = true\n";
+        assert_eq!(with_unimplemented_mark(told).unwrap(), told);
+        // `plugins = ...` is not `plugin = ...`.
+        assert_eq!(with_unimplemented_mark("plugins = 1\n"), None);
     }
 
     #[test]

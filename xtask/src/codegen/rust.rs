@@ -183,8 +183,13 @@ fn parse_expr(p: &Param) -> String {
         } else {
             "repeat_list"
         };
+        // `Ok(f(v)?)` is clippy's `needless_question_mark`: a lone fallible call is the item.
+        let item = match conv.strip_suffix('?') {
+            Some(call) if !conv.starts_with('{') => call.to_string(),
+            _ => format!("Ok({conv})"),
+        };
         let mut list = format!(
-            "params.{getter}({name})?.iter().map(|v| -> ApiResult<_> {{ let v = v.as_str(); Ok({conv}) }}).collect::<ApiResult<Vec<_>>>()?"
+            "params.{getter}({name})?.iter().map(|v| -> ApiResult<_> {{ let v = v.as_str(); {item} }}).collect::<ApiResult<Vec<_>>>()?"
         );
         if let Some(max) = p.max_items {
             list = format!("contract::max_items({name}, {list}, {max})?");
@@ -562,8 +567,30 @@ pub fn action_module(spec: &Spec) -> String {
     let _ = writeln!(out, "pub const SPEC: ActionSpec = {};\n", spec_const(spec));
     enums(&mut out, spec);
     request(&mut out, spec);
+    // Names the module defines or imports: a response object of the same name (`Role`,
+    // `Roles` of the agents and roles specs) gets its parent's name as a prefix instead.
     let mut reserved: BTreeSet<String> = [
-        "Request", "Response", "SPEC", "Result", "Option", "Vec", "String", "Box", "Params",
+        "Request",
+        "Response",
+        "SPEC",
+        "Result",
+        "Option",
+        "Vec",
+        "String",
+        "Box",
+        "Params",
+        "ActionSpec",
+        "ApiResult",
+        "AuthModes",
+        "Dialect",
+        "Envelope",
+        "InstanceScope",
+        "Role",
+        "Roles",
+        "JsonString",
+        "ResponseBody",
+        "Serialize",
+        "Deserialize",
     ]
     .iter()
     .map(|s| s.to_string())
