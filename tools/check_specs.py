@@ -9,6 +9,10 @@ consistency rules (path parameters appear in the path, repeat lists have an item
 paged actions bound PageNumber/PageSize to 1-100 and list the Parameter.* errors of seed 002, ...).
 Then the set of files is compared with shared/reference/actions.md: one file per table row plus
 one per action its last line names (documented nowhere). Exit status 1 on any problem.
+
+The one exception is an example action (`example = true`, what `cargo xtask new-plugin`
+scaffolds): it needs no [source], must live in a plugin crate, and must NOT be an action
+actions.md lists (a real action is specified from its seed, never as an example).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ TOP = {
     "implemented": bool,
     "roles": list,
     "list_cache": str,
+    "example": bool,
     "envelope": list,
     "source": dict,
     "http": dict,
@@ -173,7 +178,12 @@ def check_file(path: Path, problems: list) -> dict | None:
         problems.append(f"{rel}: does not parse: {e}")
         return None
     where = str(rel)
-    check_table(where, spec, TOP, TOP_REQUIRED, problems)
+    example = spec.get("example") is True
+    check_table(where, spec, TOP, TOP_REQUIRED - ({"source"} if example else set()), problems)
+    if spec.get("example") is False:
+        problems.append(f"{where}: write example = true or nothing")
+    if example and not (path.parent.parent / "Cargo.toml").is_file():
+        problems.append(f"{where}: an example action belongs to a plugin crate")
     action, version = spec.get("action"), spec.get("version")
     if version not in VERSIONS:
         problems.append(f"{where}: version {version!r} not one of {sorted(VERSIONS)}")
@@ -211,13 +221,14 @@ def check_file(path: Path, problems: list) -> dict | None:
         if "RequestId" not in env:
             problems.append(f"{where}: envelope without RequestId")
 
-    src = spec.get("source", {})
-    check_table(f"{where} [source]", src, SOURCE, {"seed", "section", "lines"}, problems)
-    lines = src.get("lines", [])
-    if not (len(lines) == 2 and all(isinstance(n, int) and n > 0 for n in lines) and lines[0] <= lines[1]):
-        problems.append(f"{where} [source]: lines must be [first, last]")
-    if src.get("overview_only") is False:
-        problems.append(f"{where} [source]: write overview_only only when true")
+    if "source" in spec or not example:
+        src = spec.get("source", {})
+        check_table(f"{where} [source]", src, SOURCE, {"seed", "section", "lines"}, problems)
+        lines = src.get("lines", [])
+        if not (len(lines) == 2 and all(isinstance(n, int) and n > 0 for n in lines) and lines[0] <= lines[1]):
+            problems.append(f"{where} [source]: lines must be [first, last]")
+        if src.get("overview_only") is False:
+            problems.append(f"{where} [source]: write overview_only only when true")
 
     http = spec.get("http")
     if dialect == "aliyun-rpc":
@@ -331,15 +342,22 @@ def main() -> int:
     if seeds.is_dir():
         known = {p.name for p in seeds.iterdir()}
         for f, spec in specs:
+            if "source" not in spec and spec.get("example") is True:
+                continue
             seed = spec.get("source", {}).get("seed")
             if seed not in known:
                 problems.append(f"{f.relative_to(REPO)}: seed {seed!r} not in {seeds}")
 
-    keys = [(s.get("plugin"), s.get("action"), s.get("version")) for _, s in specs]
-    if len(keys) != len(set(keys)):
+    all_keys = [(s.get("plugin"), s.get("action"), s.get("version")) for _, s in specs]
+    if len(all_keys) != len(set(all_keys)):
         problems.append("two files specify the same action and version")
+    # Example actions (`example = true`) are checked against actions.md apart: they must not be
+    # real actions. Every other spec is compared with actions.md as before.
+    examples = [(f, s) for f, s in specs if s.get("example") is True]
+    real = [(f, s) for f, s in specs if s.get("example") is not True]
+    keys = [(s.get("plugin"), s.get("action"), s.get("version")) for _, s in real]
     per_plugin: dict[str, int] = {}
-    for plugin, _, _ in keys:
+    for plugin, _, _ in all_keys:
         per_plugin[plugin] = per_plugin.get(plugin, 0) + 1
 
     actions_md = args.shared / "reference" / "actions.md"
@@ -355,19 +373,28 @@ def main() -> int:
             found = [k for k in keys if k[1] == name and k[2] == "2017-07-05"]
             if not found:
                 problems.append(f"undocumented action {name} has no spec")
-            for f, s in specs:
+            for f, s in real:
                 if s.get("action") == name and not s.get("source", {}).get("overview_only"):
                     problems.append(f"{f.relative_to(REPO)}: undocumented action needs overview_only = true")
         extra = have - rows - {k for k in keys if k[1] in undocumented}
         for k in sorted(extra):
             problems.append(f"spec {k} is not in actions.md")
-        if len(specs) != expected:
-            problems.append(f"{len(specs)} specs, expected {expected} ({len(rows)} actions.md rows + {len(undocumented)} undocumented)")
+        if len(real) != expected:
+            problems.append(f"{len(real)} specs, expected {expected} ({len(rows)} actions.md rows + {len(undocumented)} undocumented)")
+        documented = {action for _, action, _ in rows} | set(undocumented)
+        for f, s in examples:
+            if s.get("action") in documented:
+                problems.append(
+                    f"{f.relative_to(REPO)}: {s.get('action')} is an actions.md action, not an example: specify it from its seed and drop example = true"
+                )
 
     for p in problems:
         print(p)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(per_plugin.items()))
-    print(f"{len(specs)} specs ({summary})" + (f"; expected {expected}" if expected is not None else ""))
+    shown = f"{len(specs)} specs ({summary})"
+    if examples:
+        shown += f", {len(examples)} of them example actions"
+    print(shown + (f"; expected {expected}" if expected is not None else ""))
     print("OK" if not problems else f"{len(problems)} problem(s)")
     return 1 if problems else 0
 

@@ -82,7 +82,7 @@ pub fn build_plugin_libraries(
             args.extend(["--release", "--locked"]);
         }
         run("cargo", &args)?;
-        let path = root.join("target").join(profile).join(&krate.file);
+        let path = crate::target_dir(root).join(profile).join(&krate.file);
         if !path.exists() {
             bail!(
                 "cargo built {} but {} is missing",

@@ -5,7 +5,15 @@
 //! - `cargo xtask ci`    — what `.ci/run` runs: generated files up to date, fmt check, clippy
 //!   `-D warnings`, then `test`.
 //! - `cargo xtask codegen [--check]` — regenerate (or check) everything generated from the action
-//!   specs `plugins/*/api/*.toml` (see `codegen/mod.rs`).
+//!   specs `plugins/*/api/*.toml` and from the plugin crates `plugins/*/Cargo.toml` (workspace
+//!   members, gateway features, built-in list, config default, dynamic exports; see
+//!   `codegen/mod.rs`).
+//! - `cargo xtask new-plugin <name>` — scaffold `plugins/<name>/` with one example action and
+//!   register it by running codegen (`scaffold.rs`); `cargo xtask remove-plugin <name>` undoes
+//!   it (the folder moves to `target/removed-plugins/`).
+//! - `cargo xtask scaffold-check` — in a copy of the working tree: `new-plugin hello`, build, and
+//!   call its example action served built in and as a library (`scaffold_check.rs`; `ci` runs
+//!   it).
 //! - `cargo xtask dist`  — release binary plus `SHA256SUMS` in `target/dist/`, and every plugin
 //!   as a library in `target/dist/plugins/` (`dist_plugins.rs`).
 //! - `cargo xtask plugins` — every plugin as a debug library, checked for linked runtimes.
@@ -20,6 +28,8 @@ use anyhow::{Context, bail};
 mod codegen;
 mod dist;
 mod dist_plugins;
+mod scaffold;
+mod scaffold_check;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,29 +41,76 @@ fn main() -> anyhow::Result<()> {
         Some("codegen") => codegen::run(&root, &args[1..]),
         Some("dist") => dist::dist(&root).and_then(|out| dist_plugins::dist(&root, &out)),
         Some("plugins") => dist_plugins::plugins(&root),
+        Some("new-plugin") => match &args[1..] {
+            [name] => scaffold::new_plugin(&root, name),
+            _ => bail!("usage: cargo xtask new-plugin <name>   (name: [a-z][a-z0-9-]*)"),
+        },
+        Some("remove-plugin") => match &args[1..] {
+            [name] => scaffold::remove_plugin(&root, name),
+            _ => bail!("usage: cargo xtask remove-plugin <name>"),
+        },
+        Some("scaffold-check") => scaffold_check::scaffold_check(&root),
         Some("fuzz") => {
             let seconds = args.get(1).map_or("20", String::as_str);
             run("bash", &["fuzz/run.sh", seconds])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | dist | plugins | fuzz [SECONDS]"
+                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | new-plugin <name> | remove-plugin <name> | scaffold-check | dist | plugins | fuzz [SECONDS]"
             );
             bail!("unknown or missing command")
         }
     }
 }
 
+/// The repository root: the parent of xtask's manifest directory, which `cargo run` (the
+/// `cargo xtask` alias) and `cargo test` set at run time. Read at run time, not with `env!`:
+/// cargo names a path crate's build by its path relative to the workspace root, so a copy of
+/// the repository building into the same target directory (`cargo xtask scaffold-check`) runs
+/// the very binary built here, whose compile-time path would point back at this checkout.
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace root")
         .to_path_buf()
 }
 
+/// The cargo target directory: `CARGO_TARGET_DIR` (relative to `root`, where xtask runs) or
+/// `root/target`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// Removes from `cmd`'s environment what `cargo run` set for xtask itself (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`, ...). A build script that reruns when one of them changes (ring's does, on
+/// `CARGO_MANIFEST_DIR`) would otherwise be rebuilt, with everything above it, whenever a build
+/// alternates between xtask and a terminal.
+pub fn without_cargo_run_env(cmd: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("CARGO_PKG_")
+            || k.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                k.as_ref(),
+                "CARGO_PRIMARY_PACKAGE" | "CARGO_CRATE_NAME" | "CARGO_BIN_NAME"
+            )
+        {
+            cmd.env_remove(&key);
+        }
+    }
+}
+
 fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program)
+    let mut cmd = Command::new(program);
+    without_cargo_run_env(&mut cmd);
+    let status = cmd
         .args(args)
         .status()
         .with_context(|| format!("spawn {program}"))?;
@@ -102,6 +159,9 @@ fn ci(rest: &[String]) -> anyhow::Result<()> {
         ],
     )?;
     test(rest)?;
+    // A scaffolded plugin is served built in and as a library with nothing edited by hand
+    // outside its folder (after `test`, so the dependencies are built).
+    scaffold_check::scaffold_check(&project_root())?;
     // Unoptimized: the smoke run needs the targets built, not many executions, and a release
     // build of the gateway's dependencies under the fuzzer's flags takes twice as long.
     eprintln!("$ FUZZ_DEV=1 bash fuzz/run.sh {CI_FUZZ_SECONDS}");

@@ -35,8 +35,6 @@
 pub mod actions;
 pub mod api;
 pub mod definition;
-#[cfg(feature = "dynamic")]
-mod dynamic;
 pub mod flow_type;
 pub mod queries;
 pub mod render;

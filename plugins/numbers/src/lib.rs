@@ -30,8 +30,6 @@
 pub mod actions;
 pub mod api;
 pub mod cache;
-#[cfg(feature = "dynamic")]
-mod dynamic;
 pub mod flows;
 pub mod picking;
 pub mod queries;

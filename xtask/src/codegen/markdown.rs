@@ -51,9 +51,22 @@ pub fn reference(specs: &[Spec]) -> String {
             Some(h) => format!("`{} {}`", h.method, h.path),
             None => format!("`/?Action={}&Version={}`", s.action, s.version),
         };
+        let source = match &s.source {
+            Some(src) => format!(
+                "seed `{}` section {}{}",
+                src.seed,
+                src.section,
+                if src.overview_only == Some(true) {
+                    " (overview table only)"
+                } else {
+                    ""
+                }
+            ),
+            None => "example action scaffolded by `cargo xtask new-plugin` (no seed)".to_string(),
+        };
         let _ = writeln!(
             out,
-            "- Plugin: `{}` ({}); spec `{}`\n- Route: {route}; auth: {}; instance: {}\n- Source: seed `{}` section {}{}",
+            "- Plugin: `{}` ({}); spec `{}`\n- Route: {route}; auth: {}; instance: {}\n- Source: {source}",
             s.plugin,
             if s.implemented() {
                 "implemented"
@@ -63,13 +76,6 @@ pub fn reference(specs: &[Spec]) -> String {
             s.file,
             s.auth.join(", "),
             s.instance.as_deref().unwrap_or("none"),
-            s.source.seed,
-            s.source.section,
-            if s.source.overview_only == Some(true) {
-                " (overview table only)"
-            } else {
-                ""
-            }
         );
         if !s.param.is_empty() {
             out.push_str("\n| Parameter | Type | Required | Where | Constraints | Description |\n|---|---|---|---|---|---|\n");

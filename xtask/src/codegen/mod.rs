@@ -5,13 +5,17 @@
 //! - for the gateway: `crates/gateway/src/catalog/generated.rs` (every specified action, for
 //!   `NotImplemented` answers and `ccgate actions`) and `crates/gateway/src/catalog/openapi.json`
 //!   (OpenAPI 3.1, served at `/openapi.json`);
-//! - `docs/api-reference.md`.
+//! - `docs/api-reference.md`;
+//! - from the plugin crates found under `plugins/<name>/Cargo.toml` (`plugins.rs`): their
+//!   workspace membership, gateway features, built-in list, config default and, per crate,
+//!   `src/api/export.rs` (the dynamic-library export with its entities).
 //!
 //! `--check` writes nothing and fails when a generated file is missing, stale, or no longer
 //! generated (a leftover module of a removed spec).
 
 mod markdown;
 mod openapi;
+pub mod plugins;
 mod rust;
 mod spec;
 mod tree;
@@ -31,8 +35,13 @@ pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
     let specs = load_all(root)?;
     let shapes = spec::load_shapes(root)?;
     let (queries, uses) = spec::load_queries(root)?;
+    let crates = plugins::discover(root)?;
     let mut files = BTreeMap::new();
     let mut by_plugin: BTreeMap<&str, Vec<&Spec>> = BTreeMap::new();
+    // Every plugin crate gets its `api` module, also one that serves no action yet.
+    for krate in &crates {
+        by_plugin.entry(&krate.name).or_default();
+    }
     for s in &specs {
         if s.plugin_has_crate {
             by_plugin.entry(&s.plugin).or_default().push(s);
@@ -74,6 +83,13 @@ pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
                 rustfmt(&rust::shapes_module(plugin, own))?,
             );
         }
+        if let Some(krate) = crates.iter().find(|c| c.name == *plugin && c.dynamic) {
+            extra.push("export");
+            files.insert(
+                dir.join("export.rs"),
+                rustfmt(&plugins::export_module(krate))?,
+            );
+        }
         files.insert(
             dir.join("errors.rs"),
             rustfmt(&rust::errors_module(plugin, list)?)?,
@@ -83,6 +99,11 @@ pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
             rustfmt(&rust::api_module(plugin, list, &extra))?,
         );
     }
+    files.insert(
+        PathBuf::from("crates/gateway/src/plugins/builtin.rs"),
+        rustfmt(&plugins::builtin_module(&crates))?,
+    );
+    files.extend(plugins::block_files(root, &crates)?);
     files.insert(
         PathBuf::from("crates/gateway/src/catalog/generated.rs"),
         rustfmt(&catalog(&specs))?,

@@ -183,8 +183,13 @@ fn parse_expr(p: &Param) -> String {
         } else {
             "repeat_list"
         };
+        // `Ok(f(v)?)` is clippy's `needless_question_mark`: a lone fallible call is the item.
+        let item = match conv.strip_suffix('?') {
+            Some(call) if !conv.starts_with('{') => call.to_string(),
+            _ => format!("Ok({conv})"),
+        };
         let mut list = format!(
-            "params.{getter}({name})?.iter().map(|v| -> ApiResult<_> {{ let v = v.as_str(); Ok({conv}) }}).collect::<ApiResult<Vec<_>>>()?"
+            "params.{getter}({name})?.iter().map(|v| -> ApiResult<_> {{ let v = v.as_str(); {item} }}).collect::<ApiResult<Vec<_>>>()?"
         );
         if let Some(max) = p.max_items {
             list = format!("contract::max_items({name}, {list}, {max})?");
@@ -513,15 +518,23 @@ fn response(out: &mut String, spec: &Spec, reserved: &BTreeSet<String>) {
 /// `src/api/<module>.rs` of one action.
 pub fn action_module(spec: &Spec) -> String {
     let mut out = header(&format!("`{}`", spec.file));
-    let mut top = format!(
-        "{} {}: {}\n\nSource: seed `{}`",
-        spec.action, spec.version, spec.summary, spec.source.seed
-    );
-    let _ = write!(top, ", section {}", spec.source.section);
-    if let [a, b] = spec.source.lines[..] {
-        let _ = write!(top, ", lines {a}-{b}");
+    let mut top = format!("{} {}: {}\n\n", spec.action, spec.version, spec.summary);
+    match &spec.source {
+        Some(source) => {
+            let _ = write!(
+                top,
+                "Source: seed `{}`, section {}",
+                source.seed, source.section
+            );
+            if let [a, b] = source.lines[..] {
+                let _ = write!(top, ", lines {a}-{b}");
+            }
+            top.push('.');
+        }
+        None => top.push_str(
+            "An example action (`example = true`), scaffolded by `cargo xtask new-plugin`: no seed documents it.",
+        ),
     }
-    top.push('.');
     for line in top.lines() {
         let _ = writeln!(out, "//!{}{}", if line.is_empty() { "" } else { " " }, line);
     }
@@ -554,8 +567,30 @@ pub fn action_module(spec: &Spec) -> String {
     let _ = writeln!(out, "pub const SPEC: ActionSpec = {};\n", spec_const(spec));
     enums(&mut out, spec);
     request(&mut out, spec);
+    // Names the module defines or imports: a response object of the same name (`Role`,
+    // `Roles` of the agents and roles specs) gets its parent's name as a prefix instead.
     let mut reserved: BTreeSet<String> = [
-        "Request", "Response", "SPEC", "Result", "Option", "Vec", "String", "Box", "Params",
+        "Request",
+        "Response",
+        "SPEC",
+        "Result",
+        "Option",
+        "Vec",
+        "String",
+        "Box",
+        "Params",
+        "ActionSpec",
+        "ApiResult",
+        "AuthModes",
+        "Dialect",
+        "Envelope",
+        "InstanceScope",
+        "Role",
+        "Roles",
+        "JsonString",
+        "ResponseBody",
+        "Serialize",
+        "Deserialize",
     ]
     .iter()
     .map(|s| s.to_string())

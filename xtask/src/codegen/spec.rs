@@ -27,7 +27,12 @@ pub struct Spec {
     /// `serve`: replies are kept in the plugin's list cache; `invalidate`: a write that empties
     /// the instance's cached lists when it ends.
     pub list_cache: Option<String>,
-    pub source: Source,
+    /// `true` for the example action `cargo xtask new-plugin` scaffolds (`<Camel>Ping`): not an
+    /// Alibaba or Huawei action, so it has no `[source]` and is not in
+    /// `shared/reference/actions.md`.
+    pub example: Option<bool>,
+    /// Where the seeds document it; absent only for `example = true`.
+    pub source: Option<Source>,
     pub http: Option<Http>,
     #[serde(default)]
     pub param: Vec<Param>,
@@ -442,6 +447,14 @@ fn check(spec: &Spec) -> anyhow::Result<()> {
         || !f.starts_with(&format!("plugins/{}/", spec.plugin))
     {
         bail!("{f}: must be plugins/{}/api/{expected}", spec.plugin);
+    }
+    match (spec.example, &spec.source) {
+        (Some(true), _) if !spec.plugin_has_crate => {
+            bail!("{f}: an example action belongs to a plugin crate")
+        }
+        (Some(false), _) => bail!("{f}: write `example = true` or nothing"),
+        (None, None) => bail!("{f}: missing [source] (only `example = true` actions have none)"),
+        _ => {}
     }
     for p in &spec.param {
         if !TYPES.contains(&p.ty.as_str()) {

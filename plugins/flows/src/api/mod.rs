@@ -10,6 +10,7 @@ pub mod clients;
 pub mod commit_contact_flow_version_modification;
 pub mod create_contact_flow;
 pub mod errors;
+pub mod export;
 pub mod get_route_point;
 pub mod list_contact_flows;
 pub mod list_contact_flows_v2020;

@@ -11,6 +11,7 @@ pub mod add_phone_number;
 pub mod check_number_avaliable;
 pub mod clients;
 pub mod errors;
+pub mod export;
 pub mod get_number_region_info;
 pub mod list_phone_numbers;
 pub mod list_phone_numbers_v2020;
