@@ -821,13 +821,23 @@ fn kill_when_held(mut child: Child, publishes: usize) -> (i64, Vec<i64>) {
     let err_tx = tx.clone();
     std::thread::spawn(move || {
         let mut log = String::new();
+        let mut held_sent = false;
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix(events::fault::HELD) {
-                let _ = err_tx.send(Seen::Held(rest.trim().to_string()));
-            }
             log.push_str(&line);
             log.push('\n');
+            // The fault line is `HELD <subscriber> <event id>`. It is looked for in the whole
+            // log so far, not line by line: other output of the process (library log
+            // forwarding, driver messages) may land in between its pieces under load.
+            if !held_sent && let Some(at) = log.find(events::fault::HELD) {
+                let mut words = log[at + events::fault::HELD.len()..].split_whitespace();
+                if let (Some(sub), Some(id)) = (words.next(), words.next())
+                    && id.parse::<i64>().is_ok()
+                {
+                    let _ = err_tx.send(Seen::Held(format!("{sub} {id}")));
+                    held_sent = true;
+                }
+            }
         }
         let _ = err_tx.send(Seen::Ended(log));
     });
