@@ -16,6 +16,7 @@ pub mod events;
 pub mod paging;
 pub mod params;
 pub mod plugin;
+pub mod query;
 pub mod settings;
 pub mod storage;
 pub mod task;

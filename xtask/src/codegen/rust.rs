@@ -818,7 +818,7 @@ pub fn queries_module(plugin: &str, queries: &[&super::spec::Query]) -> String {
         out,
         "//! The read queries the `{plugin}` plugin offers other plugins (specs in\n//! `plugins/{plugin}/api/queries/`): typed arguments and results, and [`dispatch`], which decodes\n//! the arguments and calls `crate::queries::<name>(&Ctx, Args) -> ApiResult<Output>`. Other\n//! plugins call them through their generated clients (`api::clients`), never through this crate.\n"
     );
-    out.push_str("use ccgate_plugin_sdk::serde_json::Value;\nuse ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx};\n\n");
+    out.push_str("use ccgate_plugin_sdk::serde_json::Value;\nuse ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx, query};\n\n");
     for q in queries {
         doc(&mut out, "", &format!("Query `{}`: {}", q.name, q.summary));
         let _ = writeln!(out, "pub mod {} {{", rust_ident(&q.name));
@@ -844,8 +844,7 @@ pub fn queries_module(plugin: &str, queries: &[&super::spec::Query]) -> String {
         let m = rust_ident(&q.name);
         let _ = writeln!(
             out,
-            "        {} => {{\n            let args: {m}::Args = decode({}, args)?;\n            encode(crate::queries::{m}(&cx, args).await?)\n        }}",
-            lit(&q.name),
+            "        {} => {{\n            let args: {m}::Args = query::decode_args(name, args)?;\n            query::encode_output(name, crate::queries::{m}(&cx, args).await?)\n        }}",
             lit(&q.name)
         );
     }
@@ -853,7 +852,6 @@ pub fn queries_module(plugin: &str, queries: &[&super::spec::Query]) -> String {
         out,
         "        other => {{\n            tracing::error!(query = other, \"plugin {plugin} has no such query\");\n            Err(ApiError::internal())\n        }}\n    }}\n}}\n"
     );
-    out.push_str("fn decode<T: serde::de::DeserializeOwned>(query: &str, args: Value) -> ApiResult<T> {\n    ccgate_plugin_sdk::serde_json::from_value(args).map_err(|e| {\n        tracing::error!(query, error = %e, \"query arguments of the wrong shape\");\n        ApiError::internal()\n    })\n}\n\nfn encode<T: serde::Serialize>(output: T) -> ApiResult<Value> {\n    ccgate_plugin_sdk::serde_json::to_value(output).map_err(|e| {\n        tracing::error!(error = %e, \"query result did not serialize\");\n        ApiError::internal()\n    })\n}\n");
     out
 }
 
@@ -876,7 +874,7 @@ pub fn clients_module(consumer: &str, used: &[&super::spec::Query]) -> String {
     for (plugin, qs) in by_plugin {
         doc(&mut out, "", &format!("Queries of the `{plugin}` plugin."));
         let _ = writeln!(out, "pub mod {} {{", rust_ident(plugin));
-        out.push_str("    use ccgate_plugin_sdk::{ApiError, ApiResult, Context};\n\n");
+        out.push_str("    use ccgate_plugin_sdk::{ApiResult, Context, query};\n\n");
         for q in qs {
             let m = rust_ident(&q.name);
             doc(
@@ -906,10 +904,9 @@ pub fn clients_module(consumer: &str, used: &[&super::spec::Query]) -> String {
             );
             let _ = writeln!(
                 out,
-                "    pub async fn {m}(ctx: &Context, args: &{m}::Args) -> ApiResult<Option<{m}::Output>> {{\n        let args = ccgate_plugin_sdk::serde_json::to_value(args).map_err(|_| ApiError::internal())?;\n        let Some(answer) = ctx.services.query(ctx, {}, {}, args).await? else {{\n            return Ok(None);\n        }};\n        ccgate_plugin_sdk::serde_json::from_value(answer).map(Some).map_err(|e| {{\n            tracing::error!(query = {}, error = %e, \"query answer of the wrong shape\");\n            ApiError::internal()\n        }})\n    }}\n",
+                "    pub async fn {m}(ctx: &Context, args: &{m}::Args) -> ApiResult<Option<{m}::Output>> {{\n        query::call(ctx, {}, {}, args).await\n    }}\n",
                 lit(plugin),
-                lit(&q.name),
-                lit(&format!("{plugin}.{}", q.name))
+                lit(&q.name)
             );
         }
         out.push_str("}\n\n");

@@ -16,7 +16,7 @@ pub mod signing;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ccgate_plugin_sdk::Principal;
+use ccgate_plugin_sdk::{ApiError, Principal};
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
@@ -32,6 +32,20 @@ pub struct Caller {
     pub principal: Principal,
     /// The role it acts with ([`ccgate_plugin_sdk::Role::Admin`] for AccessKeys).
     pub role: ccgate_plugin_sdk::Role,
+}
+
+impl Caller {
+    /// Whether the caller's role may call `spec` (its `roles`); every dialect checks this after
+    /// authentication and before the handler.
+    ///
+    /// Errors: 403 `NoPermission` ("The caller's role agent may not call AddPhoneNumber.").
+    pub fn admitted_to(&self, spec: &ccgate_plugin_sdk::ActionSpec) -> Result<(), ApiError> {
+        if spec.roles.admits(self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::no_permission(self.role, spec.action))
+        }
+    }
 }
 
 /// Everything authentication needs, shared by all requests.

@@ -356,10 +356,10 @@ async fn run<D: PathDialect>(
             ));
         }
     };
-    if !route.spec.roles.admits(caller.role) {
-        let e = ApiError::no_permission(caller.role, route.spec.action);
-        return Err(ApiError::new(403, "403", e.message));
-    }
+    // Path dialects carry the HTTP status as their code.
+    caller
+        .admitted_to(&route.spec)
+        .map_err(|e| ApiError::new(403, "403", e.message))?;
     let params = request_params(m, query, body, state.settings.limits.max_parameters)?;
     let (instance_id, account_instances) = match route.spec.instance {
         InstanceScope::Param(name) => {

@@ -7,7 +7,7 @@
 
 /// Queries of the `numbers` plugin.
 pub mod numbers {
-    use ccgate_plugin_sdk::{ApiError, ApiResult, Context};
+    use ccgate_plugin_sdk::{ApiResult, Context, query};
 
     /// Types of query `numbers.by_contact_flow`.
     pub mod by_contact_flow {
@@ -110,18 +110,6 @@ pub mod numbers {
         ctx: &Context,
         args: &by_contact_flow::Args,
     ) -> ApiResult<Option<by_contact_flow::Output>> {
-        let args =
-            ccgate_plugin_sdk::serde_json::to_value(args).map_err(|_| ApiError::internal())?;
-        let Some(answer) = ctx
-            .services
-            .query(ctx, "numbers", "by_contact_flow", args)
-            .await?
-        else {
-            return Ok(None);
-        };
-        ccgate_plugin_sdk::serde_json::from_value(answer).map(Some).map_err(|e| {
-            tracing::error!(query = "numbers.by_contact_flow", error = %e, "query answer of the wrong shape");
-            ApiError::internal()
-        })
+        query::call(ctx, "numbers", "by_contact_flow", args).await
     }
 }

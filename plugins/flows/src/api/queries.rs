@@ -7,7 +7,7 @@
 //! plugins call them through their generated clients (`api::clients`), never through this crate.
 
 use ccgate_plugin_sdk::serde_json::Value;
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx};
+use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx, query};
 
 /// Query `get`: The contact flows of one instance with the given ids; ids that do not exist there are left out. In creation order.
 pub mod get {
@@ -89,26 +89,12 @@ pub async fn dispatch(
     let cx = Cx::new(ctx, state);
     match name {
         "get" => {
-            let args: get::Args = decode("get", args)?;
-            encode(crate::queries::get(&cx, args).await?)
+            let args: get::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::get(&cx, args).await?)
         }
         other => {
             tracing::error!(query = other, "plugin flows has no such query");
             Err(ApiError::internal())
         }
     }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(query: &str, args: Value) -> ApiResult<T> {
-    ccgate_plugin_sdk::serde_json::from_value(args).map_err(|e| {
-        tracing::error!(query, error = %e, "query arguments of the wrong shape");
-        ApiError::internal()
-    })
-}
-
-fn encode<T: serde::Serialize>(output: T) -> ApiResult<Value> {
-    ccgate_plugin_sdk::serde_json::to_value(output).map_err(|e| {
-        tracing::error!(error = %e, "query result did not serialize");
-        ApiError::internal()
-    })
 }

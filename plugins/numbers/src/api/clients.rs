@@ -7,7 +7,7 @@
 
 /// Queries of the `flows` plugin.
 pub mod flows {
-    use ccgate_plugin_sdk::{ApiError, ApiResult, Context};
+    use ccgate_plugin_sdk::{ApiResult, Context, query};
 
     /// Types of query `flows.get`.
     pub mod get {
@@ -79,16 +79,6 @@ pub mod flows {
     ///
     /// Errors: the query's own, and 500 `InternalError` when the answer does not have the declared shape.
     pub async fn get(ctx: &Context, args: &get::Args) -> ApiResult<Option<get::Output>> {
-        let args =
-            ccgate_plugin_sdk::serde_json::to_value(args).map_err(|_| ApiError::internal())?;
-        let Some(answer) = ctx.services.query(ctx, "flows", "get", args).await? else {
-            return Ok(None);
-        };
-        ccgate_plugin_sdk::serde_json::from_value(answer)
-            .map(Some)
-            .map_err(|e| {
-                tracing::error!(query = "flows.get", error = %e, "query answer of the wrong shape");
-                ApiError::internal()
-            })
+        query::call(ctx, "flows", "get", args).await
     }
 }

@@ -7,7 +7,7 @@
 //! plugins call them through their generated clients (`api::clients`), never through this crate.
 
 use ccgate_plugin_sdk::serde_json::Value;
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx};
+use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx, query};
 
 /// Query `by_contact_flow`: The phone numbers bound to contact flows of the given instances, grouped by flow; flows without numbers are left out. One SQL query.
 pub mod by_contact_flow {
@@ -117,26 +117,12 @@ pub async fn dispatch(
     let cx = Cx::new(ctx, state);
     match name {
         "by_contact_flow" => {
-            let args: by_contact_flow::Args = decode("by_contact_flow", args)?;
-            encode(crate::queries::by_contact_flow(&cx, args).await?)
+            let args: by_contact_flow::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::by_contact_flow(&cx, args).await?)
         }
         other => {
             tracing::error!(query = other, "plugin numbers has no such query");
             Err(ApiError::internal())
         }
     }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(query: &str, args: Value) -> ApiResult<T> {
-    ccgate_plugin_sdk::serde_json::from_value(args).map_err(|e| {
-        tracing::error!(query, error = %e, "query arguments of the wrong shape");
-        ApiError::internal()
-    })
-}
-
-fn encode<T: serde::Serialize>(output: T) -> ApiResult<Value> {
-    ccgate_plugin_sdk::serde_json::to_value(output).map_err(|e| {
-        tracing::error!(error = %e, "query result did not serialize");
-        ApiError::internal()
-    })
 }

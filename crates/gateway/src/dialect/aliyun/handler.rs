@@ -132,9 +132,7 @@ async fn serve(
     let spec = route.spec;
     span.record("action", spec.action);
     let caller = authenticate(&state.auth, req, spec.auth).await?;
-    if !spec.roles.admits(caller.role) {
-        return Err(ApiError::no_permission(caller.role, spec.action));
-    }
+    caller.admitted_to(&spec)?;
     let style = if spec.is_2020() {
         ErrorStyle::V2020
     } else {
