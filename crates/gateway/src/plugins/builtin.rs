@@ -14,9 +14,13 @@ pub fn builtin() -> Vec<Arc<dyn Plugin>> {
     // One push per feature; clippy's vec![] suggestion cannot carry #[cfg] per element.
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn Plugin>> = Vec::new();
+    #[cfg(feature = "plugin-agents")]
+    all.push(Arc::new(ccgate_agents::AgentsPlugin::default()));
     #[cfg(feature = "plugin-flows")]
     all.push(Arc::new(ccgate_flows::FlowsPlugin::default()));
     #[cfg(feature = "plugin-numbers")]
     all.push(Arc::new(ccgate_numbers::NumbersPlugin::default()));
+    #[cfg(feature = "plugin-roles")]
+    all.push(Arc::new(ccgate_roles::RolesPlugin::default()));
     all
 }

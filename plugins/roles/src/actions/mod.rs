@@ -1,0 +1,6 @@
+//! One module per action of `plugins/roles/api/`, each with
+//! `pub async fn handle(ctx: &api::Ctx<'_>, req: Request) -> ApiResult<Response>` and its tests.
+//! The generated `api::dispatch` calls them with the request parsed and validated by the spec
+//! (presence, emptiness, types, enumerations, lengths); a handler checks the rest.
+
+pub mod roles_ping_v2020;
