@@ -23,7 +23,11 @@
 
 pub mod actions;
 pub mod api;
+pub mod state;
 pub mod storage;
+
+#[cfg(test)]
+mod testutil;
 
 use std::sync::OnceLock;
 
@@ -39,15 +43,15 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
-    /// What AgentsPing answers in `Data.Message` when the caller sends no `Message`.
-    /// Default `"pong"`.
-    pub default_message: String,
+    /// The longest window ListAgentStateLogs reads, in hours (seed 004 §9.8 bounds the 2017
+    /// ListAgentEvents to one hour; the 2020 action documents no bound). Default 24.
+    pub state_log_window_hours: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            default_message: "pong".to_string(),
+            state_log_window_hours: 24,
         }
     }
 }
@@ -102,7 +106,7 @@ impl Plugin for AgentsPlugin {
 
     /// Reads `[plugins.agents]` ([`Settings`]).
     ///
-    /// Errors: a bad or unknown key, named (`plugins.agents.default_message: ...`).
+    /// Errors: a bad or unknown key, named (`plugins.agents.state_log_window_hours: ...`).
     async fn init(&self, settings: &Value) -> Result<(), String> {
         let settings: Settings = ccgate_plugin_sdk::settings::parse("agents", settings)?;
         // Built with explicit settings (`with_settings`, tests): those win.
@@ -132,11 +136,6 @@ mod tests {
         let plugin = AgentsPlugin::default();
         assert_eq!(plugin.name(), "agents");
         assert_eq!(plugin.actions(), api::ACTIONS.to_vec());
-        assert!(
-            api::ACTIONS
-                .iter()
-                .any(|a| (a.version, a.action) == ("2020-07-01", "AgentsPing"))
-        );
     }
 
     #[tokio::test]
@@ -146,10 +145,10 @@ mod tests {
         assert!(e.starts_with("plugins.agents"), "{e}");
         assert!(e.contains("nope"), "{e}");
         plugin
-            .init(&json!({"default_message": "hi"}))
+            .init(&json!({"state_log_window_hours": 2}))
             .await
             .unwrap();
-        assert_eq!(plugin.state().settings.default_message, "hi");
+        assert_eq!(plugin.state().settings.state_log_window_hours, 2);
         // No settings at all: the defaults.
         let plugin = AgentsPlugin::default();
         plugin.init(&Value::Null).await.unwrap();

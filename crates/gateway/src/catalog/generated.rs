@@ -13,27 +13,6 @@ pub const CATALOG: &[Entry] = &[
         plugin: "agents",
         spec: ActionSpec {
             dialect: Dialect::AliyunRpc,
-            version: "2020-07-01",
-            action: "AgentsPing",
-            route: None,
-            auth: AuthModes::AkOrBearer,
-            instance: InstanceScope::Param("InstanceId"),
-            envelope: Envelope {
-                success: false,
-                http_status_code: true,
-                message: true,
-                code: true,
-            },
-            roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
-        },
-        summary: "Answers the caller's instance and a message: shows that the agents plugin is served.",
-        has_handler: true,
-        file: "plugins/agents/api/AgentsPing.2020-07-01.toml",
-    },
-    Entry {
-        plugin: "agents",
-        spec: ActionSpec {
-            dialect: Dialect::AliyunRpc,
             version: "2017-07-05",
             action: "AssignUsers",
             route: None,

@@ -2,5 +2,3 @@
 //! `pub async fn handle(ctx: &api::Ctx<'_>, req: Request) -> ApiResult<Response>` and its tests.
 //! The generated `api::dispatch` calls them with the request parsed and validated by the spec
 //! (presence, emptiness, types, enumerations, lengths); a handler checks the rest.
-
-pub mod agents_ping_v2020;

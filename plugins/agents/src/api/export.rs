@@ -6,4 +6,16 @@
 //! database proxy reads values as (every `DeriveEntityModel` of `src/storage/`).
 
 #[cfg(feature = "dynamic")]
-ccgate_plugin_abi::export_plugin!(crate::AgentsPlugin::default(), entities = []);
+ccgate_plugin_abi::export_plugin!(
+    crate::AgentsPlugin::default(),
+    entities = [
+        crate::storage::agent_state::Entity,
+        crate::storage::counter::Entity,
+        crate::storage::skill_group::Entity,
+        crate::storage::skill_group_number::Entity,
+        crate::storage::skill_level::Entity,
+        crate::storage::state_log::Entity,
+        crate::storage::user::Entity,
+        crate::storage::user_role::Entity
+    ]
+);

@@ -6,7 +6,6 @@
 //! [`dispatch`], which parses a request and calls its handler,
 //! `crate::actions::<module>::handle(&Ctx, Request) -> ApiResult<Response>`.
 
-pub mod agents_ping_v2020;
 pub mod assign_users;
 pub mod create_skill_group;
 pub mod create_user;
@@ -36,7 +35,7 @@ use ccgate_plugin_sdk::cache::HasListCache;
 use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Reply, contract};
 
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
-pub const ACTIONS: &[ActionSpec] = &[agents_ping_v2020::SPEC];
+pub const ACTIONS: &[ActionSpec] = &[];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
 pub type Ctx<'a> = Cx<'a, crate::State>;
@@ -55,13 +54,6 @@ pub async fn dispatch(
     params: &Params,
 ) -> ApiResult<Reply> {
     match action {
-        // AgentsPing 2020-07-01
-        0 => {
-            let req = agents_ping_v2020::Request::parse(params)?;
-            contract::typed(
-                crate::actions::agents_ping_v2020::handle(&Cx::new(ctx, state), req).await?,
-            )
-        }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }
 }

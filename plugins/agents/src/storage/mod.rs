@@ -1,13 +1,31 @@
-//! Storage of the agents domain: its sea-orm entities and [`migration`]. No tables yet.
+//! Storage of the agents domain: sea-orm entities and their [`migration`].
 //!
-//! To add a table: an entity in its own module file, `src/storage/<table>.rs`
-//! (`#[derive(DeriveEntityModel)] #[sea_orm(table_name = "agents_<table>")] pub struct Model`),
-//! declared here as `pub mod <table>;`; a migration creating it in [`migration`]; then
-//! `cargo xtask codegen`, which lists the entity in the generated `src/api/export.rs` (a plugin
-//! loaded as a library tells the host the column types of its entities). Prefix tables with
-//! `agents_`, keep ids and indexed strings bounded `VARCHAR`s and times `BIGINT` epoch
-//! milliseconds, so the schema works on SQLite, PostgreSQL and MySQL/MariaDB alike
-//! (`ccgate_plugin_sdk::storage` has the shared helpers: paging, LIKE escaping,
-//! unique-violation detection).
+//! Tables (all prefixed `agents_`):
+//! - [`skill_group`] (`agents_skill_groups`): skill groups (seed 004 §8).
+//! - [`user`] (`agents_users`): users of an instance (§9), [`user_role`] their roles (§5.1),
+//!   [`skill_level`] their skill-group memberships with levels (§8.1, §9.9).
+//! - [`skill_group_number`]: the outbound numbers of a skill group (§8.8).
+//! - [`agent_state`]: each agent's current state; [`state_log`]: every transition, append-only;
+//!   [`counter`]: per-instance counters (log `seq`, extensions). See `crate::state`.
+//!
+//! Times are UTC epoch milliseconds in BIGINT columns; indexed strings are bounded VARCHARs so
+//! the same schema works on SQLite, PostgreSQL and MySQL/MariaDB.
 
+pub mod agent_state;
+pub mod counter;
 pub mod migration;
+pub mod skill_group;
+pub mod skill_group_number;
+pub mod skill_level;
+pub mod state_log;
+pub mod user;
+pub mod user_role;
+pub mod users;
+
+/// Longest accepted id (`UserId`, `SkillGroupId`, `InstanceId`), in characters.
+pub const ID_MAX: usize = 64;
+
+/// Most values bound in one `IN (...)` list (SQLite allows 32766 variables per statement).
+pub const IN_LIST_MAX: usize = 1000;
+
+pub use ccgate_plugin_sdk::storage::is_unique_violation;

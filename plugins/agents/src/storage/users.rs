@@ -1,0 +1,148 @@
+//! Reads shared by the actions: users by any of their names, their roles, memberships and
+//! skill groups. Each read is one query per [`IN_LIST_MAX`](super::IN_LIST_MAX) ids.
+
+use std::collections::HashMap;
+
+use ccgate_plugin_sdk::Role;
+use ccgate_plugin_sdk::sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::{IN_LIST_MAX, skill_group, skill_level, user, user_role};
+
+/// The user of `instance` that `reference` names: its `UserId` (UUID), its 2020 id
+/// `<login>@<instance>`, its login name, or its RamId, tried in that order.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    instance: &str,
+    reference: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    let login = reference
+        .strip_suffix(instance)
+        .and_then(|rest| rest.strip_suffix('@'))
+        .unwrap_or(reference);
+    let rows = user::Entity::find()
+        .filter(user::Column::InstanceId.eq(instance))
+        .filter(
+            Condition::any()
+                .add(user::Column::Id.eq(reference))
+                .add(user::Column::LoginName.eq(login))
+                .add(user::Column::RamId.eq(reference)),
+        )
+        .all(db)
+        .await?;
+    // Several rows can match different forms (a login name that is another user's id): the
+    // most specific form wins.
+    let pick = rows
+        .iter()
+        .find(|u| u.id == reference)
+        .or_else(|| rows.iter().find(|u| u.login_name == login))
+        .or_else(|| rows.iter().find(|u| u.ram_id == reference));
+    Ok(pick.cloned())
+}
+
+/// The 2020-07-01 id of a user: `<login_name>@<instance_id>`.
+pub fn v2020_id(u: &user::Model) -> String {
+    format!("{}@{}", u.login_name, u.instance_id)
+}
+
+/// The users with `ids` (in `instance`), by id.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    instance: &str,
+    ids: &[String],
+) -> Result<HashMap<String, user::Model>, DbErr> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(IN_LIST_MAX) {
+        for u in user::Entity::find()
+            .filter(user::Column::InstanceId.eq(instance))
+            .filter(user::Column::Id.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            out.insert(u.id.clone(), u);
+        }
+    }
+    Ok(out)
+}
+
+/// The role names of each of `user_ids` (`admin`, `skill-group-leader`, `agent`).
+pub async fn roles_of<C: ConnectionTrait>(
+    db: &C,
+    user_ids: &[String],
+) -> Result<HashMap<String, Vec<String>>, DbErr> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in user_ids.chunks(IN_LIST_MAX) {
+        for r in user_role::Entity::find()
+            .filter(user_role::Column::UserId.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            out.entry(r.user_id).or_default().push(r.role);
+        }
+    }
+    for roles in out.values_mut() {
+        roles.sort_by_key(|r| Role::parse(r).map(|r| r as u8).unwrap_or(u8::MAX));
+    }
+    Ok(out)
+}
+
+/// The most privileged of `roles` (role names); a user without a known role is an agent.
+pub fn top_role(roles: &[String]) -> Role {
+    Role::ALL
+        .into_iter()
+        .find(|r| roles.iter().any(|n| n == r.as_str()))
+        .unwrap_or(Role::Agent)
+}
+
+/// The memberships (skill group and level) of each of `user_ids`, highest level first.
+pub async fn memberships_of<C: ConnectionTrait>(
+    db: &C,
+    user_ids: &[String],
+) -> Result<HashMap<String, Vec<skill_level::Model>>, DbErr> {
+    let mut out: HashMap<String, Vec<skill_level::Model>> = HashMap::new();
+    for chunk in user_ids.chunks(IN_LIST_MAX) {
+        for m in skill_level::Entity::find()
+            .filter(skill_level::Column::UserId.is_in(chunk.iter().cloned()))
+            .order_by_desc(skill_level::Column::Level)
+            .order_by_asc(skill_level::Column::SkillGroupId)
+            .all(db)
+            .await?
+        {
+            out.entry(m.user_id.clone()).or_default().push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// The skill groups of `instance` with `ids`, by id (unknown ids are absent).
+pub async fn skill_groups<C: ConnectionTrait>(
+    db: &C,
+    instance: &str,
+    ids: &[String],
+) -> Result<HashMap<String, skill_group::Model>, DbErr> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(IN_LIST_MAX) {
+        for g in skill_group::Entity::find()
+            .filter(skill_group::Column::InstanceId.eq(instance))
+            .filter(skill_group::Column::Id.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            out.insert(g.id.clone(), g);
+        }
+    }
+    Ok(out)
+}
+
+/// The ids of the skill groups `user_id` is a member of.
+pub async fn group_ids_of<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Vec<String>, DbErr> {
+    Ok(skill_level::Entity::find()
+        .filter(skill_level::Column::UserId.eq(user_id))
+        .order_by_asc(skill_level::Column::SkillGroupId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.skill_group_id)
+        .collect())
+}
