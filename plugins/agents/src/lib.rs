@@ -21,10 +21,15 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod actions;
 pub mod api;
+pub mod directory;
+pub mod render;
+pub mod roles;
 pub mod state;
 pub mod storage;
+pub mod user_writes;
 
 #[cfg(test)]
 mod testutil;

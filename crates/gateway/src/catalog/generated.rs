@@ -27,7 +27,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin]),
         },
         summary: "Imports existing Alibaba Cloud RAM sub-users (from the directory service) into a call center instance as users/agents, optionally with roles and skill groups/levels.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/AssignUsers.2017-07-05.toml",
     },
     Entry {
@@ -69,7 +69,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin]),
         },
         summary: "Creates a user (agent) in a call center instance with roles and optional skill groups/levels and personal outbound number.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/CreateUser.2017-07-05.toml",
     },
     Entry {
@@ -111,7 +111,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Searches (paged) the users of a call center instance by login name or display name.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/FindUsers.2017-07-05.toml",
     },
     Entry {
@@ -132,7 +132,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Gets a user's (agent's) information by user ID: details, roles, skill groups and skill levels.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/GetUser.2017-07-05.toml",
     },
     Entry {
@@ -321,7 +321,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Lists (paged) all users (agents) of a call center instance with details, roles, skill levels, primary-account flag and personal outbound number.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListUsers.2017-07-05.toml",
     },
     Entry {
@@ -384,7 +384,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader]),
         },
         summary: "Modifies which skill groups (and skill levels) and roles a user/agent belongs to.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ModifySkillGroupOfUser.2017-07-05.toml",
     },
     Entry {
@@ -426,7 +426,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin]),
         },
         summary: "Modifies a user's (agent's) data: display name, email, phone, roles, personal outbound number and skill groups/levels.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ModifyUser.2017-07-05.toml",
     },
     Entry {
@@ -489,7 +489,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin]),
         },
         summary: "Removes a set of users (agents) from a call center instance.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/RemoveUsers.2017-07-05.toml",
     },
     Entry {

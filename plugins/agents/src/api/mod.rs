@@ -44,7 +44,16 @@ use ccgate_plugin_sdk::cache::HasListCache;
 use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Reply, contract};
 
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
-pub const ACTIONS: &[ActionSpec] = &[];
+pub const ACTIONS: &[ActionSpec] = &[
+    assign_users::SPEC,
+    create_user::SPEC,
+    find_users::SPEC,
+    get_user::SPEC,
+    list_users::SPEC,
+    modify_skill_group_of_user::SPEC,
+    modify_user::SPEC,
+    remove_users::SPEC,
+];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
 pub type Ctx<'a> = Cx<'a, crate::State>;
@@ -63,6 +72,49 @@ pub async fn dispatch(
     params: &Params,
 ) -> ApiResult<Reply> {
     match action {
+        // AssignUsers 2017-07-05
+        0 => {
+            let req = assign_users::Request::parse(params)?;
+            contract::typed(crate::actions::assign_users::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // CreateUser 2017-07-05
+        1 => {
+            let req = create_user::Request::parse(params)?;
+            contract::typed(crate::actions::create_user::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // FindUsers 2017-07-05
+        2 => {
+            let req = find_users::Request::parse(params)?;
+            contract::typed(crate::actions::find_users::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // GetUser 2017-07-05
+        3 => {
+            let req = get_user::Request::parse(params)?;
+            contract::typed(crate::actions::get_user::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // ListUsers 2017-07-05
+        4 => {
+            let req = list_users::Request::parse(params)?;
+            contract::typed(crate::actions::list_users::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // ModifySkillGroupOfUser 2017-07-05
+        5 => {
+            let req = modify_skill_group_of_user::Request::parse(params)?;
+            contract::typed(
+                crate::actions::modify_skill_group_of_user::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ModifyUser 2017-07-05
+        6 => {
+            let req = modify_user::Request::parse(params)?;
+            contract::typed(crate::actions::modify_user::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // RemoveUsers 2017-07-05
+        7 => {
+            let req = remove_users::Request::parse(params)?;
+            contract::typed(crate::actions::remove_users::handle(&Cx::new(ctx, state), req).await?)
+        }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }
 }
