@@ -125,7 +125,9 @@ pub fn fake_roles() -> Arc<dyn Plugin> {
 
 /// A stand-in for the host's user directory (`@host` / `directory_lookup`) holding
 /// `(ram_id, login, display name, email, phone)` principals.
-pub fn fake_directory(principals: &[(&str, &str, &str, Option<&str>, Option<&str>)]) -> Arc<dyn Plugin> {
+pub fn fake_directory(
+    principals: &[(&str, &str, &str, Option<&str>, Option<&str>)],
+) -> Arc<dyn Plugin> {
     use ccgate_plugin_sdk::serde_json::json;
     let all: Vec<Value> = principals
         .iter()
@@ -134,20 +136,18 @@ pub fn fake_directory(principals: &[(&str, &str, &str, Option<&str>, Option<&str
                    "email": email, "phone": phone, "created_at_ms": 0})
         })
         .collect();
-    Arc::new(
-        ccgate_plugin_sdk::testing::FakePlugin::new("@host").answer(
-            "directory_lookup",
-            move |args| {
-                let users: Vec<&Value> = args["ram_ids"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|id| all.iter().find(|u| u["ram_id"] == *id))
-                    .collect();
-                Ok(json!({ "users": users }))
-            },
-        ),
-    )
+    Arc::new(ccgate_plugin_sdk::testing::FakePlugin::new("@host").answer(
+        "directory_lookup",
+        move |args| {
+            let users: Vec<&Value> = args["ram_ids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|id| all.iter().find(|u| u["ram_id"] == *id))
+                .collect();
+            Ok(json!({ "users": users }))
+        },
+    ))
 }
 
 impl Harness {

@@ -115,7 +115,11 @@ mod tests {
             .iter()
             .map(|r| r["RoleName"].as_str().unwrap())
             .collect();
-        assert_eq!(roles, vec!["SKILL_GROUP_ADMIN", "AGENT"], "duplicates kept once");
+        assert_eq!(
+            roles,
+            vec!["SKILL_GROUP_ADMIN", "AGENT"],
+            "duplicates kept once"
+        );
         let levels: Vec<(i64, &str)> = u["SkillLevels"]["SkillLevel"]
             .as_array()
             .unwrap()
@@ -256,8 +260,12 @@ mod tests {
                 ("SkillLevel.1".into(), "5".into()),
             ]
         };
-        async fn call(h: &Harness, v: Vec<(String, String)>) -> ccgate_plugin_sdk::ApiResult<ccgate_plugin_sdk::serde_json::Value> {
-            let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        async fn call(
+            h: &Harness,
+            v: Vec<(String, String)>,
+        ) -> ccgate_plugin_sdk::ApiResult<ccgate_plugin_sdk::serde_json::Value> {
+            let pairs: Vec<(&str, &str)> =
+                v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             h.call("CreateUser", &pairs).await
         }
         let e = call(&h, pairs("nope", &g)).await.unwrap_err();
@@ -348,6 +356,9 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.extension, "8001", "the failed create consumed no extension");
+        assert_eq!(
+            row.extension, "8001",
+            "the failed create consumed no extension"
+        );
     }
 }
