@@ -49,3 +49,66 @@ pub fn users_condition(scope: Option<&Scope>) -> Option<Condition> {
         Role::Agent => Some(Condition::all().add(user::Column::Id.eq(scope.user_id.clone()))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::Role;
+    use ccgate_plugin_sdk::sea_orm::{EntityTrait, QueryFilter, QueryOrder};
+
+    use super::{Scope, users_condition};
+    use crate::storage::user;
+    use crate::testutil::Harness;
+
+    async fn visible(h: &Harness, scope: Option<&Scope>) -> Vec<String> {
+        let mut q = user::Entity::find().order_by_asc(user::Column::LoginName);
+        if let Some(c) = users_condition(scope) {
+            q = q.filter(c);
+        }
+        q.all(&h.env.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.login_name)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn leaders_see_their_groups_agents_themselves() {
+        let h = Harness::with_roles().await;
+        let g1 = h.add_group("g1").await;
+        let g2 = h.add_group("g2").await;
+        let lead = h
+            .create_user("lead", &[("SkillGroupId.1", &g1), ("SkillLevel.1", "5")])
+            .await;
+        let a = h
+            .create_user("a", &[("SkillGroupId.1", &g1), ("SkillLevel.1", "5")])
+            .await;
+        h.create_user("b", &[("SkillGroupId.1", &g2), ("SkillLevel.1", "5")])
+            .await;
+        h.create_user("c", &[]).await;
+        assert_eq!(visible(&h, None).await, vec!["a", "b", "c", "lead"]);
+        let admin = Scope {
+            user_id: lead.clone(),
+            role: Role::Admin,
+            led_skill_group_ids: vec![],
+        };
+        assert_eq!(visible(&h, Some(&admin)).await.len(), 4);
+        let leader = Scope {
+            user_id: lead.clone(),
+            role: Role::SkillGroupLeader,
+            led_skill_group_ids: vec![g1.clone()],
+        };
+        assert_eq!(visible(&h, Some(&leader)).await, vec!["a", "lead"]);
+        let leads_nothing = Scope {
+            led_skill_group_ids: vec![],
+            ..leader
+        };
+        assert_eq!(visible(&h, Some(&leads_nothing)).await, vec!["lead"]);
+        let agent = Scope {
+            user_id: a,
+            role: Role::Agent,
+            led_skill_group_ids: vec![g1],
+        };
+        assert_eq!(visible(&h, Some(&agent)).await, vec!["a"]);
+    }
+}

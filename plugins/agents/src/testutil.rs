@@ -123,11 +123,12 @@ pub fn fake_roles() -> Arc<dyn Plugin> {
     )
 }
 
+/// A directory principal: `(ram_id, login, display name, email, phone)`.
+pub type Principal<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+
 /// A stand-in for the host's user directory (`@host` / `directory_lookup`) holding
 /// `(ram_id, login, display name, email, phone)` principals.
-pub fn fake_directory(
-    principals: &[(&str, &str, &str, Option<&str>, Option<&str>)],
-) -> Arc<dyn Plugin> {
+pub fn fake_directory(principals: &[Principal<'_>]) -> Arc<dyn Plugin> {
     use ccgate_plugin_sdk::serde_json::json;
     let all: Vec<Value> = principals
         .iter()

@@ -93,3 +93,168 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     txn.commit().await?;
     Ok(Response::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::sea_orm::EntityTrait;
+
+    use crate::storage::user;
+    use crate::testutil::{Harness, INSTANCE, fake_directory, fake_roles, role_id};
+
+    async fn harness() -> Harness {
+        Harness::with(vec![
+            fake_roles(),
+            fake_directory(&[
+                (
+                    "1000000000000001",
+                    "wang",
+                    "王明",
+                    Some("wang@example.com"),
+                    Some("18866668888"),
+                ),
+                ("1000000000000002", "li", "Li", None, None),
+                ("1000000000000003", "bad@login", "Bad", None, None),
+            ]),
+        ])
+        .await
+    }
+
+    #[tokio::test]
+    async fn imports_principals_with_roles_and_groups() {
+        let h = harness().await;
+        let g = h.add_group("support").await;
+        let v = h
+            .call(
+                "AssignUsers",
+                &[
+                    ("UserRamId.1", "1000000000000001"),
+                    ("UserRamId.2", "1000000000000002"),
+                    ("RoleId.1", &role_id(INSTANCE, "skill-group-leader")),
+                    ("SkillGroupId.1", &g),
+                    ("SkillLevel.1", "6"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(v, ccgate_plugin_sdk::serde_json::json!({}));
+        let mut rows = user::Entity::find().all(&h.env.db).await.unwrap();
+        rows.sort_by(|a, b| a.ram_id.cmp(&b.ram_id));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (
+                rows[0].login_name.as_str(),
+                rows[0].display_name.as_str(),
+                rows[0].email.as_str(),
+                rows[0].phone.as_str()
+            ),
+            ("wang", "王明", "wang@example.com", "18866668888")
+        );
+        assert_eq!((rows[1].email.as_str(), rows[1].phone.as_str()), ("", ""));
+        let mut ext: Vec<&str> = rows.iter().map(|r| r.extension.as_str()).collect();
+        ext.sort();
+        assert_eq!(ext, vec!["8001", "8002"]);
+        let u = h.get_user(&rows[0].id).await;
+        assert_eq!(u["RamId"], "1000000000000001");
+        assert_eq!(u["Roles"]["Role"][0]["RoleName"], "SKILL_GROUP_ADMIN");
+        assert_eq!(u["SkillLevels"]["SkillLevel"][0]["Level"], 6);
+        // Found by RamId too.
+        assert_eq!(
+            h.get_user("1000000000000002").await["Detail"]["LoginName"],
+            "li"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_role_ids_users_are_agents() {
+        let h = harness().await;
+        h.call("AssignUsers", &[("UserRamId.1", "1000000000000002")])
+            .await
+            .unwrap();
+        let u = h.get_user("li").await;
+        assert_eq!(u["Roles"]["Role"][0]["RoleName"], "AGENT");
+        assert_eq!(u["Roles"]["Role"].as_array().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn errors_import_nobody() {
+        let h = harness().await;
+        let e = h
+            .call(
+                "AssignUsers",
+                &[
+                    ("UserRamId.1", "1000000000000001"),
+                    ("UserRamId.2", "9999999999999999"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (404, "NotExists.RamId"));
+        assert!(e.message.contains("9999999999999999"), "{}", e.message);
+        let e = h
+            .call(
+                "AssignUsers",
+                &[
+                    ("UserRamId.1", "1000000000000001"),
+                    ("UserRamId.2", "1000000000000001"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+        let e = h
+            .call("AssignUsers", &[("UserRamId.1", "1000000000000003")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+        let e = h
+            .call(
+                "AssignUsers",
+                &[("UserRamId.1", "1000000000000001"), ("RoleId.1", "nope")],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (404, "NotExists.RoleId"));
+        let e = h
+            .call(
+                "AssignUsers",
+                &[
+                    ("UserRamId.1", "1000000000000001"),
+                    ("SkillGroupId.1", "missing"),
+                    ("SkillLevel.1", "2"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (404, "NotExists.SkillGroupId"));
+        let e = h.call("AssignUsers", &[]).await.unwrap_err();
+        assert_eq!(e.code, "MissingParameter");
+        assert_eq!(h.rows("agents_users").await, 0);
+
+        // Already a user: Conflict.User, and the other principal is not imported either.
+        h.call("AssignUsers", &[("UserRamId.1", "1000000000000001")])
+            .await
+            .unwrap();
+        let e = h
+            .call(
+                "AssignUsers",
+                &[
+                    ("UserRamId.1", "1000000000000002"),
+                    ("UserRamId.2", "1000000000000001"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (409, "Conflict.User"));
+        assert!(e.message.contains("1000000000000001"), "{}", e.message);
+        assert_eq!(h.rows("agents_users").await, 1);
+
+        // A created user holding the principal's login name: Conflict.LoginName.
+        h.create_user("li", &[]).await;
+        let e = h
+            .call("AssignUsers", &[("UserRamId.1", "1000000000000002")])
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (409, "Conflict.LoginName"));
+        assert_eq!(h.rows("agents_users").await, 2);
+    }
+}

@@ -37,3 +37,98 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::serde_json::Value;
+
+    use crate::testutil::{Harness, INSTANCE, role_id};
+
+    fn logins(v: &Value) -> Vec<&str> {
+        v["Users"]["List"]["User"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["Detail"]["LoginName"].as_str().unwrap())
+            .collect()
+    }
+
+    async fn create(h: &Harness, login: &str, display: &str) {
+        h.call(
+            "CreateUser",
+            &[
+                ("LoginName", login),
+                ("DisplayName", display),
+                ("Email", "x@example.com"),
+                ("RoleId.1", &role_id(INSTANCE, "agent")),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+
+    async fn find(h: &Harness, criteria: &str, page: &str, size: &str) -> Value {
+        h.call(
+            "FindUsers",
+            &[
+                ("Criteria", criteria),
+                ("PageNumber", page),
+                ("PageSize", size),
+            ],
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn searches_login_and_display_names_paged() {
+        let h = Harness::with_roles().await;
+        create(&h, "test123", "Alice").await;
+        create(&h, "bob", "test user").await;
+        create(&h, "carol", "Carol").await;
+        create(&h, "a_test", "Dave").await;
+        let v = find(&h, "test", "1", "10").await;
+        assert_eq!(logins(&v), vec!["a_test", "bob", "test123"]);
+        assert_eq!(v["Users"]["TotalCount"], 3);
+        let u = &v["Users"]["List"]["User"][0];
+        assert!(u.get("Primary").is_none(), "FindUsers has no Primary: {u}");
+        assert_eq!(u["PrivateOutboundNumberId"], "");
+        let v = find(&h, "test", "2", "2").await;
+        assert_eq!(logins(&v), vec!["test123"]);
+        assert_eq!(v["Users"]["TotalCount"], 3);
+        // `_` and `%` match literally.
+        assert_eq!(logins(&find(&h, "_", "1", "10").await), vec!["a_test"]);
+        assert_eq!(logins(&find(&h, "%", "1", "10").await), Vec::<&str>::new());
+        assert_eq!(logins(&find(&h, "Caro", "1", "10").await), vec!["carol"]);
+        assert_eq!(
+            find(&h, "nobody", "1", "10").await["Users"]["TotalCount"],
+            0
+        );
+    }
+
+    #[tokio::test]
+    async fn criteria_is_required() {
+        let h = Harness::with_roles().await;
+        let e = h
+            .call("FindUsers", &[("PageNumber", "1"), ("PageSize", "2")])
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "MissingParameter"));
+        let e = h
+            .call(
+                "FindUsers",
+                &[("Criteria", " "), ("PageNumber", "1"), ("PageSize", "2")],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "Parameter.Empty");
+        let e = h
+            .call(
+                "FindUsers",
+                &[("Criteria", "x"), ("PageNumber", "1"), ("PageSize", "101")],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "Parameter.Maximum");
+    }
+}

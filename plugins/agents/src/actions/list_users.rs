@@ -68,3 +68,97 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::serde_json::Value;
+
+    use crate::testutil::{Harness, OTHER_INSTANCE, role_id};
+
+    fn logins(v: &Value) -> Vec<&str> {
+        v["Users"]["List"]["User"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["Detail"]["LoginName"].as_str().unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn pages_by_login_name_with_the_list_fields() {
+        let h = Harness::with_roles().await;
+        for login in ["carol", "alice", "dave", "bob", "erin"] {
+            h.create_user(login, &[]).await;
+        }
+        h.env
+            .call(
+                Harness::spec("2017-07-05", "CreateUser"),
+                OTHER_INSTANCE,
+                &[
+                    ("LoginName", "zed"),
+                    ("DisplayName", "Zed"),
+                    ("Email", "z@example.com"),
+                    ("RoleId.1", &role_id(OTHER_INSTANCE, "agent")),
+                ],
+            )
+            .await
+            .unwrap();
+        let v = h
+            .call("ListUsers", &[("PageNumber", "1"), ("PageSize", "2")])
+            .await
+            .unwrap();
+        assert_eq!(logins(&v), vec!["alice", "bob"]);
+        assert_eq!(v["Users"]["TotalCount"], 5);
+        assert_eq!(v["Users"]["PageNumber"], 1);
+        assert_eq!(v["Users"]["PageSize"], 2);
+        let u = &v["Users"]["List"]["User"][0];
+        assert_eq!(u["Primary"], false);
+        assert_eq!(u["PrivateOutboundNumberId"], "");
+        assert_eq!(u["Roles"]["Role"][0]["RoleName"], "AGENT");
+        let v = h
+            .call("ListUsers", &[("PageNumber", "3"), ("PageSize", "2")])
+            .await
+            .unwrap();
+        assert_eq!(logins(&v), vec!["erin"]);
+        assert_eq!(v["Users"]["TotalCount"], 5);
+        let v = h
+            .call("ListUsers", &[("PageNumber", "9"), ("PageSize", "2")])
+            .await
+            .unwrap();
+        assert_eq!(logins(&v), Vec::<&str>::new());
+        assert_eq!(v["Users"]["TotalCount"], 5, "past the end: counted");
+    }
+
+    #[tokio::test]
+    async fn page_parameters_are_checked() {
+        let h = Harness::with_roles().await;
+        for (pairs, code) in [
+            (vec![("PageSize", "2")], "MissingParameter"),
+            (vec![("PageNumber", "1")], "MissingParameter"),
+            (
+                vec![("PageNumber", "0"), ("PageSize", "2")],
+                "Parameter.Minimum",
+            ),
+            (
+                vec![("PageNumber", "1"), ("PageSize", "0")],
+                "Parameter.Minimum",
+            ),
+            (
+                vec![("PageNumber", "1"), ("PageSize", "101")],
+                "Parameter.Maximum",
+            ),
+            (
+                vec![("PageNumber", "x"), ("PageSize", "2")],
+                "InvalidParameter",
+            ),
+        ] {
+            let e = h.call("ListUsers", &pairs).await.unwrap_err();
+            assert_eq!((e.status, e.code.as_ref()), (400, code), "{pairs:?}");
+        }
+        let v = h
+            .call("ListUsers", &[("PageNumber", "1"), ("PageSize", "100")])
+            .await
+            .unwrap();
+        assert_eq!(v["Users"]["TotalCount"], 0);
+    }
+}
