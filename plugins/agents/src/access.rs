@@ -5,29 +5,18 @@
 
 use ccgate_plugin_sdk::sea_orm::sea_query::Query;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, Condition};
-use ccgate_plugin_sdk::{Context, Role};
+use ccgate_plugin_sdk::{CallerScope, Context, Role};
 
 use crate::storage::{skill_level, user};
 
-/// The caller as the lists see them (`Context::caller_scope`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
-    /// The caller's `UserId`.
-    pub user_id: String,
-    /// The caller's effective role.
-    pub role: Role,
-    /// The skill groups a leader leads.
-    pub led_skill_group_ids: Vec<String>,
-}
-
-/// The caller's scope; `None` sees everything. Until the SDK's `Context::caller_scope` lands,
-/// every caller sees the whole instance.
-pub fn scope(_ctx: &Context) -> Option<Scope> {
-    None
+/// The caller's scope (`Context::caller_scope`, set by the gateway for a user's Bearer token);
+/// `None` (AccessKey callers, account tokens) sees everything.
+pub fn scope(ctx: &Context) -> Option<&CallerScope> {
+    ctx.caller_scope.as_ref()
 }
 
 /// The condition on `agents_users` rows `scope` may see; `None` for everything.
-pub fn users_condition(scope: Option<&Scope>) -> Option<Condition> {
+pub fn users_condition(scope: Option<&CallerScope>) -> Option<Condition> {
     let scope = scope?;
     match scope.role {
         Role::Admin => None,
@@ -55,7 +44,9 @@ mod tests {
     use ccgate_plugin_sdk::Role;
     use ccgate_plugin_sdk::sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 
-    use super::{Scope, users_condition};
+    use ccgate_plugin_sdk::CallerScope as Scope;
+
+    use super::users_condition;
     use crate::storage::user;
     use crate::testutil::Harness;
 
@@ -89,12 +80,14 @@ mod tests {
         assert_eq!(visible(&h, None).await, vec!["a", "b", "c", "lead"]);
         let admin = Scope {
             user_id: lead.clone(),
+            login_name: "lead".into(),
             role: Role::Admin,
             led_skill_group_ids: vec![],
         };
         assert_eq!(visible(&h, Some(&admin)).await.len(), 4);
         let leader = Scope {
             user_id: lead.clone(),
+            login_name: "lead".into(),
             role: Role::SkillGroupLeader,
             led_skill_group_ids: vec![g1.clone()],
         };
@@ -106,6 +99,7 @@ mod tests {
         assert_eq!(visible(&h, Some(&leads_nothing)).await, vec!["lead"]);
         let agent = Scope {
             user_id: a,
+            login_name: "a".into(),
             role: Role::Agent,
             led_skill_group_ids: vec![g1],
         };

@@ -123,34 +123,6 @@ pub fn fake_roles() -> Arc<dyn Plugin> {
     )
 }
 
-/// A directory principal: `(ram_id, login, display name, email, phone)`.
-pub type Principal<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
-
-/// A stand-in for the host's user directory (`@host` / `directory_lookup`) holding
-/// `(ram_id, login, display name, email, phone)` principals.
-pub fn fake_directory(principals: &[Principal<'_>]) -> Arc<dyn Plugin> {
-    use ccgate_plugin_sdk::serde_json::json;
-    let all: Vec<Value> = principals
-        .iter()
-        .map(|(ram, login, name, email, phone)| {
-            json!({"ram_id": ram, "login_name": login, "display_name": name,
-                   "email": email, "phone": phone, "created_at_ms": 0})
-        })
-        .collect();
-    Arc::new(ccgate_plugin_sdk::testing::FakePlugin::new("@host").answer(
-        "directory_lookup",
-        move |args| {
-            let users: Vec<&Value> = args["ram_ids"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|id| all.iter().find(|u| u["ram_id"] == *id))
-                .collect();
-            Ok(json!({ "users": users }))
-        },
-    ))
-}
-
 impl Harness {
     /// Agents with the roles stand-in ([`fake_roles`]).
     pub async fn with_roles() -> Self {
@@ -208,6 +180,26 @@ impl Harness {
             .await
             .expect("GetUser")["User"]
             .clone()
+    }
+
+    /// Adds a principal to the test account's user directory (what AssignUsers imports).
+    pub fn add_principal(
+        &self,
+        ram_id: &str,
+        login: &str,
+        display: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) {
+        self.env
+            .add_directory_user(ccgate_plugin_sdk::DirectoryUser {
+                ram_id: ram_id.into(),
+                login_name: login.into(),
+                display_name: display.into(),
+                email: email.map(str::to_string),
+                phone: phone.map(str::to_string),
+                created_at_ms: 0,
+            });
     }
 
     /// The number of rows of `table`.

@@ -99,24 +99,20 @@ mod tests {
     use ccgate_plugin_sdk::sea_orm::EntityTrait;
 
     use crate::storage::user;
-    use crate::testutil::{Harness, INSTANCE, fake_directory, fake_roles, role_id};
+    use crate::testutil::{Harness, INSTANCE, role_id};
 
     async fn harness() -> Harness {
-        Harness::with(vec![
-            fake_roles(),
-            fake_directory(&[
-                (
-                    "1000000000000001",
-                    "wang",
-                    "王明",
-                    Some("wang@example.com"),
-                    Some("18866668888"),
-                ),
-                ("1000000000000002", "li", "Li", None, None),
-                ("1000000000000003", "bad@login", "Bad", None, None),
-            ]),
-        ])
-        .await
+        let h = Harness::with_roles().await;
+        h.add_principal(
+            "1000000000000001",
+            "wang",
+            "王明",
+            Some("wang@example.com"),
+            Some("18866668888"),
+        );
+        h.add_principal("1000000000000002", "li", "Li", None, None);
+        h.add_principal("1000000000000003", "bad@login", "Bad", None, None);
+        h
     }
 
     #[tokio::test]

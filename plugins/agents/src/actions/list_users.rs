@@ -35,7 +35,7 @@ pub(crate) async fn page(
     if let Some(f) = filter {
         query = query.filter(f);
     }
-    if let Some(c) = access::users_condition(access::scope(ctx).as_ref()) {
+    if let Some(c) = access::users_condition(access::scope(ctx)) {
         query = query.filter(c);
     }
     let rows = storage::page(
@@ -160,5 +160,60 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(v["Users"]["TotalCount"], 0);
+    }
+
+    #[tokio::test]
+    async fn a_leader_sees_the_members_of_led_groups_and_an_agent_itself() {
+        use ccgate_plugin_sdk::{CallerScope, Role};
+
+        let h = Harness::with_roles().await;
+        let g1 = h.add_group("g1").await;
+        let g2 = h.add_group("g2").await;
+        let lead = h
+            .create_user("lead", &[("SkillGroupId.1", &g1), ("SkillLevel.1", "5")])
+            .await;
+        let a = h
+            .create_user("a", &[("SkillGroupId.1", &g1), ("SkillLevel.1", "5")])
+            .await;
+        h.create_user("b", &[("SkillGroupId.1", &g2), ("SkillLevel.1", "5")])
+            .await;
+        h.create_user("c", &[]).await;
+        let call = |scope: CallerScope| {
+            let mut ctx = h.env.ctx(
+                Harness::spec("2017-07-05", "ListUsers"),
+                crate::testutil::INSTANCE,
+            );
+            ctx.role = scope.role;
+            ctx.caller_scope = Some(scope);
+            let agents = h.agents.clone();
+            async move {
+                let m = ccgate_plugin_sdk::testing::call(
+                    agents.as_ref(),
+                    &ctx,
+                    &[("PageNumber", "1"), ("PageSize", "10")],
+                )
+                .await
+                .unwrap();
+                Value::Object(m)
+            }
+        };
+        let v = call(CallerScope {
+            user_id: lead,
+            login_name: "lead".into(),
+            role: Role::SkillGroupLeader,
+            led_skill_group_ids: vec![g1.clone()],
+        })
+        .await;
+        assert_eq!(logins(&v), vec!["a", "lead"]);
+        assert_eq!(v["Users"]["TotalCount"], 2);
+        let v = call(CallerScope {
+            user_id: a,
+            login_name: "a".into(),
+            role: Role::Agent,
+            led_skill_group_ids: vec![g1],
+        })
+        .await;
+        assert_eq!(logins(&v), vec!["a"]);
+        assert_eq!(v["Users"]["TotalCount"], 1);
     }
 }

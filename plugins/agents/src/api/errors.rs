@@ -80,7 +80,7 @@ pub fn missing_parameter_msg(message: impl Into<String>) -> ApiError {
 
 /// 403 `NoPermission`: "The caller's role %s may not call %s."
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, RemoveUsers 2017-07-05.
+/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, GetUser 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, RemoveUsers 2017-07-05.
 pub fn no_permission(value1: impl std::fmt::Display, value2: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         403,
