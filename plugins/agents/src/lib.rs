@@ -21,6 +21,7 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod actions;
 pub mod api;
 pub mod state;

@@ -8,3 +8,139 @@
 #![allow(dead_code)]
 
 use ccgate_plugin_sdk::ApiError;
+
+/// 400 `InvalidParameter`: "The specified parameter %s is not valid: %s"
+///
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
+pub fn invalid_parameter(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "InvalidParameter",
+        format!("The specified parameter {value1} is not valid: {value2}"),
+    )
+}
+
+/// 400 `InvalidParameter` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn invalid_parameter_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "InvalidParameter", message)
+}
+
+/// 400 `MissingParameter`: "The input parameter "%s" that is mandatory for processing this request is not supplied."
+///
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05.
+pub fn missing_parameter(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        400,
+        "MissingParameter",
+        format!(
+            "The input parameter \"{value}\" that is mandatory for processing this request is not supplied."
+        ),
+    )
+}
+
+/// 400 `MissingParameter` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn missing_parameter_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "MissingParameter", message)
+}
+
+/// 403 `NoPermission`: "The caller's role %s may not call %s."
+///
+/// Listed by: ResetUserStatus 2017-07-05.
+pub fn no_permission(value1: impl std::fmt::Display, value2: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        403,
+        "NoPermission",
+        format!("The caller's role {value1} may not call {value2}."),
+    )
+}
+
+/// 403 `NoPermission` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn no_permission_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(403, "NoPermission", message)
+}
+
+/// 404 `NotExists.InstanceId`: "The specified instance %s does not exist."
+///
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
+pub fn not_exists_instance_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.InstanceId",
+        format!("The specified instance {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.InstanceId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_instance_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.InstanceId", message)
+}
+
+/// 404 `NotExists.RamId`: "The specified RamId %s does not exist."
+///
+/// Listed by: ListAgentEvents 2017-07-05, ResetUserStatus 2017-07-05.
+pub fn not_exists_ram_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.RamId",
+        format!("The specified RamId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.RamId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_ram_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.RamId", message)
+}
+
+/// 404 `NotExists.SkillGroupId`: "The specified SkillGroupId %s does not exist."
+///
+/// Listed by: ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05.
+pub fn not_exists_skill_group_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.SkillGroupId",
+        format!("The specified SkillGroupId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.SkillGroupId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_skill_group_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.SkillGroupId", message)
+}
+
+/// 400 `Parameter.Empty`: "The parameter %s may not be null or empty."
+///
+/// Listed by: ListAgentEvents 2017-07-05.
+pub fn parameter_empty(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Empty",
+        format!("The parameter {value} may not be null or empty."),
+    )
+}
+
+/// 400 `Parameter.Empty` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_empty_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Empty", message)
+}
+
+/// 400 `Parameter.Enumeration`: "The parameter %s must be one of the value of enumeration %s."
+///
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05.
+pub fn parameter_enumeration(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Enumeration",
+        format!("The parameter {value1} must be one of the value of enumeration {value2}."),
+    )
+}
+
+/// 400 `Parameter.Enumeration` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_enumeration_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Enumeration", message)
+}

@@ -35,7 +35,13 @@ use ccgate_plugin_sdk::cache::HasListCache;
 use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Reply, contract};
 
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
-pub const ACTIONS: &[ActionSpec] = &[];
+pub const ACTIONS: &[ActionSpec] = &[
+    list_agent_events::SPEC,
+    list_agent_states::SPEC,
+    list_real_time_agent::SPEC,
+    list_skill_group_states::SPEC,
+    reset_user_status::SPEC,
+];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
 pub type Ctx<'a> = Cx<'a, crate::State>;
@@ -54,6 +60,41 @@ pub async fn dispatch(
     params: &Params,
 ) -> ApiResult<Reply> {
     match action {
+        // ListAgentEvents 2017-07-05
+        0 => {
+            let req = list_agent_events::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_events::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListAgentStates 2017-07-05
+        1 => {
+            let req = list_agent_states::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_states::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListRealTimeAgent 2017-07-05
+        2 => {
+            let req = list_real_time_agent::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_real_time_agent::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListSkillGroupStates 2017-07-05
+        3 => {
+            let req = list_skill_group_states::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_skill_group_states::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ResetUserStatus 2017-07-05
+        4 => {
+            let req = reset_user_status::Request::parse(params)?;
+            contract::typed(
+                crate::actions::reset_user_status::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }
 }

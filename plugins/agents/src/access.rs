@@ -1,0 +1,31 @@
+//! What a caller may see, for list actions: the core checks the ids a request names (the
+//! spec's `[access]` rule); lists are narrowed here.
+//!
+//! - An AccessKey caller or an administrator sees the whole instance.
+//! - A skill-group leader sees the skill groups they lead (those they are a member of) and the
+//!   agents of those groups.
+//! - An agent sees itself and its own skill groups.
+
+use ccgate_plugin_sdk::{Context, Role};
+
+/// The skill groups the caller may see: `None` for all of the instance.
+pub fn visible_groups(ctx: &Context) -> Option<Vec<String>> {
+    let scope = caller(ctx)?;
+    Some(scope.1)
+}
+
+/// The caller's own `UserId` when it may see only itself (an agent); `None` otherwise.
+pub fn only_self(ctx: &Context) -> Option<String> {
+    match caller(ctx)? {
+        (user, _, Role::Agent) => Some(user),
+        _ => None,
+    }
+}
+
+/// The acting user of a Bearer token (user id, the groups it leads or belongs to, its role);
+/// `None` for callers who see everything.
+fn caller(_ctx: &Context) -> Option<(String, Vec<String>, Role)> {
+    // Until the core hands plugins the caller's scope (ctx.caller_scope), everyone sees the
+    // instance; the core's role check still applies.
+    None
+}
