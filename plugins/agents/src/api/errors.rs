@@ -9,9 +9,28 @@
 
 use ccgate_plugin_sdk::ApiError;
 
+/// 400 `InvalidAgentState`: "The agent is %s: %s"
+///
+/// Listed by: ResetUserStatus 2017-07-05.
+pub fn invalid_agent_state(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "InvalidAgentState",
+        format!("The agent is {value1}: {value2}"),
+    )
+}
+
+/// 400 `InvalidAgentState` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn invalid_agent_state_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "InvalidAgentState", message)
+}
+
 /// 400 `InvalidParameter`: "The specified parameter %s is not valid: %s"
 ///
-/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
 pub fn invalid_parameter(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -30,7 +49,7 @@ pub fn invalid_parameter_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `MissingParameter`: "The input parameter "%s" that is mandatory for processing this request is not supplied."
 ///
-/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
 pub fn missing_parameter(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -112,7 +131,7 @@ pub fn not_exists_skill_group_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Empty`: "The parameter %s may not be null or empty."
 ///
-/// Listed by: ListAgentEvents 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
 pub fn parameter_empty(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -143,4 +162,23 @@ pub fn parameter_enumeration(
 /// 400 `Parameter.Enumeration` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
 pub fn parameter_enumeration_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "Parameter.Enumeration", message)
+}
+
+/// 400 `Parameter.Maximum`: "The parameter %s must be less than or equal to %s."
+///
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
+pub fn parameter_maximum(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Maximum",
+        format!("The parameter {value1} must be less than or equal to {value2}."),
+    )
+}
+
+/// 400 `Parameter.Maximum` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_maximum_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Maximum", message)
 }
