@@ -572,7 +572,7 @@ pub const CATALOG: &[Entry] = &[
             },
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
-        summary: "Signs an agent in to skill groups. An OFFLINE agent becomes signed in (UserState BREAK, BreakCode \"Warm-up\") until ReadyForService; an agent already signed in (READY, BREAK) changes its signed skill groups and keeps its state; RINGING, TALKING and WORKING agents are refused (400 InvalidAgentState). UserState renders ccgate's states as OFFLINE, READY, BREAK, RINGING, TALKING, WORKING; a signed-in agent not yet ready is BREAK with BreakCode \"Warm-up\".",
+        summary: "Signs an agent in to skill groups. An OFFLINE agent becomes signed in (UserState BREAK, BreakCode \"Warm-up\") until ReadyForService; an agent already signed in (READY, BREAK) changes its signed skill groups and keeps its state; RINGING and TALKING agents are refused (400 InvalidAgentState: the call must end first). UserState renders ccgate's states as OFFLINE, READY, BREAK, RINGING, TALKING, WORKING; a signed-in agent not yet ready is BREAK with BreakCode \"Warm-up\".",
         has_handler: false,
         file: "plugins/agents/api/SignInGroup.2020-07-01.toml",
     },
