@@ -174,7 +174,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Lists an agent's state changes in a time window, from the instance's append-only state log: one entry per state, with its start and duration. The window is at most 24 hours (ccgate's bound; Alibaba allows 7 days).",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListAgentStateLogs.2020-07-01.toml",
     },
     Entry {
@@ -237,7 +237,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Lists the real-time state of the agents of an instance, paged, filtered by agents, skill group, states, name or query. An administrator (or AccessKey) sees every agent, a skill-group leader the agents of the skill groups it leads, an agent only itself.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListRealtimeAgentStates.2020-07-01.toml",
     },
     Entry {
@@ -447,7 +447,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Answers an agent's current context (the agent desk polls it): UserContext with its state, break code and signed skill groups, and the context of its current call. Changes nothing but the agent's Heartbeat. UserState renders ccgate's states as OFFLINE, READY, BREAK, RINGING, TALKING, WORKING; a signed-in agent not yet ready is BREAK with BreakCode \"Warm-up\".",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/PollUserStatus.2020-07-01.toml",
     },
     Entry {
@@ -468,7 +468,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Makes a signed-in agent ready (UserState READY) from BREAK (including the \"Warm-up\" of a fresh sign-in), WORKING (after-call work ends) or READY; OFFLINE (SignInGroup first), RINGING and TALKING agents are refused (400 InvalidAgentState). UserState renders ccgate's states as OFFLINE, READY, BREAK, RINGING, TALKING, WORKING; a signed-in agent not yet ready is BREAK with BreakCode \"Warm-up\".",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ReadyForService.2020-07-01.toml",
     },
     Entry {
@@ -531,7 +531,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Resets an agent stuck in a state: a signed-in agent becomes READY (a stuck RINGING, TALKING or WORKING ends), an OFFLINE agent stays OFFLINE. The state log records the reset. UserState renders ccgate's states as OFFLINE, READY, BREAK, RINGING, TALKING, WORKING; a signed-in agent not yet ready is BREAK with BreakCode \"Warm-up\".",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ResetAgentState.2020-07-01.toml",
     },
     Entry {
@@ -573,7 +573,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Signs an agent in to skill groups. An OFFLINE agent becomes signed in (UserState BREAK, BreakCode \"Warm-up\") until ReadyForService; an agent already signed in (READY, BREAK) changes its signed skill groups and keeps its state; RINGING and TALKING agents are refused (400 InvalidAgentState: the call must end first). UserState renders ccgate's states as OFFLINE, READY, BREAK, RINGING, TALKING, WORKING; a signed-in agent not yet ready is BREAK with BreakCode \"Warm-up\".",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/SignInGroup.2020-07-01.toml",
     },
     Entry {
@@ -594,7 +594,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Signs an agent out of all its skill groups: UserState becomes OFFLINE from any state but RINGING and TALKING (a call must end first: 400 InvalidAgentState). Signing out an OFFLINE agent changes nothing. UserState renders ccgate's states as OFFLINE, READY, BREAK, RINGING, TALKING, WORKING; a signed-in agent not yet ready is BREAK with BreakCode \"Warm-up\".",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/SignOutGroup.2020-07-01.toml",
     },
     Entry {
@@ -615,7 +615,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Puts a signed-in agent on a break (UserState BREAK, BreakCode = Code) from READY, BREAK (the code changes), WORKING or a fresh sign-in; OFFLINE, RINGING and TALKING agents are refused (400 InvalidAgentState: a call must end first). UserState renders ccgate's states as OFFLINE, READY, BREAK, RINGING, TALKING, WORKING; a signed-in agent not yet ready is BREAK with BreakCode \"Warm-up\".",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/TakeBreak.2020-07-01.toml",
     },
     Entry {

@@ -11,7 +11,7 @@ use ccgate_plugin_sdk::ApiError;
 
 /// 400 `InvalidAgentState`: "The agent is %s: %s"
 ///
-/// Listed by: ResetUserStatus 2017-07-05.
+/// Listed by: ReadyForService 2020-07-01, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn invalid_agent_state(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -30,7 +30,7 @@ pub fn invalid_agent_state_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `InvalidParameter`: "The specified parameter %s is not valid: %s"
 ///
-/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn invalid_parameter(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -83,7 +83,7 @@ pub fn no_permission_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.InstanceId`: "The specified instance %s does not exist."
 ///
-/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn not_exists_instance_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -115,7 +115,7 @@ pub fn not_exists_ram_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.SkillGroupId`: "The specified SkillGroupId %s does not exist."
 ///
-/// Listed by: ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05.
+/// Listed by: ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, SignInGroup 2020-07-01.
 pub fn not_exists_skill_group_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -129,9 +129,25 @@ pub fn not_exists_skill_group_id_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(404, "NotExists.SkillGroupId", message)
 }
 
+/// 404 `NotExists.UserId`: "The specified UserId %s does not exist."
+///
+/// Listed by: ListAgentStateLogs 2020-07-01, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, ResetAgentState 2020-07-01, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+pub fn not_exists_user_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.UserId",
+        format!("The specified UserId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.UserId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_user_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.UserId", message)
+}
+
 /// 400 `Parameter.Empty`: "The parameter %s may not be null or empty."
 ///
-/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn parameter_empty(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -147,7 +163,7 @@ pub fn parameter_empty_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Enumeration`: "The parameter %s must be one of the value of enumeration %s."
 ///
-/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealtimeAgentStates 2020-07-01.
 pub fn parameter_enumeration(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -166,7 +182,7 @@ pub fn parameter_enumeration_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Maximum`: "The parameter %s must be less than or equal to %s."
 ///
-/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ResetUserStatus 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn parameter_maximum(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -181,4 +197,39 @@ pub fn parameter_maximum(
 /// 400 `Parameter.Maximum` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
 pub fn parameter_maximum_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "Parameter.Maximum", message)
+}
+
+/// 400 `Parameter.Minimum`: "The parameter %s must be greater than or equal to %s."
+///
+/// Listed by: ListAgentStateLogs 2020-07-01, ListRealtimeAgentStates 2020-07-01.
+pub fn parameter_minimum(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Minimum",
+        format!("The parameter {value1} must be greater than or equal to {value2}."),
+    )
+}
+
+/// 400 `Parameter.Minimum` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_minimum_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Minimum", message)
+}
+
+/// 400 `Parameter.Null`: "The parameter %s may not be null."
+///
+/// Listed by: ListAgentStateLogs 2020-07-01, ListRealtimeAgentStates 2020-07-01, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, ResetAgentState 2020-07-01, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+pub fn parameter_null(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Null",
+        format!("The parameter {value} may not be null."),
+    )
+}
+
+/// 400 `Parameter.Null` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_null_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Null", message)
 }

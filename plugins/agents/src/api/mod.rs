@@ -46,10 +46,18 @@ use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Re
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
 pub const ACTIONS: &[ActionSpec] = &[
     list_agent_events::SPEC,
+    list_agent_state_logs_v2020::SPEC,
     list_agent_states::SPEC,
     list_real_time_agent::SPEC,
+    list_realtime_agent_states_v2020::SPEC,
     list_skill_group_states::SPEC,
+    poll_user_status_v2020::SPEC,
+    ready_for_service_v2020::SPEC,
+    reset_agent_state_v2020::SPEC,
     reset_user_status::SPEC,
+    sign_in_group_v2020::SPEC,
+    sign_out_group_v2020::SPEC,
+    take_break_v2020::SPEC,
 ];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
@@ -76,32 +84,90 @@ pub async fn dispatch(
                 crate::actions::list_agent_events::handle(&Cx::new(ctx, state), req).await?,
             )
         }
-        // ListAgentStates 2017-07-05
+        // ListAgentStateLogs 2020-07-01
         1 => {
+            let req = list_agent_state_logs_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_state_logs_v2020::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ListAgentStates 2017-07-05
+        2 => {
             let req = list_agent_states::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_agent_states::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ListRealTimeAgent 2017-07-05
-        2 => {
+        3 => {
             let req = list_real_time_agent::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_real_time_agent::handle(&Cx::new(ctx, state), req).await?,
             )
         }
+        // ListRealtimeAgentStates 2020-07-01
+        4 => {
+            let req = list_realtime_agent_states_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_realtime_agent_states_v2020::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
         // ListSkillGroupStates 2017-07-05
-        3 => {
+        5 => {
             let req = list_skill_group_states::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_skill_group_states::handle(&Cx::new(ctx, state), req).await?,
             )
         }
+        // PollUserStatus 2020-07-01
+        6 => {
+            let req = poll_user_status_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::poll_user_status_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ReadyForService 2020-07-01
+        7 => {
+            let req = ready_for_service_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::ready_for_service_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ResetAgentState 2020-07-01
+        8 => {
+            let req = reset_agent_state_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::reset_agent_state_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
         // ResetUserStatus 2017-07-05
-        4 => {
+        9 => {
             let req = reset_user_status::Request::parse(params)?;
             contract::typed(
                 crate::actions::reset_user_status::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // SignInGroup 2020-07-01
+        10 => {
+            let req = sign_in_group_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::sign_in_group_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // SignOutGroup 2020-07-01
+        11 => {
+            let req = sign_out_group_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::sign_out_group_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // TakeBreak 2020-07-01
+        12 => {
+            let req = take_break_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::take_break_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
