@@ -29,6 +29,7 @@ pub mod modify_skill_group_of_user;
 pub mod modify_skill_group_outbound_numbers;
 pub mod modify_user;
 pub mod poll_user_status_v2020;
+pub mod queries;
 pub mod ready_for_service_v2020;
 pub mod remove_users;
 pub mod remove_users_from_skill_group;
