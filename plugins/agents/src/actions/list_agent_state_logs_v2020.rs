@@ -44,7 +44,8 @@ pub const fn report_name(state: AgentState) -> &'static str {
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let agent = desk::agent(ctx, Some(req.agent_id.as_str())).await?;
     let now = ctx.now_ms();
-    let end = req.end_time.unwrap_or(now);
+    // Default: up to and including now (the end is exclusive).
+    let end = req.end_time.unwrap_or(now + 1);
     let start = req.start_time.unwrap_or(end - end.rem_euclid(DAY_MS));
     if end < start {
         return Err(errors::invalid_parameter(

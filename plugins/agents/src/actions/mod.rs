@@ -3,6 +3,8 @@
 //! The generated `api::dispatch` calls them with the request parsed and validated by the spec
 //! (presence, emptiness, types, enumerations, lengths); a handler checks the rest.
 pub mod desk;
+#[cfg(test)]
+mod desk_tests;
 pub mod list_agent_events;
 pub mod list_agent_state_logs_v2020;
 pub mod list_agent_states;
