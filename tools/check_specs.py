@@ -49,6 +49,7 @@ TOP = {
     "instance": str,
     "implemented": bool,
     "roles": list,
+    "access": dict,
     "list_cache": str,
     "example": bool,
     "envelope": list,
@@ -61,6 +62,7 @@ TOP = {
 TOP_REQUIRED = {"action", "version", "dialect", "plugin", "auth", "summary", "envelope", "source"}
 SOURCE = {"seed": str, "section": str, "lines": list, "overview_only": bool, "sdk": str}
 HTTP = {"method": str, "path": str}
+ACCESS = {"skill_groups": list, "users": list, "self_only": bool}
 PARAM = {
     "name": str,
     "type": str,
@@ -262,6 +264,17 @@ def check_file(path: Path, problems: list) -> dict | None:
     roles = spec.get("roles", ["admin"])
     if any(r not in ROLES for r in roles) or len(set(roles)) != len(roles):
         problems.append(f"{where}: roles must be distinct values of {ROLES}")
+    access = spec.get("access")
+    if isinstance(access, dict):
+        check_table(f"{where} [access]", access, ACCESS, set(), problems)
+        for key in ("skill_groups", "users"):
+            for name in access.get(key, []):
+                if name not in names:
+                    problems.append(f"{where} [access]: {key} names {name!r}, which is not a parameter")
+        if not access.get("skill_groups") and not access.get("users") and not access.get("self_only"):
+            problems.append(f"{where} [access]: empty; leave it out")
+        if spec.get("instance") in (None, "account"):
+            problems.append(f"{where} [access]: needs an instance parameter")
     if spec.get("list_cache", "serve") not in ("serve", "invalidate"):
         problems.append(f"{where}: list_cache must be serve or invalidate")
 

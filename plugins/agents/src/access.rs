@@ -25,14 +25,19 @@ pub fn only_self(ctx: &Context) -> Option<String> {
 /// The `UserId` of the user the caller's Bearer token acts for, whatever its role; `None` for
 /// callers that are no user (AccessKey signatures, account tokens).
 pub fn acting_user(ctx: &Context) -> Option<String> {
-    let _ = ctx;
-    None
+    ctx.caller_scope.as_ref().map(|s| s.user_id.clone())
 }
 
 /// The acting user of a Bearer token (user id, the groups it leads or belongs to, its role);
-/// `None` for callers who see everything.
-fn caller(_ctx: &Context) -> Option<(String, Vec<String>, Role)> {
-    // Until the core hands plugins the caller's scope (ctx.caller_scope), everyone sees the
-    // instance; the core's role check still applies.
-    None
+/// `None` for callers who see everything (no user, or an administrator).
+fn caller(ctx: &Context) -> Option<(String, Vec<String>, Role)> {
+    let scope = ctx.caller_scope.as_ref()?;
+    if ctx.role == Role::Admin || scope.role == Role::Admin {
+        return None;
+    }
+    Some((
+        scope.user_id.clone(),
+        scope.led_skill_group_ids.clone(),
+        ctx.role,
+    ))
 }

@@ -67,7 +67,7 @@ pub fn missing_parameter_msg(message: impl Into<String>) -> ApiError {
 
 /// 403 `NoPermission`: "The caller's role %s may not call %s."
 ///
-/// Listed by: ResetUserStatus 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn no_permission(value1: impl std::fmt::Display, value2: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         403,

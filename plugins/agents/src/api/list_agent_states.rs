@@ -28,6 +28,11 @@ pub const SPEC: ActionSpec = ActionSpec {
         code: true,
     },
     roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
+    access: ccgate_plugin_sdk::Access {
+        skill_groups: &["SkillGroupId"],
+        users: &["AgentIds"],
+        self_only: false,
+    },
 };
 
 /// The values of `State`.
