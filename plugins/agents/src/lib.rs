@@ -24,9 +24,13 @@
 pub mod access;
 pub mod actions;
 pub mod api;
+pub mod directory;
 pub mod queries;
+pub mod render;
+pub mod roles;
 pub mod state;
 pub mod storage;
+pub mod user_writes;
 
 #[cfg(test)]
 mod testutil;

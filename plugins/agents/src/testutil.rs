@@ -2,6 +2,10 @@
 //! dispatch. Stand-ins for the plugins it queries (roles, numbers) are added with
 //! [`Harness::with`]; without them those plugins count as disabled.
 
+// Not every helper is used by every build of the tests (the state and skill-group modules use
+// others).
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use ccgate_plugin_sdk::serde_json::Value;
@@ -66,6 +70,168 @@ impl Harness {
         self.env
             .call(Self::spec("2020-07-01", action), INSTANCE, pairs)
             .await
+    }
+}
+
+/// The id the roles plugin gives role `name` of `instance` (UUID v5, namespace URL, of
+/// `ccgate:role:<instance>:<name>`).
+pub fn role_id(instance: &str, name: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("ccgate:role:{instance}:{name}").as_bytes(),
+    )
+    .to_string()
+}
+
+fn role_json(instance: &str, name: &str) -> Value {
+    let (role_name, description) = match name {
+        "admin" => ("ADMIN", "管理员"),
+        "skill-group-leader" => ("SKILL_GROUP_ADMIN", "技能组组长"),
+        _ => ("AGENT", "坐席"),
+    };
+    ccgate_plugin_sdk::serde_json::json!({
+        "RoleId": role_id(instance, name),
+        "Name": name,
+        "RoleName": role_name,
+        "RoleDescription": description,
+        "InstanceId": instance,
+    })
+}
+
+/// A stand-in for the roles plugin answering `resolve` and `of_instance` as its query specs
+/// say (three fixed roles per instance).
+pub fn fake_roles() -> Arc<dyn Plugin> {
+    use ccgate_plugin_sdk::serde_json::json;
+    const NAMES: [&str; 3] = ["admin", "skill-group-leader", "agent"];
+    Arc::new(
+        ccgate_plugin_sdk::testing::FakePlugin::new("roles")
+            .answer("resolve", |args| {
+                let instance = args["InstanceId"].as_str().unwrap_or_default().to_string();
+                let mut roles: Vec<Value> = Vec::new();
+                let mut unknown: Vec<String> = Vec::new();
+                for id in args["RoleIds"].as_array().into_iter().flatten() {
+                    let id = id.as_str().unwrap_or_default();
+                    match NAMES.iter().find(|n| role_id(&instance, n) == id) {
+                        Some(n) => {
+                            let r = role_json(&instance, n);
+                            if !roles.contains(&r) {
+                                roles.push(r);
+                            }
+                        }
+                        None if !unknown.iter().any(|u| u == id) => unknown.push(id.into()),
+                        None => {}
+                    }
+                }
+                Ok(json!({"Roles": roles, "Unknown": unknown}))
+            })
+            .answer("of_instance", |args| {
+                let instance = args["InstanceId"].as_str().unwrap_or_default();
+                Ok(json!({"Roles": NAMES.iter().map(|n| role_json(instance, n)).collect::<Vec<_>>()}))
+            }),
+    )
+}
+
+/// A directory principal: `(ram_id, login, display name, email, phone)`.
+pub type Principal<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+
+/// A stand-in for the host's user directory (`@host` / `directory_lookup`) holding
+/// `(ram_id, login, display name, email, phone)` principals.
+pub fn fake_directory(principals: &[Principal<'_>]) -> Arc<dyn Plugin> {
+    use ccgate_plugin_sdk::serde_json::json;
+    let all: Vec<Value> = principals
+        .iter()
+        .map(|(ram, login, name, email, phone)| {
+            json!({"ram_id": ram, "login_name": login, "display_name": name,
+                   "email": email, "phone": phone, "created_at_ms": 0})
+        })
+        .collect();
+    Arc::new(ccgate_plugin_sdk::testing::FakePlugin::new("@host").answer(
+        "directory_lookup",
+        move |args| {
+            let users: Vec<&Value> = args["ram_ids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|id| all.iter().find(|u| u["ram_id"] == *id))
+                .collect();
+            Ok(json!({ "users": users }))
+        },
+    ))
+}
+
+impl Harness {
+    /// Agents with the roles stand-in ([`fake_roles`]).
+    pub async fn with_roles() -> Self {
+        Self::with(vec![fake_roles()]).await
+    }
+
+    /// Inserts a skill group of `instance` named `name` (the skill-group actions are another
+    /// module's); its id.
+    pub async fn add_group_in(&self, instance: &str, name: &str) -> String {
+        use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, Set};
+        let id = uuid::Uuid::new_v4().to_string();
+        crate::storage::skill_group::ActiveModel {
+            id: Set(id.clone()),
+            instance_id: Set(instance.into()),
+            name: Set(name.into()),
+            description: Set(format!("{name} description")),
+            routing_strategy: Set(String::new()),
+            allow_private_outbound_number: Set(false),
+            created_at: Set(0),
+            updated_at: Set(0),
+        }
+        .insert(&self.env.db)
+        .await
+        .expect("insert skill group");
+        id
+    }
+
+    /// [`Harness::add_group_in`] on [`INSTANCE`].
+    pub async fn add_group(&self, name: &str) -> String {
+        self.add_group_in(INSTANCE, name).await
+    }
+
+    /// CreateUser `login` (display name `Name <login>`, e-mail `<login>@example.com`, role
+    /// agent) plus `extra` parameters; the new UserId.
+    pub async fn create_user(&self, login: &str, extra: &[(&str, &str)]) -> String {
+        let display = format!("Name {login}");
+        let email = format!("{login}@example.com");
+        let agent = role_id(INSTANCE, "agent");
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("LoginName", login),
+            ("DisplayName", &display),
+            ("Email", &email),
+        ];
+        if !extra.iter().any(|(k, _)| k.starts_with("RoleId")) {
+            pairs.push(("RoleId.1", &agent));
+        }
+        pairs.extend_from_slice(extra);
+        let v = self.call("CreateUser", &pairs).await.expect("CreateUser");
+        v["UserId"].as_str().expect("UserId").to_string()
+    }
+
+    /// GetUser `user_id`: the `User` object.
+    pub async fn get_user(&self, user_id: &str) -> Value {
+        self.call("GetUser", &[("UserId", user_id)])
+            .await
+            .expect("GetUser")["User"]
+            .clone()
+    }
+
+    /// The number of rows of `table`.
+    pub async fn rows(&self, table: &str) -> i64 {
+        use ccgate_plugin_sdk::sea_orm::{ConnectionTrait, Statement};
+        let row = self
+            .env
+            .db
+            .query_one_raw(Statement::from_string(
+                self.env.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        row.try_get("", "n").expect("n")
     }
 }
 

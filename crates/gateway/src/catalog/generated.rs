@@ -28,7 +28,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Imports existing Alibaba Cloud RAM sub-users (from the directory service) into a call center instance as users/agents, optionally with roles and skill groups/levels.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/AssignUsers.2017-07-05.toml",
     },
     Entry {
@@ -72,7 +72,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Creates a user (agent) in a call center instance with roles and optional skill groups/levels and personal outbound number.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/CreateUser.2017-07-05.toml",
     },
     Entry {
@@ -116,7 +116,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Searches (paged) the users of a call center instance by login name or display name.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/FindUsers.2017-07-05.toml",
     },
     Entry {
@@ -142,7 +142,7 @@ pub const CATALOG: &[Entry] = &[
             },
         },
         summary: "Gets a user's (agent's) information by user ID: details, roles, skill groups and skill levels.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/GetUser.2017-07-05.toml",
     },
     Entry {
@@ -360,7 +360,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Lists (paged) all users (agents) of a call center instance with details, roles, skill levels, primary-account flag and personal outbound number.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListUsers.2017-07-05.toml",
     },
     Entry {
@@ -438,7 +438,7 @@ pub const CATALOG: &[Entry] = &[
             },
         },
         summary: "Modifies which skill groups (and skill levels) and roles a user/agent belongs to.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ModifySkillGroupOfUser.2017-07-05.toml",
     },
     Entry {
@@ -482,7 +482,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Modifies a user's (agent's) data: display name, email, phone, roles, personal outbound number and skill groups/levels.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ModifyUser.2017-07-05.toml",
     },
     Entry {
@@ -556,7 +556,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Removes a set of users (agents) from a call center instance.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/RemoveUsers.2017-07-05.toml",
     },
     Entry {

@@ -18,3 +18,12 @@ pub mod reset_user_status;
 pub mod sign_in_group_v2020;
 pub mod sign_out_group_v2020;
 pub mod take_break_v2020;
+
+pub mod assign_users;
+pub mod create_user;
+pub mod find_users;
+pub mod get_user;
+pub mod list_users;
+pub mod modify_skill_group_of_user;
+pub mod modify_user;
+pub mod remove_users;

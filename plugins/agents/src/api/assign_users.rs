@@ -36,19 +36,19 @@ pub struct Request {
     ///
     /// ID of the call center instance to add the users to.
     pub instance_id: String,
-    /// `UserRamId` (repeat list, sent as `UserRamId.1`, `UserRamId.2`, ...), repeat-list, required of string, at most 256 characters, at most 100 items.
+    /// `UserRamId` (repeat list, sent as `UserRamId.1`, `UserRamId.2`, ...), repeat-list, required of string, at most 32 characters, at most 100 items.
     ///
     /// RAM IDs of directory-service users to add (UserRamId.1, UserRamId.2, ...).
     pub user_ram_id: Vec<String>,
-    /// `RoleId` (repeat list, sent as `RoleId.1`, `RoleId.2`, ...), repeat-list, optional of string, at most 256 characters, at most 100 items.
+    /// `RoleId` (repeat list, sent as `RoleId.1`, `RoleId.2`, ...), repeat-list, optional of string, at most 64 characters, at most 100 items.
     ///
     /// Role IDs for the newly added users.
     pub role_id: Vec<String>,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 256 characters, at most 100 items.
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 64 characters, at most 100 items.
     ///
     /// Skill group IDs the new users will belong to.
     pub skill_group_id: Vec<String>,
-    /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, at most 100 items.
+    /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, 1..=10, at most 100 items.
     ///
     /// Skill levels of the new users (paired positionally with SkillGroupId.N).
     pub skill_level: Vec<i64>,
@@ -75,7 +75,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("UserRamId", v, 256)?;
+                            contract::max_len("UserRamId", v, 32)?;
                             v.to_string()
                         })
                     })
@@ -90,7 +90,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("RoleId", v, 256)?;
+                            contract::max_len("RoleId", v, 64)?;
                             v.to_string()
                         })
                     })
@@ -105,7 +105,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("SkillGroupId", v, 256)?;
+                            contract::max_len("SkillGroupId", v, 64)?;
                             v.to_string()
                         })
                     })
@@ -119,7 +119,7 @@ impl Request {
                     .iter()
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
-                        contract::int("SkillLevel", v, i64::MIN, i64::MAX)
+                        contract::int("SkillLevel", v, 1, 10)
                     })
                     .collect::<ApiResult<Vec<_>>>()?,
                 100,

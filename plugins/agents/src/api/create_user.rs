@@ -34,11 +34,11 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of CreateUser 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `DisplayName`, string, required, at most 256 characters.
+    /// `DisplayName`, string, required, at most 128 characters.
     ///
     /// User's full name.
     pub display_name: String,
-    /// `Email`, string, required, at most 256 characters.
+    /// `Email`, string, required, at most 255 characters.
     ///
     /// User's email address. After successful creation an email is sent containing the call center login URL and the user name and password.
     pub email: String,
@@ -46,27 +46,27 @@ pub struct Request {
     ///
     /// ID of the call center instance to create the user in. Printed 'Instanceid' in the seed.
     pub instance_id: String,
-    /// `LoginName`, string, required, at most 256 characters.
+    /// `LoginName`, string, required, at most 128 characters.
     ///
     /// User login name.
     pub login_name: String,
-    /// `RoleId` (repeat list, sent as `RoleId.1`, `RoleId.2`, ...), repeat-list, required of string, at most 256 characters, at most 100 items.
+    /// `RoleId` (repeat list, sent as `RoleId.1`, `RoleId.2`, ...), repeat-list, required of string, at most 64 characters, at most 100 items.
     ///
     /// Role(s) of the user to create; pass role IDs (see ListRoles).
     pub role_id: Vec<String>,
-    /// `Phone`, string, optional, at most 256 characters (absent or empty: `None`).
+    /// `Phone`, string, optional, at most 32 characters (absent or empty: `None`).
     ///
     /// User's phone number.
     pub phone: Option<String>,
-    /// `PrivateOutboundNumberId`, string, optional, at most 256 characters (absent or empty: `None`).
+    /// `PrivateOutboundNumberId`, string, optional, at most 64 characters (absent or empty: `None`).
     ///
     /// PhoneNumberId of the user's personal outbound number.
     pub private_outbound_number_id: Option<String>,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 256 characters, at most 100 items.
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 64 characters, at most 100 items.
     ///
     /// IDs of skill groups to bind the new user to. SkillGroupId.1 binds to one skill group; for several pass SkillGroupId.1, SkillGroupId.2, SkillGroupId.3, and so on.
     pub skill_group_id: Vec<String>,
-    /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, at most 100 items.
+    /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, 1..=10, at most 100 items.
     ///
     /// Skill level in the corresponding skill group. SkillLevel.1 is the level for SkillGroupId.1; with several SkillGroupIds there must be the same number of SkillLevels.
     pub skill_level: Vec<i64>,
@@ -81,14 +81,14 @@ impl Request {
             display_name: {
                 let v = params.required("DisplayName")?;
                 {
-                    contract::max_len("DisplayName", v, 256)?;
+                    contract::max_len("DisplayName", v, 128)?;
                     v.to_string()
                 }
             },
             email: {
                 let v = params.required("Email")?;
                 {
-                    contract::max_len("Email", v, 256)?;
+                    contract::max_len("Email", v, 255)?;
                     v.to_string()
                 }
             },
@@ -102,7 +102,7 @@ impl Request {
             login_name: {
                 let v = params.required("LoginName")?;
                 {
-                    contract::max_len("LoginName", v, 256)?;
+                    contract::max_len("LoginName", v, 128)?;
                     v.to_string()
                 }
             },
@@ -114,7 +114,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("RoleId", v, 256)?;
+                            contract::max_len("RoleId", v, 64)?;
                             v.to_string()
                         })
                     })
@@ -123,14 +123,14 @@ impl Request {
             )?,
             phone: match params.optional("Phone") {
                 Some(v) => Some({
-                    contract::max_len("Phone", v, 256)?;
+                    contract::max_len("Phone", v, 32)?;
                     v.to_string()
                 }),
                 None => None,
             },
             private_outbound_number_id: match params.optional("PrivateOutboundNumberId") {
                 Some(v) => Some({
-                    contract::max_len("PrivateOutboundNumberId", v, 256)?;
+                    contract::max_len("PrivateOutboundNumberId", v, 64)?;
                     v.to_string()
                 }),
                 None => None,
@@ -143,7 +143,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("SkillGroupId", v, 256)?;
+                            contract::max_len("SkillGroupId", v, 64)?;
                             v.to_string()
                         })
                     })
@@ -157,7 +157,7 @@ impl Request {
                     .iter()
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
-                        contract::int("SkillLevel", v, i64::MIN, i64::MAX)
+                        contract::int("SkillLevel", v, 1, 10)
                     })
                     .collect::<ApiResult<Vec<_>>>()?,
                 100,

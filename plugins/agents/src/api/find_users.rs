@@ -34,7 +34,7 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of FindUsers 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `Criteria`, string, required, at most 256 characters.
+    /// `Criteria`, string, required, at most 128 characters.
     ///
     /// Name to search for: login name or display name.
     pub criteria: String,
@@ -42,11 +42,11 @@ pub struct Request {
     ///
     /// ID of the call center instance whose users to search. Printed 'Instanceid' in the seed.
     pub instance_id: String,
-    /// `PageNumber`, integer, required.
+    /// `PageNumber`, integer, required, 1..=.
     ///
     /// Page number.
     pub page_number: i64,
-    /// `PageSize`, integer, required.
+    /// `PageSize`, integer, required, 1..=100.
     ///
     /// Page size.
     pub page_size: i64,
@@ -61,7 +61,7 @@ impl Request {
             criteria: {
                 let v = params.required("Criteria")?;
                 {
-                    contract::max_len("Criteria", v, 256)?;
+                    contract::max_len("Criteria", v, 128)?;
                     v.to_string()
                 }
             },
@@ -74,11 +74,11 @@ impl Request {
             },
             page_number: {
                 let v = params.required("PageNumber")?;
-                contract::int("PageNumber", v, i64::MIN, i64::MAX)?
+                contract::int("PageNumber", v, 1, i64::MAX)?
             },
             page_size: {
                 let v = params.required("PageSize")?;
-                contract::int("PageSize", v, i64::MIN, i64::MAX)?
+                contract::int("PageSize", v, 1, 100)?
             },
         })
     }
@@ -120,164 +120,11 @@ impl ResponseBody for Users {
 /// Object list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct List {
-    /// Object list.
+    /// The users, by login name. Each carries `PrivateOutboundNumberId` (no `Primary`: §9.10 does not list it).
     #[serde(rename = "User")]
-    pub user: Vec<User>,
+    pub user: Vec<super::shapes::User>,
 }
 
 impl ResponseBody for List {
     const FIELDS: &'static [&'static str] = &["User"];
-}
-
-/// Object list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    /// User detail information.
-    #[serde(rename = "Detail")]
-    pub detail: Detail,
-    /// Call center instance ID the user belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// PhoneNumberId of the user's personal outbound number.
-    #[serde(rename = "PrivateOutboundNumberId")]
-    pub private_outbound_number_id: String,
-    /// RAM account ID of the user.
-    #[serde(rename = "RamId")]
-    pub ram_id: String,
-    /// The user's role list.
-    #[serde(rename = "Roles")]
-    pub roles: UserRoles,
-    /// Agent user's level in a skill group; an agent user may belong to multiple skill groups.
-    #[serde(rename = "SkillLevels")]
-    pub skill_levels: SkillLevels,
-    /// Unique user identifier. Note: this is the RAM sub-account's unique identifier within the call center instance (a UUID), NOT the RamId.
-    #[serde(rename = "UserId")]
-    pub user_id: String,
-}
-
-impl ResponseBody for User {
-    const FIELDS: &'static [&'static str] = &[
-        "Detail",
-        "InstanceId",
-        "PrivateOutboundNumberId",
-        "RamId",
-        "Roles",
-        "SkillLevels",
-        "UserId",
-    ];
-}
-
-/// User detail information.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Detail {
-    /// Department.
-    #[serde(rename = "Department")]
-    pub department: String,
-    /// User's full name.
-    #[serde(rename = "DisplayName")]
-    pub display_name: String,
-    /// User's email address.
-    #[serde(rename = "Email")]
-    pub email: String,
-    /// User login name.
-    #[serde(rename = "LoginName")]
-    pub login_name: String,
-    /// User's phone number.
-    #[serde(rename = "Phone")]
-    pub phone: String,
-}
-
-impl ResponseBody for Detail {
-    const FIELDS: &'static [&'static str] =
-        &["Department", "DisplayName", "Email", "LoginName", "Phone"];
-}
-
-/// The user's role list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UserRoles {
-    /// The user's role list.
-    #[serde(rename = "Role")]
-    pub role: Vec<UserRolesRole>,
-}
-
-impl ResponseBody for UserRoles {
-    const FIELDS: &'static [&'static str] = &["Role"];
-}
-
-/// The user's role list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UserRolesRole {
-    /// Call center instance ID the role belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Role description.
-    #[serde(rename = "RoleDescription")]
-    pub role_description: String,
-    /// Role ID, system-generated unique identifier.
-    #[serde(rename = "RoleId")]
-    pub role_id: String,
-    /// Role name.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-}
-
-impl ResponseBody for UserRolesRole {
-    const FIELDS: &'static [&'static str] =
-        &["InstanceId", "RoleDescription", "RoleId", "RoleName"];
-}
-
-/// Agent user's level in a skill group; an agent user may belong to multiple skill groups.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillLevels {
-    /// Agent user's level in a skill group; an agent user may belong to multiple skill groups.
-    #[serde(rename = "SkillLevel")]
-    pub skill_level: Vec<SkillLevel>,
-}
-
-impl ResponseBody for SkillLevels {
-    const FIELDS: &'static [&'static str] = &["SkillLevel"];
-}
-
-/// Agent user's level in a skill group; an agent user may belong to multiple skill groups.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillLevel {
-    /// Skill level.
-    #[serde(rename = "Level")]
-    pub level: i64,
-    /// Skill (skill group).
-    #[serde(rename = "Skill")]
-    pub skill: Skill,
-    /// Unique skill level (membership) ID, system-generated.
-    #[serde(rename = "SkillLevelId")]
-    pub skill_level_id: String,
-}
-
-impl ResponseBody for SkillLevel {
-    const FIELDS: &'static [&'static str] = &["Level", "Skill", "SkillLevelId"];
-}
-
-/// Skill (skill group).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Skill {
-    /// Call center instance ID the skill group belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Short description of the skill group.
-    #[serde(rename = "SkillGroupDescription")]
-    pub skill_group_description: String,
-    /// Unique skill group ID, system-generated.
-    #[serde(rename = "SkillGroupId")]
-    pub skill_group_id: String,
-    /// Skill group name; must be unique within its call center instance.
-    #[serde(rename = "SkillGroupName")]
-    pub skill_group_name: String,
-}
-
-impl ResponseBody for Skill {
-    const FIELDS: &'static [&'static str] = &[
-        "InstanceId",
-        "SkillGroupDescription",
-        "SkillGroupId",
-        "SkillGroupName",
-    ];
 }

@@ -42,7 +42,7 @@ pub struct Request {
     ///
     /// Call center instance ID.
     pub instance_id: String,
-    /// `UserId`, string, required, at most 256 characters.
+    /// `UserId`, string, required, at most 64 characters.
     ///
     /// User ID. Note: this is the RAM sub-account's unique identifier within the call center instance (a UUID), NOT the RamId.
     pub user_id: String,
@@ -64,7 +64,7 @@ impl Request {
             user_id: {
                 let v = params.required("UserId")?;
                 {
-                    contract::max_len("UserId", v, 256)?;
+                    contract::max_len("UserId", v, 64)?;
                     v.to_string()
                 }
             },
@@ -75,160 +75,11 @@ impl Request {
 /// The action-specific fields of a successful GetUser 2017-07-05 response, in documented order (the gateway adds the envelope: RequestId, Success, Code, Message, HttpStatusCode).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Response {
-    /// User information.
+    /// User information (`Primary` and `PrivateOutboundNumberId` are left out: §9.4 does not list them).
     #[serde(rename = "User")]
-    pub user: User,
+    pub user: super::shapes::User,
 }
 
 impl ResponseBody for Response {
     const FIELDS: &'static [&'static str] = &["User"];
-}
-
-/// User information.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    /// User detail information. (annotated @Transient in the doc)
-    #[serde(rename = "Detail")]
-    pub detail: Detail,
-    /// Call center instance ID the user belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// RAM account ID of the user.
-    #[serde(rename = "RamId")]
-    pub ram_id: String,
-    /// The user's role list.
-    #[serde(rename = "Roles")]
-    pub roles: UserRoles,
-    /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
-    #[serde(rename = "SkillLevels")]
-    pub skill_levels: SkillLevels,
-    /// User ID, system-generated unique identifier. Note: this is the RAM sub-account's unique identifier within the call center instance (a UUID), NOT the RamId.
-    #[serde(rename = "UserId")]
-    pub user_id: String,
-}
-
-impl ResponseBody for User {
-    const FIELDS: &'static [&'static str] = &[
-        "Detail",
-        "InstanceId",
-        "RamId",
-        "Roles",
-        "SkillLevels",
-        "UserId",
-    ];
-}
-
-/// User detail information. (annotated @Transient in the doc)
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Detail {
-    /// Department.
-    #[serde(rename = "Department")]
-    pub department: String,
-    /// User's full name.
-    #[serde(rename = "DisplayName")]
-    pub display_name: String,
-    /// User's email address.
-    #[serde(rename = "Email")]
-    pub email: String,
-    /// User login name.
-    #[serde(rename = "LoginName")]
-    pub login_name: String,
-    /// User's phone number.
-    #[serde(rename = "Phone")]
-    pub phone: String,
-}
-
-impl ResponseBody for Detail {
-    const FIELDS: &'static [&'static str] =
-        &["Department", "DisplayName", "Email", "LoginName", "Phone"];
-}
-
-/// The user's role list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UserRoles {
-    /// The user's role list.
-    #[serde(rename = "Role")]
-    pub role: Vec<UserRolesRole>,
-}
-
-impl ResponseBody for UserRoles {
-    const FIELDS: &'static [&'static str] = &["Role"];
-}
-
-/// The user's role list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UserRolesRole {
-    /// Call center instance ID the role belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Role description.
-    #[serde(rename = "RoleDescription")]
-    pub role_description: String,
-    /// Role ID, system-generated unique identifier.
-    #[serde(rename = "RoleId")]
-    pub role_id: String,
-    /// Role name.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-}
-
-impl ResponseBody for UserRolesRole {
-    const FIELDS: &'static [&'static str] =
-        &["InstanceId", "RoleDescription", "RoleId", "RoleName"];
-}
-
-/// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillLevels {
-    /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
-    #[serde(rename = "SkillLevel")]
-    pub skill_level: Vec<SkillLevel>,
-}
-
-impl ResponseBody for SkillLevels {
-    const FIELDS: &'static [&'static str] = &["SkillLevel"];
-}
-
-/// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillLevel {
-    /// Skill level.
-    #[serde(rename = "Level")]
-    pub level: i64,
-    /// Skill (skill group).
-    #[serde(rename = "Skill")]
-    pub skill: Skill,
-    /// Unique skill level (membership) ID, system-generated.
-    #[serde(rename = "SkillLevelId")]
-    pub skill_level_id: String,
-}
-
-impl ResponseBody for SkillLevel {
-    const FIELDS: &'static [&'static str] = &["Level", "Skill", "SkillLevelId"];
-}
-
-/// Skill (skill group).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Skill {
-    /// Call center instance ID the skill group belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Short description of the skill group.
-    #[serde(rename = "SkillGroupDescription")]
-    pub skill_group_description: String,
-    /// Unique skill group ID, system-generated.
-    #[serde(rename = "SkillGroupId")]
-    pub skill_group_id: String,
-    /// Skill group name; must be unique within its call center instance.
-    #[serde(rename = "SkillGroupName")]
-    pub skill_group_name: String,
-}
-
-impl ResponseBody for Skill {
-    const FIELDS: &'static [&'static str] = &[
-        "InstanceId",
-        "SkillGroupDescription",
-        "SkillGroupId",
-        "SkillGroupName",
-    ];
 }

@@ -46,14 +46,22 @@ use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Re
 
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
 pub const ACTIONS: &[ActionSpec] = &[
+    assign_users::SPEC,
+    create_user::SPEC,
+    find_users::SPEC,
+    get_user::SPEC,
     list_agent_events::SPEC,
     list_agent_state_logs_v2020::SPEC,
     list_agent_states::SPEC,
     list_real_time_agent::SPEC,
     list_realtime_agent_states_v2020::SPEC,
     list_skill_group_states::SPEC,
+    list_users::SPEC,
+    modify_skill_group_of_user::SPEC,
+    modify_user::SPEC,
     poll_user_status_v2020::SPEC,
     ready_for_service_v2020::SPEC,
+    remove_users::SPEC,
     reset_agent_state_v2020::SPEC,
     reset_user_status::SPEC,
     sign_in_group_v2020::SPEC,
@@ -78,15 +86,35 @@ pub async fn dispatch(
     params: &Params,
 ) -> ApiResult<Reply> {
     match action {
-        // ListAgentEvents 2017-07-05
+        // AssignUsers 2017-07-05
         0 => {
+            let req = assign_users::Request::parse(params)?;
+            contract::typed(crate::actions::assign_users::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // CreateUser 2017-07-05
+        1 => {
+            let req = create_user::Request::parse(params)?;
+            contract::typed(crate::actions::create_user::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // FindUsers 2017-07-05
+        2 => {
+            let req = find_users::Request::parse(params)?;
+            contract::typed(crate::actions::find_users::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // GetUser 2017-07-05
+        3 => {
+            let req = get_user::Request::parse(params)?;
+            contract::typed(crate::actions::get_user::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // ListAgentEvents 2017-07-05
+        4 => {
             let req = list_agent_events::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_agent_events::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ListAgentStateLogs 2020-07-01
-        1 => {
+        5 => {
             let req = list_agent_state_logs_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_agent_state_logs_v2020::handle(&Cx::new(ctx, state), req)
@@ -94,21 +122,21 @@ pub async fn dispatch(
             )
         }
         // ListAgentStates 2017-07-05
-        2 => {
+        6 => {
             let req = list_agent_states::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_agent_states::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ListRealTimeAgent 2017-07-05
-        3 => {
+        7 => {
             let req = list_real_time_agent::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_real_time_agent::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ListRealtimeAgentStates 2020-07-01
-        4 => {
+        8 => {
             let req = list_realtime_agent_states_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_realtime_agent_states_v2020::handle(&Cx::new(ctx, state), req)
@@ -116,56 +144,79 @@ pub async fn dispatch(
             )
         }
         // ListSkillGroupStates 2017-07-05
-        5 => {
+        9 => {
             let req = list_skill_group_states::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_skill_group_states::handle(&Cx::new(ctx, state), req).await?,
             )
         }
+        // ListUsers 2017-07-05
+        10 => {
+            let req = list_users::Request::parse(params)?;
+            contract::typed(crate::actions::list_users::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // ModifySkillGroupOfUser 2017-07-05
+        11 => {
+            let req = modify_skill_group_of_user::Request::parse(params)?;
+            contract::typed(
+                crate::actions::modify_skill_group_of_user::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ModifyUser 2017-07-05
+        12 => {
+            let req = modify_user::Request::parse(params)?;
+            contract::typed(crate::actions::modify_user::handle(&Cx::new(ctx, state), req).await?)
+        }
         // PollUserStatus 2020-07-01
-        6 => {
+        13 => {
             let req = poll_user_status_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::poll_user_status_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ReadyForService 2020-07-01
-        7 => {
+        14 => {
             let req = ready_for_service_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::ready_for_service_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
+        // RemoveUsers 2017-07-05
+        15 => {
+            let req = remove_users::Request::parse(params)?;
+            contract::typed(crate::actions::remove_users::handle(&Cx::new(ctx, state), req).await?)
+        }
         // ResetAgentState 2020-07-01
-        8 => {
+        16 => {
             let req = reset_agent_state_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::reset_agent_state_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ResetUserStatus 2017-07-05
-        9 => {
+        17 => {
             let req = reset_user_status::Request::parse(params)?;
             contract::typed(
                 crate::actions::reset_user_status::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // SignInGroup 2020-07-01
-        10 => {
+        18 => {
             let req = sign_in_group_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::sign_in_group_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // SignOutGroup 2020-07-01
-        11 => {
+        19 => {
             let req = sign_out_group_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::sign_out_group_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // TakeBreak 2020-07-01
-        12 => {
+        20 => {
             let req = take_break_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::take_break_v2020::handle(&Cx::new(ctx, state), req).await?,

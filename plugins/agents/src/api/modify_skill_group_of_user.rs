@@ -40,19 +40,19 @@ pub struct Request {
     ///
     /// Call center instance ID.
     pub instance_id: String,
-    /// `RoleId` (repeat list, sent as `RoleId.1`, `RoleId.2`, ...), repeat-list, required of string, at most 256 characters, at most 100 items.
+    /// `RoleId` (repeat list, sent as `RoleId.1`, `RoleId.2`, ...), repeat-list, required of string, at most 64 characters, at most 100 items.
     ///
     /// Role IDs the user has.
     pub role_id: Vec<String>,
-    /// `UserId`, string, required, at most 256 characters.
+    /// `UserId`, string, required, at most 64 characters.
     ///
     /// ID of the user to modify (instance-level user UUID).
     pub user_id: String,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 256 characters, at most 100 items.
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 64 characters, at most 100 items.
     ///
     /// Skill group IDs the user should belong to (doc text copied: 'skill group of the user to create').
     pub skill_group_id: Vec<String>,
-    /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, at most 100 items.
+    /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, 1..=10, at most 100 items.
     ///
     /// Skill levels after modification (paired positionally with SkillGroupId.N).
     pub skill_level: Vec<i64>,
@@ -79,7 +79,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("RoleId", v, 256)?;
+                            contract::max_len("RoleId", v, 64)?;
                             v.to_string()
                         })
                     })
@@ -89,7 +89,7 @@ impl Request {
             user_id: {
                 let v = params.required("UserId")?;
                 {
-                    contract::max_len("UserId", v, 256)?;
+                    contract::max_len("UserId", v, 64)?;
                     v.to_string()
                 }
             },
@@ -101,7 +101,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("SkillGroupId", v, 256)?;
+                            contract::max_len("SkillGroupId", v, 64)?;
                             v.to_string()
                         })
                     })
@@ -115,7 +115,7 @@ impl Request {
                     .iter()
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
-                        contract::int("SkillLevel", v, i64::MIN, i64::MAX)
+                        contract::int("SkillLevel", v, 1, 10)
                     })
                     .collect::<ApiResult<Vec<_>>>()?,
                 100,

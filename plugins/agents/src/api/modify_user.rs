@@ -32,11 +32,11 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of ModifyUser 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `DisplayName`, string, required, at most 256 characters.
+    /// `DisplayName`, string, required, at most 128 characters.
     ///
     /// User's full name.
     pub display_name: String,
-    /// `Email`, string, required, at most 256 characters.
+    /// `Email`, string, required, at most 255 characters.
     ///
     /// User's email.
     pub email: String,
@@ -44,27 +44,27 @@ pub struct Request {
     ///
     /// Call center instance ID.
     pub instance_id: String,
-    /// `Phone`, string, required, at most 256 characters.
+    /// `Phone`, string, required, at most 32 characters.
     ///
     /// User's phone number.
     pub phone: String,
-    /// `RoleId` (repeat list, sent as `RoleId.1`, `RoleId.2`, ...), repeat-list, required of string, at most 256 characters, at most 100 items.
+    /// `RoleId` (repeat list, sent as `RoleId.1`, `RoleId.2`, ...), repeat-list, required of string, at most 64 characters, at most 100 items.
     ///
     /// Role(s) of the user; pass role IDs. (Doc text copied from CreateUser: 'roles of the user to create'.)
     pub role_id: Vec<String>,
-    /// `UserId`, string, required, at most 256 characters.
+    /// `UserId`, string, required, at most 64 characters.
     ///
     /// ID of the user to modify. Note: this is the RAM sub-account's unique identifier within the call center instance (a UUID), NOT the RamId.
     pub user_id: String,
-    /// `PrivateOutboundNumberId`, string, optional, at most 256 characters (absent or empty: `None`).
+    /// `PrivateOutboundNumberId`, string, optional, at most 64 characters (absent or empty: `None`).
     ///
     /// PhoneNumberId of the user's personal outbound number.
     pub private_outbound_number_id: Option<String>,
-    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 256 characters, at most 100 items.
+    /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 64 characters, at most 100 items.
     ///
     /// IDs of skill groups to bind the user to. SkillGroupId.1 binds to one skill group; for several pass SkillGroupId.1, SkillGroupId.2, SkillGroupId.3, and so on.
     pub skill_group_id: Vec<String>,
-    /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, at most 100 items.
+    /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, 1..=10, at most 100 items.
     ///
     /// Skill level in the corresponding skill group. SkillLevel.1 is the level for SkillGroupId.1; with several SkillGroupIds there must be the same number of SkillLevels.
     pub skill_level: Vec<i64>,
@@ -79,14 +79,14 @@ impl Request {
             display_name: {
                 let v = params.required("DisplayName")?;
                 {
-                    contract::max_len("DisplayName", v, 256)?;
+                    contract::max_len("DisplayName", v, 128)?;
                     v.to_string()
                 }
             },
             email: {
                 let v = params.required("Email")?;
                 {
-                    contract::max_len("Email", v, 256)?;
+                    contract::max_len("Email", v, 255)?;
                     v.to_string()
                 }
             },
@@ -100,7 +100,7 @@ impl Request {
             phone: {
                 let v = params.required("Phone")?;
                 {
-                    contract::max_len("Phone", v, 256)?;
+                    contract::max_len("Phone", v, 32)?;
                     v.to_string()
                 }
             },
@@ -112,7 +112,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("RoleId", v, 256)?;
+                            contract::max_len("RoleId", v, 64)?;
                             v.to_string()
                         })
                     })
@@ -122,13 +122,13 @@ impl Request {
             user_id: {
                 let v = params.required("UserId")?;
                 {
-                    contract::max_len("UserId", v, 256)?;
+                    contract::max_len("UserId", v, 64)?;
                     v.to_string()
                 }
             },
             private_outbound_number_id: match params.optional("PrivateOutboundNumberId") {
                 Some(v) => Some({
-                    contract::max_len("PrivateOutboundNumberId", v, 256)?;
+                    contract::max_len("PrivateOutboundNumberId", v, 64)?;
                     v.to_string()
                 }),
                 None => None,
@@ -141,7 +141,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("SkillGroupId", v, 256)?;
+                            contract::max_len("SkillGroupId", v, 64)?;
                             v.to_string()
                         })
                     })
@@ -155,7 +155,7 @@ impl Request {
                     .iter()
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
-                        contract::int("SkillLevel", v, i64::MIN, i64::MAX)
+                        contract::int("SkillLevel", v, 1, 10)
                     })
                     .collect::<ApiResult<Vec<_>>>()?,
                 100,

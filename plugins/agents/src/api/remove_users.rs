@@ -36,7 +36,7 @@ pub struct Request {
     ///
     /// ID of the call center instance to remove the users from.
     pub instance_id: String,
-    /// `UserId` (repeat list, sent as `UserId.1`, `UserId.2`, ...), repeat-list, required of string, at most 256 characters, at most 100 items.
+    /// `UserId` (repeat list, sent as `UserId.1`, `UserId.2`, ...), repeat-list, required of string, at most 64 characters, at most 100 items.
     ///
     /// IDs of users in the instance to remove. UserId.1 removes a single agent; for several pass UserId.1, UserId.2, UserId.3, and so on (see the request example).
     pub user_id: Vec<String>,
@@ -63,7 +63,7 @@ impl Request {
                     .map(|v| -> ApiResult<_> {
                         let v = v.as_str();
                         Ok({
-                            contract::max_len("UserId", v, 256)?;
+                            contract::max_len("UserId", v, 64)?;
                             v.to_string()
                         })
                     })

@@ -7,6 +7,78 @@
 use ccgate_plugin_sdk::ResponseBody;
 use serde::{Deserialize, Serialize};
 
+/// A user (agent) of an instance with details, roles and skill levels (2017-07-05; seed 004 §9.4 GetUser, §9.5 ListUsers, §9.10 FindUsers). The three tables differ only in `Primary` (ListUsers only) and `PrivateOutboundNumberId` (ListUsers and FindUsers): both are left out where the action's table does not list them.
+///
+/// Declared in `plugins/agents/api/shapes/User.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// User detail information.
+    #[serde(rename = "Detail")]
+    pub detail: self::UserDetail,
+    /// Call center instance ID the user belongs to.
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    /// Whether this is the account's primary (main) account: always false in ccgate (users are directory principals or created users, never the account itself). Sent by ListUsers only.
+    #[serde(rename = "Primary", default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+    /// PhoneNumberId of the user's personal outbound number, empty when none. Sent by ListUsers and FindUsers only.
+    #[serde(
+        rename = "PrivateOutboundNumberId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub private_outbound_number_id: Option<String>,
+    /// RAM (directory principal) ID of the user: the principal's RamId for AssignUsers, 16 generated digits for CreateUser.
+    #[serde(rename = "RamId")]
+    pub ram_id: String,
+    /// The user's role list.
+    #[serde(rename = "Roles")]
+    pub roles: Roles,
+    /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
+    #[serde(rename = "SkillLevels")]
+    pub skill_levels: SkillLevels,
+    /// User ID, a UUID: the user's identifier within the instance, not the RamId.
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+}
+
+impl ResponseBody for User {
+    const FIELDS: &'static [&'static str] = &[
+        "Detail",
+        "InstanceId",
+        "Primary",
+        "PrivateOutboundNumberId",
+        "RamId",
+        "Roles",
+        "SkillLevels",
+        "UserId",
+    ];
+}
+
+/// The user's role list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Roles {
+    /// The user's roles, administrator first.
+    #[serde(rename = "Role")]
+    pub role: Vec<self::UserRole>,
+}
+
+impl ResponseBody for Roles {
+    const FIELDS: &'static [&'static str] = &["Role"];
+}
+
+/// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SkillLevels {
+    /// The memberships, highest level first, then by skill group id.
+    #[serde(rename = "SkillLevel")]
+    pub skill_level: Vec<self::UserSkillLevel>,
+}
+
+impl ResponseBody for SkillLevels {
+    const FIELDS: &'static [&'static str] = &["SkillLevel"];
+}
+
 /// An agent's context: state, break code, signed-in skill groups, device and extension (2020-07-01 agent desk; fields from the official SDK's models). UserState is one of OFFLINE, READY, BREAK, RINGING, TALKING, WORKING (ccgate's agent state machine); an agent signed in but not yet ready is rendered BREAK with BreakCode "Warm-up", as Alibaba does.
 ///
 /// Declared in `plugins/agents/api/shapes/UserContext.toml`.
@@ -95,4 +167,101 @@ pub struct ParallelJobList {
 
 impl ResponseBody for ParallelJobList {
     const FIELDS: &'static [&'static str] = &["JobId", "Status", "Timestamp"];
+}
+
+/// A user's details (2017-07-05; seed 004 §9.4, §9.5, §9.10, §8.6). Fields without a value are empty strings.
+///
+/// Declared in `plugins/agents/api/shapes/UserDetail.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserDetail {
+    /// Department (empty: ccgate stores no department for users created by CreateUser or AssignUsers).
+    #[serde(rename = "Department")]
+    pub department: String,
+    /// User's full name.
+    #[serde(rename = "DisplayName")]
+    pub display_name: String,
+    /// User's email address.
+    #[serde(rename = "Email")]
+    pub email: String,
+    /// User login name, unique within the instance.
+    #[serde(rename = "LoginName")]
+    pub login_name: String,
+    /// User's phone number (empty when not set).
+    #[serde(rename = "Phone")]
+    pub phone: String,
+}
+
+impl ResponseBody for UserDetail {
+    const FIELDS: &'static [&'static str] =
+        &["Department", "DisplayName", "Email", "LoginName", "Phone"];
+}
+
+/// A role of a user (2017-07-05; seed 004 §9.4, §9.5, §9.10): one of the instance's three roles (roles plugin).
+///
+/// Declared in `plugins/agents/api/shapes/UserRole.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserRole {
+    /// Call center instance ID the role belongs to.
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    /// Role description: 管理员, 技能组组长 or 坐席.
+    #[serde(rename = "RoleDescription")]
+    pub role_description: String,
+    /// Role ID (see ListRoles).
+    #[serde(rename = "RoleId")]
+    pub role_id: String,
+    /// Role name: ADMIN, SKILL_GROUP_ADMIN or AGENT.
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
+}
+
+impl ResponseBody for UserRole {
+    const FIELDS: &'static [&'static str] =
+        &["InstanceId", "RoleDescription", "RoleId", "RoleName"];
+}
+
+/// A user's membership of a skill group with its level (2017-07-05; seed 004 §9.4, §9.5, §9.10, §8.6).
+///
+/// Declared in `plugins/agents/api/shapes/UserSkillLevel.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserSkillLevel {
+    /// Skill level, 1 (lowest) to 10 (highest).
+    #[serde(rename = "Level")]
+    pub level: i64,
+    /// The skill group.
+    #[serde(rename = "Skill")]
+    pub skill: Skill,
+    /// Unique skill level (membership) ID, system-generated.
+    #[serde(rename = "SkillLevelId")]
+    pub skill_level_id: String,
+}
+
+impl ResponseBody for UserSkillLevel {
+    const FIELDS: &'static [&'static str] = &["Level", "Skill", "SkillLevelId"];
+}
+
+/// The skill group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Skill {
+    /// Call center instance ID the skill group belongs to.
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    /// Short description of the skill group.
+    #[serde(rename = "SkillGroupDescription")]
+    pub skill_group_description: String,
+    /// Unique skill group ID, system-generated.
+    #[serde(rename = "SkillGroupId")]
+    pub skill_group_id: String,
+    /// Skill group name, unique within its call center instance.
+    #[serde(rename = "SkillGroupName")]
+    pub skill_group_name: String,
+}
+
+impl ResponseBody for Skill {
+    const FIELDS: &'static [&'static str] = &[
+        "InstanceId",
+        "SkillGroupDescription",
+        "SkillGroupId",
+        "SkillGroupName",
+    ];
 }
