@@ -65,6 +65,61 @@ pub enum KeyCmd {
 }
 
 #[derive(Subcommand)]
+pub enum UserCmd {
+    /// Add a principal to the account's user directory; prints its RamId (16 digits).
+    Add {
+        #[arg(long)]
+        account: String,
+        /// Login name, unique within the account: 1-64 of [A-Za-z0-9._-].
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// List the account's directory: RamId, login name, display name, e-mail, phone.
+    List {
+        #[arg(long)]
+        account: String,
+    },
+}
+
+pub async fn user(core: &Core, cmd: UserCmd) -> anyhow::Result<()> {
+    match cmd {
+        UserCmd::Add {
+            account,
+            login,
+            display_name,
+            email,
+            phone,
+        } => {
+            let user = admin::NewDirectoryUser {
+                login_name: login,
+                display_name,
+                email,
+                phone,
+            };
+            println!(
+                "{}",
+                admin::add_directory_user(&core.db, &account, &user).await?
+            );
+        }
+        UserCmd::List { account } => {
+            for u in admin::list_directory_users(&core.db, &account).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    u.ram_id, u.login_name, u.display_name, u.email, u.phone
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
 pub enum TokenCmd {
     /// Issue a Bearer token acting for the account that owns --access-key-id (or --account).
     Issue {
@@ -72,9 +127,12 @@ pub enum TokenCmd {
         access_key_id: Option<String>,
         #[arg(long)]
         account: Option<String>,
-        /// Login name recorded as the caller (e.g. an agent's login name).
-        #[arg(long, default_value = "admin")]
-        subject: String,
+        /// The login name of the user the token acts for, in the instances it calls (a user
+        /// created in the agents plugin): the gateway resolves it per request and acts with the
+        /// less privileged of --role and the user's role. Without it the token acts for the
+        /// account or AccessKey as an administrator (subject "admin").
+        #[arg(long)]
+        subject: Option<String>,
         /// Lifetime in seconds (default: [security] token_ttl_secs).
         #[arg(long)]
         ttl: Option<u64>,
@@ -188,14 +246,24 @@ pub async fn token(core: &Core, cmd: TokenCmd) -> anyhow::Result<()> {
     };
     let tokens = core.tokens().await?;
     let ttl = ttl.unwrap_or(core.settings.security.token_ttl_secs);
-    let (token, _) = tokens.issue_as(
-        &subject,
-        &account,
-        AUD_ALIYUN,
-        ttl,
-        bound_key.as_deref(),
-        role,
-    );
+    let (token, _) = match subject {
+        Some(login) => tokens.issue_for_user(
+            &login,
+            &account,
+            AUD_ALIYUN,
+            ttl,
+            bound_key.as_deref(),
+            role,
+        ),
+        None => tokens.issue_as(
+            "admin",
+            &account,
+            AUD_ALIYUN,
+            ttl,
+            bound_key.as_deref(),
+            role,
+        ),
+    };
     println!("{token}");
     Ok(())
 }

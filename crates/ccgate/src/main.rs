@@ -47,6 +47,9 @@ enum Command {
     /// Bearer tokens for the Alibaba dialect (SignatureType=BEARERTOKEN).
     #[command(subcommand)]
     Token(admin_cmd::TokenCmd),
+    /// The account's user directory (stand-in for RAM sub-users; AssignUsers imports from it).
+    #[command(subcommand)]
+    User(admin_cmd::UserCmd),
     /// List every specified action with its plugin and status in this deployment (served,
     /// plugin-not-loaded, not-implemented).
     Actions,
@@ -84,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Instance(c) => admin_cmd::instance(&core, c).await,
         Command::Key(c) => admin_cmd::key(&core, c).await,
         Command::Token(c) => admin_cmd::token(&core, c).await,
+        Command::User(c) => admin_cmd::user(&core, c).await,
         Command::Actions => {
             actions_cmd::run(&core.registry);
             Ok(())

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::crypto::MasterKey;
 use crate::registry::Registry;
-use crate::store::entities::{access_key, account, instance, revoked_token};
+use crate::store::entities::{access_key, account, directory_user, instance, revoked_token};
 
 /// Errors of admin operations.
 #[derive(Debug, thiserror::Error)]
@@ -302,6 +302,139 @@ pub async fn revoke_token(
         .await?;
     }
     Ok(())
+}
+
+/// What `ccgate user add` records.
+#[derive(Debug, Clone, Default)]
+pub struct NewDirectoryUser {
+    /// Login name: 1-64 of `[A-Za-z0-9._-]`, unique within the account.
+    pub login_name: String,
+    /// Display name: 1-128 characters.
+    pub display_name: String,
+    /// E-mail address (at most 256 characters).
+    pub email: Option<String>,
+    /// Phone number (at most 64 characters).
+    pub phone: Option<String>,
+}
+
+/// Adds a principal to `account_id`'s user directory (the stand-in for a RAM sub-user that
+/// `AssignUsers` imports by RamId); returns its RamId, 16 random decimal digits (no leading
+/// zero), unique over all accounts.
+///
+/// Errors: `Invalid` when the account does not exist, the login name is malformed or taken
+/// in the account, or a field is too long.
+pub async fn add_directory_user(
+    db: &DatabaseConnection,
+    account_id: &str,
+    user: &NewDirectoryUser,
+) -> Result<String, AdminError> {
+    let login = &user.login_name;
+    let login_ok = (1..=64).contains(&login.len())
+        && login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !login_ok {
+        return Err(AdminError::Invalid(format!(
+            "login name {login:?} must be 1-64 letters, digits, '.', '_' or '-'"
+        )));
+    }
+    let display_len = user.display_name.chars().count();
+    if !(1..=128).contains(&display_len) {
+        return Err(AdminError::Invalid(
+            "the display name must be 1-128 characters".into(),
+        ));
+    }
+    let email = user.email.clone().unwrap_or_default();
+    let phone = user.phone.clone().unwrap_or_default();
+    if email.chars().count() > 256 || phone.chars().count() > 64 {
+        return Err(AdminError::Invalid(
+            "the e-mail address is at most 256 characters, the phone number 64".into(),
+        ));
+    }
+    ensure_account(db, account_id).await?;
+    let taken = directory_user::Entity::find()
+        .filter(directory_user::Column::AccountId.eq(account_id))
+        .filter(directory_user::Column::LoginName.eq(login.as_str()))
+        .one(db)
+        .await?;
+    if taken.is_some() {
+        return Err(AdminError::Invalid(format!(
+            "login name {login} is already in the directory of account {account_id}"
+        )));
+    }
+    // 16 digits: 9e15 values, a collision is a retry.
+    for _ in 0..5 {
+        let ram_id = rand::thread_rng()
+            .gen_range(1_000_000_000_000_000u64..10_000_000_000_000_000)
+            .to_string();
+        let row = directory_user::ActiveModel {
+            ram_id: Set(ram_id.clone()),
+            account_id: Set(account_id.into()),
+            login_name: Set(login.clone()),
+            display_name: Set(user.display_name.clone()),
+            email: Set(email.clone()),
+            phone: Set(phone.clone()),
+            created_at: Set(now()),
+        };
+        match row.insert(db).await {
+            Ok(_) => return Ok(ram_id),
+            Err(e) if ccgate_plugin_sdk::storage::is_unique_violation(&e) => {
+                // The login name raced in, or the RamId exists: tell which.
+                let raced = directory_user::Entity::find()
+                    .filter(directory_user::Column::AccountId.eq(account_id))
+                    .filter(directory_user::Column::LoginName.eq(login.as_str()))
+                    .one(db)
+                    .await?;
+                if raced.is_some() {
+                    return Err(AdminError::Invalid(format!(
+                        "login name {login} is already in the directory of account {account_id}"
+                    )));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AdminError::Invalid("no free RamId found; try again".into()))
+}
+
+/// The directory of `account_id`, by login name.
+pub async fn list_directory_users(
+    db: &DatabaseConnection,
+    account_id: &str,
+) -> Result<Vec<directory_user::Model>, AdminError> {
+    Ok(directory_user::Entity::find()
+        .filter(directory_user::Column::AccountId.eq(account_id))
+        .order_by_asc(directory_user::Column::LoginName)
+        .all(db)
+        .await?)
+}
+
+/// The principals of `account_id`'s directory whose RamIds are in `ram_ids`, in that order;
+/// unknown ids (and other accounts') left out. Serves `Services::directory_lookup`.
+pub async fn lookup_directory_users(
+    db: &impl sea_orm::ConnectionTrait,
+    account_id: &str,
+    ram_ids: &[String],
+) -> Result<Vec<ccgate_plugin_sdk::DirectoryUser>, DbErr> {
+    if ram_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = directory_user::Entity::find()
+        .filter(directory_user::Column::AccountId.eq(account_id))
+        .filter(directory_user::Column::RamId.is_in(ram_ids.iter().cloned()))
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for id in ram_ids {
+        if let Some(r) = rows.iter().find(|r| r.ram_id == *id)
+            && !out
+                .iter()
+                .any(|u: &ccgate_plugin_sdk::DirectoryUser| u.ram_id == *id)
+        {
+            out.push(r.to_sdk());
+        }
+    }
+    Ok(out)
 }
 
 /// All accounts, oldest first.

@@ -10,6 +10,8 @@ use serde_json::Value;
 
 use crate::routes::{Lookup, PathTable, TemplateError};
 
+use ccgate_plugin_sdk::context::{DIRECTORY_LOOKUP, HOST_SERVICES};
+
 /// A plugin and the spec of one of its actions.
 #[derive(Clone)]
 pub struct Route {
@@ -176,9 +178,37 @@ impl Services for RegistryServices {
         name: &str,
         args: Value,
     ) -> ApiResult<Option<Value>> {
+        if plugin == HOST_SERVICES {
+            return host_query(ctx, name, args).await.map(Some);
+        }
         match self.0.plugins.iter().find(|p| p.name() == plugin) {
             Some(p) => p.query(ctx, name, args).await.map(Some),
             None => Ok(None),
+        }
+    }
+}
+
+/// The host's own queries ([`HOST_SERVICES`]): [`DIRECTORY_LOOKUP`] (`{"ram_ids": [...]}` →
+/// `{"users": [DirectoryUser...]}`, the caller's account only).
+///
+/// Errors: 500 `InternalError` for an unknown query or malformed arguments (a plugin bug),
+/// storage failures.
+async fn host_query(ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+    #[derive(serde::Deserialize)]
+    struct Lookup {
+        ram_ids: Vec<String>,
+    }
+    match name {
+        DIRECTORY_LOOKUP => {
+            let args: Lookup = ccgate_plugin_sdk::query::decode_args(name, args)?;
+            let users =
+                crate::admin::lookup_directory_users(&ctx.db, &ctx.account_id, &args.ram_ids)
+                    .await?;
+            ccgate_plugin_sdk::query::encode_output(name, serde_json::json!({ "users": users }))
+        }
+        other => {
+            tracing::error!(query = other, "unknown host query");
+            Err(ccgate_plugin_sdk::ApiError::internal())
         }
     }
 }

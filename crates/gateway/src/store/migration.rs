@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002TokenRevocation),
             Box::new(M0003InstanceVdn),
             Box::new(M0004EventLog),
+            Box::new(M0005UserDirectory),
         ]
     }
 
@@ -381,5 +382,78 @@ impl MigrationTrait for M0004EventLog {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum CoreDirectoryUsers {
+    Table,
+    RamId,
+    AccountId,
+    LoginName,
+    DisplayName,
+    Email,
+    Phone,
+    CreatedAt,
+}
+
+/// The user directory (`ccgate user add`, the stand-in for RAM sub-users that `AssignUsers`
+/// imports): `core_directory_users` keyed by `ram_id` (16 digits, unique over all accounts),
+/// `login_name` unique per account, display name, e-mail and phone (empty when not given),
+/// `created_at` UTC epoch milliseconds.
+struct M0005UserDirectory;
+
+impl MigrationName for M0005UserDirectory {
+    fn name(&self) -> &str {
+        "m0005_user_directory"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005UserDirectory {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let mysql = m.get_database_backend() == sea_orm::DbBackend::MySql;
+        // Login names compare by code point on every backend (`Bob` and `bob` are two).
+        let exact = |mut col: ColumnDef| {
+            if mysql {
+                col.extra(ccgate_plugin_sdk::storage::MYSQL_BINARY_COLLATION);
+            }
+            col
+        };
+        m.create_table(
+            Table::create()
+                .table(CoreDirectoryUsers::Table)
+                .if_not_exists()
+                .col(string_len(CoreDirectoryUsers::RamId, 16).primary_key())
+                .col(string_len(CoreDirectoryUsers::AccountId, 64))
+                .col(exact(string_len(CoreDirectoryUsers::LoginName, 128)))
+                .col(string_len(CoreDirectoryUsers::DisplayName, 128))
+                .col(string_len(CoreDirectoryUsers::Email, 256).default(""))
+                .col(string_len(CoreDirectoryUsers::Phone, 64).default(""))
+                .col(big_integer(CoreDirectoryUsers::CreatedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .if_not_exists()
+                .name("idx_core_directory_users_account_login")
+                .table(CoreDirectoryUsers::Table)
+                .col(CoreDirectoryUsers::AccountId)
+                .col(CoreDirectoryUsers::LoginName)
+                .unique()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(
+            Table::drop()
+                .table(CoreDirectoryUsers::Table)
+                .if_exists()
+                .to_owned(),
+        )
+        .await
     }
 }

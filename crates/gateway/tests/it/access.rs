@@ -42,12 +42,18 @@ impl Plugin for Desk {
             }),
             ActionSpec::rpc("2017-07-05", "Whoami"),
             ActionSpec::rpc("2017-07-05", "AdminOnly").with_roles(Roles::ADMIN),
+            ActionSpec::rpc("2017-07-05", "Lookup"),
         ]
     }
     async fn migrate(&self, _db: &sea_orm::DatabaseConnection) -> Result<(), sea_orm::DbErr> {
         Ok(())
     }
-    async fn handle(&self, ctx: &Context, _action: usize, _params: &Params) -> ApiResult<Reply> {
+    async fn handle(&self, ctx: &Context, _action: usize, params: &Params) -> ApiResult<Reply> {
+        if ctx.spec.action == "Lookup" {
+            let ids = params.repeat_list("RamId")?;
+            let users = ctx.directory_lookup(&ids).await?;
+            return Ok(Reply::empty().with("Users", json!(users)));
+        }
         Ok(Reply::empty()
             .with("Role", json!(ctx.role.as_str()))
             .with("Scope", json!(ctx.caller_scope)))
@@ -308,4 +314,54 @@ async fn without_the_agents_plugin_the_role_claim_alone_counts() {
     );
     let m = refused(&call(&t, &ghost, "AdminOnly", "").await);
     assert_eq!(m, "The caller's role agent may not call AdminOnly.");
+}
+
+#[actix_web::test]
+async fn plugins_look_principals_up_in_the_callers_directory() {
+    let t = app_with(vec![Arc::new(Desk)], 900).await;
+    let acc = account(&t).await;
+    let user = |login: &str| admin::NewDirectoryUser {
+        login_name: login.into(),
+        display_name: format!("{login} display"),
+        email: Some(format!("{login}@example.com")),
+        phone: None,
+    };
+    let alice = admin::add_directory_user(&t.state.db, &acc, &user("alice"))
+        .await
+        .unwrap();
+    let bob = admin::add_directory_user(&t.state.db, &acc, &user("bob"))
+        .await
+        .unwrap();
+    let other_acc = admin::create_account(&t.state.db, "third").await.unwrap();
+    let stranger = admin::add_directory_user(&t.state.db, &other_acc, &user("alice"))
+        .await
+        .unwrap();
+    let (uri, _) = v1(
+        "testAK",
+        "testSecret",
+        "2017-07-05",
+        "Lookup",
+        &[
+            ("InstanceId", "inst-1"),
+            ("RamId.1", &bob),
+            ("RamId.2", "1234567890123456"),
+            ("RamId.3", &stranger),
+            ("RamId.4", &alice),
+        ],
+    );
+    let r = t.json(TestRequest::post().uri(&uri)).await;
+    let users = ok(&r)["Users"].as_array().unwrap().clone();
+    let got: Vec<(&str, &str)> = users
+        .iter()
+        .map(|u| {
+            (
+                u["ram_id"].as_str().unwrap(),
+                u["login_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(bob.as_str(), "bob"), (alice.as_str(), "alice")]);
+    assert_eq!(users[1]["email"], "alice@example.com");
+    assert_eq!(users[1]["phone"], Value::Null);
+    assert_eq!(users[1]["display_name"], "alice display");
 }
