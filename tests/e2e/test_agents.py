@@ -42,8 +42,8 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 ROLE_NAME = {"admin": "ADMIN", "skill-group-leader": "SKILL_GROUP_ADMIN", "agent": "AGENT"}
 ROLE_DESC = {"admin": "管理员", "skill-group-leader": "技能组组长", "agent": "坐席"}
 
-# The SSE stream's state names (the stored names of the agent state machine).
-SSE_SIGNED_IN = "SIGNED_IN"
+# The SSE stream shows the 2020 state names (a fresh sign-in is BREAK with break code Warm-up).
+SSE_SIGNED_IN = "BREAK"
 
 
 def now_ms() -> int:
