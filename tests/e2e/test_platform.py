@@ -4,12 +4,25 @@ plugin settings (`[plugins.<name>]`, `CCGATE__PLUGINS__<NAME>__<KEY>`), read at 
 """
 
 import subprocess
+import uuid
 
 from conftest import call_api, client_2020
 
 
+def user_token(gateway, demo, instance, role):
+    """A Bearer token that acts for a new user of `instance` with `role` (the user is created
+    with CreateUser: a token acts for a real user, whose role the gateway reads)."""
+    login = f"{role}-{uuid.uuid4().hex[:8]}"
+    role_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"ccgate:role:{instance}:{role}"))
+    call_api(demo.sdk2020(), "CreateUser", "2017-07-05",
+             {"InstanceId": instance, "LoginName": login, "DisplayName": login,
+              "Email": f"{login}@example.com", "RoleId.1": role_id})
+    return gateway.admin("token", "issue", "--access-key-id", demo.access_key_id,
+                         "--subject", login, "--role", role).strip()
+
+
 def test_an_agent_token_lists_numbers_but_cannot_add_one(gateway, demo, instance, new_number, expect_error, m2020):
-    agent = client_2020(gateway.endpoint, bearer_token=gateway.issue_token(demo.access_key_id, role="agent"))
+    agent = client_2020(gateway.endpoint, bearer_token=user_token(gateway, demo, instance, "agent"))
     resp = agent.list_phone_numbers(
         m2020.ListPhoneNumbersRequest(instance_id=instance, page_number=1, page_size=10)
     )
@@ -30,7 +43,7 @@ def test_an_agent_token_lists_numbers_but_cannot_add_one(gateway, demo, instance
     assert listed.body.data.total_count == 0
 
     # A skill-group leader may not either; an administrator's token may.
-    leader = client_2020(gateway.endpoint, bearer_token=gateway.issue_token(demo.access_key_id, role="skill-group-leader"))
+    leader = client_2020(gateway.endpoint, bearer_token=user_token(gateway, demo, instance, "skill-group-leader"))
     expect_error(
         lambda: call_api(leader, "AddPhoneNumber", "2017-07-05",
                          {"InstanceId": instance, "PhoneNumber": number, "Usage": "Inbound"}),

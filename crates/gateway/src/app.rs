@@ -6,6 +6,8 @@
 //!   (route templates of the Huawei cc-management and CC-iSales specs, [`AppState::paths`]),
 //!   served in the dialect their spec names, or answered 501 after authentication when
 //!   specified but not served here ([`crate::catalog`]).
+//! - `GET /v1/instances/{id}/agent-states/stream`: the agents' states as Server-Sent Events
+//!   ([`crate::stream`]).
 //! - `GET /healthz` (process up), `GET /readyz` (database reachable, nonce store not full),
 //!   `GET /metrics` (Prometheus), `GET /openapi.json` (the OpenAPI 3.1 document of every
 //!   specified action).
@@ -39,6 +41,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .route(
                 huawei::token::PATH,
                 web::post().to(huawei::token::token_by_ak_sk),
+            )
+            .route(
+                crate::stream::PATH,
+                web::get().to(crate::stream::agent_states),
             );
         cfg.route("/", web::get().to(aliyun::rpc_entry))
             .route("/", web::post().to(aliyun::rpc_entry))

@@ -28,5 +28,6 @@ pub mod runtime;
 pub mod settings;
 pub mod state;
 pub mod store;
+pub mod stream;
 
 pub use ccgate_plugin_sdk as sdk;

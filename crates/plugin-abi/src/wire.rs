@@ -1124,10 +1124,24 @@ mod tests {
         }
     }
 
+    fn encode_spec(spec: &WireSpec) -> Vec<u8> {
+        postcard::to_allocvec(spec).unwrap()
+    }
+
+    fn decode_spec(bytes: &[u8]) -> WireSpec {
+        postcard::from_bytes(bytes).unwrap()
+    }
+
     #[test]
     fn json_values_travel_as_text_inside_postcard_messages() {
         let body = serde_json::json!({"taskId": 7, "names": ["a", "b\"c"]});
         let params = BTreeMap::from([("InstanceId".to_string(), "i-1".to_string())]);
+        let scope = ccgate_plugin_sdk::CallerScope {
+            user_id: "u-1".into(),
+            login_name: "lea".into(),
+            role: ccgate_plugin_sdk::Role::SkillGroupLeader,
+            led_skill_group_ids: vec!["sg-1".into(), "sg-2".into()],
+        };
         let bytes = encode(&HandleRequestRef {
             v: MESSAGE_VERSION,
             action: 3,
@@ -1140,6 +1154,7 @@ mod tests {
                 instance_id: Some("i-1"),
                 account_instances: &[],
                 backend: Backend::Postgres,
+                caller_scope: Some(&scope),
             },
             params: &params,
             v2020_errors: true,
@@ -1151,7 +1166,24 @@ mod tests {
         assert_eq!(read.json_body, Some(body.clone()));
         assert_eq!(read.ctx.backend, Backend::Postgres);
         assert_eq!(read.ctx.role(), ccgate_plugin_sdk::Role::Agent);
+        assert_eq!(read.ctx.caller_scope, Some(scope));
         assert_eq!(read.style(), ErrorStyle::V2020);
+
+        // A spec's `[access]` crosses as data and comes back interned.
+        let spec = ccgate_plugin_sdk::ActionSpec::rpc("2020-07-01", "SignInGroup").with_access(
+            ccgate_plugin_sdk::Access {
+                skill_groups: &["SkillGroupIdList"],
+                users: &["UserId", "RamId"],
+                self_only: true,
+            },
+        );
+        let wire: WireSpec = decode_spec(&encode_spec(&WireSpec::from_spec(&spec)));
+        let back = wire.to_spec(&intern).unwrap();
+        assert_eq!(back, spec);
+        assert!(std::ptr::eq(
+            back.access.users,
+            wire.to_spec(&intern).unwrap().access.users
+        ));
 
         let row = DbResponse::new(DbResult::Rows(vec![vec![
             ("doc".into(), WireValue::Json(Some(body.clone()))),

@@ -5,18 +5,56 @@
 
 use ccgate_plugin_sdk::sea_orm::sea_query::Query;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, Condition};
-use ccgate_plugin_sdk::{CallerScope, Context, Role};
+use ccgate_plugin_sdk::{Context, Role};
 
 use crate::storage::{skill_level, user};
 
-/// The caller's scope (`Context::caller_scope`, set by the gateway for a user's Bearer token);
-/// `None` (AccessKey callers, account tokens) sees everything.
-pub fn scope(ctx: &Context) -> Option<&CallerScope> {
-    ctx.caller_scope.as_ref()
+/// The caller as the lists see them (`Context::caller_scope`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The caller's `UserId`.
+    pub user_id: String,
+    /// The caller's effective role.
+    pub role: Role,
+    /// The skill groups a leader leads.
+    pub led_skill_group_ids: Vec<String>,
+}
+
+/// The caller's scope (`Context::caller_scope`, set by the gateway for a Bearer token that acts
+/// for a user); `None` sees everything (no user, or an administrator).
+pub fn scope(ctx: &Context) -> Option<Scope> {
+    let s = ctx.caller_scope.as_ref()?;
+    if ctx.role == Role::Admin || s.role == Role::Admin {
+        return None;
+    }
+    Some(Scope {
+        user_id: s.user_id.clone(),
+        role: ctx.role,
+        led_skill_group_ids: s.led_skill_group_ids.clone(),
+    })
+}
+
+/// The skill groups the caller may see (a leader's led groups, an agent's own); `None` for
+/// all of the instance.
+pub fn visible_groups(ctx: &Context) -> Option<Vec<String>> {
+    scope(ctx).map(|s| s.led_skill_group_ids)
+}
+
+/// The caller's own `UserId` when it may see only itself (an agent); `None` otherwise.
+pub fn only_self(ctx: &Context) -> Option<String> {
+    scope(ctx)
+        .filter(|s| s.role == Role::Agent)
+        .map(|s| s.user_id)
+}
+
+/// The `UserId` of the user the caller's Bearer token acts for, whatever its role; `None` for
+/// callers that are no user (AccessKey signatures, account tokens).
+pub fn acting_user(ctx: &Context) -> Option<String> {
+    ctx.caller_scope.as_ref().map(|s| s.user_id.clone())
 }
 
 /// The condition on `agents_users` rows `scope` may see; `None` for everything.
-pub fn users_condition(scope: Option<&CallerScope>) -> Option<Condition> {
+pub fn users_condition(scope: Option<&Scope>) -> Option<Condition> {
     let scope = scope?;
     match scope.role {
         Role::Admin => None,
@@ -44,9 +82,7 @@ mod tests {
     use ccgate_plugin_sdk::Role;
     use ccgate_plugin_sdk::sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 
-    use ccgate_plugin_sdk::CallerScope as Scope;
-
-    use super::users_condition;
+    use super::{Scope, users_condition};
     use crate::storage::user;
     use crate::testutil::Harness;
 
@@ -80,14 +116,12 @@ mod tests {
         assert_eq!(visible(&h, None).await, vec!["a", "b", "c", "lead"]);
         let admin = Scope {
             user_id: lead.clone(),
-            login_name: "lead".into(),
             role: Role::Admin,
             led_skill_group_ids: vec![],
         };
         assert_eq!(visible(&h, Some(&admin)).await.len(), 4);
         let leader = Scope {
             user_id: lead.clone(),
-            login_name: "lead".into(),
             role: Role::SkillGroupLeader,
             led_skill_group_ids: vec![g1.clone()],
         };
@@ -99,7 +133,6 @@ mod tests {
         assert_eq!(visible(&h, Some(&leads_nothing)).await, vec!["lead"]);
         let agent = Scope {
             user_id: a,
-            login_name: "a".into(),
             role: Role::Agent,
             led_skill_group_ids: vec![g1],
         };

@@ -25,6 +25,7 @@ pub mod access;
 pub mod actions;
 pub mod api;
 pub mod directory;
+pub mod queries;
 pub mod render;
 pub mod roles;
 pub mod state;
@@ -123,6 +124,12 @@ impl Plugin for AgentsPlugin {
     /// `actions::<module>`, and (debug builds) the reply checked against the spec.
     async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
         api::dispatch(self.state(), ctx, action, params).await
+    }
+
+    /// The queries of `plugins/agents/api/queries/` ([`api::queries::dispatch`]): see
+    /// [`queries`].
+    async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        api::queries::dispatch(self.state(), ctx, name, args).await
     }
 }
 

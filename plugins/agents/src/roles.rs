@@ -1,31 +1,27 @@
 //! The roles plugin as agents uses it: `RoleId.N` of CreateUser, ModifyUser, AssignUsers and
 //! ModifySkillGroupOfUser resolved to roles (query `roles.resolve`), and the instance's roles
-//! for rendering `Roles.Role[]` (query `roles.of_instance`). Users store role *names*
-//! (`admin`, `skill-group-leader`, `agent`); ids, 2017 names and descriptions come from the
-//! roles plugin, which owns them.
+//! for rendering `Roles.Role[]` (query `roles.of_instance`), both through the generated clients
+//! ([`crate::api::clients::roles`]). Users store role *names* (`admin`, `skill-group-leader`,
+//! `agent`); ids, 2017 names and descriptions come from the roles plugin, which owns them.
 
 use ccgate_plugin_sdk::{ApiResult, Context};
 
+use crate::api::clients::roles as client;
 use crate::api::errors;
 use crate::api::shapes::UserRole;
 
 /// One role of an instance as the roles plugin answers it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleInfo {
     /// `RoleId`.
-    #[serde(rename = "RoleId")]
     pub role_id: String,
     /// `admin`, `skill-group-leader` or `agent` (what `agents_user_roles.role` stores).
-    #[serde(rename = "Name")]
     pub name: String,
     /// 2017 `RoleName`: ADMIN, SKILL_GROUP_ADMIN, AGENT.
-    #[serde(rename = "RoleName")]
     pub role_name: String,
     /// 2017 `RoleDescription`.
-    #[serde(rename = "RoleDescription")]
     pub role_description: String,
     /// The instance.
-    #[serde(rename = "InstanceId")]
     pub instance_id: String,
 }
 
@@ -41,47 +37,17 @@ impl RoleInfo {
     }
 }
 
-#[derive(serde::Serialize)]
-struct ResolveArgs<'a> {
-    #[serde(rename = "InstanceId")]
-    instance_id: &'a str,
-    #[serde(rename = "RoleIds")]
-    role_ids: &'a [String],
-}
-
-#[derive(serde::Deserialize)]
-struct Resolved {
-    #[serde(rename = "Roles")]
-    roles: Vec<RoleInfo>,
-    #[serde(rename = "Unknown", default)]
-    unknown: Vec<String>,
-}
-
-#[derive(serde::Serialize)]
-struct InstanceArgs<'a> {
-    #[serde(rename = "InstanceId")]
-    instance_id: &'a str,
-}
-
-#[derive(serde::Deserialize)]
-struct InstanceRoles {
-    #[serde(rename = "Roles")]
-    roles: Vec<RoleInfo>,
-}
-
 /// The role names `ids` (`RoleId.N` of `param`) name in the caller's instance, each once, in
 /// the order of the ids.
 ///
 /// Errors: 404 `NotExists.RoleId` naming the first id that is no role of the instance;
 /// 400 `InvalidParameter` when the roles plugin is not enabled (ids cannot be checked).
 pub async fn resolve(ctx: &Context, param: &str, ids: &[String]) -> ApiResult<Vec<String>> {
-    let args = ResolveArgs {
-        instance_id: ctx.instance(),
-        role_ids: ids,
+    let args = client::resolve::Args {
+        instance_id: ctx.instance().to_string(),
+        role_ids: ids.to_vec(),
     };
-    let Some(found) =
-        ccgate_plugin_sdk::query::call::<_, Resolved>(ctx, "roles", "resolve", &args).await?
-    else {
+    let Some(found) = client::resolve(ctx, &args).await? else {
         return Err(errors::invalid_parameter(
             param,
             "the roles plugin is not enabled, role ids cannot be checked",
@@ -104,13 +70,22 @@ pub async fn resolve(ctx: &Context, param: &str, ids: &[String]) -> ApiResult<Ve
 ///
 /// Errors: the roles plugin's.
 pub async fn of_instance(ctx: &Context) -> ApiResult<Vec<RoleInfo>> {
-    let args = InstanceArgs {
-        instance_id: ctx.instance(),
+    let args = client::of_instance::Args {
+        instance_id: ctx.instance().to_string(),
     };
-    Ok(
-        ccgate_plugin_sdk::query::call::<_, InstanceRoles>(ctx, "roles", "of_instance", &args)
-            .await?
-            .map(|r| r.roles)
-            .unwrap_or_default(),
-    )
+    Ok(client::of_instance(ctx, &args)
+        .await?
+        .map(|o| {
+            o.roles
+                .into_iter()
+                .map(|r| RoleInfo {
+                    role_id: r.role_id,
+                    name: r.name,
+                    role_name: r.role_name,
+                    role_description: r.role_description,
+                    instance_id: r.instance_id,
+                })
+                .collect()
+        })
+        .unwrap_or_default())
 }

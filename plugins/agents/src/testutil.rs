@@ -57,6 +57,14 @@ impl Harness {
             .await
     }
 
+    /// Runs query `name` of the agents plugin as the gateway or another plugin would.
+    pub async fn query(&self, name: &str, args: Value) -> Value {
+        let ctx = self
+            .env
+            .ctx(Self::spec("2017-07-05", "ListAgentStates"), INSTANCE);
+        self.agents.query(&ctx, name, args).await.unwrap()
+    }
+
     /// Calls 2020 `action` on [`INSTANCE`] as an AccessKey caller; the reply as JSON.
     pub async fn call_2020(&self, action: &str, pairs: &[(&str, &str)]) -> ApiResult<Value> {
         self.env
@@ -75,58 +83,15 @@ pub fn role_id(instance: &str, name: &str) -> String {
     .to_string()
 }
 
-fn role_json(instance: &str, name: &str) -> Value {
-    let (role_name, description) = match name {
-        "admin" => ("ADMIN", "管理员"),
-        "skill-group-leader" => ("SKILL_GROUP_ADMIN", "技能组组长"),
-        _ => ("AGENT", "坐席"),
-    };
-    ccgate_plugin_sdk::serde_json::json!({
-        "RoleId": role_id(instance, name),
-        "Name": name,
-        "RoleName": role_name,
-        "RoleDescription": description,
-        "InstanceId": instance,
-    })
-}
-
-/// A stand-in for the roles plugin answering `resolve` and `of_instance` as its query specs
-/// say (three fixed roles per instance).
-pub fn fake_roles() -> Arc<dyn Plugin> {
-    use ccgate_plugin_sdk::serde_json::json;
-    const NAMES: [&str; 3] = ["admin", "skill-group-leader", "agent"];
-    Arc::new(
-        ccgate_plugin_sdk::testing::FakePlugin::new("roles")
-            .answer("resolve", |args| {
-                let instance = args["InstanceId"].as_str().unwrap_or_default().to_string();
-                let mut roles: Vec<Value> = Vec::new();
-                let mut unknown: Vec<String> = Vec::new();
-                for id in args["RoleIds"].as_array().into_iter().flatten() {
-                    let id = id.as_str().unwrap_or_default();
-                    match NAMES.iter().find(|n| role_id(&instance, n) == id) {
-                        Some(n) => {
-                            let r = role_json(&instance, n);
-                            if !roles.contains(&r) {
-                                roles.push(r);
-                            }
-                        }
-                        None if !unknown.iter().any(|u| u == id) => unknown.push(id.into()),
-                        None => {}
-                    }
-                }
-                Ok(json!({"Roles": roles, "Unknown": unknown}))
-            })
-            .answer("of_instance", |args| {
-                let instance = args["InstanceId"].as_str().unwrap_or_default();
-                Ok(json!({"Roles": NAMES.iter().map(|n| role_json(instance, n)).collect::<Vec<_>>()}))
-            }),
-    )
+/// The roles plugin (the real one: its queries `resolve` and `of_instance`).
+pub fn roles_plugin() -> Arc<dyn Plugin> {
+    Arc::new(ccgate_roles::RolesPlugin::default())
 }
 
 impl Harness {
-    /// Agents with the roles stand-in ([`fake_roles`]).
+    /// Agents with the roles plugin ([`roles_plugin`]).
     pub async fn with_roles() -> Self {
-        Self::with(vec![fake_roles()]).await
+        Self::with(vec![roles_plugin()]).await
     }
 
     /// Inserts a skill group of `instance` named `name` (the skill-group actions are another
@@ -216,5 +181,87 @@ impl Harness {
             .expect("count")
             .expect("a row");
         row.try_get("", "n").expect("n")
+    }
+}
+
+/// A user inserted directly (the user actions are tested on their own).
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// `UserId`.
+    pub id: String,
+    /// Login name.
+    pub login: String,
+    /// RamId.
+    pub ram: String,
+}
+
+impl Harness {
+    /// Inserts skill group `name` in `instance`; returns its id.
+    pub async fn group(&self, instance: &str, name: &str) -> String {
+        use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, Set};
+        let id = format!("sg-{name}");
+        crate::storage::skill_group::ActiveModel {
+            id: Set(id.clone()),
+            instance_id: Set(instance.to_string()),
+            name: Set(name.to_string()),
+            description: Set(String::new()),
+            routing_strategy: Set(String::new()),
+            allow_private_outbound_number: Set(false),
+            created_at: Set(0),
+            updated_at: Set(0),
+        }
+        .insert(&self.env.db)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// Inserts user `login` of `instance` with `role` and memberships `groups` (level 5).
+    pub async fn user(&self, instance: &str, login: &str, role: &str, groups: &[&str]) -> Member {
+        use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, Set};
+        let n = login.bytes().map(u64::from).sum::<u64>();
+        let m = Member {
+            id: format!("u-{login}"),
+            login: login.to_string(),
+            ram: format!("{:016}", 1_000_000_000_000_000 + n),
+        };
+        crate::storage::user::ActiveModel {
+            id: Set(m.id.clone()),
+            instance_id: Set(instance.to_string()),
+            ram_id: Set(m.ram.clone()),
+            login_name: Set(login.to_string()),
+            display_name: Set(format!("Agent {login}")),
+            email: Set(format!("{login}@example.com")),
+            phone: Set(String::new()),
+            department: Set(String::new()),
+            private_outbound_number_id: Set(None),
+            extension: Set(format!("80{:02}", n % 100)),
+            created_at: Set(0),
+            updated_at: Set(0),
+        }
+        .insert(&self.env.db)
+        .await
+        .unwrap();
+        crate::storage::user_role::ActiveModel {
+            user_id: Set(m.id.clone()),
+            role: Set(role.to_string()),
+            instance_id: Set(instance.to_string()),
+        }
+        .insert(&self.env.db)
+        .await
+        .unwrap();
+        for g in groups {
+            crate::storage::skill_level::ActiveModel {
+                id: Set(format!("sl-{login}-{g}")),
+                instance_id: Set(instance.to_string()),
+                user_id: Set(m.id.clone()),
+                skill_group_id: Set(g.to_string()),
+                level: Set(5),
+            }
+            .insert(&self.env.db)
+            .await
+            .unwrap();
+        }
+        m
     }
 }

@@ -58,6 +58,10 @@ pub struct Source {
     pub section: String,
     pub lines: Vec<u32>,
     pub overview_only: Option<bool>,
+    /// The official SDK whose models define the action when no seed documents it (e.g.
+    /// `alibabacloud-ccc20200701`); `seed`/`section` then name the closest documented
+    /// counterpart.
+    pub sdk: Option<String>,
 }
 
 /// The `[access]` table of a spec (`plugins/README.md`).

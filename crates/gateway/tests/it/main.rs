@@ -12,3 +12,4 @@ mod events;
 mod hostile;
 mod huawei;
 mod platform;
+mod stream;

@@ -35,7 +35,7 @@ pub(crate) async fn page(
     if let Some(f) = filter {
         query = query.filter(f);
     }
-    if let Some(c) = access::users_condition(access::scope(ctx)) {
+    if let Some(c) = access::users_condition(access::scope(ctx).as_ref()) {
         query = query.filter(c);
     }
     let rows = storage::page(

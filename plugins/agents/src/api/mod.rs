@@ -7,6 +7,7 @@
 //! `crate::actions::<module>::handle(&Ctx, Request) -> ApiResult<Response>`.
 
 pub mod assign_users;
+pub mod clients;
 pub mod create_skill_group;
 pub mod create_user;
 pub mod delete_skill_group;
@@ -29,6 +30,7 @@ pub mod modify_skill_group_of_user;
 pub mod modify_skill_group_outbound_numbers;
 pub mod modify_user;
 pub mod poll_user_status_v2020;
+pub mod queries;
 pub mod ready_for_service_v2020;
 pub mod remove_users;
 pub mod remove_users_from_skill_group;
@@ -49,10 +51,23 @@ pub const ACTIONS: &[ActionSpec] = &[
     create_user::SPEC,
     find_users::SPEC,
     get_user::SPEC,
+    list_agent_events::SPEC,
+    list_agent_state_logs_v2020::SPEC,
+    list_agent_states::SPEC,
+    list_real_time_agent::SPEC,
+    list_realtime_agent_states_v2020::SPEC,
+    list_skill_group_states::SPEC,
     list_users::SPEC,
     modify_skill_group_of_user::SPEC,
     modify_user::SPEC,
+    poll_user_status_v2020::SPEC,
+    ready_for_service_v2020::SPEC,
     remove_users::SPEC,
+    reset_agent_state_v2020::SPEC,
+    reset_user_status::SPEC,
+    sign_in_group_v2020::SPEC,
+    sign_out_group_v2020::SPEC,
+    take_break_v2020::SPEC,
 ];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
@@ -92,13 +107,57 @@ pub async fn dispatch(
             let req = get_user::Request::parse(params)?;
             contract::typed(crate::actions::get_user::handle(&Cx::new(ctx, state), req).await?)
         }
-        // ListUsers 2017-07-05
+        // ListAgentEvents 2017-07-05
         4 => {
+            let req = list_agent_events::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_events::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListAgentStateLogs 2020-07-01
+        5 => {
+            let req = list_agent_state_logs_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_state_logs_v2020::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ListAgentStates 2017-07-05
+        6 => {
+            let req = list_agent_states::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_states::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListRealTimeAgent 2017-07-05
+        7 => {
+            let req = list_real_time_agent::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_real_time_agent::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListRealtimeAgentStates 2020-07-01
+        8 => {
+            let req = list_realtime_agent_states_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_realtime_agent_states_v2020::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ListSkillGroupStates 2017-07-05
+        9 => {
+            let req = list_skill_group_states::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_skill_group_states::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListUsers 2017-07-05
+        10 => {
             let req = list_users::Request::parse(params)?;
             contract::typed(crate::actions::list_users::handle(&Cx::new(ctx, state), req).await?)
         }
         // ModifySkillGroupOfUser 2017-07-05
-        5 => {
+        11 => {
             let req = modify_skill_group_of_user::Request::parse(params)?;
             contract::typed(
                 crate::actions::modify_skill_group_of_user::handle(&Cx::new(ctx, state), req)
@@ -106,14 +165,63 @@ pub async fn dispatch(
             )
         }
         // ModifyUser 2017-07-05
-        6 => {
+        12 => {
             let req = modify_user::Request::parse(params)?;
             contract::typed(crate::actions::modify_user::handle(&Cx::new(ctx, state), req).await?)
         }
+        // PollUserStatus 2020-07-01
+        13 => {
+            let req = poll_user_status_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::poll_user_status_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ReadyForService 2020-07-01
+        14 => {
+            let req = ready_for_service_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::ready_for_service_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
         // RemoveUsers 2017-07-05
-        7 => {
+        15 => {
             let req = remove_users::Request::parse(params)?;
             contract::typed(crate::actions::remove_users::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // ResetAgentState 2020-07-01
+        16 => {
+            let req = reset_agent_state_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::reset_agent_state_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ResetUserStatus 2017-07-05
+        17 => {
+            let req = reset_user_status::Request::parse(params)?;
+            contract::typed(
+                crate::actions::reset_user_status::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // SignInGroup 2020-07-01
+        18 => {
+            let req = sign_in_group_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::sign_in_group_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // SignOutGroup 2020-07-01
+        19 => {
+            let req = sign_out_group_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::sign_out_group_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // TakeBreak 2020-07-01
+        20 => {
+            let req = take_break_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::take_break_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }
