@@ -59,6 +59,13 @@ pub fn wake() {
     PUBLISHED.send_modify(|n| *n = n.wrapping_add(1));
 }
 
+/// A receiver that changes whenever an event is published in this process (any topic; the
+/// publishing transaction may not have committed yet). The agent-state stream
+/// (`crate::stream`) waits on it between polls.
+pub fn published() -> watch::Receiver<u64> {
+    PUBLISHED.subscribe()
+}
+
 /// What the delivery services of this process have seen, for `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {

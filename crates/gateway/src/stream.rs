@@ -12,9 +12,10 @@
 //!   transition as `event: state` (`id` = its `seq`, data the AgentState JSON). With
 //!   `Last-Event-ID: n`: no snapshot, the transitions after `n`. Sequence numbers are
 //!   per-instance and monotonic, so a reconnecting client sees no gap and no duplicate.
-//! - **Following**: `state_log_after` every [`POLL`] (at most [`PAGE`] entries a poll, polled
-//!   again at once while pages come back full); a `: keep-alive` comment after
-//!   [`KEEP_ALIVE`] without output.
+//! - **Following**: `state_log_after` every [`POLL`], or [`WAKE_DELAY`] after an event is
+//!   published in this process (the agents plugin publishes `agents.state_changed` with each
+//!   transition); at most [`PAGE`] entries a poll, polled again at once while pages come back
+//!   full; a `: keep-alive` comment after [`KEEP_ALIVE`] without output.
 //! - **Role filtering** ([`Filter`]): administrators (AccessKeys, account tokens, admin users)
 //!   see every agent; a skill-group leader the agents of the groups they lead and themselves;
 //!   an agent only itself.
@@ -38,6 +39,9 @@ use crate::state::AppState;
 pub const PATH: &str = "/v1/instances/{id}/agent-states/stream";
 /// How often the log is polled when nothing is waiting.
 pub const POLL: Duration = Duration::from_millis(200);
+/// How long after a publish in this process the log is read (the publishing transaction
+/// commits meanwhile; a later commit is caught by the next [`POLL`]).
+pub const WAKE_DELAY: Duration = Duration::from_millis(20);
 /// Silence after which a `: keep-alive` comment is sent.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Most log entries read per poll.
@@ -265,6 +269,7 @@ async fn start(
         first: Some(first),
         last_output: Instant::now(),
         idle: false,
+        published: crate::events::published(),
     };
     let body = futures::stream::unfold(follow, |mut f| async move {
         let chunk = f.next().await?;
@@ -315,6 +320,8 @@ struct Follow {
     last_output: Instant,
     /// The last poll found nothing (or less than a page): wait [`POLL`] before the next.
     idle: bool,
+    /// Changes when this process publishes an event (`crate::events::published`).
+    published: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Follow {
@@ -329,7 +336,17 @@ impl Follow {
         }
         loop {
             if self.idle {
-                tokio::time::sleep(POLL).await;
+                // The next poll: after POLL, or soon after this process publishes an event
+                // (an agent's transition publishes `agents.state_changed` in its transaction;
+                // WAKE_DELAY lets that transaction commit first).
+                tokio::select! {
+                    _ = tokio::time::sleep(POLL) => {}
+                    changed = self.published.changed() => {
+                        if changed.is_ok() {
+                            tokio::time::sleep(WAKE_DELAY).await;
+                        }
+                    }
+                }
             }
             let page: LogPage = match query(
                 &*self.services,

@@ -21,7 +21,7 @@
 //!    `authorize` ([`AUTHORIZE_QUERY`]: a leader may name members of the groups they lead; an
 //!    agent, and anyone on a `self_only` action, only themselves).
 //!
-//! The query contracts are in `/work/notes/agents-core-contract.md` and `docs/access-control.md`.
+//! The query contracts (the types below) are described in `docs/access-control.md`.
 //! Refusals are 403 `NoPermission` (the code of the role check), naming the role, the action
 //! and the refused id.
 

@@ -190,6 +190,8 @@ async fn a_snapshot_then_live_transitions() {
 
     log.lock().unwrap().push(entry(4, "u-bob", "TALKING"));
     log.lock().unwrap().push(entry(5, "u-carl", "READY"));
+    // What a publish in this process does: the stream reads the log early.
+    ccgate_gateway::events::wake();
     let live = events(&sse.next().await);
     assert_eq!(
         live.iter().map(|e| (e.0, e.1.as_str())).collect::<Vec<_>>(),
