@@ -25,7 +25,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
-    roles: Roles::of(&[Role::Admin]),
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
 };
 
 /// The parameters of ListAgentStates 2017-07-05, validated.

@@ -15,8 +15,10 @@ pub mod export;
 pub mod find_users;
 pub mod get_user;
 pub mod list_agent_events;
+pub mod list_agent_state_logs_v2020;
 pub mod list_agent_states;
 pub mod list_real_time_agent;
+pub mod list_realtime_agent_states_v2020;
 pub mod list_skill_group_states;
 pub mod list_skill_groups;
 pub mod list_skill_groups_of_user;
@@ -26,9 +28,16 @@ pub mod modify_skill_group;
 pub mod modify_skill_group_of_user;
 pub mod modify_skill_group_outbound_numbers;
 pub mod modify_user;
+pub mod poll_user_status_v2020;
+pub mod ready_for_service_v2020;
 pub mod remove_users;
 pub mod remove_users_from_skill_group;
+pub mod reset_agent_state_v2020;
 pub mod reset_user_status;
+pub mod shapes;
+pub mod sign_in_group_v2020;
+pub mod sign_out_group_v2020;
+pub mod take_break_v2020;
 
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::cache::HasListCache;

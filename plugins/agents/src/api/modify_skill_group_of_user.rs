@@ -25,7 +25,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         message: true,
         code: true,
     },
-    roles: Roles::of(&[Role::Admin]),
+    roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader]),
 };
 
 /// The parameters of ModifySkillGroupOfUser 2017-07-05, validated.
