@@ -14,15 +14,23 @@
 //!   the plugin's [`State`];
 //! - [`actions`]: one module per action, each with
 //!   `handle(&api::Ctx<'_>, Request) -> ApiResult<Response>` and its tests;
-//! - [`storage`]: sea-orm entities and the migrations (tracked in `ccgate_migrations_agents`).
+//! - [`storage`]: sea-orm entities and the migrations (tracked in `ccgate_migrations_agents`);
+//! - [`render`]: the shared response shapes (skill groups, users) built from loaded rows;
+//!   [`access`]: what a caller may see (leader and agent scope); [`numbers`]: the reads from the
+//!   numbers plugin (`numbers.by_ids`); [`queries`]: the queries other plugins call
+//!   (`skill_groups`).
 //!
 //! The plugin is built into ccgate (gateway feature `plugin-agents`, enabled by
 //! `[plugins] enabled`) and can be loaded as a library instead (feature `dynamic`).
 
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod actions;
 pub mod api;
+pub mod numbers;
+pub mod queries;
+pub mod render;
 pub mod state;
 pub mod storage;
 
@@ -118,6 +126,11 @@ impl Plugin for AgentsPlugin {
     /// `actions::<module>`, and (debug builds) the reply checked against the spec.
     async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
         api::dispatch(self.state(), ctx, action, params).await
+    }
+
+    /// The queries of `plugins/agents/api/queries/` ([`api::queries::dispatch`]).
+    async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        api::queries::dispatch(self.state(), ctx, name, args).await
     }
 }
 

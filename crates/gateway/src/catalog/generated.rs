@@ -48,7 +48,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin]),
         },
         summary: "Creates a skill group in a call center instance, optionally binding outbound numbers and agents (with per-agent skill levels).",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/CreateSkillGroup.2017-07-05.toml",
     },
     Entry {
@@ -90,7 +90,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin]),
         },
         summary: "Deletes a skill group; any agents still in it are first removed from the group.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/DeleteSkillGroup.2017-07-05.toml",
     },
     Entry {
@@ -279,7 +279,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Lists all skill groups of a call center instance with their outbound numbers and agent counts.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListSkillGroups.2017-07-05.toml",
     },
     Entry {
@@ -300,7 +300,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Lists the skill groups an agent belongs to, with the agent's skill level in each and each group's outbound numbers.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListSkillGroupsOfUser.2017-07-05.toml",
     },
     Entry {
@@ -342,7 +342,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
         },
         summary: "Lists (paged) the users/agents of a skill group, with their details, roles (with privileges) and skill levels.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListUsersOfSkillGroup.2017-07-05.toml",
     },
     Entry {
@@ -363,7 +363,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader]),
         },
         summary: "Modifies a skill group's name, description, outbound numbers, routing strategy and member agents (with skill levels).",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ModifySkillGroup.2017-07-05.toml",
     },
     Entry {
@@ -405,7 +405,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin]),
         },
         summary: "Adds, removes or resets the list of outbound phone numbers of a skill group.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ModifySkillGroupOutboundNumbers.2017-07-05.toml",
     },
     Entry {
@@ -510,7 +510,7 @@ pub const CATALOG: &[Entry] = &[
             roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader]),
         },
         summary: "Removes one or more users/agents from a skill group.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/RemoveUsersFromSkillGroup.2017-07-05.toml",
     },
     Entry {

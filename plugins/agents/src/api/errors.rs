@@ -8,3 +8,209 @@
 #![allow(dead_code)]
 
 use ccgate_plugin_sdk::ApiError;
+
+/// 409 `Conflict.SkillGroupName`: "A skill group named %s already exists in this instance."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05.
+pub fn conflict_skill_group_name(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        409,
+        "Conflict.SkillGroupName",
+        format!("A skill group named {value} already exists in this instance."),
+    )
+}
+
+/// 409 `Conflict.SkillGroupName` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn conflict_skill_group_name_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(409, "Conflict.SkillGroupName", message)
+}
+
+/// 400 `InvalidParameter`: "The specified parameter %s is not valid: %s"
+///
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+pub fn invalid_parameter(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "InvalidParameter",
+        format!("The specified parameter {value1} is not valid: {value2}"),
+    )
+}
+
+/// 400 `InvalidParameter` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn invalid_parameter_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "InvalidParameter", message)
+}
+
+/// 400 `MissingParameter`: "The input parameter "%s" that is mandatory for processing this request is not supplied."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+pub fn missing_parameter(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        400,
+        "MissingParameter",
+        format!(
+            "The input parameter \"{value}\" that is mandatory for processing this request is not supplied."
+        ),
+    )
+}
+
+/// 400 `MissingParameter` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn missing_parameter_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "MissingParameter", message)
+}
+
+/// 403 `NoPermission`: "The caller's role %s may not call %s."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+pub fn no_permission(value1: impl std::fmt::Display, value2: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        403,
+        "NoPermission",
+        format!("The caller's role {value1} may not call {value2}."),
+    )
+}
+
+/// 403 `NoPermission` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn no_permission_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(403, "NoPermission", message)
+}
+
+/// 404 `NotExists.InstanceId`: "The specified instance %s does not exist."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+pub fn not_exists_instance_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.InstanceId",
+        format!("The specified instance {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.InstanceId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_instance_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.InstanceId", message)
+}
+
+/// 404 `NotExists.PhoneNumberId`: "The specified PhoneNumberId %s does not exist."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05.
+pub fn not_exists_phone_number_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.PhoneNumberId",
+        format!("The specified PhoneNumberId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.PhoneNumberId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_phone_number_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.PhoneNumberId", message)
+}
+
+/// 404 `NotExists.SkillGroupId`: "The specified SkillGroupId %s does not exist."
+///
+/// Listed by: DeleteSkillGroup 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+pub fn not_exists_skill_group_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.SkillGroupId",
+        format!("The specified SkillGroupId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.SkillGroupId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_skill_group_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.SkillGroupId", message)
+}
+
+/// 404 `NotExists.UserId`: "The specified UserId %s does not exist."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ModifySkillGroup 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+pub fn not_exists_user_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.UserId",
+        format!("The specified UserId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.UserId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_user_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.UserId", message)
+}
+
+/// 400 `Parameter.Empty`: "The parameter %s may not be null or empty."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+pub fn parameter_empty(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Empty",
+        format!("The parameter {value} may not be null or empty."),
+    )
+}
+
+/// 400 `Parameter.Empty` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_empty_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Empty", message)
+}
+
+/// 400 `Parameter.Enumeration`: "The parameter %s must be one of the value of enumeration %s."
+///
+/// Listed by: ModifySkillGroupOutboundNumbers 2017-07-05.
+pub fn parameter_enumeration(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Enumeration",
+        format!("The parameter {value1} must be one of the value of enumeration {value2}."),
+    )
+}
+
+/// 400 `Parameter.Enumeration` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_enumeration_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Enumeration", message)
+}
+
+/// 400 `Parameter.Maximum`: "The parameter %s must be less than or equal to %s."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+pub fn parameter_maximum(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Maximum",
+        format!("The parameter {value1} must be less than or equal to {value2}."),
+    )
+}
+
+/// 400 `Parameter.Maximum` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_maximum_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Maximum", message)
+}
+
+/// 400 `Parameter.Minimum`: "The parameter %s must be greater than or equal to %s."
+///
+/// Listed by: ListUsersOfSkillGroup 2017-07-05.
+pub fn parameter_minimum(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Minimum",
+        format!("The parameter {value1} must be greater than or equal to {value2}."),
+    )
+}
+
+/// 400 `Parameter.Minimum` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_minimum_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Minimum", message)
+}

@@ -7,6 +7,7 @@
 //! `crate::actions::<module>::handle(&Ctx, Request) -> ApiResult<Response>`.
 
 pub mod assign_users;
+pub mod clients;
 pub mod create_skill_group;
 pub mod create_user;
 pub mod delete_skill_group;
@@ -29,6 +30,7 @@ pub mod modify_skill_group_of_user;
 pub mod modify_skill_group_outbound_numbers;
 pub mod modify_user;
 pub mod poll_user_status_v2020;
+pub mod queries;
 pub mod ready_for_service_v2020;
 pub mod remove_users;
 pub mod remove_users_from_skill_group;
@@ -44,7 +46,16 @@ use ccgate_plugin_sdk::cache::HasListCache;
 use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Reply, contract};
 
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
-pub const ACTIONS: &[ActionSpec] = &[];
+pub const ACTIONS: &[ActionSpec] = &[
+    create_skill_group::SPEC,
+    delete_skill_group::SPEC,
+    list_skill_groups::SPEC,
+    list_skill_groups_of_user::SPEC,
+    list_users_of_skill_group::SPEC,
+    modify_skill_group::SPEC,
+    modify_skill_group_outbound_numbers::SPEC,
+    remove_users_from_skill_group::SPEC,
+];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
 pub type Ctx<'a> = Cx<'a, crate::State>;
@@ -63,6 +74,69 @@ pub async fn dispatch(
     params: &Params,
 ) -> ApiResult<Reply> {
     match action {
+        // CreateSkillGroup 2017-07-05
+        0 => {
+            let req = create_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::create_skill_group::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // DeleteSkillGroup 2017-07-05
+        1 => {
+            let req = delete_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::delete_skill_group::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListSkillGroups 2017-07-05
+        2 => {
+            let req = list_skill_groups::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_skill_groups::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListSkillGroupsOfUser 2017-07-05
+        3 => {
+            let req = list_skill_groups_of_user::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_skill_groups_of_user::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ListUsersOfSkillGroup 2017-07-05
+        4 => {
+            let req = list_users_of_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_users_of_skill_group::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ModifySkillGroup 2017-07-05
+        5 => {
+            let req = modify_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::modify_skill_group::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ModifySkillGroupOutboundNumbers 2017-07-05
+        6 => {
+            let req = modify_skill_group_outbound_numbers::Request::parse(params)?;
+            contract::typed(
+                crate::actions::modify_skill_group_outbound_numbers::handle(
+                    &Cx::new(ctx, state),
+                    req,
+                )
+                .await?,
+            )
+        }
+        // RemoveUsersFromSkillGroup 2017-07-05
+        7 => {
+            let req = remove_users_from_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::remove_users_from_skill_group::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }
 }
