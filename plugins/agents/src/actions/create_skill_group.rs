@@ -194,7 +194,9 @@ mod tests {
         let h = Harness::new().await;
         let a = h.add_user(INSTANCE, "alice", &["agent"]).await;
         let stranger = h.add_user(OTHER_INSTANCE, "stranger", &["agent"]).await;
-        let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+        // (extra parameters, expected code, what the message names)
+        type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+        let cases: Vec<Case> = vec![
             (vec![("UserId.1", &a)], "InvalidParameter", "SkillLevel.N"),
             (
                 vec![("SkillLevel.1", "5")],
