@@ -63,6 +63,7 @@ fn ctx(db: &sea_orm::DatabaseConnection, reg: &Arc<Registry>, spec: ActionSpec) 
         account_id: "acc".into(),
         principal: Principal::AccessKey { id: "ak".into() },
         role: ccgate_plugin_sdk::Role::Admin,
+        caller_scope: None,
         spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: vec![INSTANCE.into()],

@@ -564,6 +564,7 @@ fn bench_dispatch(c: &mut Criterion) {
         account_id: "bench".into(),
         principal: Principal::AccessKey { id: AK.into() },
         role: ccgate_plugin_sdk::Role::Admin,
+        caller_scope: None,
         spec: route.spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: Vec::new(),

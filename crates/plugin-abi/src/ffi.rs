@@ -20,8 +20,9 @@ pub use async_ffi::FfiFuture;
 /// (2: `handle` answers an [`Answer`] whose reply text is lent, not copied. 3: `init` with the
 /// plugin's settings; requests name actions by index only; roles in specs and contexts. 4:
 /// tasks, events and shutdown: `run_task`, `on_event`, `shutdown` in [`PluginVtable`];
-/// `task_stopped`, `sleep`, `events_published` in [`HostVtable`].)
-pub const ABI_VERSION: u32 = 4;
+/// `task_stopped`, `sleep`, `events_published` in [`HostVtable`]. 5: messages 5, the caller's
+/// scope and the specs' `[access]`; the tables are unchanged.)
+pub const ABI_VERSION: u32 = 5;
 
 /// Build fingerprint of this boundary: crate version, [`ABI_VERSION`] and
 /// [`crate::wire::MESSAGE_VERSION`]. Host and plugin must agree on it exactly. Plugins need not
@@ -29,7 +30,7 @@ pub const ABI_VERSION: u32 = 4;
 pub const FINGERPRINT: &str = concat!(
     "ccgate-plugin-abi ",
     env!("CARGO_PKG_VERSION"),
-    "; abi 4; messages 4; postcard 1; async-ffi 0.5"
+    "; abi 5; messages 5; postcard 1; async-ffi 0.5"
 );
 
 /// Name of the one symbol a plugin library exports:

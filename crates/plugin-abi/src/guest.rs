@@ -587,6 +587,7 @@ fn context(ctx: wire::WireContext, spec: ActionSpec) -> Context {
     Context {
         principal: ctx.principal(),
         role: ctx.role(),
+        caller_scope: ctx.caller_scope,
         request_id: ctx.request_id,
         account_id: ctx.account_id,
         spec,

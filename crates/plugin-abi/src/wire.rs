@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 /// Version of the message format (2: postcard; 1 was JSON; 3: settings, action indexes, roles;
 /// 4: tasks and subscriptions in [`PluginInfo`], [`TaskRequest`], [`EventRequest`],
-/// [`Outcome::TaskFailed`]).
-pub const MESSAGE_VERSION: u32 = 4;
+/// [`Outcome::TaskFailed`]; 5: the caller's scope in [`WireContext`], `[access]` in
+/// [`WireSpec`]).
+pub const MESSAGE_VERSION: u32 = 5;
 
 /// Reads a message, refusing another [`MESSAGE_VERSION`].
 ///
@@ -225,6 +226,8 @@ pub struct WireSpec {
     pub envelope: [bool; 4],
     /// The admitted roles, [`ccgate_plugin_sdk::Roles::bits`].
     pub roles: u8,
+    /// `ActionSpec::access`: the skill-group parameters, the user parameters, `self_only`.
+    pub access: (Vec<String>, Vec<String>, bool),
 }
 
 impl WireSpec {
@@ -256,6 +259,15 @@ impl WireSpec {
                 spec.envelope.code,
             ],
             roles: spec.roles.bits(),
+            access: (
+                spec.access
+                    .skill_groups
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                spec.access.users.iter().map(|s| s.to_string()).collect(),
+                spec.access.self_only,
+            ),
         }
     }
 
@@ -290,8 +302,40 @@ impl WireSpec {
                 code: self.envelope[3],
             },
             roles: ccgate_plugin_sdk::Roles::from_bits(self.roles),
+            access: ccgate_plugin_sdk::Access {
+                skill_groups: intern_list(&self.access.0),
+                users: intern_list(&self.access.1),
+                self_only: self.access.2,
+            },
         })
     }
+}
+
+/// Keeps each distinct list of strings once, forever (the `[access]` parameter lists of the
+/// specs: a small, fixed set), like [`intern`].
+pub fn intern_list(items: &[String]) -> &'static [&'static str] {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    if items.is_empty() {
+        return &[];
+    }
+    static SET: OnceLock<Mutex<HashMap<Vec<String>, &'static [&'static str]>>> = OnceLock::new();
+    let mut set = SET
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = set.get(items) {
+        return found;
+    }
+    let leaked: &'static [&'static str] = Box::leak(
+        items
+            .iter()
+            .map(|s| intern(s))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    set.insert(items.to_vec(), leaked);
+    leaked
 }
 
 /// Keeps each distinct string once, forever (action names, versions, paths: a small, fixed set).
@@ -362,6 +406,8 @@ pub struct WireContext {
     pub account_instances: Vec<String>,
     /// Where statements run.
     pub backend: Backend,
+    /// `Context::caller_scope`.
+    pub caller_scope: Option<ccgate_plugin_sdk::CallerScope>,
 }
 
 impl WireContext {
@@ -459,6 +505,8 @@ pub struct WireContextRef<'a> {
     pub account_instances: &'a [String],
     /// Where statements run.
     pub backend: Backend,
+    /// `Context::caller_scope`.
+    pub caller_scope: Option<&'a ccgate_plugin_sdk::CallerScope>,
 }
 
 impl<'a> WireContextRef<'a> {
@@ -477,6 +525,7 @@ impl<'a> WireContextRef<'a> {
             instance_id: ctx.instance_id.as_deref(),
             account_instances: &ctx.account_instances,
             backend: Backend::from_sea(ctx.db.get_database_backend()),
+            caller_scope: ctx.caller_scope.as_ref(),
         }
     }
 }

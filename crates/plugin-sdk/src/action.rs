@@ -69,7 +69,10 @@ impl Envelope {
 /// A request signed with an AccessKey acts for the whole account: [`Role::Admin`]. A Bearer
 /// token carries the role of the user it was issued to (tokens issued for an account or an
 /// AccessKey: [`Role::Admin`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// 管理员: manages the instance (every action).
     Admin,
@@ -96,6 +99,13 @@ impl Role {
     /// The role named `name` ([`Role::as_str`]); `None` for anything else.
     pub fn parse(name: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// The less privileged of `self` and `other` (admin > skill-group leader > agent): the
+    /// role a user's token acts with when its role claim and the user's role in the
+    /// instance differ.
+    pub fn least(self, other: Role) -> Role {
+        self.max(other)
     }
 
     const fn bit(self) -> u8 {
@@ -158,6 +168,44 @@ impl std::fmt::Debug for Roles {
     }
 }
 
+/// Which request parameters of an action name the skill groups and users a caller must be
+/// allowed to touch (spec table `[access]`, `plugins/README.md`). The gateway checks them for
+/// skill-group leaders and agents before the handler runs (administrators and AccessKey
+/// callers may touch everything of their instance):
+///
+/// - a skill-group leader may name only the skill groups they lead (are a member of) and the
+///   users of those groups (and themselves);
+/// - an agent may name only skill groups they are a member of, and no user but themselves.
+///
+/// A parameter is read as one value, a repeat list (`X.1`, `X.2`, ...) or a comma-separated
+/// string; an absent or empty parameter names nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// Parameters naming skill groups (`SkillGroupId`, `SkillGroupIdList`).
+    pub skill_groups: &'static [&'static str],
+    /// Parameters naming users: a `UserId` (UUID), a RamId, a login name or
+    /// `<login>@<instance>` (`UserId`, `RamId`, `UserIdList`).
+    pub users: &'static [&'static str],
+    /// Agent-desk action (`true`): an agent or leader acts only for themselves unless an
+    /// administrator; when the `users` parameters are all absent, the caller is meant (the
+    /// handler reads [`crate::Context::caller_scope`]).
+    pub self_only: bool,
+}
+
+impl Access {
+    /// No `[access]` table: only `roles` is checked.
+    pub const NONE: Access = Access {
+        skill_groups: &[],
+        users: &[],
+        self_only: false,
+    };
+
+    /// Whether the spec has no `[access]` rule.
+    pub const fn is_none(&self) -> bool {
+        self.skill_groups.is_empty() && self.users.is_empty() && !self.self_only
+    }
+}
+
 /// How the gateway finds and checks the instance an action works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceScope {
@@ -188,6 +236,9 @@ pub struct ActionSpec {
     pub envelope: Envelope,
     /// Who may call it (spec key `roles`; administrators only when absent).
     pub roles: Roles,
+    /// Which parameters name skill groups and users the caller must be allowed to touch
+    /// (spec table `[access]`; [`Access::NONE`] when absent).
+    pub access: Access,
 }
 
 impl ActionSpec {
@@ -208,6 +259,7 @@ impl ActionSpec {
             instance: InstanceScope::Param("InstanceId"),
             envelope,
             roles: Roles::ALL,
+            access: Access::NONE,
         }
     }
 
@@ -220,6 +272,12 @@ impl ActionSpec {
     /// The same spec admitting only `roles`.
     pub const fn with_roles(mut self, roles: Roles) -> Self {
         self.roles = roles;
+        self
+    }
+
+    /// The same spec with the `[access]` rule `access`.
+    pub const fn with_access(mut self, access: Access) -> Self {
+        self.access = access;
         self
     }
 
@@ -244,6 +302,7 @@ impl ActionSpec {
             instance: InstanceScope::Account,
             envelope: Envelope::NONE,
             roles: Roles::ALL,
+            access: Access::NONE,
         }
     }
 

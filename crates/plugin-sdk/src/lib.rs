@@ -24,9 +24,9 @@ pub mod task;
 pub mod testing;
 pub mod time;
 
-pub use action::{ActionSpec, AuthModes, Dialect, Envelope, InstanceScope, Role, Roles};
+pub use action::{Access, ActionSpec, AuthModes, Dialect, Envelope, InstanceScope, Role, Roles};
 pub use async_trait::async_trait;
-pub use context::{Context, Principal, Services};
+pub use context::{CallerScope, Context, DirectoryUser, Principal, Services};
 pub use contract::JsonString;
 pub use cx::Cx;
 pub use error::{ApiError, ApiResult};

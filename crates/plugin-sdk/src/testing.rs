@@ -13,20 +13,36 @@ use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
 use serde_json::Value;
 
+use crate::context::{DIRECTORY_LOOKUP, HOST_SERVICES};
 use crate::events::{EVENTS_TABLE, PUBLISH_LOCK_TABLE, SUBSCRIBERS_TABLE};
-use crate::{ActionSpec, ApiResult, Context, Plugin, Principal, Services, StoredEvent};
+use crate::{
+    ActionSpec, ApiResult, Context, DirectoryUser, Plugin, Principal, Services, StoredEvent,
+};
+
+/// A test user directory: `(account id, principal)` pairs.
+pub type Directory = Arc<std::sync::Mutex<Vec<(String, DirectoryUser)>>>;
 
 /// Routes cross-plugin queries to the plugins it was built with; unknown plugins answer
-/// `Ok(None)` like a disabled plugin does in the gateway.
+/// `Ok(None)` like a disabled plugin does in the gateway. The host's own queries
+/// ([`HOST_SERVICES`]: the user directory) are answered from an in-memory [`Directory`].
 #[derive(Clone, Default)]
 pub struct PluginServices {
     plugins: Vec<Arc<dyn Plugin>>,
+    directory: Directory,
 }
 
 impl PluginServices {
-    /// Services over `plugins`.
+    /// Services over `plugins`, with an empty directory.
     pub fn new(plugins: Vec<Arc<dyn Plugin>>) -> Self {
-        Self { plugins }
+        Self {
+            plugins,
+            directory: Directory::default(),
+        }
+    }
+
+    /// Services over `plugins` whose directory lookups read `directory`.
+    pub fn with_directory(plugins: Vec<Arc<dyn Plugin>>, directory: Directory) -> Self {
+        Self { plugins, directory }
     }
 }
 
@@ -39,6 +55,22 @@ impl Services for PluginServices {
         name: &str,
         args: Value,
     ) -> ApiResult<Option<Value>> {
+        if plugin == HOST_SERVICES && name == DIRECTORY_LOOKUP {
+            let ram_ids: Vec<String> = args
+                .get("ram_ids")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            let dir = self.directory.lock().unwrap_or_else(|e| e.into_inner());
+            let users: Vec<&DirectoryUser> = ram_ids
+                .iter()
+                .filter_map(|id| {
+                    dir.iter()
+                        .find(|(acc, u)| *acc == ctx.account_id && u.ram_id == *id)
+                        .map(|(_, u)| u)
+                })
+                .collect();
+            return Ok(Some(serde_json::json!({ "users": users })));
+        }
         match self.plugins.iter().find(|p| p.name() == plugin) {
             Some(p) => p.query(ctx, name, args).await.map(Some),
             None => Ok(None),
@@ -55,6 +87,9 @@ pub struct TestEnv {
     /// The clock of every context [`TestEnv::ctx`] makes: the system clock until a test
     /// replaces it (`env.clock = Clock::fixed(ms)`), then shared by all those contexts.
     pub clock: crate::time::Clock,
+    /// The user directory [`crate::Services::directory_lookup`] reads in every context
+    /// [`TestEnv::ctx`] makes ([`TestEnv::add_directory_user`]).
+    pub directory: Directory,
 }
 
 impl TestEnv {
@@ -76,7 +111,17 @@ impl TestEnv {
             db,
             plugins,
             clock: crate::time::Clock::system(),
+            directory: Directory::default(),
         }
+    }
+
+    /// Adds `user` to the directory of account `acc-1` (the account of [`TestEnv::ctx`]), as
+    /// `ccgate user add` does in a deployment.
+    pub fn add_directory_user(&self, user: DirectoryUser) {
+        self.directory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(("acc-1".into(), user));
     }
 
     /// The events published so far, in id order.
@@ -114,11 +159,15 @@ impl TestEnv {
                 id: "test-ak".into(),
             },
             role: crate::Role::Admin,
+            caller_scope: None,
             spec,
             instance_id: Some(instance.to_string()),
             account_instances: vec![instance.to_string()],
             db: self.db.clone(),
-            services: Arc::new(PluginServices::new(self.plugins.clone())),
+            services: Arc::new(PluginServices::with_directory(
+                self.plugins.clone(),
+                self.directory.clone(),
+            )),
             clock: self.clock.clone(),
         }
     }

@@ -128,7 +128,8 @@ impl Plugin for AgentsPlugin {
         api::dispatch(self.state(), ctx, action, params).await
     }
 
-    /// The queries of `plugins/agents/api/queries/` ([`api::queries::dispatch`]).
+    /// The queries of `plugins/agents/api/queries/` ([`api::queries::dispatch`]): see
+    /// [`queries`].
     async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
         api::queries::dispatch(self.state(), ctx, name, args).await
     }

@@ -169,11 +169,124 @@ impl Harness {
             .await
     }
 
+    /// Calls 2017 `action` on [`INSTANCE`] as user `user_id` with `role` whose scope holds
+    /// `groups` (what the gateway sets for a user's Bearer token); the reply as JSON.
+    pub async fn call_as(
+        &self,
+        role: ccgate_plugin_sdk::Role,
+        user_id: &str,
+        groups: &[&str],
+        action: &str,
+        pairs: &[(&str, &str)],
+    ) -> ApiResult<Value> {
+        let mut ctx = self.env.ctx(Self::spec("2017-07-05", action), INSTANCE);
+        ctx.role = role;
+        ctx.caller_scope = Some(ccgate_plugin_sdk::CallerScope {
+            user_id: user_id.to_string(),
+            login_name: user_id.to_string(),
+            role,
+            led_skill_group_ids: groups.iter().map(|g| g.to_string()).collect(),
+        });
+        ccgate_plugin_sdk::testing::call(self.agents.as_ref(), &ctx, pairs)
+            .await
+            .map(Value::Object)
+    }
+
+    /// Runs query `name` of the agents plugin as the gateway or another plugin would.
+    pub async fn query(&self, name: &str, args: Value) -> Value {
+        let ctx = self
+            .env
+            .ctx(Self::spec("2017-07-05", "ListAgentStates"), INSTANCE);
+        self.agents.query(&ctx, name, args).await.unwrap()
+    }
+
     /// Calls 2020 `action` on [`INSTANCE`] as an AccessKey caller; the reply as JSON.
     #[allow(dead_code)] // for the 2020-07-01 agent-desk actions' tests
     pub async fn call_2020(&self, action: &str, pairs: &[(&str, &str)]) -> ApiResult<Value> {
         self.env
             .call(Self::spec("2020-07-01", action), INSTANCE, pairs)
             .await
+    }
+}
+
+/// A user inserted directly (the user actions are tested on their own).
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// `UserId`.
+    pub id: String,
+    /// Login name.
+    pub login: String,
+    /// RamId.
+    pub ram: String,
+}
+
+impl Harness {
+    /// Inserts skill group `name` in `instance`; returns its id.
+    pub async fn group(&self, instance: &str, name: &str) -> String {
+        use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, Set};
+        let id = format!("sg-{name}");
+        crate::storage::skill_group::ActiveModel {
+            id: Set(id.clone()),
+            instance_id: Set(instance.to_string()),
+            name: Set(name.to_string()),
+            description: Set(String::new()),
+            routing_strategy: Set(String::new()),
+            allow_private_outbound_number: Set(false),
+            created_at: Set(0),
+            updated_at: Set(0),
+        }
+        .insert(&self.env.db)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// Inserts user `login` of `instance` with `role` and memberships `groups` (level 5).
+    pub async fn user(&self, instance: &str, login: &str, role: &str, groups: &[&str]) -> Member {
+        use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, Set};
+        let n = login.bytes().map(u64::from).sum::<u64>();
+        let m = Member {
+            id: format!("u-{login}"),
+            login: login.to_string(),
+            ram: format!("{:016}", 1_000_000_000_000_000 + n),
+        };
+        crate::storage::user::ActiveModel {
+            id: Set(m.id.clone()),
+            instance_id: Set(instance.to_string()),
+            ram_id: Set(m.ram.clone()),
+            login_name: Set(login.to_string()),
+            display_name: Set(format!("Agent {login}")),
+            email: Set(format!("{login}@example.com")),
+            phone: Set(String::new()),
+            department: Set(String::new()),
+            private_outbound_number_id: Set(None),
+            extension: Set(format!("80{:02}", n % 100)),
+            created_at: Set(0),
+            updated_at: Set(0),
+        }
+        .insert(&self.env.db)
+        .await
+        .unwrap();
+        crate::storage::user_role::ActiveModel {
+            user_id: Set(m.id.clone()),
+            role: Set(role.to_string()),
+            instance_id: Set(instance.to_string()),
+        }
+        .insert(&self.env.db)
+        .await
+        .unwrap();
+        for g in groups {
+            crate::storage::skill_level::ActiveModel {
+                id: Set(format!("sl-{login}-{g}")),
+                instance_id: Set(instance.to_string()),
+                user_id: Set(m.id.clone()),
+                skill_group_id: Set(g.to_string()),
+                level: Set(5),
+            }
+            .insert(&self.env.db)
+            .await
+            .unwrap();
+        }
+        m
     }
 }

@@ -43,6 +43,7 @@ async fn call(
         account_id: "acc-smoke".into(),
         principal: Principal::AccessKey { id: "ak".into() },
         role: ccgate_plugin_sdk::Role::Admin,
+        caller_scope: None,
         spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: vec![INSTANCE.into()],

@@ -1,6 +1,10 @@
 //! # ccgate-roles: the roles domain
 //!
-//! Scaffolded by `cargo xtask new-plugin roles` (`plugins/README.md`, "Write a new plugin").
+//! Every instance has three fixed roles (seed 004 §5.1): administrator (管理员), skill-group
+//! leader (技能组组长) and agent (坐席), with ids derived from the instance and the role
+//! ([`catalog`]); nothing is stored. The plugin serves 2017-07-05 ListRoles (the roles the
+//! caller's role may manage) and offers the queries `resolve` (role ids to roles, for agents'
+//! RoleId.N) and `of_instance` ([`queries`]).
 //!
 //! How a request flows through the crate:
 //! - the contracts live in `plugins/roles/api/`: one spec per action
@@ -14,7 +18,9 @@
 //!   the plugin's [`State`];
 //! - [`actions`]: one module per action, each with
 //!   `handle(&api::Ctx<'_>, Request) -> ApiResult<Response>` and its tests;
-//! - [`storage`]: sea-orm entities and the migrations (tracked in `ccgate_migrations_roles`).
+//! - [`catalog`]: the roles of an instance, their ids and names;
+//! - [`queries`]: the queries other plugins call (`resolve`, `of_instance`);
+//! - [`storage`]: the migrator (no tables; tracked in `ccgate_migrations_roles`).
 //!
 //! The plugin is built into ccgate (gateway feature `plugin-roles`, enabled by
 //! `[plugins] enabled`) and can be loaded as a library instead (feature `dynamic`).
@@ -23,6 +29,8 @@
 
 pub mod actions;
 pub mod api;
+pub mod catalog;
+pub mod queries;
 pub mod storage;
 
 use std::sync::OnceLock;
@@ -36,21 +44,11 @@ use serde::Deserialize;
 /// The roles plugin's settings: `[plugins.roles]` in the config file
 /// (`CCGATE__PLUGINS__ROLES__<KEY>` in the environment), read by [`Plugin::init`]. An unknown
 /// key or a bad value stops start-up with a line naming it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+///
+/// None yet: the roles are fixed. `[plugins.roles]` may be absent or empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// What RolesPing answers in `Data.Message` when the caller sends no `Message`.
-    /// Default `"pong"`.
-    pub default_message: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            default_message: "pong".to_string(),
-        }
-    }
-}
+pub struct Settings {}
 
 /// What every handler of this plugin is given with the request (`ctx.state()`): the settings,
 /// and whatever the plugin keeps between requests (caches, clients).
@@ -102,7 +100,7 @@ impl Plugin for RolesPlugin {
 
     /// Reads `[plugins.roles]` ([`Settings`]).
     ///
-    /// Errors: a bad or unknown key, named (`plugins.roles.default_message: ...`).
+    /// Errors: a bad or unknown key, named (`plugins.roles: unknown field ...`).
     async fn init(&self, settings: &Value) -> Result<(), String> {
         let settings: Settings = ccgate_plugin_sdk::settings::parse("roles", settings)?;
         // Built with explicit settings (`with_settings`, tests): those win.
@@ -114,6 +112,11 @@ impl Plugin for RolesPlugin {
     /// `actions::<module>`, and (debug builds) the reply checked against the spec.
     async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
         api::dispatch(self.state(), ctx, action, params).await
+    }
+
+    /// [`api::queries::dispatch`]: `resolve` and `of_instance` ([`queries`]).
+    async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        api::queries::dispatch(self.state(), ctx, name, args).await
     }
 }
 
@@ -135,7 +138,7 @@ mod tests {
         assert!(
             api::ACTIONS
                 .iter()
-                .any(|a| (a.version, a.action) == ("2020-07-01", "RolesPing"))
+                .any(|a| (a.version, a.action) == ("2017-07-05", "ListRoles"))
         );
     }
 
@@ -145,11 +148,8 @@ mod tests {
         let e = plugin.init(&json!({"nope": 1})).await.unwrap_err();
         assert!(e.starts_with("plugins.roles"), "{e}");
         assert!(e.contains("nope"), "{e}");
-        plugin
-            .init(&json!({"default_message": "hi"}))
-            .await
-            .unwrap();
-        assert_eq!(plugin.state().settings.default_message, "hi");
+        plugin.init(&json!({})).await.unwrap();
+        assert_eq!(plugin.state().settings, Settings::default());
         // No settings at all: the defaults.
         let plugin = RolesPlugin::default();
         plugin.init(&Value::Null).await.unwrap();

@@ -52,16 +52,22 @@ pub fn reference(specs: &[Spec]) -> String {
             None => format!("`/?Action={}&Version={}`", s.action, s.version),
         };
         let source = match &s.source {
-            Some(src) => format!(
-                "seed `{}` section {}{}",
-                src.seed,
-                src.section,
-                if src.overview_only == Some(true) {
-                    " (overview table only)"
-                } else {
-                    ""
-                }
-            ),
+            Some(src) => match &src.sdk {
+                Some(sdk) => format!(
+                    "the official SDK `{sdk}` (request and response models; no seed documents it; closest seed counterpart: `{}` section {})",
+                    src.seed, src.section
+                ),
+                None => format!(
+                    "seed `{}` section {}{}",
+                    src.seed,
+                    src.section,
+                    if src.overview_only == Some(true) {
+                        " (overview table only)"
+                    } else {
+                        ""
+                    }
+                ),
+            },
             None => "example action scaffolded by `cargo xtask new-plugin` (no seed)".to_string(),
         };
         let _ = writeln!(

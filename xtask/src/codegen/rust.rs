@@ -59,8 +59,21 @@ pub fn spec_const(spec: &Spec) -> String {
         .iter()
         .map(|r| format!("Role::{}", r.to_upper_camel_case()))
         .collect();
+    let access = match &spec.access {
+        None => "ccgate_plugin_sdk::Access::NONE".to_string(),
+        Some(a) => {
+            let list =
+                |names: &[String]| names.iter().map(|n| lit(n)).collect::<Vec<_>>().join(", ");
+            format!(
+                "ccgate_plugin_sdk::Access {{ skill_groups: &[{}], users: &[{}], self_only: {} }}",
+                list(&a.skill_groups),
+                list(&a.users),
+                a.self_only
+            )
+        }
+    };
     format!(
-        "ActionSpec {{ dialect: Dialect::{dialect}, version: {}, action: {}, route: {route}, auth: AuthModes::{auth}, instance: {instance}, envelope: Envelope {{ success: {}, http_status_code: {}, message: {}, code: {} }}, roles: Roles::of(&[{}]) }}",
+        "ActionSpec {{ dialect: Dialect::{dialect}, version: {}, action: {}, route: {route}, auth: AuthModes::{auth}, instance: {instance}, envelope: Envelope {{ success: {}, http_status_code: {}, message: {}, code: {} }}, roles: Roles::of(&[{}]), access: {access} }}",
         lit(&spec.version),
         lit(&spec.action),
         has("Success"),

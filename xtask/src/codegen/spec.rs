@@ -24,6 +24,9 @@ pub struct Spec {
     /// Roles that may call it (`admin`, `skill-group-leader`, `agent`); administrators only
     /// when absent.
     pub roles: Option<Vec<String>>,
+    /// `[access]`: the parameters naming skill groups and users the caller must be allowed to
+    /// touch, and `self_only` for agent-desk actions.
+    pub access: Option<Access>,
     /// `serve`: replies are kept in the plugin's list cache; `invalidate`: a write that empties
     /// the instance's cached lists when it ends.
     pub list_cache: Option<String>,
@@ -55,6 +58,25 @@ pub struct Source {
     pub section: String,
     pub lines: Vec<u32>,
     pub overview_only: Option<bool>,
+    /// The official SDK whose models define the action when no seed documents it (e.g.
+    /// `alibabacloud-ccc20200701`); `seed`/`section` then name the closest documented
+    /// counterpart.
+    pub sdk: Option<String>,
+}
+
+/// The `[access]` table of a spec (`plugins/README.md`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// Parameters naming skill groups.
+    #[serde(default)]
+    pub skill_groups: Vec<String>,
+    /// Parameters naming users (UserId, RamId, login name, `<login>@<instance>`).
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Agent-desk action: a non-admin acts only for themselves.
+    #[serde(default)]
+    pub self_only: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -412,7 +434,7 @@ impl Spec {
 /// Actions that some roles may not call list the gateway's refusal, 403 `NoPermission`, so the
 /// OpenAPI document and the API reference show it.
 fn document_role_refusal(spec: &mut Spec) {
-    let restricted = spec.roles().len() < ROLES.len();
+    let restricted = spec.roles().len() < ROLES.len() || spec.access.is_some();
     let listed = spec
         .error
         .iter()
@@ -491,6 +513,19 @@ fn check(spec: &Spec) -> anyhow::Result<()> {
     for r in spec.roles.iter().flatten() {
         if !ROLES.contains(&r.as_str()) {
             bail!("{f}: unknown role {r:?} (roles: {})", ROLES.join(", "));
+        }
+    }
+    if let Some(a) = &spec.access {
+        for name in a.skill_groups.iter().chain(&a.users) {
+            if !spec.param.iter().any(|p| p.name == *name) {
+                bail!("{f}: [access] names {name:?}, which is not a parameter");
+            }
+        }
+        if a.skill_groups.is_empty() && a.users.is_empty() && !a.self_only {
+            bail!("{f}: an empty [access] table; leave it out");
+        }
+        if spec.instance.as_deref().is_none_or(|i| i == "account") {
+            bail!("{f}: [access] needs an instance parameter (the caller's scope is per instance)");
         }
     }
     if let Some(c) = &spec.list_cache

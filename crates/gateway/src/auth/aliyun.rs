@@ -228,12 +228,14 @@ pub async fn authenticate(
             }
         }
         let role = claims.role();
+        let user = claims.is_user();
         return Ok(Caller {
             account_id: claims.acc,
             principal: Principal::Bearer {
                 subject: claims.sub,
             },
             role,
+            user,
         });
     } else if let Some(value) = req
         .header("authorization")
@@ -318,6 +320,7 @@ async fn verify_v1(state: &AuthState, req: &RpcRequest) -> Result<Caller, ApiErr
         account_id: key.account_id.clone(),
         principal: Principal::AccessKey { id: ak.to_string() },
         role: ccgate_plugin_sdk::Role::Admin,
+        user: false,
     })
 }
 
@@ -379,5 +382,6 @@ async fn verify_acs3(state: &AuthState, req: &RpcRequest, value: &str) -> Result
             id: auth.access_key_id,
         },
         role: ccgate_plugin_sdk::Role::Admin,
+        user: false,
     })
 }

@@ -151,5 +151,6 @@ pub async fn authenticate(
             id: auth.access_key,
         },
         role: ccgate_plugin_sdk::Role::Admin,
+        user: false,
     })
 }

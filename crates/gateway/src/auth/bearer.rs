@@ -49,9 +49,20 @@ pub struct Claims {
     /// in tokens of older builds: those act as administrators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// `true` when the subject is a user's login name (`ccgate token issue --subject`): the
+    /// gateway resolves it in the request's instance (`auth::access`). Absent (`false`) in
+    /// account and AccessKey tokens.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub usr: bool,
 }
 
 impl Claims {
+    /// Whether the token acts for a user of an instance: issued for a named subject
+    /// ([`Claims::usr`]) or with a role claim.
+    pub fn is_user(&self) -> bool {
+        self.usr || self.role.is_some()
+    }
+
     /// The role the token acts with; an unknown role name acts as an agent (least privilege).
     pub fn role(&self) -> ccgate_plugin_sdk::Role {
         match self.role.as_deref() {
@@ -153,6 +164,36 @@ impl TokenService {
         access_key: Option<&str>,
         role: Option<ccgate_plugin_sdk::Role>,
     ) -> (String, Claims) {
+        self.issue_claims(
+            subject, account, audience, ttl_secs, access_key, role, false,
+        )
+    }
+
+    /// As [`TokenService::issue_as`], for the user of login name `subject` ([`Claims::usr`]):
+    /// the gateway resolves the user in the request's instance through the agents plugin.
+    pub fn issue_for_user(
+        &self,
+        subject: &str,
+        account: &str,
+        audience: &str,
+        ttl_secs: u64,
+        access_key: Option<&str>,
+        role: Option<ccgate_plugin_sdk::Role>,
+    ) -> (String, Claims) {
+        self.issue_claims(subject, account, audience, ttl_secs, access_key, role, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn issue_claims(
+        &self,
+        subject: &str,
+        account: &str,
+        audience: &str,
+        ttl_secs: u64,
+        access_key: Option<&str>,
+        role: Option<ccgate_plugin_sdk::Role>,
+        usr: bool,
+    ) -> (String, Claims) {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: "ccgate".into(),
@@ -164,6 +205,7 @@ impl TokenService {
             jti: uuid::Uuid::new_v4().simple().to_string(),
             ak: access_key.map(str::to_string),
             role: role.map(|r| r.as_str().to_string()),
+            usr,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
@@ -243,6 +285,7 @@ mod tests {
             jti: "j".into(),
             ak: None,
             role: None,
+            usr: false,
         };
         let tok =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &svc.encoding).unwrap();

@@ -5,7 +5,9 @@
 //! - [`auth_v2`]: verifies a Huawei C2 (CC-iSales) `auth-v2` request signature.
 //! - [`bearer`]: the JWTs ccgate issues.
 //! - [`keys`]: cached AccessKey / instance lookups. [`replay`]: timestamps and nonces.
+//! - [`access`]: who a user's token acts for, and the role and `[access]` checks.
 
+pub mod access;
 pub mod aliyun;
 pub mod auth_v2;
 pub mod bearer;
@@ -30,13 +32,19 @@ pub struct Caller {
     pub account_id: String,
     /// How the caller proved itself.
     pub principal: Principal,
-    /// The role it acts with ([`ccgate_plugin_sdk::Role::Admin`] for AccessKeys).
+    /// The role it acts with ([`ccgate_plugin_sdk::Role::Admin`] for AccessKeys): the token's
+    /// role claim; [`access::admit`] may lower it to the user's role in the instance.
     pub role: ccgate_plugin_sdk::Role,
+    /// Whether the principal is a Bearer token issued to a user (its subject a login name of
+    /// the instance, [`bearer::Claims::is_user`]): resolved through the agents plugin
+    /// ([`access::resolve`]). `false` for AccessKeys and account/AccessKey tokens.
+    pub user: bool,
 }
 
 impl Caller {
-    /// Whether the caller's role may call `spec` (its `roles`); every dialect checks this after
-    /// authentication and before the handler.
+    /// Whether the caller's role (the token's claim) may call `spec` (its `roles`); every
+    /// dialect checks this after authentication, and [`access::admit`] checks the effective
+    /// role again once the user is known, before the handler.
     ///
     /// Errors: 403 `NoPermission` ("The caller's role agent may not call AddPhoneNumber.").
     pub fn admitted_to(&self, spec: &ccgate_plugin_sdk::ActionSpec) -> Result<(), ApiError> {

@@ -369,11 +369,12 @@ async fn run<D: PathDialect>(
         }
         InstanceScope::Account => (None, state.account_instances(&caller.account_id).await?),
     };
-    let ctx = Context {
+    let mut ctx = Context {
         request_id: request_id.to_string(),
-        account_id: caller.account_id,
-        principal: caller.principal,
+        account_id: caller.account_id.clone(),
+        principal: caller.principal.clone(),
         role: caller.role,
+        caller_scope: None,
         spec: route.spec,
         instance_id,
         account_instances,
@@ -381,6 +382,15 @@ async fn run<D: PathDialect>(
         services: Arc::clone(&state.services),
         clock: Default::default(),
     };
+    crate::auth::access::admit(&caller, &mut ctx, &params)
+        .await
+        .map_err(|e| {
+            if e.status == 403 {
+                ApiError::new(403, "403", e.message)
+            } else {
+                e
+            }
+        })?;
     route
         .plugin
         .handle(&ctx, route.index, &params)

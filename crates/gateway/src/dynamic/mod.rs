@@ -338,6 +338,7 @@ fn wire_context(ctx: &Context) -> WireContext {
         instance_id: ctx.instance_id.clone(),
         account_instances: ctx.account_instances.clone(),
         backend: Backend::from_sea(ctx.db.get_database_backend()),
+        caller_scope: ctx.caller_scope.clone(),
     }
 }
 

@@ -45,6 +45,7 @@ fn isales(action: &'static str, method: &'static str, path: &'static str) -> Act
         instance: InstanceScope::Account,
         envelope: Envelope::NONE,
         roles: ccgate_gateway::sdk::Roles::ALL,
+        access: ccgate_gateway::sdk::Access::NONE,
     }
 }
 

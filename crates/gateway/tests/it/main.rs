@@ -2,6 +2,7 @@
 //! signature verification, with an `echo` test plugin standing in for the domains (the domain
 //! plugins have their own tests, and tests/e2e drives them through the official SDKs).
 
+mod access;
 mod aliyun;
 mod captured;
 mod common;

@@ -126,4 +126,37 @@ mod tests {
         let v = h.call("ListSkillGroups", &[]).await.unwrap();
         assert_eq!(v["SkillGroups"], json!({"SkillGroup": []}));
     }
+
+    #[tokio::test]
+    async fn leaders_and_agents_see_only_their_groups() {
+        use ccgate_plugin_sdk::Role;
+        let h = Harness::new().await;
+        let lead = h.add_user(INSTANCE, "lead", &["skill-group-leader"]).await;
+        let a = h
+            .create_group("A", &[("UserId.1", &lead), ("SkillLevel.1", "5")])
+            .await;
+        h.create_group("B", &[]).await;
+        let names = |v: &serde_json::Value| -> Vec<String> {
+            v["SkillGroups"]["SkillGroup"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["SkillGroupName"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let all = h.call("ListSkillGroups", &[]).await.unwrap();
+        assert_eq!(names(&all), vec!["A", "B"]);
+        for role in [Role::SkillGroupLeader, Role::Agent] {
+            let v = h
+                .call_as(role, &lead, &[&a], "ListSkillGroups", &[])
+                .await
+                .unwrap();
+            assert_eq!(names(&v), vec!["A"], "{role:?}");
+        }
+        let v = h
+            .call_as(Role::Admin, &lead, &[], "ListSkillGroups", &[])
+            .await
+            .unwrap();
+        assert_eq!(names(&v), vec!["A", "B"]);
+    }
 }

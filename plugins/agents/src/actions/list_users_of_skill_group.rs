@@ -7,7 +7,9 @@
 //! shape `User` (`Detail`, `InstanceId`, `RamId`, `Roles.Role[]`, `SkillLevels.SkillLevel[]`,
 //! `UserId`; see [`crate::render`]). Members are ordered by level in this group, highest first,
 //! then by `UserId`; a user's `SkillLevels` lists all its memberships (within the caller's view),
-//! highest level first. A page past the end is empty with the true `TotalCount`.
+//! highest level first. A page past the end is empty with the true `TotalCount`. A skill-group
+//! leader lists the groups it leads (the core's `[access]` rule refuses others), an agent finds
+//! only itself in the list ([`crate::access`]).
 //!
 //! Cost per page: the page, a `COUNT(*)` when the page does not tell the total, then one query
 //! each for the users, their roles, their memberships and those groups.
@@ -31,10 +33,14 @@ use crate::storage::{skill_level, users};
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let group = visible_group(ctx, &req.skill_group_id).await?;
     let page = PageRequest::new(req.page_number, req.page_size);
-    let query = skill_level::Entity::find()
+    let mut query = skill_level::Entity::find()
         .filter(skill_level::Column::SkillGroupId.eq(&group.id))
         .order_by_desc(skill_level::Column::Level)
         .order_by_asc(skill_level::Column::UserId);
+    // An agent sees only itself among the members.
+    if let Some(me) = access::only_self(ctx) {
+        query = query.filter(skill_level::Column::UserId.eq(me));
+    }
     let rows = sdk_storage::page(&ctx.db, query.clone(), page).await?;
     let total = match sdk_storage::total_from_page(page, rows.len()) {
         Some(t) => t,
@@ -254,5 +260,76 @@ mod tests {
         }
         let v = call(&h, page(&g, "1", "5")).await.unwrap();
         assert_eq!(v["Users"]["TotalCount"], 0);
+    }
+
+    #[tokio::test]
+    async fn an_agent_finds_only_itself_and_a_leader_only_its_groups() {
+        use ccgate_plugin_sdk::Role;
+        let h = Harness::new().await;
+        let me = h.add_user(INSTANCE, "me", &["agent"]).await;
+        let peer = h.add_user(INSTANCE, "peer", &["agent"]).await;
+        let g = h
+            .create_group(
+                "G",
+                &[
+                    ("UserId.1", &me),
+                    ("SkillLevel.1", "5"),
+                    ("UserId.2", &peer),
+                    ("SkillLevel.2", "6"),
+                ],
+            )
+            .await;
+        let other = h
+            .create_group("Other", &[("UserId.1", &me), ("SkillLevel.1", "1")])
+            .await;
+        let pairs = [
+            ("SkillGroupId", g.as_str()),
+            ("PageNumber", "1"),
+            ("PageSize", "10"),
+        ];
+        let v = h
+            .call_as(Role::Agent, &me, &[&g], "ListUsersOfSkillGroup", &pairs)
+            .await
+            .unwrap();
+        let users = v["Users"]["List"]["User"].as_array().unwrap();
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0]["UserId"], me.as_str());
+        assert_eq!(v["Users"]["TotalCount"], 1);
+        // Its other group is outside the view given: left out of its SkillLevels.
+        let groups: Vec<&str> = users[0]["SkillLevels"]["SkillLevel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["Skill"]["SkillGroupId"].as_str().unwrap())
+            .collect();
+        assert_eq!(groups, vec![g.as_str()]);
+
+        let v = h
+            .call_as(
+                Role::SkillGroupLeader,
+                &me,
+                &[&g],
+                "ListUsersOfSkillGroup",
+                &pairs,
+            )
+            .await
+            .unwrap();
+        assert_eq!(v["Users"]["TotalCount"], 2);
+        // A group it does not lead does not exist for it.
+        let e = h
+            .call_as(
+                Role::SkillGroupLeader,
+                &me,
+                &[&g],
+                "ListUsersOfSkillGroup",
+                &[
+                    ("SkillGroupId", other.as_str()),
+                    ("PageNumber", "1"),
+                    ("PageSize", "10"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "NotExists.SkillGroupId");
     }
 }

@@ -9,12 +9,28 @@
 
 pub mod create_skill_group;
 pub mod delete_skill_group;
+pub mod desk;
+#[cfg(test)]
+mod desk_tests;
+pub mod list_agent_events;
+pub mod list_agent_state_logs_v2020;
+pub mod list_agent_states;
+pub mod list_real_time_agent;
+pub mod list_realtime_agent_states_v2020;
+pub mod list_skill_group_states;
 pub mod list_skill_groups;
 pub mod list_skill_groups_of_user;
 pub mod list_users_of_skill_group;
 pub mod modify_skill_group;
 pub mod modify_skill_group_outbound_numbers;
+pub mod poll_user_status_v2020;
+pub mod ready_for_service_v2020;
 pub mod remove_users_from_skill_group;
+pub mod reset_agent_state_v2020;
+pub mod reset_user_status;
+pub mod sign_in_group_v2020;
+pub mod sign_out_group_v2020;
+pub mod take_break_v2020;
 
 use std::collections::HashSet;
 

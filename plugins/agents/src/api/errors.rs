@@ -25,9 +25,28 @@ pub fn conflict_skill_group_name_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(409, "Conflict.SkillGroupName", message)
 }
 
+/// 400 `InvalidAgentState`: "The agent is %s: %s"
+///
+/// Listed by: ReadyForService 2020-07-01, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+pub fn invalid_agent_state(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "InvalidAgentState",
+        format!("The agent is {value1}: {value2}"),
+    )
+}
+
+/// 400 `InvalidAgentState` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn invalid_agent_state_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "InvalidAgentState", message)
+}
+
 /// 400 `InvalidParameter`: "The specified parameter %s is not valid: %s"
 ///
-/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn invalid_parameter(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -46,7 +65,7 @@ pub fn invalid_parameter_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `MissingParameter`: "The input parameter "%s" that is mandatory for processing this request is not supplied."
 ///
-/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, ResetUserStatus 2017-07-05.
 pub fn missing_parameter(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -64,7 +83,7 @@ pub fn missing_parameter_msg(message: impl Into<String>) -> ApiError {
 
 /// 403 `NoPermission`: "The caller's role %s may not call %s."
 ///
-/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn no_permission(value1: impl std::fmt::Display, value2: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         403,
@@ -80,7 +99,7 @@ pub fn no_permission_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.InstanceId`: "The specified instance %s does not exist."
 ///
-/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn not_exists_instance_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -110,9 +129,25 @@ pub fn not_exists_phone_number_id_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(404, "NotExists.PhoneNumberId", message)
 }
 
+/// 404 `NotExists.RamId`: "The specified RamId %s does not exist."
+///
+/// Listed by: ListAgentEvents 2017-07-05, ResetUserStatus 2017-07-05.
+pub fn not_exists_ram_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.RamId",
+        format!("The specified RamId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.RamId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_ram_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.RamId", message)
+}
+
 /// 404 `NotExists.SkillGroupId`: "The specified SkillGroupId %s does not exist."
 ///
-/// Listed by: DeleteSkillGroup 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+/// Listed by: DeleteSkillGroup 2017-07-05, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, SignInGroup 2020-07-01.
 pub fn not_exists_skill_group_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -128,7 +163,7 @@ pub fn not_exists_skill_group_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.UserId`: "The specified UserId %s does not exist."
 ///
-/// Listed by: CreateSkillGroup 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ModifySkillGroup 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+/// Listed by: CreateSkillGroup 2017-07-05, ListAgentStateLogs 2020-07-01, ListSkillGroupsOfUser 2017-07-05, ModifySkillGroup 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn not_exists_user_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -144,7 +179,7 @@ pub fn not_exists_user_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Empty`: "The parameter %s may not be null or empty."
 ///
-/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn parameter_empty(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -160,7 +195,7 @@ pub fn parameter_empty_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Enumeration`: "The parameter %s must be one of the value of enumeration %s."
 ///
-/// Listed by: ModifySkillGroupOutboundNumbers 2017-07-05.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealtimeAgentStates 2020-07-01, ModifySkillGroupOutboundNumbers 2017-07-05.
 pub fn parameter_enumeration(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -179,7 +214,7 @@ pub fn parameter_enumeration_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Maximum`: "The parameter %s must be less than or equal to %s."
 ///
-/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05.
+/// Listed by: CreateSkillGroup 2017-07-05, DeleteSkillGroup 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn parameter_maximum(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -198,7 +233,7 @@ pub fn parameter_maximum_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Minimum`: "The parameter %s must be greater than or equal to %s."
 ///
-/// Listed by: ListUsersOfSkillGroup 2017-07-05.
+/// Listed by: ListAgentStateLogs 2020-07-01, ListRealtimeAgentStates 2020-07-01, ListUsersOfSkillGroup 2017-07-05.
 pub fn parameter_minimum(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -213,4 +248,20 @@ pub fn parameter_minimum(
 /// 400 `Parameter.Minimum` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
 pub fn parameter_minimum_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "Parameter.Minimum", message)
+}
+
+/// 400 `Parameter.Null`: "The parameter %s may not be null."
+///
+/// Listed by: ListAgentStateLogs 2020-07-01, ListRealtimeAgentStates 2020-07-01, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, ResetAgentState 2020-07-01, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+pub fn parameter_null(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Null",
+        format!("The parameter {value} may not be null."),
+    )
+}
+
+/// 400 `Parameter.Null` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_null_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Null", message)
 }

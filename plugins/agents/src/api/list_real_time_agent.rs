@@ -28,6 +28,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         code: true,
     },
     roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
+    access: ccgate_plugin_sdk::Access::NONE,
 };
 
 /// The parameters of ListRealTimeAgent 2017-07-05, validated.

@@ -49,12 +49,25 @@ use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Re
 pub const ACTIONS: &[ActionSpec] = &[
     create_skill_group::SPEC,
     delete_skill_group::SPEC,
+    list_agent_events::SPEC,
+    list_agent_state_logs_v2020::SPEC,
+    list_agent_states::SPEC,
+    list_real_time_agent::SPEC,
+    list_realtime_agent_states_v2020::SPEC,
+    list_skill_group_states::SPEC,
     list_skill_groups::SPEC,
     list_skill_groups_of_user::SPEC,
     list_users_of_skill_group::SPEC,
     modify_skill_group::SPEC,
     modify_skill_group_outbound_numbers::SPEC,
+    poll_user_status_v2020::SPEC,
+    ready_for_service_v2020::SPEC,
     remove_users_from_skill_group::SPEC,
+    reset_agent_state_v2020::SPEC,
+    reset_user_status::SPEC,
+    sign_in_group_v2020::SPEC,
+    sign_out_group_v2020::SPEC,
+    take_break_v2020::SPEC,
 ];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
@@ -88,15 +101,59 @@ pub async fn dispatch(
                 crate::actions::delete_skill_group::handle(&Cx::new(ctx, state), req).await?,
             )
         }
-        // ListSkillGroups 2017-07-05
+        // ListAgentEvents 2017-07-05
         2 => {
+            let req = list_agent_events::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_events::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListAgentStateLogs 2020-07-01
+        3 => {
+            let req = list_agent_state_logs_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_state_logs_v2020::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ListAgentStates 2017-07-05
+        4 => {
+            let req = list_agent_states::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_agent_states::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListRealTimeAgent 2017-07-05
+        5 => {
+            let req = list_real_time_agent::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_real_time_agent::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListRealtimeAgentStates 2020-07-01
+        6 => {
+            let req = list_realtime_agent_states_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_realtime_agent_states_v2020::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ListSkillGroupStates 2017-07-05
+        7 => {
+            let req = list_skill_group_states::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_skill_group_states::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListSkillGroups 2017-07-05
+        8 => {
             let req = list_skill_groups::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_skill_groups::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ListSkillGroupsOfUser 2017-07-05
-        3 => {
+        9 => {
             let req = list_skill_groups_of_user::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_skill_groups_of_user::handle(&Cx::new(ctx, state), req)
@@ -104,7 +161,7 @@ pub async fn dispatch(
             )
         }
         // ListUsersOfSkillGroup 2017-07-05
-        4 => {
+        10 => {
             let req = list_users_of_skill_group::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_users_of_skill_group::handle(&Cx::new(ctx, state), req)
@@ -112,14 +169,14 @@ pub async fn dispatch(
             )
         }
         // ModifySkillGroup 2017-07-05
-        5 => {
+        11 => {
             let req = modify_skill_group::Request::parse(params)?;
             contract::typed(
                 crate::actions::modify_skill_group::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ModifySkillGroupOutboundNumbers 2017-07-05
-        6 => {
+        12 => {
             let req = modify_skill_group_outbound_numbers::Request::parse(params)?;
             contract::typed(
                 crate::actions::modify_skill_group_outbound_numbers::handle(
@@ -129,12 +186,61 @@ pub async fn dispatch(
                 .await?,
             )
         }
+        // PollUserStatus 2020-07-01
+        13 => {
+            let req = poll_user_status_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::poll_user_status_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ReadyForService 2020-07-01
+        14 => {
+            let req = ready_for_service_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::ready_for_service_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
         // RemoveUsersFromSkillGroup 2017-07-05
-        7 => {
+        15 => {
             let req = remove_users_from_skill_group::Request::parse(params)?;
             contract::typed(
                 crate::actions::remove_users_from_skill_group::handle(&Cx::new(ctx, state), req)
                     .await?,
+            )
+        }
+        // ResetAgentState 2020-07-01
+        16 => {
+            let req = reset_agent_state_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::reset_agent_state_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ResetUserStatus 2017-07-05
+        17 => {
+            let req = reset_user_status::Request::parse(params)?;
+            contract::typed(
+                crate::actions::reset_user_status::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // SignInGroup 2020-07-01
+        18 => {
+            let req = sign_in_group_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::sign_in_group_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // SignOutGroup 2020-07-01
+        19 => {
+            let req = sign_out_group_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::sign_out_group_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // TakeBreak 2020-07-01
+        20 => {
+            let req = take_break_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::take_break_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),

@@ -26,6 +26,11 @@ pub const SPEC: ActionSpec = ActionSpec {
         code: true,
     },
     roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader]),
+    access: ccgate_plugin_sdk::Access {
+        skill_groups: &["SkillGroupId"],
+        users: &["UserId"],
+        self_only: false,
+    },
 };
 
 /// The parameters of ModifySkillGroupOfUser 2017-07-05, validated.

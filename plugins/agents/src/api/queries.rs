@@ -9,6 +9,116 @@
 use ccgate_plugin_sdk::serde_json::Value;
 use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx, query};
 
+/// Query `authorize`: Whether the acting user may name other users: an agent (or self_only) only itself; a skill-group leader itself and the members of the groups it belongs to. Unknown references are refused. Reads bounded by the references named.
+pub mod authorize {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "authorize";
+
+    /// The arguments of query `agents.authorize`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance.
+        #[serde(rename = "instance_id")]
+        pub instance_id: String,
+        /// The acting user's login name.
+        #[serde(rename = "login_name")]
+        pub login_name: String,
+        /// Skill groups the request names (already checked by the gateway; ignored).
+        #[serde(rename = "skill_group_ids")]
+        pub skill_group_ids: Vec<String>,
+        /// The users the request names: UserId, RamId, login name or `<login>@<instance>`.
+        #[serde(rename = "user_refs")]
+        pub user_refs: Vec<String>,
+        /// Only the caller itself may be named.
+        #[serde(rename = "self_only")]
+        pub self_only: bool,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &[
+            "instance_id",
+            "login_name",
+            "skill_group_ids",
+            "user_refs",
+            "self_only",
+        ];
+    }
+
+    /// The result of query `agents.authorize`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// Whether every reference may be named.
+        #[serde(rename = "allowed")]
+        pub allowed: bool,
+        /// When refused: the first refused reference, `user <ref>`.
+        #[serde(rename = "reason")]
+        pub reason: String,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["allowed", "reason"];
+    }
+}
+
+/// Query `caller`: Who a Bearer token that acts for a user is in an instance: the user, its most privileged role and the skill groups it belongs to (a leader leads them). Two indexed reads.
+pub mod caller {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "caller";
+
+    /// The arguments of query `agents.caller`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance.
+        #[serde(rename = "instance_id")]
+        pub instance_id: String,
+        /// The token's subject: a login name (or `<login>@<instance>`).
+        #[serde(rename = "login_name")]
+        pub login_name: String,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["instance_id", "login_name"];
+    }
+
+    /// The result of query `agents.caller`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// Whether the instance has that user; the other fields are empty when not.
+        #[serde(rename = "found")]
+        pub found: bool,
+        /// The user's UserId (UUID).
+        #[serde(rename = "user_id")]
+        pub user_id: String,
+        /// The user's login name.
+        #[serde(rename = "login_name")]
+        pub login_name: String,
+        /// admin, skill-group-leader or agent: the most privileged of the user's roles.
+        #[serde(rename = "role")]
+        pub role: String,
+        /// The skill groups the user is a member of (a skill-group leader leads them), by id.
+        #[serde(rename = "led_skill_group_ids")]
+        pub led_skill_group_ids: Vec<String>,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &[
+            "found",
+            "user_id",
+            "login_name",
+            "role",
+            "led_skill_group_ids",
+        ];
+    }
+}
+
 /// Query `skill_groups`: The skill groups of one instance with the given ids; ids that do not exist there are left out. Ordered by SkillGroupId. One SQL query per 1000 ids.
 pub mod skill_groups {
     #[allow(unused_imports)]
@@ -76,6 +186,238 @@ pub mod skill_groups {
     }
 }
 
+/// Query `state_log_after`: The state-log entries of an instance after a seq, ascending, at most limit (capped at 1000).
+pub mod state_log_after {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "state_log_after";
+
+    /// The arguments of query `agents.state_log_after`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance.
+        #[serde(rename = "instance_id")]
+        pub instance_id: String,
+        /// Entries with a larger seq are answered.
+        #[serde(rename = "after_seq")]
+        pub after_seq: i64,
+        /// Most entries answered (1-1000).
+        #[serde(rename = "limit")]
+        pub limit: i64,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["instance_id", "after_seq", "limit"];
+    }
+
+    /// The result of query `agents.state_log_after`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The entries, by seq.
+        #[serde(rename = "entries")]
+        pub entries: Vec<Entries>,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["entries"];
+    }
+
+    /// The entries, by seq.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Entries {
+        /// The per-instance sequence number of the transition (a snapshot entry: of the agent's latest transition, 0 when none).
+        #[serde(rename = "seq")]
+        pub seq: i64,
+        /// The agent's UserId (UUID).
+        #[serde(rename = "user_id")]
+        pub user_id: String,
+        /// The agent's login name.
+        #[serde(rename = "login_name")]
+        pub login_name: String,
+        /// OFFLINE, READY, BREAK, RINGING, TALKING or WORKING (signed in, not yet ready: BREAK with break_code Warm-up).
+        #[serde(rename = "state")]
+        pub state: String,
+        /// The break code when BREAK, else empty.
+        #[serde(rename = "break_code")]
+        pub break_code: String,
+        /// The skill groups the agent is signed into after the transition.
+        #[serde(rename = "signed_skill_group_ids")]
+        pub signed_skill_group_ids: Vec<String>,
+        /// The skill groups the agent is a member of now (what the gateway filters a leader's view by).
+        #[serde(rename = "skill_group_ids")]
+        pub skill_group_ids: Vec<String>,
+        /// When the transition happened (a snapshot entry: when the current state began; 0 when never), UTC epoch ms.
+        #[serde(rename = "at_ms")]
+        pub at_ms: i64,
+        /// The call involved, if any.
+        #[serde(rename = "job_id")]
+        pub job_id: String,
+        /// What caused it: the action (SignInGroup, TakeBreak...) or calls.<what>; empty in a snapshot of an agent that never signed in.
+        #[serde(rename = "cause")]
+        pub cause: String,
+    }
+
+    impl ResponseBody for Entries {
+        const FIELDS: &'static [&'static str] = &[
+            "seq",
+            "user_id",
+            "login_name",
+            "state",
+            "break_code",
+            "signed_skill_group_ids",
+            "skill_group_ids",
+            "at_ms",
+            "job_id",
+            "cause",
+        ];
+    }
+}
+
+/// Query `state_snapshot`: Every agent of an instance with its current state, ordered by login name, and the instance's last state-log seq, read in one consistent view so that state_log_after(seq) continues exactly after it.
+pub mod state_snapshot {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "state_snapshot";
+
+    /// The arguments of query `agents.state_snapshot`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance.
+        #[serde(rename = "instance_id")]
+        pub instance_id: String,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["instance_id"];
+    }
+
+    /// The result of query `agents.state_snapshot`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The instance's last state-log seq (0 when none).
+        #[serde(rename = "seq")]
+        pub seq: i64,
+        /// One entry per user of the instance.
+        #[serde(rename = "agents")]
+        pub agents: Vec<Agents>,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["seq", "agents"];
+    }
+
+    /// One entry per user of the instance.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Agents {
+        /// The per-instance sequence number of the transition (a snapshot entry: of the agent's latest transition, 0 when none).
+        #[serde(rename = "seq")]
+        pub seq: i64,
+        /// The agent's UserId (UUID).
+        #[serde(rename = "user_id")]
+        pub user_id: String,
+        /// The agent's login name.
+        #[serde(rename = "login_name")]
+        pub login_name: String,
+        /// OFFLINE, READY, BREAK, RINGING, TALKING or WORKING (signed in, not yet ready: BREAK with break_code Warm-up).
+        #[serde(rename = "state")]
+        pub state: String,
+        /// The break code when BREAK, else empty.
+        #[serde(rename = "break_code")]
+        pub break_code: String,
+        /// The skill groups the agent is signed into after the transition.
+        #[serde(rename = "signed_skill_group_ids")]
+        pub signed_skill_group_ids: Vec<String>,
+        /// The skill groups the agent is a member of now (what the gateway filters a leader's view by).
+        #[serde(rename = "skill_group_ids")]
+        pub skill_group_ids: Vec<String>,
+        /// When the transition happened (a snapshot entry: when the current state began; 0 when never), UTC epoch ms.
+        #[serde(rename = "at_ms")]
+        pub at_ms: i64,
+        /// The call involved, if any.
+        #[serde(rename = "job_id")]
+        pub job_id: String,
+        /// What caused it: the action (SignInGroup, TakeBreak...) or calls.<what>; empty in a snapshot of an agent that never signed in.
+        #[serde(rename = "cause")]
+        pub cause: String,
+    }
+
+    impl ResponseBody for Agents {
+        const FIELDS: &'static [&'static str] = &[
+            "seq",
+            "user_id",
+            "login_name",
+            "state",
+            "break_code",
+            "signed_skill_group_ids",
+            "skill_group_ids",
+            "at_ms",
+            "job_id",
+            "cause",
+        ];
+    }
+}
+
+/// Query `transition`: Moves an agent through the call states of the state machine (crate::state): ring (READY to RINGING), answer (RINGING to TALKING), no_answer (RINGING to READY), hang_up (TALKING to WORKING), ready (to READY after after-call work). Logged and published like every transition.
+pub mod transition {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "transition";
+
+    /// The arguments of query `agents.transition`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance.
+        #[serde(rename = "instance_id")]
+        pub instance_id: String,
+        /// The agent: UserId, login name or `<login>@<instance>`.
+        #[serde(rename = "user_id")]
+        pub user_id: String,
+        /// ring, answer, no_answer, hang_up or ready.
+        #[serde(rename = "command")]
+        pub command: String,
+        /// The call (for ring).
+        #[serde(rename = "job_id")]
+        pub job_id: String,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["instance_id", "user_id", "command", "job_id"];
+    }
+
+    /// The result of query `agents.transition`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// Whether the state machine accepted it.
+        #[serde(rename = "applied")]
+        pub applied: bool,
+        /// Whether the agent exists.
+        #[serde(rename = "found")]
+        pub found: bool,
+        /// The agent's state after (OFFLINE, READY, BREAK, RINGING, TALKING, WORKING).
+        #[serde(rename = "state")]
+        pub state: String,
+        /// The transition's seq (0 when not applied).
+        #[serde(rename = "seq")]
+        pub seq: i64,
+        /// Why it was refused (empty when applied).
+        #[serde(rename = "reason")]
+        pub reason: String,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["applied", "found", "state", "seq", "reason"];
+    }
+}
+
 /// Runs query `name` with JSON `args` (how queries cross the plugin boundary).
 ///
 /// Errors: 500 `InternalError` for an unknown query or arguments of the wrong shape (a caller
@@ -88,9 +430,29 @@ pub async fn dispatch(
 ) -> ApiResult<Value> {
     let cx = Cx::new(ctx, state);
     match name {
+        "authorize" => {
+            let args: authorize::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::authorize(&cx, args).await?)
+        }
+        "caller" => {
+            let args: caller::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::caller(&cx, args).await?)
+        }
         "skill_groups" => {
             let args: skill_groups::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::skill_groups(&cx, args).await?)
+        }
+        "state_log_after" => {
+            let args: state_log_after::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::state_log_after(&cx, args).await?)
+        }
+        "state_snapshot" => {
+            let args: state_snapshot::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::state_snapshot(&cx, args).await?)
+        }
+        "transition" => {
+            let args: transition::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::transition(&cx, args).await?)
         }
         other => {
             tracing::error!(query = other, "plugin agents has no such query");

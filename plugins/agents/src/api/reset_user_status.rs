@@ -26,6 +26,11 @@ pub const SPEC: ActionSpec = ActionSpec {
         code: true,
     },
     roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader]),
+    access: ccgate_plugin_sdk::Access {
+        skill_groups: &[],
+        users: &["RamIdList"],
+        self_only: false,
+    },
 };
 
 /// The parameters of ResetUserStatus 2017-07-05, validated.

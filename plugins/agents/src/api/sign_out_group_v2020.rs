@@ -28,6 +28,11 @@ pub const SPEC: ActionSpec = ActionSpec {
         code: true,
     },
     roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
+    access: ccgate_plugin_sdk::Access {
+        skill_groups: &[],
+        users: &["UserId"],
+        self_only: false,
+    },
 };
 
 /// The parameters of SignOutGroup 2020-07-01, validated.

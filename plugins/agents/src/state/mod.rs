@@ -23,6 +23,7 @@
 //! [`Change`] to store or a [`Refusal`] whose message says why. `store` persists a change.
 
 pub mod store;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
 

@@ -46,6 +46,38 @@ pub fn v2020_id(u: &user::Model) -> String {
     format!("{}@{}", u.login_name, u.instance_id)
 }
 
+/// The 2020-07-01 id of a skill group: `<name>@<instance_id>`.
+pub fn skill_group_v2020_id(g: &skill_group::Model) -> String {
+    format!("{}@{}", g.name, g.instance_id)
+}
+
+/// The skill group of `instance` that `reference` names: its 2017 `SkillGroupId` (UUID) or its
+/// 2020 id `<name>@<instance>`.
+pub async fn find_skill_group<C: ConnectionTrait>(
+    db: &C,
+    instance: &str,
+    reference: &str,
+) -> Result<Option<skill_group::Model>, DbErr> {
+    if let Some(g) = skill_group::Entity::find_by_id(reference.to_string())
+        .filter(skill_group::Column::InstanceId.eq(instance))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(g));
+    }
+    let Some(name) = reference
+        .strip_suffix(instance)
+        .and_then(|rest| rest.strip_suffix('@'))
+    else {
+        return Ok(None);
+    };
+    skill_group::Entity::find()
+        .filter(skill_group::Column::InstanceId.eq(instance))
+        .filter(skill_group::Column::Name.eq(name))
+        .one(db)
+        .await
+}
+
 /// The users with `ids` (in `instance`), by id.
 pub async fn by_ids<C: ConnectionTrait>(
     db: &C,

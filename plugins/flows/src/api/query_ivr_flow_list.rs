@@ -31,6 +31,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         code: false,
     },
     roles: Roles::of(&[Role::Admin, Role::SkillGroupLeader, Role::Agent]),
+    access: ccgate_plugin_sdk::Access::NONE,
 };
 
 /// The parameters of queryIVRFlowList huawei-cc-management-v1, validated. Headers (X-APP-Key) belong to the dialect and are not parsed here.

@@ -26,6 +26,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         code: true,
     },
     roles: Roles::of(&[Role::Admin]),
+    access: ccgate_plugin_sdk::Access::NONE,
 };
 
 /// The parameters of RemovePhoneNumber 2017-07-05, validated.

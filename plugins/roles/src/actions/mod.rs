@@ -3,4 +3,4 @@
 //! The generated `api::dispatch` calls them with the request parsed and validated by the spec
 //! (presence, emptiness, types, enumerations, lengths); a handler checks the rest.
 
-pub mod roles_ping_v2020;
+pub mod list_roles;

@@ -9,9 +9,27 @@
 
 use ccgate_plugin_sdk::ApiError;
 
+/// 400 `MissingParameter`: "The input parameter "%s" that is mandatory for processing this request is not supplied."
+///
+/// Listed by: ListRoles 2017-07-05.
+pub fn missing_parameter(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        400,
+        "MissingParameter",
+        format!(
+            "The input parameter \"{value}\" that is mandatory for processing this request is not supplied."
+        ),
+    )
+}
+
+/// 400 `MissingParameter` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn missing_parameter_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "MissingParameter", message)
+}
+
 /// 404 `NotExists.InstanceId`: "The specified instance %s does not exist."
 ///
-/// Listed by: RolesPing 2020-07-01.
+/// Listed by: ListRoles 2017-07-05.
 pub fn not_exists_instance_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -27,7 +45,7 @@ pub fn not_exists_instance_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Empty`: "The parameter %s may not be null or empty."
 ///
-/// Listed by: RolesPing 2020-07-01.
+/// Listed by: ListRoles 2017-07-05.
 pub fn parameter_empty(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -41,9 +59,9 @@ pub fn parameter_empty_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "Parameter.Empty", message)
 }
 
-/// 400 `Parameter.Maximum`: "The parameter %s must be less than or equal to %s."
+/// 400 `Parameter.Maximum`: "The length of parameter %s must be less than or equal to %s."
 ///
-/// Listed by: RolesPing 2020-07-01.
+/// Listed by: ListRoles 2017-07-05.
 pub fn parameter_maximum(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -51,27 +69,11 @@ pub fn parameter_maximum(
     ApiError::new(
         400,
         "Parameter.Maximum",
-        format!("The parameter {value1} must be less than or equal to {value2}."),
+        format!("The length of parameter {value1} must be less than or equal to {value2}."),
     )
 }
 
 /// 400 `Parameter.Maximum` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
 pub fn parameter_maximum_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "Parameter.Maximum", message)
-}
-
-/// 400 `Parameter.Null`: "The parameter %s may not be null."
-///
-/// Listed by: RolesPing 2020-07-01.
-pub fn parameter_null(value: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        400,
-        "Parameter.Null",
-        format!("The parameter {value} may not be null."),
-    )
-}
-
-/// 400 `Parameter.Null` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
-pub fn parameter_null_msg(message: impl Into<String>) -> ApiError {
-    ApiError::new(400, "Parameter.Null", message)
 }

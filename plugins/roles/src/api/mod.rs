@@ -9,14 +9,14 @@
 pub mod errors;
 pub mod export;
 pub mod list_roles;
-pub mod roles_ping_v2020;
+pub mod queries;
 
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::cache::HasListCache;
 use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Reply, contract};
 
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
-pub const ACTIONS: &[ActionSpec] = &[roles_ping_v2020::SPEC];
+pub const ACTIONS: &[ActionSpec] = &[list_roles::SPEC];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
 pub type Ctx<'a> = Cx<'a, crate::State>;
@@ -35,12 +35,10 @@ pub async fn dispatch(
     params: &Params,
 ) -> ApiResult<Reply> {
     match action {
-        // RolesPing 2020-07-01
+        // ListRoles 2017-07-05
         0 => {
-            let req = roles_ping_v2020::Request::parse(params)?;
-            contract::typed(
-                crate::actions::roles_ping_v2020::handle(&Cx::new(ctx, state), req).await?,
-            )
+            let req = list_roles::Request::parse(params)?;
+            contract::typed(crate::actions::list_roles::handle(&Cx::new(ctx, state), req).await?)
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }

@@ -149,11 +149,12 @@ async fn serve(
         }
         InstanceScope::Account => (None, state.account_instances(&caller.account_id).await?),
     };
-    let ctx = Context {
+    let mut ctx = Context {
         request_id: request_id.to_string(),
-        account_id: caller.account_id,
-        principal: caller.principal,
+        account_id: caller.account_id.clone(),
+        principal: caller.principal.clone(),
         role: caller.role,
+        caller_scope: None,
         spec,
         instance_id,
         account_instances,
@@ -161,6 +162,7 @@ async fn serve(
         services: Arc::clone(&state.services),
         clock: Default::default(),
     };
+    crate::auth::access::admit(&caller, &mut ctx, &params).await?;
     let reply = route.plugin.handle(&ctx, route.index, &params).await?;
     Ok((spec.envelope, reply, spec.action))
 }

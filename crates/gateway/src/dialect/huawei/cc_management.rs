@@ -89,6 +89,8 @@ impl PathDialect for CcManagement {
             account_id: claims.acc,
             principal: Principal::AccessKey { id: claims.sub },
             role,
+            // tokenByAkSk tokens act for an app key, never for a user.
+            user: false,
         })
     }
 
