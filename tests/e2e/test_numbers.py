@@ -214,7 +214,7 @@ def test_add_bulk_one_thousand_numbers(a2017, b2020, instance, m2020, expect_err
 
 
 def test_modify_phone_number_binds_a_flow_and_changes_usage(a2017, b2020, instance, new_number,
-                                                            m2020):
+                                                            m2020, expect_error):
     number = new_number()
     pn = add(a2017, instance, number, "Inbound")
     flow = create_flow(a2017, instance, "ivr-for-modify")

@@ -201,7 +201,6 @@ impl Harness {
     }
 
     /// Calls 2020 `action` on [`INSTANCE`] as an AccessKey caller; the reply as JSON.
-    #[allow(dead_code)] // for the 2020-07-01 agent-desk actions' tests
     pub async fn call_2020(&self, action: &str, pairs: &[(&str, &str)]) -> ApiResult<Value> {
         self.env
             .call(Self::spec("2020-07-01", action), INSTANCE, pairs)
