@@ -484,6 +484,7 @@ class Env:
     version_id: str
     number: str
     number_id: str
+    skill_group_id: str
 
     @property
     def instance(self) -> str:
@@ -498,9 +499,12 @@ def make_env(gateway) -> Env:
     number = SEQ.number()
     pn = sdk.call("AddPhoneNumber", InstanceId=tenant.instance_id, PhoneNumber=number,
                   Usage="Bidirection")["PhoneNumber"]
+    # numbers refuse a SkillGroupId.N the agents plugin does not know
+    group = sdk.call("CreateSkillGroup", InstanceId=tenant.instance_id,
+                     Name=SEQ.name())["SkillGroupId"]
     return Env(gateway, tenant, flow["ContactFlowId"],
                flow["Versions"]["ContactFlowVersion"][0]["ContactFlowVersionId"],
-               number, pn["PhoneNumberId"])
+               number, pn["PhoneNumberId"], group)
 
 
 def valid_value(spec: Spec, p: Param, env: Env):
@@ -520,7 +524,7 @@ def valid_value(spec: Spec, p: Param, env: Env):
     if n == "CandidateNumber":
         return [env.number]
     if n == "SkillGroupId":
-        return ["sg-hostile-1"]
+        return [env.skill_group_id]
     if n == "Name":
         return SEQ.name()
     if n == "Content":

@@ -43,6 +43,14 @@ def default_flow(sdk, instance) -> dict:
     return flows_2017(sdk, instance)["默认流程"]
 
 
+def create_skill_group(sdk, instance, name) -> str:
+    """A skill group of the agents plugin (seed 004 §8.1 CreateSkillGroup); its id. Numbers
+    refuse a SkillGroupId.N that agents does not know (404 NotExists.SkillGroupId)."""
+    body = sdk.call("CreateSkillGroup", InstanceId=instance, Name=name)
+    assert body["Success"] is True
+    return body["SkillGroupId"]
+
+
 # --- AddPhoneNumber and what the lists show afterwards ----------------------------------------
 
 
@@ -135,13 +143,14 @@ def test_add_bulk_phone_numbers(a2017, instance, new_number):
     taken = new_number()
     add(a2017, instance, taken)
     good = [new_number("北京"), new_number("厦门")]
+    groups = [create_skill_group(a2017, instance, "sg-a"), create_skill_group(a2017, instance, "sg-b")]
     body = a2017.call(
         "AddBulkPhoneNumbers",
         InstanceId=instance,
         PhoneNumbers=[good[0], "not-a-number", taken, good[1], good[0]],
         Usage="Outbound",
         ContactFlowId=flow["ContactFlowId"],
-        SkillGroupIds=["sg-a", "sg-b"],
+        SkillGroupIds=groups,
     )
     assert body["Success"] is True
     added = body["PhoneNumbers"]["PhoneNumber"]
@@ -149,7 +158,8 @@ def test_add_bulk_phone_numbers(a2017, instance, new_number):
     for n in added:
         assert n["Usage"] == "Outbound" and n["AllowOutbound"] is True
         assert n["ContactFlow"]["ContactFlowId"] == flow["ContactFlowId"]
-        assert [g["SkillGroupId"] for g in n["SkillGroups"]["SkillGroup"]] == ["sg-a", "sg-b"]
+        assert [g["SkillGroupId"] for g in n["SkillGroups"]["SkillGroup"]] == groups
+        assert [g["SkillGroupName"] for g in n["SkillGroups"]["SkillGroup"]] == ["sg-a", "sg-b"]
     assert body["FailedPhoneNumbers"]["FailedPhoneNumber"] == ["not-a-number"]
     assert sorted(body["UserdPhoneNumbers"]["UserdPhoneNumber"]) == sorted([taken, good[0]])
     assert body["ArrearagePhoneNumbers"]["ArrearagePhoneNumber"] == []
@@ -158,7 +168,8 @@ def test_add_bulk_phone_numbers(a2017, instance, new_number):
     assert set(listed) == {taken, *good}
     assert (listed[good[0]]["Province"], listed[good[0]]["City"]) == ("北京", "北京")
     assert (listed[good[1]]["Province"], listed[good[1]]["City"]) == ("福建", "厦门")
-    assert [g["SkillGroupId"] for g in listed[good[1]]["SkillGroups"]["SkillGroup"]] == [
+    assert [g["SkillGroupId"] for g in listed[good[1]]["SkillGroups"]["SkillGroup"]] == groups
+    assert [g["SkillGroupName"] for g in listed[good[1]]["SkillGroups"]["SkillGroup"]] == [
         "sg-a", "sg-b"]
     bound = {n["Number"] for n in default_flow(a2017, instance)["PhoneNumbers"]["PhoneNumber"]}
     assert bound == set(good)
@@ -174,6 +185,10 @@ def test_add_bulk_errors(a2017, instance, new_number, expect_error):
                                     PhoneNumbers=[new_number()], Usage="Inbound",
                                     ContactFlowId="no-such-flow"),
                  404, "NotExists.ContactFlowId")
+    expect_error(lambda: a2017.call("AddBulkPhoneNumbers", InstanceId=instance,
+                                    PhoneNumbers=[new_number()], Usage="Inbound",
+                                    SkillGroupIds=["no-such-group"]),
+                 404, "NotExists.SkillGroupId")
     assert numbers_2017(a2017, instance) == {}
 
 
@@ -199,26 +214,32 @@ def test_add_bulk_one_thousand_numbers(a2017, b2020, instance, m2020, expect_err
 
 
 def test_modify_phone_number_binds_a_flow_and_changes_usage(a2017, b2020, instance, new_number,
-                                                            m2020):
+                                                            m2020, expect_error):
     number = new_number()
     pn = add(a2017, instance, number, "Inbound")
     flow = create_flow(a2017, instance, "ivr-for-modify")
+    sg = create_skill_group(a2017, instance, "sg-1")
+    expect_error(lambda: a2017.call("ModifyPhoneNumber", InstanceId=instance,
+                                    PhoneNumberId=pn["PhoneNumberId"], Usage="Bidirection",
+                                    SkillGroupIds=["no-such-group"]),
+                 404, "NotExists.SkillGroupId")
     body = a2017.call("ModifyPhoneNumber", InstanceId=instance,
                       PhoneNumberId=pn["PhoneNumberId"], Usage="Bidirection",
-                      ContactFlowId=flow["ContactFlowId"], SkillGroupIds=["sg-1"])
+                      ContactFlowId=flow["ContactFlowId"], SkillGroupIds=[sg])
     mod = body["PhoneNumber"]
     assert body["Success"] is True
     assert mod["Usage"] == "Bidirection" and mod["AllowOutbound"] is True
     assert mod["ContactFlow"]["ContactFlowId"] == flow["ContactFlowId"]
     assert mod["ContactFlow"]["ContactFlowName"] == "ivr-for-modify"
-    assert [g["SkillGroupId"] for g in mod["SkillGroups"]["SkillGroup"]] == ["sg-1"]
+    assert mod["SkillGroups"]["SkillGroup"] == [{"SkillGroupId": sg, "SkillGroupName": "sg-1"}]
 
     listed = numbers_2017(a2017, instance)[number]
     assert listed["Usage"] == "Bidirection"
     assert listed["ContactFlow"]["ContactFlowId"] == flow["ContactFlowId"]
     [item] = numbers_2020(b2020, m2020, instance).list
     assert item.contact_flow_name == "ivr-for-modify"
-    assert [g.skill_group_id for g in item.skill_groups] == ["sg-1"]
+    assert [(g.skill_group_id, g.name, g.display_name, g.instance_id)
+            for g in item.skill_groups] == [(sg, "sg-1", "sg-1", instance)]
     flows = flows_2017(a2017, instance)
     assert [n["Number"] for n in flows["ivr-for-modify"]["PhoneNumbers"]["PhoneNumber"]] == [
         number]
@@ -468,16 +489,18 @@ def test_pick_global_outbound_numbers(a2017, instance, new_number, expect_error)
     xiamen, fuzhou, beijing = new_number("厦门"), new_number("福州"), new_number("北京")
     inbound_xiamen = new_number("厦门")
     other_group = new_number("厦门")
+    sales = create_skill_group(a2017, instance, "sales")
+    support = create_skill_group(a2017, instance, "support")
     a2017.call("AddBulkPhoneNumbers", InstanceId=instance, PhoneNumbers=[beijing, fuzhou, xiamen],
-               Usage="Outbound", SkillGroupIds=["sales"])
+               Usage="Outbound", SkillGroupIds=[sales])
     a2017.call("AddBulkPhoneNumbers", InstanceId=instance, PhoneNumbers=[inbound_xiamen],
-               Usage="Inbound", SkillGroupIds=["sales"])
+               Usage="Inbound", SkillGroupIds=[sales])
     a2017.call("AddBulkPhoneNumbers", InstanceId=instance, PhoneNumbers=[other_group],
-               Usage="Outbound", SkillGroupIds=["support"])
+               Usage="Outbound", SkillGroupIds=[support])
     callee = "059212345678"
 
     body = a2017.call("PickGlobalOutboundNumbers", InstanceId=instance, CalleeNumber=callee,
-                      SkillGroupIds=["sales"], Count=3)
+                      SkillGroupIds=[sales], Count=3)
     assert body["Success"] is True
     pairs = body["DialNumberPairs"]["DialNumberPair"]
     callers = [p["Caller"]["Number"] for p in pairs]
@@ -487,11 +510,11 @@ def test_pick_global_outbound_numbers(a2017, instance, new_number, expect_error)
                for p in pairs)
 
     one = a2017.call("PickGlobalOutboundNumbers", InstanceId=instance, CalleeNumber=callee,
-                     SkillGroupIds=["sales"])
+                     SkillGroupIds=[sales])
     assert [p["Caller"]["Number"] for p in one["DialNumberPairs"]["DialNumberPair"]] == [xiamen]
 
     both = a2017.call("PickGlobalOutboundNumbers", InstanceId=instance, CalleeNumber=callee,
-                      SkillGroupIds=["sales", "support"], Count=10, IsVirtual=False)
+                      SkillGroupIds=[sales, support], Count=10, IsVirtual=False)
     got = [p["Caller"]["Number"] for p in both["DialNumberPairs"]["DialNumberPair"]]
     assert sorted(got[:2]) == sorted([xiamen, other_group])
     assert set(got) == {xiamen, other_group, fuzhou, beijing}
@@ -501,7 +524,7 @@ def test_pick_global_outbound_numbers(a2017, instance, new_number, expect_error)
     assert empty["DialNumberPairs"]["DialNumberPair"] == []
 
     expect_error(lambda: a2017.call("PickGlobalOutboundNumbers", InstanceId=instance,
-                                    CalleeNumber=callee, SkillGroupIds=["sales"], Count=0),
+                                    CalleeNumber=callee, SkillGroupIds=[sales], Count=0),
                  400, "Parameter.Minimum")
     expect_error(lambda: a2017.call("PickGlobalOutboundNumbers", InstanceId=instance,
                                     CalleeNumber=callee),

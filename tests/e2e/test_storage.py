@@ -8,7 +8,7 @@ import pytest
 
 from conftest import Sdk2017
 from test_flows import create_flow, flows_2017, list_2020, main_definition
-from test_numbers import numbers_2017
+from test_numbers import create_skill_group, numbers_2017
 
 
 def test_four_byte_utf8_and_markup_round_trip(a2017, b2020, instance, m2020):
@@ -110,10 +110,16 @@ def test_concurrent_creation_of_one_name(gateway, demo, instance):
 
 
 def test_skill_group_ids_are_compared_exactly(a2017, instance, new_number):
-    """PickGlobalOutboundNumbers for skill group 'SALES' must not pick numbers of 'sales'."""
+    """PickGlobalOutboundNumbers for the upper-cased id of a skill group must not pick the
+    numbers of that group (its id is a lower-case UUID)."""
     number = new_number("厦门")
+    sales = create_skill_group(a2017, instance, "sales")
     a2017.call("AddBulkPhoneNumbers", InstanceId=instance, PhoneNumbers=[number],
-               Usage="Outbound", SkillGroupIds=["sales"])
+               Usage="Outbound", SkillGroupIds=[sales])
+    assert sales.upper() != sales
     picked = a2017.call("PickGlobalOutboundNumbers", InstanceId=instance,
-                        CalleeNumber="059212345678", SkillGroupIds=["SALES"], Count=5)
+                        CalleeNumber="059212345678", SkillGroupIds=[sales.upper()], Count=5)
     assert picked["DialNumberPairs"]["DialNumberPair"] == []
+    picked = a2017.call("PickGlobalOutboundNumbers", InstanceId=instance,
+                        CalleeNumber="059212345678", SkillGroupIds=[sales], Count=5)
+    assert [p["Caller"]["Number"] for p in picked["DialNumberPairs"]["DialNumberPair"]] == [number]

@@ -139,3 +139,24 @@ mod tests {
         assert_eq!(visible(&h, Some(&agent)).await, vec!["a"]);
     }
 }
+
+/// True when a caller who sees `visible` ([`visible_groups`]) may see skill group `id`; handlers
+/// that name one group treat a group outside the caller's view as absent (404
+/// `NotExists.SkillGroupId`), so its existence does not leak.
+pub fn can_see_group(visible: Option<&[String]>, id: &str) -> bool {
+    visible.is_none_or(|ids| ids.iter().any(|g| g == id))
+}
+
+#[cfg(test)]
+mod group_view_tests {
+    use super::can_see_group;
+
+    #[test]
+    fn none_sees_everything_and_a_list_only_its_members() {
+        assert!(can_see_group(None, "g1"));
+        let led = vec!["g1".to_string()];
+        assert!(can_see_group(Some(&led), "g1"));
+        assert!(!can_see_group(Some(&led), "g2"));
+        assert!(!can_see_group(Some(&[]), "g1"));
+    }
+}

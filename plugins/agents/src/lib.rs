@@ -14,7 +14,11 @@
 //!   the plugin's [`State`];
 //! - [`actions`]: one module per action, each with
 //!   `handle(&api::Ctx<'_>, Request) -> ApiResult<Response>` and its tests;
-//! - [`storage`]: sea-orm entities and the migrations (tracked in `ccgate_migrations_agents`).
+//! - [`storage`]: sea-orm entities and the migrations (tracked in `ccgate_migrations_agents`);
+//! - [`render`]: the shared response shapes (skill groups, users) built from loaded rows;
+//!   [`access`]: what a caller may see (leader and agent scope); [`numbers`]: the reads from the
+//!   numbers plugin (`numbers.by_ids`); [`queries`]: the queries other plugins call
+//!   (`skill_groups`).
 //!
 //! The plugin is built into ccgate (gateway feature `plugin-agents`, enabled by
 //! `[plugins] enabled`) and can be loaded as a library instead (feature `dynamic`).
@@ -25,11 +29,13 @@ pub mod access;
 pub mod actions;
 pub mod api;
 pub mod directory;
+pub mod numbers;
 pub mod queries;
 pub mod render;
 pub mod roles;
 pub mod state;
 pub mod storage;
+pub mod user_render;
 pub mod user_writes;
 
 #[cfg(test)]

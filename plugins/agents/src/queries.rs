@@ -5,6 +5,7 @@
 //!   that act for a user (a skill-group leader leads the groups it is a member of).
 //! - [`state_snapshot`] and [`state_log_after`]: the gateway's agent-state stream.
 //! - [`transition`]: the calls plugin moves agents through the call states.
+//! - [`skill_groups`]: the numbers plugin checks and names the skill groups numbers are bound to.
 //!
 //! "Not found" is data (`found: false`, `allowed: false`), never an error; errors are storage
 //! failures only.
@@ -18,7 +19,9 @@ use ccgate_plugin_sdk::sea_orm::{
 };
 
 use crate::api::Ctx;
-use crate::api::queries::{authorize, caller, state_log_after, state_snapshot, transition};
+use crate::api::queries::{
+    authorize, caller, skill_groups as groups_query, state_log_after, state_snapshot, transition,
+};
 use crate::state::store::{self, parse_ids};
 use crate::state::{AgentState, Command, WARM_UP};
 use crate::storage::{agent_state, counter, skill_level, state_log, user, users};
@@ -253,4 +256,91 @@ async fn member_groups<C: ccgate_plugin_sdk::sea_orm::ConnectionTrait>(
         out.entry(m.user_id).or_default().push(m.skill_group_id);
     }
     Ok(out)
+}
+
+/// `skill_groups`: the skill groups of `args.instance_id` with ids `args.skill_group_ids`,
+/// ordered by `SkillGroupId`; unknown ids (and other instances' groups) are absent. The numbers
+/// plugin validates `SkillGroupId.N` and renders skill-group names with it. One SQL query per
+/// 1000 ids; none for an empty list.
+///
+/// Errors: 500 on storage failures.
+pub async fn skill_groups(
+    ctx: &Ctx<'_>,
+    args: groups_query::Args,
+) -> ApiResult<groups_query::Output> {
+    if args.skill_group_ids.is_empty() {
+        return Ok(groups_query::Output::default());
+    }
+    let mut ids = args.skill_group_ids;
+    ids.sort();
+    ids.dedup();
+    let found = users::skill_groups(&ctx.db, &args.instance_id, &ids).await?;
+    let mut out: Vec<groups_query::SkillGroups> = found
+        .into_values()
+        .map(|g| groups_query::SkillGroups {
+            skill_group_id: g.id,
+            display_name: g.name.clone(),
+            name: g.name,
+            description: g.description,
+            instance_id: g.instance_id,
+        })
+        .collect();
+    out.sort_by(|a, b| a.skill_group_id.cmp(&b.skill_group_id));
+    Ok(groups_query::Output { skill_groups: out })
+}
+
+#[cfg(test)]
+mod skill_groups_tests {
+    use ccgate_plugin_sdk::serde_json::json;
+
+    use crate::testutil::{Harness, INSTANCE, OTHER_INSTANCE};
+
+    #[tokio::test]
+    async fn answers_the_known_groups_of_the_instance() {
+        let h = Harness::new().await;
+        let a = h
+            .create_group("Sales", &[("Description", "pre-sales")])
+            .await;
+        let b = h.create_group("Support", &[]).await;
+        let v = h
+            .call_in(OTHER_INSTANCE, "CreateSkillGroup", &[("Name", "Theirs")])
+            .await
+            .unwrap();
+        let theirs = v["SkillGroupId"].as_str().unwrap().to_string();
+        let ctx = h
+            .env
+            .ctx(Harness::spec("2017-07-05", "ListSkillGroups"), INSTANCE);
+        let v = h
+            .agents
+            .query(
+                &ctx,
+                "skill_groups",
+                json!({"InstanceId": INSTANCE, "SkillGroupIds": [b, a, a, theirs, "nope"]}),
+            )
+            .await
+            .unwrap();
+        let mut expected = vec![
+            json!({"SkillGroupId": a, "Name": "Sales", "DisplayName": "Sales", "Description": "pre-sales", "InstanceId": INSTANCE}),
+            json!({"SkillGroupId": b, "Name": "Support", "DisplayName": "Support", "Description": "", "InstanceId": INSTANCE}),
+        ];
+        expected.sort_by(|x, y| x["SkillGroupId"].as_str().cmp(&y["SkillGroupId"].as_str()));
+        assert_eq!(v, json!({"SkillGroups": expected}));
+
+        let v = h
+            .agents
+            .query(
+                &ctx,
+                "skill_groups",
+                json!({"InstanceId": INSTANCE, "SkillGroupIds": []}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(v, json!({"SkillGroups": []}));
+        let e = h
+            .agents
+            .query(&ctx, "skill_groups", json!({"InstanceId": INSTANCE}))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status, 500);
+    }
 }

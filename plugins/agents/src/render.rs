@@ -1,118 +1,209 @@
-//! Rendering users into the generated shapes ([`crate::api::shapes::User`]) without I/O:
-//! [`UserRenderer::load`] reads what a set of users needs (their roles, memberships, skill
-//! groups and the instance's role catalog) in a fixed number of queries, then
-//! [`UserRenderer::user`] builds each one.
+//! Rendering of skill groups and users into the generated response structs ([`crate::api`]) of
+//! seed 004 §8: the shared shapes `SkillGroup` (§8.4 ListSkillGroups), `OutboundPhoneNumber`
+//! (§8.4, §8.5), `SkillLevel`, `Role`, `UserDetail` and `User` (§8.6 ListUsersOfSkillGroup;
+//! also GetUser / ListUsers / FindUsers of §9). No I/O: the handlers load the rows, the numbers
+//! (`crate::numbers`) and the memberships first.
 //!
-//! Constants: `Primary` is always false (ccgate users are never the account itself);
-//! `Detail.Department` is the stored department (empty for users of CreateUser and
-//! AssignUsers, which take none); `PrivateOutboundNumberId` is "" when none is set. Roles are
-//! rendered administrator first; without the roles plugin they are left out (empty list).
+//! Values ccgate has no source for, documented here:
+//! - `AccQueueName` / `AccSkillGroupName` are `AliQ_<InstanceId>_<SkillGroupId>` /
+//!   `AliS_<InstanceId>_<SkillGroupId>`: the seed's format with the instance as the tenant;
+//! - a role has no privileges (`Privileges.Privilege` is empty) and `UserCount` 0, as in the
+//!   seed's examples; its id, name and description are the fixed ones of the roles plugin
+//!   (UUID v5 of `ccgate:role:<instance>:<name>`, `ADMIN` / `SKILL_GROUP_ADMIN` / `AGENT`,
+//!   管理员 / 技能组组长 / 坐席);
+//! - `RoutingStrategy` is what was given at creation or modification, empty when never given.
 
 use std::collections::HashMap;
 
-use ccgate_plugin_sdk::{ApiResult, Context};
+use ccgate_plugin_sdk::Role;
 
-use crate::api::shapes::{Roles, Skill, SkillLevels, User, UserDetail, UserSkillLevel};
-use crate::roles::{self, RoleInfo};
-use crate::storage::{skill_group, skill_level, user, users};
+use crate::api::shapes;
+use crate::numbers::NumberInfo;
+use crate::storage::{skill_group, skill_level, user};
 
-/// Which of the optional fields of the `User` shape an action sends (seed 004 tables).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    /// §9.4 GetUser: neither `Primary` nor `PrivateOutboundNumberId`.
-    GetUser,
-    /// §9.5 ListUsers: both.
-    ListUsers,
-    /// §9.10 FindUsers: `PrivateOutboundNumberId` only.
-    FindUsers,
+/// The 2017 `OutboundPhoneNumber` of `n`.
+pub fn outbound_number(n: &NumberInfo) -> shapes::OutboundPhoneNumber {
+    shapes::OutboundPhoneNumber {
+        allow_outbound: n.allow_outbound,
+        instance_id: n.instance_id.clone(),
+        number: n.number.clone(),
+        phone_number_description: n.phone_number_description.clone(),
+        phone_number_id: n.phone_number_id.clone(),
+        remaining_time: n.remaining_time,
+        test_only: n.test_only,
+        trunks: n.trunks,
+        usage: n.usage.clone(),
+    }
 }
 
-/// What rendering a set of users needs.
-#[derive(Debug, Default)]
-pub struct UserRenderer {
-    roles: HashMap<String, Vec<String>>,
-    memberships: HashMap<String, Vec<skill_level::Model>>,
-    groups: HashMap<String, skill_group::Model>,
-    catalog: Vec<RoleInfo>,
+/// The outbound numbers `ids` (in binding order) that `known` describes; unknown ids (removed
+/// numbers, or every id when the numbers plugin is disabled) are left out.
+pub fn outbound_numbers(
+    ids: &[String],
+    known: Option<&HashMap<String, NumberInfo>>,
+) -> Vec<shapes::OutboundPhoneNumber> {
+    let Some(known) = known else {
+        return Vec::new();
+    };
+    ids.iter()
+        .filter_map(|id| known.get(id))
+        .map(outbound_number)
+        .collect()
 }
 
-impl UserRenderer {
-    /// Reads the roles, memberships and skill groups of `list` and the instance's roles: three
-    /// queries per 1000 users and one roles-plugin call.
-    ///
-    /// Errors: storage, the roles plugin's.
-    pub async fn load(ctx: &Context, list: &[user::Model]) -> ApiResult<Self> {
-        let ids: Vec<String> = list.iter().map(|u| u.id.clone()).collect();
-        let roles = users::roles_of(&ctx.db, &ids).await?;
-        let memberships = users::memberships_of(&ctx.db, &ids).await?;
-        let mut group_ids: Vec<String> = memberships
-            .values()
-            .flatten()
-            .map(|m| m.skill_group_id.clone())
-            .collect();
-        group_ids.sort();
-        group_ids.dedup();
-        let groups = users::skill_groups(&ctx.db, ctx.instance(), &group_ids).await?;
-        let catalog = if list.is_empty() {
-            Vec::new()
-        } else {
-            roles::of_instance(ctx).await?
-        };
-        Ok(Self {
-            roles,
-            memberships,
-            groups,
-            catalog,
-        })
+/// `AccQueueName` of group `g`.
+pub fn acc_queue_name(g: &skill_group::Model) -> String {
+    format!("AliQ_{}_{}", g.instance_id, g.id)
+}
+
+/// `AccSkillGroupName` of group `g`.
+pub fn acc_skill_group_name(g: &skill_group::Model) -> String {
+    format!("AliS_{}_{}", g.instance_id, g.id)
+}
+
+/// The 2017 `SkillGroup` (§8.4) of `g` with `user_count` members and `numbers`.
+pub fn skill_group(
+    g: &skill_group::Model,
+    user_count: i64,
+    numbers: Vec<shapes::OutboundPhoneNumber>,
+) -> shapes::SkillGroup {
+    shapes::SkillGroup {
+        acc_queue_name: acc_queue_name(g),
+        acc_skill_group_name: acc_skill_group_name(g),
+        instance_id: g.instance_id.clone(),
+        outbound_phone_numbers: shapes::OutboundPhoneNumbers {
+            phone_number: numbers,
+        },
+        routing_strategy: g.routing_strategy.clone(),
+        skill_group_description: g.description.clone(),
+        skill_group_id: g.id.clone(),
+        skill_group_name: g.name.clone(),
+        user_count,
+    }
+}
+
+/// The 2017 `SkillLevel` (§8.6, §9) of membership `m` in group `g`.
+pub fn skill_level(m: &skill_level::Model, g: &skill_group::Model) -> shapes::SkillLevel {
+    shapes::SkillLevel {
+        level: i64::from(m.level),
+        skill: shapes::Skill {
+            instance_id: g.instance_id.clone(),
+            skill_group_description: g.description.clone(),
+            skill_group_id: g.id.clone(),
+            skill_group_name: g.name.clone(),
+        },
+        skill_level_id: m.id.clone(),
+    }
+}
+
+/// The memberships `ms` whose group is in `groups`, rendered in order (a membership whose
+/// group vanished concurrently is left out).
+pub fn skill_levels(
+    ms: &[skill_level::Model],
+    groups: &HashMap<String, skill_group::Model>,
+) -> Vec<shapes::SkillLevel> {
+    ms.iter()
+        .filter_map(|m| groups.get(&m.skill_group_id).map(|g| skill_level(m, g)))
+        .collect()
+}
+
+/// The id of `role` in `instance`: UUID v5 (namespace URL) of `ccgate:role:<instance>:<name>`,
+/// as the roles plugin derives it.
+pub fn role_id(instance: &str, role: Role) -> String {
+    let name = format!("ccgate:role:{instance}:{}", role.as_str());
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
+}
+
+/// The 2017 `Role` (§8.6) of role name `name` (`admin`, `skill-group-leader`, `agent`) in
+/// `instance`; an unknown name renders as the agent role.
+pub fn role(instance: &str, name: &str) -> shapes::Role {
+    let role = Role::parse(name).unwrap_or(Role::Agent);
+    let (role_name, description) = match role {
+        Role::Admin => ("ADMIN", "管理员"),
+        Role::SkillGroupLeader => ("SKILL_GROUP_ADMIN", "技能组组长"),
+        Role::Agent => ("AGENT", "坐席"),
+    };
+    shapes::Role {
+        instance_id: instance.to_string(),
+        privileges: shapes::Privileges::default(),
+        role_description: description.to_string(),
+        role_id: role_id(instance, role),
+        role_name: role_name.to_string(),
+        user_count: 0,
+    }
+}
+
+/// The 2017 `Detail` of `u`.
+pub fn user_detail(u: &user::Model) -> shapes::UserDetail {
+    shapes::UserDetail {
+        department: u.department.clone(),
+        display_name: u.display_name.clone(),
+        email: u.email.clone(),
+        login_name: u.login_name.clone(),
+        phone: u.phone.clone(),
+    }
+}
+
+/// The 2017 `User` (§8.6) of `u` with role names `roles` and rendered `levels`.
+pub fn user(u: &user::Model, roles: &[String], levels: Vec<shapes::SkillLevel>) -> shapes::User {
+    shapes::User {
+        detail: user_detail(u),
+        instance_id: u.instance_id.clone(),
+        ram_id: u.ram_id.clone(),
+        roles: shapes::Roles {
+            role: roles.iter().map(|r| role(&u.instance_id, r)).collect(),
+        },
+        skill_levels: shapes::SkillLevels {
+            skill_level: levels,
+        },
+        user_id: u.id.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> skill_group::Model {
+        skill_group::Model {
+            id: "g1".into(),
+            instance_id: "ccc-test".into(),
+            name: "Sales".into(),
+            description: "pre-sales".into(),
+            routing_strategy: "default".into(),
+            allow_private_outbound_number: false,
+            created_at: 0,
+            updated_at: 0,
+        }
     }
 
-    /// The `User` object of `u`.
-    pub fn user(&self, u: &user::Model, variant: Variant) -> User {
-        let roles = self
-            .roles
-            .get(&u.id)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|name| self.catalog.iter().find(|r| &r.name == name))
-            .map(RoleInfo::render)
-            .collect();
-        let skill_level = self
-            .memberships
-            .get(&u.id)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|m| {
-                let g = self.groups.get(&m.skill_group_id)?;
-                Some(UserSkillLevel {
-                    level: i64::from(m.level),
-                    skill: Skill {
-                        instance_id: g.instance_id.clone(),
-                        skill_group_description: g.description.clone(),
-                        skill_group_id: g.id.clone(),
-                        skill_group_name: g.name.clone(),
-                    },
-                    skill_level_id: m.id.clone(),
-                })
-            })
-            .collect();
-        User {
-            detail: UserDetail {
-                department: u.department.clone(),
-                display_name: u.display_name.clone(),
-                email: u.email.clone(),
-                login_name: u.login_name.clone(),
-                phone: u.phone.clone(),
-            },
-            instance_id: u.instance_id.clone(),
-            primary: (variant == Variant::ListUsers).then_some(false),
-            private_outbound_number_id: (variant != Variant::GetUser)
-                .then(|| u.private_outbound_number_id.clone().unwrap_or_default()),
-            ram_id: u.ram_id.clone(),
-            roles: Roles { role: roles },
-            skill_levels: SkillLevels { skill_level },
-            user_id: u.id.clone(),
-        }
+    #[test]
+    fn acc_names_follow_the_seed_format() {
+        let g = group();
+        let s = skill_group(&g, 3, vec![]);
+        assert_eq!(s.acc_queue_name, "AliQ_ccc-test_g1");
+        assert_eq!(s.acc_skill_group_name, "AliS_ccc-test_g1");
+        assert_eq!(s.user_count, 3);
+        assert_eq!(s.skill_group_name, "Sales");
+    }
+
+    #[test]
+    fn roles_have_the_fixed_ids_and_names() {
+        let r = role("ccc-test", "skill-group-leader");
+        assert_eq!(r.role_name, "SKILL_GROUP_ADMIN");
+        assert_eq!(r.role_description, "技能组组长");
+        let expected = uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_URL,
+            b"ccgate:role:ccc-test:skill-group-leader",
+        );
+        assert_eq!(r.role_id, expected.to_string());
+        assert_eq!(role("ccc-test", "nope").role_name, "AGENT");
+    }
+
+    #[test]
+    fn unknown_or_disabled_numbers_are_left_out() {
+        let ids = vec!["n1".to_string()];
+        assert!(outbound_numbers(&ids, None).is_empty());
+        assert!(outbound_numbers(&ids, Some(&HashMap::new())).is_empty());
     }
 }

@@ -8,16 +8,64 @@
 
 use std::sync::Arc;
 
-use ccgate_plugin_sdk::serde_json::Value;
-use ccgate_plugin_sdk::testing::TestEnv;
+use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, Set};
+use ccgate_plugin_sdk::serde_json::{Value, json};
+use ccgate_plugin_sdk::testing::{FakePlugin, TestEnv};
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Plugin};
 
 use crate::AgentsPlugin;
+use crate::storage::{user, user_role};
 
 /// The instance most tests work on.
 pub const INSTANCE: &str = "ccc-test";
 /// A second instance of the same account.
 pub const OTHER_INSTANCE: &str = "ccc-other";
+
+/// A Bidirection number of [`INSTANCE`] (numbers fake).
+pub const NUM_BI: &str = "num-bi";
+/// An Outbound number of [`INSTANCE`].
+pub const NUM_OUT: &str = "num-out";
+/// An Inbound (not 400) number of [`INSTANCE`].
+pub const NUM_IN: &str = "num-in";
+/// An Inbound 400 number of [`INSTANCE`].
+pub const NUM_400: &str = "num-400";
+/// An Outbound number of [`OTHER_INSTANCE`].
+pub const NUM_OTHER: &str = "num-other";
+
+fn number_rows() -> Vec<Value> {
+    let row = |id: &str, instance: &str, number: &str, usage: &str, is400: bool| {
+        json!({
+            "PhoneNumberId": id, "InstanceId": instance, "Number": number,
+            "PhoneNumberDescription": format!("{usage} line"), "TestOnly": false,
+            "RemainingTime": 0, "AllowOutbound": usage != "Inbound", "Usage": usage,
+            "Trunks": 1, "Active": true, "Is400": is400,
+        })
+    };
+    vec![
+        row(NUM_BI, INSTANCE, "02160664656", "Bidirection", false),
+        row(NUM_OUT, INSTANCE, "053168962496", "Outbound", false),
+        row(NUM_IN, INSTANCE, "01086394552", "Inbound", false),
+        row(NUM_400, INSTANCE, "4001234567", "Inbound", true),
+        row(NUM_OTHER, OTHER_INSTANCE, "05923293251", "Outbound", false),
+    ]
+}
+
+/// A stand-in for the numbers plugin: answers `by_ids` from a fixed list (as
+/// `plugins/numbers/api/queries/by_ids.toml` declares it).
+pub fn fake_numbers() -> FakePlugin {
+    FakePlugin::new("numbers").answer("by_ids", |args| {
+        let found: Vec<Value> = number_rows()
+            .into_iter()
+            .filter(|n| {
+                n["InstanceId"] == args["InstanceId"]
+                    && args["PhoneNumberIds"]
+                        .as_array()
+                        .is_some_and(|ids| ids.contains(&n["PhoneNumberId"]))
+            })
+            .collect();
+        Ok(json!({ "PhoneNumbers": found }))
+    })
+}
 
 /// The agents plugin and its neighbours.
 pub struct Harness {
@@ -25,6 +73,8 @@ pub struct Harness {
     pub env: TestEnv,
     /// The plugin under test.
     pub agents: Arc<dyn Plugin>,
+    /// Users inserted by [`Harness::add_user`] (for unique RamIds and extensions).
+    users_added: std::sync::atomic::AtomicUsize,
 }
 
 impl Harness {
@@ -33,13 +83,67 @@ impl Harness {
         Self::with(vec![]).await
     }
 
+    /// Agents plus the fake numbers plugin ([`fake_numbers`]).
+    pub async fn with_numbers() -> Self {
+        Self::with(vec![Arc::new(fake_numbers())]).await
+    }
+
+    /// Inserts user `login` of `instance` with `roles` (`admin`, `skill-group-leader`,
+    /// `agent`) straight into storage; its `UserId`.
+    pub async fn add_user(&self, instance: &str, login: &str, roles: &[&str]) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        let n = self
+            .users_added
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        user::ActiveModel {
+            id: Set(id.clone()),
+            instance_id: Set(instance.to_string()),
+            ram_id: Set(format!("{:016}", 1_000_000_000_000_000u64 + n as u64)),
+            login_name: Set(login.to_string()),
+            display_name: Set(format!("{login} display")),
+            email: Set(format!("{login}@example.com")),
+            phone: Set(String::new()),
+            department: Set("IT".into()),
+            private_outbound_number_id: Set(None),
+            extension: Set((8001 + n).to_string()),
+            created_at: Set(0),
+            updated_at: Set(0),
+        }
+        .insert(&self.env.db)
+        .await
+        .unwrap();
+        for role in roles {
+            user_role::ActiveModel {
+                user_id: Set(id.clone()),
+                role: Set(role.to_string()),
+                instance_id: Set(instance.to_string()),
+            }
+            .insert(&self.env.db)
+            .await
+            .unwrap();
+        }
+        id
+    }
+
+    /// CreateSkillGroup `name` on [`INSTANCE`] with extra `pairs`; the new `SkillGroupId`.
+    pub async fn create_group(&self, name: &str, pairs: &[(&str, &str)]) -> String {
+        let mut all = vec![("Name", name)];
+        all.extend_from_slice(pairs);
+        let v = self.call("CreateSkillGroup", &all).await.unwrap();
+        v["SkillGroupId"].as_str().unwrap().to_string()
+    }
+
     /// Agents plus `others` (fakes or real plugins).
     pub async fn with(others: Vec<Arc<dyn Plugin>>) -> Self {
         let agents: Arc<dyn Plugin> = Arc::new(AgentsPlugin::default());
         let mut plugins = vec![agents.clone()];
         plugins.extend(others);
         let env = TestEnv::new(plugins).await;
-        Self { env, agents }
+        Self {
+            env,
+            agents,
+            users_added: Default::default(),
+        }
     }
 
     /// The spec of `action` in `version` (`"2017-07-05"`, `"2020-07-01"`).
@@ -55,6 +159,41 @@ impl Harness {
         self.env
             .call(Self::spec("2017-07-05", action), INSTANCE, pairs)
             .await
+    }
+
+    /// Calls 2017 `action` on `instance` as an AccessKey caller; the reply as JSON.
+    pub async fn call_in(
+        &self,
+        instance: &str,
+        action: &str,
+        pairs: &[(&str, &str)],
+    ) -> ApiResult<Value> {
+        self.env
+            .call(Self::spec("2017-07-05", action), instance, pairs)
+            .await
+    }
+
+    /// Calls 2017 `action` on [`INSTANCE`] as user `user_id` with `role` whose scope holds
+    /// `groups` (what the gateway sets for a user's Bearer token); the reply as JSON.
+    pub async fn call_as(
+        &self,
+        role: ccgate_plugin_sdk::Role,
+        user_id: &str,
+        groups: &[&str],
+        action: &str,
+        pairs: &[(&str, &str)],
+    ) -> ApiResult<Value> {
+        let mut ctx = self.env.ctx(Self::spec("2017-07-05", action), INSTANCE);
+        ctx.role = role;
+        ctx.caller_scope = Some(ccgate_plugin_sdk::CallerScope {
+            user_id: user_id.to_string(),
+            login_name: user_id.to_string(),
+            role,
+            led_skill_group_ids: groups.iter().map(|g| g.to_string()).collect(),
+        });
+        ccgate_plugin_sdk::testing::call(self.agents.as_ref(), &ctx, pairs)
+            .await
+            .map(Value::Object)
     }
 
     /// Runs query `name` of the agents plugin as the gateway or another plugin would.

@@ -6,8 +6,50 @@ use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrd
 
 use crate::api::Ctx;
 use crate::api::queries::by_contact_flow::{Args, ContactFlows, Output, PhoneNumbers};
+use crate::api::queries::by_ids;
 use crate::rules;
-use crate::storage::phone_number;
+use crate::storage::{IN_LIST_MAX, phone_number};
+
+/// `by_ids`: the numbers of `args.instance_id` with ids `args.phone_number_ids`, ordered by
+/// `Number`; unknown ids (and other instances' numbers) are absent. The agents domain validates
+/// and renders the outbound numbers of skill groups with it. One SQL query per
+/// [`IN_LIST_MAX`] ids; none for an empty list.
+///
+/// Errors: 500 on storage failures.
+pub async fn by_ids(ctx: &Ctx<'_>, args: by_ids::Args) -> ApiResult<by_ids::Output> {
+    let mut ids = args.phone_number_ids;
+    ids.sort();
+    ids.dedup();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IN_LIST_MAX) {
+        rows.extend(
+            phone_number::Entity::find()
+                .filter(phone_number::Column::InstanceId.eq(&args.instance_id))
+                .filter(phone_number::Column::Id.is_in(chunk.iter().cloned()))
+                .all(&ctx.db)
+                .await?,
+        );
+    }
+    rows.sort_by(|a, b| a.number.cmp(&b.number));
+    Ok(by_ids::Output {
+        phone_numbers: rows
+            .into_iter()
+            .map(|n| by_ids::PhoneNumbers {
+                is400: rules::is_400(&n.number),
+                allow_outbound: rules::allow_outbound(&n.usage),
+                phone_number_id: n.id,
+                instance_id: n.instance_id,
+                number: n.number,
+                phone_number_description: n.description,
+                test_only: false,
+                remaining_time: 0,
+                usage: n.usage,
+                trunks: 1,
+                active: n.active,
+            })
+            .collect(),
+    })
+}
 
 /// `by_contact_flow`: the numbers bound to contact flows of `args.instance_ids`, for the flows
 /// domain's 2017 `PhoneNumbers.PhoneNumber[]` and 2020 `NumberList`: one entry per flow
@@ -144,6 +186,62 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(v, json!({"ContactFlows": []}));
+    }
+
+    #[tokio::test]
+    async fn by_ids_answers_the_known_numbers_of_the_instance() {
+        let h = Harness::new().await;
+        let out = h.add("053168962496", "Outbound", None).await;
+        let inbound = h.add("02160664656", "Inbound", None).await;
+        let toll = h.add("4001234567", "Inbound", None).await;
+        let theirs = h
+            .add_in(OTHER_INSTANCE, "13912345678", "Bidirection", None)
+            .await;
+        let ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
+        let v = h
+            .numbers
+            .query(
+                &ctx,
+                "by_ids",
+                json!({"InstanceId": INSTANCE, "PhoneNumberIds": [out, inbound, toll, out, theirs, "nope"]}),
+            )
+            .await
+            .unwrap();
+        let list = v["PhoneNumbers"].as_array().unwrap();
+        let ids: Vec<&str> = list
+            .iter()
+            .map(|n| n["PhoneNumberId"].as_str().unwrap())
+            .collect();
+        // Ordered by Number; the other instance's number and the unknown id are absent.
+        assert_eq!(ids, vec![inbound.as_str(), out.as_str(), toll.as_str()]);
+        assert_eq!(
+            list[1],
+            json!({
+                "PhoneNumberId": out,
+                "InstanceId": INSTANCE,
+                "Number": "053168962496",
+                "PhoneNumberDescription": "",
+                "TestOnly": false,
+                "RemainingTime": 0,
+                "AllowOutbound": true,
+                "Usage": "Outbound",
+                "Trunks": 1,
+                "Active": true,
+                "Is400": false,
+            })
+        );
+        assert_eq!(list[0]["AllowOutbound"], json!(false));
+        assert_eq!(list[2]["Is400"], json!(true));
+        let v = h
+            .numbers
+            .query(
+                &ctx,
+                "by_ids",
+                json!({"InstanceId": INSTANCE, "PhoneNumberIds": []}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(v, json!({"PhoneNumbers": []}));
     }
 
     #[tokio::test]

@@ -8,20 +8,22 @@
 //! - 2017 `Assignee` "", `NumberCommodityStatus` 0 (normal), `SipTelX` "" and every
 //!   `PrivacyNumber` field "" (no privacy/virtual numbers);
 //! - 2020 `UserId`, `Tags` and `Provider` "" (no agent-exclusive numbers, tags or carriers);
-//! - skill group names: the agents domain does not exist yet, so `SkillGroupName`, `Name` and
-//!   `DisplayName` are the skill group id.
+//! - skill group names come from the agents domain (`agents.skill_groups`, [`crate::agents`]);
+//!   with the agents plugin disabled, `SkillGroupName`, `Name` and `DisplayName` are the skill
+//!   group id, and with it enabled a bound id whose group no longer exists is left out.
 //!
 //! The 2017 `ContactFlow` object is left out when the number has no (known) flow (an `optional`
 //! response field of the specs).
 //!
-//! Rendering several numbers costs one skill-group query and one `flows`/`get` call in total
-//! ([`Renderer::load`]), whatever the number count.
+//! Rendering several numbers costs one skill-group query, one `flows`/`get` call and one
+//! `agents`/`skill_groups` call in total ([`Renderer::load`]), whatever the number count.
 
 use std::collections::HashMap;
 
 use ccgate_plugin_sdk::serde_json::{Value, json};
 use ccgate_plugin_sdk::{ApiResult, Context};
 
+use crate::agents::{self, GroupInfo};
 use crate::api;
 use crate::api::shapes;
 use crate::flows::{self, FlowInfo};
@@ -34,10 +36,24 @@ pub struct Renderer {
     pub flows: Option<HashMap<String, FlowInfo>>,
     /// Skill group ids by `PhoneNumberId`.
     pub groups: HashMap<String, Vec<String>>,
+    /// The skill groups agents knows, by id; `None` when the agents plugin is disabled (ids are
+    /// then rendered as names).
+    pub group_info: Option<HashMap<String, GroupInfo>>,
+}
+
+/// A bound skill group as rendered: id, name, display name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamedGroup<'a> {
+    /// `SkillGroupId`.
+    pub id: &'a str,
+    /// `SkillGroupName` / `Name`.
+    pub name: &'a str,
+    /// `DisplayName`.
+    pub display_name: &'a str,
 }
 
 impl Renderer {
-    /// Loads the flows and skill groups of `numbers`: one query and one cross-plugin call.
+    /// Loads the flows and skill groups of `numbers`: one query and two cross-plugin calls.
     pub async fn load(ctx: &Context, numbers: &[phone_number::Model]) -> ApiResult<Self> {
         let ids: Vec<String> = numbers.iter().map(|n| n.id.clone()).collect();
         let groups = storage::skill_groups_of(&ctx.db, &ids).await?;
@@ -46,7 +62,13 @@ impl Renderer {
             .filter_map(|n| n.contact_flow_id.clone())
             .collect();
         let flows = flows::get_flows(ctx, &flow_ids).await?;
-        Ok(Self { flows, groups })
+        let group_ids: Vec<String> = groups.values().flatten().cloned().collect();
+        let group_info = agents::get_groups(ctx, &group_ids).await?;
+        Ok(Self {
+            flows,
+            groups,
+            group_info,
+        })
     }
 
     /// The flow bound to `n`, when it exists and flows are enabled.
@@ -63,6 +85,26 @@ impl Renderer {
             .unwrap_or_default()
     }
 
+    /// The skill groups bound to `n` as rendered, in binding order: named by agents, or by their
+    /// id when the agents plugin is disabled; ids agents no longer knows are left out.
+    pub fn named_groups(&self, n: &phone_number::Model) -> Vec<NamedGroup<'_>> {
+        self.groups_of(n)
+            .iter()
+            .filter_map(|id| match &self.group_info {
+                None => Some(NamedGroup {
+                    id,
+                    name: id,
+                    display_name: id,
+                }),
+                Some(known) => known.get(id).map(|g| NamedGroup {
+                    id,
+                    name: &g.name,
+                    display_name: &g.display_name,
+                }),
+            })
+            .collect()
+    }
+
     /// The shared 2017 `ContactFlow` of `n` ([`shapes::ContactFlow`]); `None` (left out of the
     /// reply) when `n` has no flow, the flow is gone, or the flows plugin is disabled.
     pub fn contact_flow(&self, n: &phone_number::Model) -> Option<shapes::ContactFlow> {
@@ -76,15 +118,15 @@ impl Renderer {
     }
 
     /// The shared 2017 `SkillGroups {SkillGroup: [{SkillGroupId, SkillGroupName}]}` of `n`
-    /// (names being the ids).
+    /// ([`Self::named_groups`]).
     pub fn skill_groups(&self, n: &phone_number::Model) -> shapes::SkillGroups {
         shapes::SkillGroups {
             skill_group: self
-                .groups_of(n)
-                .iter()
-                .map(|id| shapes::SkillGroup {
-                    skill_group_id: id.clone(),
-                    skill_group_name: id.clone(),
+                .named_groups(n)
+                .into_iter()
+                .map(|g| shapes::SkillGroup {
+                    skill_group_id: g.id.to_string(),
+                    skill_group_name: g.name.to_string(),
                 })
                 .collect(),
         }
@@ -174,13 +216,13 @@ impl Renderer {
             contact_flow_id: n.contact_flow_id.clone().unwrap_or_default(),
             province: n.province.clone(),
             skill_groups: self
-                .groups_of(n)
-                .iter()
-                .map(|id| SkillGroups {
-                    display_name: id.clone(),
+                .named_groups(n)
+                .into_iter()
+                .map(|g| SkillGroups {
+                    display_name: g.display_name.to_string(),
                     instance_id: n.instance_id.clone(),
-                    name: id.clone(),
-                    skill_group_id: id.clone(),
+                    name: g.name.to_string(),
+                    skill_group_id: g.id.to_string(),
                 })
                 .collect(),
         }
@@ -197,14 +239,14 @@ impl Renderer {
     pub fn list_item_2020_json_macro(&self, n: &phone_number::Model) -> Value {
         let flow_name = self.flow_of(n).map(|f| f.name.as_str()).unwrap_or_default();
         let groups: Vec<Value> = self
-            .groups_of(n)
-            .iter()
-            .map(|id| {
+            .named_groups(n)
+            .into_iter()
+            .map(|g| {
                 json!({
-                    "DisplayName": id,
+                    "DisplayName": g.display_name,
                     "InstanceId": n.instance_id,
-                    "Name": id,
-                    "SkillGroupId": id,
+                    "Name": g.name,
+                    "SkillGroupId": g.id,
                 })
             })
             .collect();
@@ -265,6 +307,7 @@ mod tests {
                 "id-1".to_string(),
                 vec!["b@ccc-test".to_string(), "a@ccc-test".to_string()],
             )]),
+            group_info: None,
         };
         let rows = [
             number(1, Some("flow-a")),
@@ -282,6 +325,44 @@ mod tests {
             without_flows
                 .list_item_2020_json_macro(&rows[0])
                 .to_string()
+        );
+    }
+
+    #[test]
+    fn skill_groups_are_named_by_agents_and_unknown_ones_left_out() {
+        use crate::agents::GroupInfo;
+        let mut renderer = Renderer {
+            groups: HashMap::from([(
+                "id-1".to_string(),
+                vec!["sg-gone".to_string(), "sg-1".to_string()],
+            )]),
+            ..Renderer::default()
+        };
+        let n = number(1, None);
+        // Agents disabled: ids as names.
+        let names: Vec<(&str, &str)> = renderer
+            .named_groups(&n)
+            .iter()
+            .map(|g| (g.id, g.name))
+            .collect();
+        assert_eq!(names, vec![("sg-gone", "sg-gone"), ("sg-1", "sg-1")]);
+        renderer.group_info = Some(HashMap::from([(
+            "sg-1".to_string(),
+            GroupInfo {
+                id: "sg-1".into(),
+                name: "Sales".into(),
+                display_name: "Sales".into(),
+                instance_id: "ccc-test".into(),
+            },
+        )]));
+        let item = renderer.list_item_2020(&n);
+        assert_eq!(
+            item["SkillGroups"],
+            serde_json::json!([{"DisplayName": "Sales", "InstanceId": "ccc-test", "Name": "Sales", "SkillGroupId": "sg-1"}])
+        );
+        assert_eq!(
+            renderer.list_item_2020_json_macro(&n).to_string(),
+            item.to_string()
         );
     }
 }

@@ -44,6 +44,32 @@ pub fn fake_flows() -> FakePlugin {
     })
 }
 
+/// A stand-in for the agents plugin: answers `skill_groups` (as
+/// `plugins/agents/api/queries/skill_groups.toml` declares it) knowing `sg-1` (Sales) and `sg-2`
+/// (Support) of [`INSTANCE`] and `sg-other` of [`OTHER_INSTANCE`].
+pub fn fake_agents() -> FakePlugin {
+    FakePlugin::new("agents").answer("skill_groups", |args| {
+        let rows = [
+            ("sg-1", "Sales", INSTANCE),
+            ("sg-2", "Support", INSTANCE),
+            ("sg-other", "Theirs", OTHER_INSTANCE),
+        ];
+        let found: Vec<Value> = rows
+            .iter()
+            .filter(|(id, _, instance)| {
+                args["InstanceId"] == *instance
+                    && args["SkillGroupIds"]
+                        .as_array()
+                        .is_some_and(|ids| ids.iter().any(|x| x == id))
+            })
+            .map(|(id, name, instance)| {
+                json!({"SkillGroupId": id, "Name": name, "DisplayName": name, "Description": "", "InstanceId": instance})
+            })
+            .collect();
+        Ok(json!({ "SkillGroups": found }))
+    })
+}
+
 /// The numbers plugin over an in-memory database, with or without the fake flows plugin.
 pub struct Harness {
     pub env: TestEnv,
@@ -66,6 +92,23 @@ impl Harness {
         let flows = Arc::new(fake_flows());
         let numbers: Arc<dyn Plugin> = Arc::new(plugin);
         let env = TestEnv::new(vec![numbers.clone(), flows.clone()]).await;
+        Self {
+            env,
+            numbers,
+            flows: Some(flows),
+        }
+    }
+
+    /// Numbers with the fake flows and the fake agents plugin ([`fake_agents`]).
+    pub async fn with_agents() -> Self {
+        let flows = Arc::new(fake_flows());
+        let numbers: Arc<dyn Plugin> = Arc::new(NumbersPlugin::new());
+        let env = TestEnv::new(vec![
+            numbers.clone(),
+            flows.clone(),
+            Arc::new(fake_agents()),
+        ])
+        .await;
         Self {
             env,
             numbers,

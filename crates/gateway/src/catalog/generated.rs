@@ -50,7 +50,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Creates a skill group in a call center instance, optionally binding outbound numbers and agents (with per-agent skill levels).",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/CreateSkillGroup.2017-07-05.toml",
     },
     Entry {
@@ -94,7 +94,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Deletes a skill group; any agents still in it are first removed from the group.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/DeleteSkillGroup.2017-07-05.toml",
     },
     Entry {
@@ -312,7 +312,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Lists all skill groups of a call center instance with their outbound numbers and agent counts.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListSkillGroups.2017-07-05.toml",
     },
     Entry {
@@ -338,7 +338,7 @@ pub const CATALOG: &[Entry] = &[
             },
         },
         summary: "Lists the skill groups an agent belongs to, with the agent's skill level in each and each group's outbound numbers.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListSkillGroupsOfUser.2017-07-05.toml",
     },
     Entry {
@@ -386,7 +386,7 @@ pub const CATALOG: &[Entry] = &[
             },
         },
         summary: "Lists (paged) the users/agents of a skill group, with their details, roles (with privileges) and skill levels.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ListUsersOfSkillGroup.2017-07-05.toml",
     },
     Entry {
@@ -412,7 +412,7 @@ pub const CATALOG: &[Entry] = &[
             },
         },
         summary: "Modifies a skill group's name, description, outbound numbers, routing strategy and member agents (with skill levels).",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ModifySkillGroup.2017-07-05.toml",
     },
     Entry {
@@ -460,7 +460,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Adds, removes or resets the list of outbound phone numbers of a skill group.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/ModifySkillGroupOutboundNumbers.2017-07-05.toml",
     },
     Entry {
@@ -582,7 +582,7 @@ pub const CATALOG: &[Entry] = &[
             },
         },
         summary: "Removes one or more users/agents from a skill group.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/agents/api/RemoveUsersFromSkillGroup.2017-07-05.toml",
     },
     Entry {

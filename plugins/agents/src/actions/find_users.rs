@@ -17,8 +17,8 @@ use ccgate_plugin_sdk::storage::like_contains;
 
 use crate::api::Ctx;
 use crate::api::find_users::{List, Request, Response, Users};
-use crate::render::Variant;
 use crate::storage::user;
+use crate::user_render::Variant;
 
 /// Serves FindUsers.
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {

@@ -2,7 +2,7 @@
 //!
 //! Request ([`crate::api::get_user::Request`]): `UserId`: the user's UUID (its login name,
 //! `<login>@<instance>` and RamId are accepted too, as in every agents action).
-//! Response: `User` ([`crate::api::shapes::User`] without `Primary` and
+//! Response: `User` ([`crate::api::shapes::InstanceUser`] without `Primary` and
 //! `PrivateOutboundNumberId`, which §9.4 does not list; see [`crate::render`]).
 //!
 //! Errors: parameter errors of the spec; 404 `NotExists.UserId`.
@@ -12,8 +12,8 @@ use ccgate_plugin_sdk::ApiResult;
 use crate::api::Ctx;
 use crate::api::errors;
 use crate::api::get_user::{Request, Response};
-use crate::render::{UserRenderer, Variant};
 use crate::storage::users;
+use crate::user_render::{UserRenderer, Variant};
 
 /// Serves GetUser.
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {

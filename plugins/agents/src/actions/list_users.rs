@@ -2,7 +2,7 @@
 //!
 //! Request ([`crate::api::list_users::Request`]): `PageNumber` (1 or more), `PageSize` (1-100).
 //! Response: `Users {List: {User: [...]}, PageNumber, PageSize, TotalCount}`, users by login
-//! name, each a [`crate::api::shapes::User`] with `Primary` (false) and
+//! name, each a [`crate::api::shapes::InstanceUser`] with `Primary` (false) and
 //! `PrivateOutboundNumberId` ("" when none).
 //!
 //! Visibility ([`crate::access`]): an administrator sees every user, a skill-group leader the
@@ -20,8 +20,8 @@ use ccgate_plugin_sdk::storage;
 use crate::access;
 use crate::api::Ctx;
 use crate::api::list_users::{List, Request, Response, Users};
-use crate::render::{UserRenderer, Variant};
 use crate::storage::user;
+use crate::user_render::{UserRenderer, Variant};
 
 /// A page of the users of the instance matching `filter` (and visible to the caller), by
 /// login name, rendered as `variant`: the users, the page and the total.
@@ -30,7 +30,7 @@ pub(crate) async fn page(
     filter: Option<Condition>,
     page: PageRequest,
     variant: Variant,
-) -> ApiResult<(Vec<crate::api::shapes::User>, u64)> {
+) -> ApiResult<(Vec<crate::api::shapes::InstanceUser>, u64)> {
     let mut query = user::Entity::find().filter(user::Column::InstanceId.eq(ctx.instance()));
     if let Some(f) = filter {
         query = query.filter(f);

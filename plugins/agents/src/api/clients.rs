@@ -5,6 +5,108 @@
 //! Each call goes through `ctx.services`, so it reaches the providing plugin whether it is built
 //! in or loaded as a library, and answers `Ok(None)` when that plugin is not enabled.
 
+/// Queries of the `numbers` plugin.
+pub mod numbers {
+    use ccgate_plugin_sdk::{ApiResult, Context, query};
+
+    /// Types of query `numbers.by_ids`.
+    pub mod by_ids {
+        #[allow(unused_imports)]
+        use ccgate_plugin_sdk::ResponseBody;
+        use serde::{Deserialize, Serialize};
+
+        /// The arguments of query `numbers.by_ids`.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Args {
+            /// The instance whose numbers are read.
+            #[serde(rename = "InstanceId")]
+            pub instance_id: String,
+            /// The ids to look up (duplicates allowed; an empty list reads nothing).
+            #[serde(rename = "PhoneNumberIds")]
+            pub phone_number_ids: Vec<String>,
+        }
+
+        impl ResponseBody for Args {
+            const FIELDS: &'static [&'static str] = &["InstanceId", "PhoneNumberIds"];
+        }
+
+        /// The result of query `numbers.by_ids`.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Output {
+            /// The numbers found, ordered by Number.
+            #[serde(rename = "PhoneNumbers")]
+            pub phone_numbers: Vec<PhoneNumbers>,
+        }
+
+        impl ResponseBody for Output {
+            const FIELDS: &'static [&'static str] = &["PhoneNumbers"];
+        }
+
+        /// The numbers found, ordered by Number.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct PhoneNumbers {
+            /// Phone number ID.
+            #[serde(rename = "PhoneNumberId")]
+            pub phone_number_id: String,
+            /// The number's instance.
+            #[serde(rename = "InstanceId")]
+            pub instance_id: String,
+            /// The number.
+            #[serde(rename = "Number")]
+            pub number: String,
+            /// Description.
+            #[serde(rename = "PhoneNumberDescription")]
+            pub phone_number_description: String,
+            /// Always false (no test numbers).
+            #[serde(rename = "TestOnly")]
+            pub test_only: bool,
+            /// Always 0.
+            #[serde(rename = "RemainingTime")]
+            pub remaining_time: i64,
+            /// Whether the usage allows outbound calls (Outbound or Bidirection).
+            #[serde(rename = "AllowOutbound")]
+            pub allow_outbound: bool,
+            /// Inbound, Outbound or Bidirection.
+            #[serde(rename = "Usage")]
+            pub usage: String,
+            /// Always 1.
+            #[serde(rename = "Trunks")]
+            pub trunks: i64,
+            /// Whether the number is active.
+            #[serde(rename = "Active")]
+            pub active: bool,
+            /// Whether it is a 400 (national service) number, which can never call out; ModifySkillGroupOutboundNumbers filters those out silently (seed 004 §8.8).
+            #[serde(rename = "Is400")]
+            pub is400: bool,
+        }
+
+        impl ResponseBody for PhoneNumbers {
+            const FIELDS: &'static [&'static str] = &[
+                "PhoneNumberId",
+                "InstanceId",
+                "Number",
+                "PhoneNumberDescription",
+                "TestOnly",
+                "RemainingTime",
+                "AllowOutbound",
+                "Usage",
+                "Trunks",
+                "Active",
+                "Is400",
+            ];
+        }
+    }
+
+    /// `numbers.by_ids`: The phone numbers of one instance with the given ids; ids that do not exist there are left out. Ordered by Number. One SQL query per 1000 ids.
+    ///
+    /// Returns `Ok(None)` when plugin `numbers` is not enabled.
+    ///
+    /// Errors: the query's own, and 500 `InternalError` when the answer does not have the declared shape.
+    pub async fn by_ids(ctx: &Context, args: &by_ids::Args) -> ApiResult<Option<by_ids::Output>> {
+        query::call(ctx, "numbers", "by_ids", args).await
+    }
+}
+
 /// Queries of the `roles` plugin.
 pub mod roles {
     use ccgate_plugin_sdk::{ApiResult, Context, query};

@@ -38,11 +38,11 @@ pub struct Request {
     ///
     /// Call center instance ID. [RECONSTRUCTED: the table row is missing from the document; name from the example request; required assumed.]
     pub instance_id: String,
-    /// `Name`, string, required, at most 256 characters.
+    /// `Name`, string, required, at most 128 characters.
     ///
     /// Skill group name (must be unique within the instance, per ListSkillGroups). [RECONSTRUCTED from the example request; required assumed by analogy with ModifySkillGroup.]
     pub name: String,
-    /// `Description`, string, optional, at most 256 characters (absent or empty: `None`).
+    /// `Description`, string, optional, at most 255 characters (absent or empty: `None`).
     ///
     /// Short description of the skill group. [RECONSTRUCTED from the example request; required-ness unknown.]
     pub description: Option<String>,
@@ -54,13 +54,13 @@ pub struct Request {
     ///
     /// Whether agents may use a personal outbound number. [RECONSTRUCTED from the example request and ModifySkillGroup.]
     pub allow_private_outbound_number: Option<bool>,
-    /// `RoutingStrategy`, string, optional, at most 256 characters (absent or empty: `None`).
+    /// `RoutingStrategy`, string, optional, at most 32 characters (absent or empty: `None`).
     ///
     /// Matching (routing) strategy. [RECONSTRUCTED: not in the surviving text nor the example; present in ModifySkillGroup and in the official 2017-07-05 SDK request for CreateSkillGroup.]
     pub routing_strategy: Option<String>,
     /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, at most 100 items.
     ///
-    /// Skill level. SkillLevel.1 sets the skill level for UserId.1 above; if there are several UserIds there must be the same number of SkillLevels.
+    /// Skill level. SkillLevel.1 sets the skill level (1-10; handler) for UserId.1 above; if there are several UserIds there must be the same number of SkillLevels.
     pub skill_level: Vec<i64>,
     /// `UserId` (repeat list, sent as `UserId.1`, `UserId.2`, ...), repeat-list, optional of string, at most 256 characters, at most 100 items.
     ///
@@ -84,13 +84,13 @@ impl Request {
             name: {
                 let v = params.required("Name")?;
                 {
-                    contract::max_len("Name", v, 256)?;
+                    contract::max_len("Name", v, 128)?;
                     v.to_string()
                 }
             },
             description: match params.optional("Description") {
                 Some(v) => Some({
-                    contract::max_len("Description", v, 256)?;
+                    contract::max_len("Description", v, 255)?;
                     v.to_string()
                 }),
                 None => None,
@@ -116,7 +116,7 @@ impl Request {
             },
             routing_strategy: match params.optional("RoutingStrategy") {
                 Some(v) => Some({
-                    contract::max_len("RoutingStrategy", v, 256)?;
+                    contract::max_len("RoutingStrategy", v, 32)?;
                     v.to_string()
                 }),
                 None => None,

@@ -25,6 +25,22 @@ pub fn conflict_login_name_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(409, "Conflict.LoginName", message)
 }
 
+/// 409 `Conflict.SkillGroupName`: "A skill group named %s already exists in this instance."
+///
+/// Listed by: CreateSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05.
+pub fn conflict_skill_group_name(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        409,
+        "Conflict.SkillGroupName",
+        format!("A skill group named {value} already exists in this instance."),
+    )
+}
+
+/// 409 `Conflict.SkillGroupName` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn conflict_skill_group_name_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(409, "Conflict.SkillGroupName", message)
+}
+
 /// 409 `Conflict.User`: "The user with RamId %s is already a user of this instance."
 ///
 /// Listed by: AssignUsers 2017-07-05.
@@ -62,7 +78,7 @@ pub fn invalid_agent_state_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `InvalidParameter`: "The specified parameter %s is not valid: %s"
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListUsers 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+/// Listed by: AssignUsers 2017-07-05, CreateSkillGroup 2017-07-05, CreateUser 2017-07-05, DeleteSkillGroup 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsers 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn invalid_parameter(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -81,7 +97,7 @@ pub fn invalid_parameter_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `MissingParameter`: "The input parameter "%s" that is mandatory for processing this request is not supplied."
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ListUsers 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, RemoveUsers 2017-07-05, ResetUserStatus 2017-07-05.
+/// Listed by: AssignUsers 2017-07-05, CreateSkillGroup 2017-07-05, CreateUser 2017-07-05, DeleteSkillGroup 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsers 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, ModifyUser 2017-07-05, RemoveUsers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, ResetUserStatus 2017-07-05.
 pub fn missing_parameter(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -99,7 +115,7 @@ pub fn missing_parameter_msg(message: impl Into<String>) -> ApiError {
 
 /// 403 `NoPermission`: "The caller's role %s may not call %s."
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+/// Listed by: AssignUsers 2017-07-05, CreateSkillGroup 2017-07-05, CreateUser 2017-07-05, DeleteSkillGroup 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn no_permission(value1: impl std::fmt::Display, value2: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         403,
@@ -115,7 +131,7 @@ pub fn no_permission_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.InstanceId`: "The specified instance %s does not exist."
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListUsers 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+/// Listed by: AssignUsers 2017-07-05, CreateSkillGroup 2017-07-05, CreateUser 2017-07-05, DeleteSkillGroup 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsers 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn not_exists_instance_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -131,7 +147,7 @@ pub fn not_exists_instance_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.PhoneNumberId`: "The specified PhoneNumberId %s does not exist."
 ///
-/// Listed by: CreateUser 2017-07-05, ModifyUser 2017-07-05.
+/// Listed by: CreateSkillGroup 2017-07-05, CreateUser 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, ModifyUser 2017-07-05.
 pub fn not_exists_phone_number_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -179,7 +195,7 @@ pub fn not_exists_role_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.SkillGroupId`: "The specified SkillGroupId %s does not exist."
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, SignInGroup 2020-07-01.
+/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, DeleteSkillGroup 2017-07-05, ListAgentStates 2017-07-05, ListSkillGroupStates 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, ModifyUser 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, SignInGroup 2020-07-01.
 pub fn not_exists_skill_group_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -195,7 +211,7 @@ pub fn not_exists_skill_group_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.UserId`: "The specified UserId %s does not exist."
 ///
-/// Listed by: GetUser 2017-07-05, ListAgentStateLogs 2020-07-01, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, ResetAgentState 2020-07-01, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+/// Listed by: CreateSkillGroup 2017-07-05, GetUser 2017-07-05, ListAgentStateLogs 2020-07-01, ListSkillGroupsOfUser 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn not_exists_user_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -211,7 +227,7 @@ pub fn not_exists_user_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Empty`: "The parameter %s may not be null or empty."
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListUsers 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+/// Listed by: AssignUsers 2017-07-05, CreateSkillGroup 2017-07-05, CreateUser 2017-07-05, DeleteSkillGroup 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsers 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn parameter_empty(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -227,7 +243,7 @@ pub fn parameter_empty_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Enumeration`: "The parameter %s must be one of the value of enumeration %s."
 ///
-/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealtimeAgentStates 2020-07-01.
+/// Listed by: ListAgentEvents 2017-07-05, ListAgentStates 2017-07-05, ListRealtimeAgentStates 2020-07-01, ModifySkillGroupOutboundNumbers 2017-07-05.
 pub fn parameter_enumeration(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -246,7 +262,7 @@ pub fn parameter_enumeration_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Maximum`: "The parameter %s must be less than or equal to %s."
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListUsers 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
+/// Listed by: AssignUsers 2017-07-05, CreateSkillGroup 2017-07-05, CreateUser 2017-07-05, DeleteSkillGroup 2017-07-05, FindUsers 2017-07-05, GetUser 2017-07-05, ListAgentEvents 2017-07-05, ListAgentStateLogs 2020-07-01, ListAgentStates 2017-07-05, ListRealTimeAgent 2017-07-05, ListRealtimeAgentStates 2020-07-01, ListSkillGroupStates 2017-07-05, ListSkillGroups 2017-07-05, ListSkillGroupsOfUser 2017-07-05, ListUsers 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifySkillGroupOutboundNumbers 2017-07-05, ModifyUser 2017-07-05, PollUserStatus 2020-07-01, ReadyForService 2020-07-01, RemoveUsers 2017-07-05, RemoveUsersFromSkillGroup 2017-07-05, ResetAgentState 2020-07-01, ResetUserStatus 2017-07-05, SignInGroup 2020-07-01, SignOutGroup 2020-07-01, TakeBreak 2020-07-01.
 pub fn parameter_maximum(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -265,7 +281,7 @@ pub fn parameter_maximum_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Parameter.Minimum`: "The parameter %s must be greater than or equal to %s."
 ///
-/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, FindUsers 2017-07-05, ListAgentStateLogs 2020-07-01, ListRealtimeAgentStates 2020-07-01, ListUsers 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05.
+/// Listed by: AssignUsers 2017-07-05, CreateUser 2017-07-05, FindUsers 2017-07-05, ListAgentStateLogs 2020-07-01, ListRealtimeAgentStates 2020-07-01, ListUsers 2017-07-05, ListUsersOfSkillGroup 2017-07-05, ModifySkillGroupOfUser 2017-07-05, ModifyUser 2017-07-05.
 pub fn parameter_minimum(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,

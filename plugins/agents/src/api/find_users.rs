@@ -122,7 +122,7 @@ impl ResponseBody for Users {
 pub struct List {
     /// The users, by login name. Each carries `PrivateOutboundNumberId` (no `Primary`: §9.10 does not list it).
     #[serde(rename = "User")]
-    pub user: Vec<super::shapes::User>,
+    pub user: Vec<super::shapes::InstanceUser>,
 }
 
 impl ResponseBody for List {

@@ -77,7 +77,7 @@ impl Request {
 pub struct Response {
     /// User information (`Primary` and `PrivateOutboundNumberId` are left out: §9.4 does not list them).
     #[serde(rename = "User")]
-    pub user: super::shapes::User,
+    pub user: super::shapes::InstanceUser,
 }
 
 impl ResponseBody for Response {

@@ -153,55 +153,9 @@ impl ResponseBody for Skill {
 pub struct OutboundPhoneNumbers {
     /// Whether the skill group can call external lines and the numbers used when doing so.
     #[serde(rename = "PhoneNumber")]
-    pub phone_number: Vec<PhoneNumber>,
+    pub phone_number: Vec<super::shapes::OutboundPhoneNumber>,
 }
 
 impl ResponseBody for OutboundPhoneNumbers {
     const FIELDS: &'static [&'static str] = &["PhoneNumber"];
-}
-
-/// Whether the skill group can call external lines and the numbers used when doing so.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PhoneNumber {
-    /// Whether outbound calling is allowed. Depends on: 1) the Dayu (carrier number platform) setting, e.g. 400 numbers cannot call out; 2) the call center instance setting. Note: numbers generally allow inbound calls; to disallow inbound, either 1) configure it in Dayu so callers hear a prompt, or 2) leave the number unbound to any contact flow IVR (not recommended).
-    #[serde(rename = "AllowOutbound")]
-    pub allow_outbound: bool,
-    /// Call center instance ID the phone number belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Phone number.
-    #[serde(rename = "Number")]
-    pub number: String,
-    /// Short description of the phone number.
-    #[serde(rename = "PhoneNumberDescription")]
-    pub phone_number_description: String,
-    /// Phone number ID, system-generated unique identifier.
-    #[serde(rename = "PhoneNumberId")]
-    pub phone_number_id: String,
-    /// Remaining talk time of a test number, in minutes.
-    #[serde(rename = "RemainingTime")]
-    pub remaining_time: i64,
-    /// Whether this is a test number.
-    #[serde(rename = "TestOnly")]
-    pub test_only: bool,
-    /// Number of trunks, i.e. how many concurrent calls the number supports; data comes from Dayu.
-    #[serde(rename = "Trunks")]
-    pub trunks: i64,
-    /// Usage of the phone number: Inbound, Outbound, or Bidirection (both); values defined by enum PhoneNumberType. The effective value depends on 1) Dayu settings (e.g. 400 numbers cannot call out) and 2) instance settings.
-    #[serde(rename = "Usage")]
-    pub usage: String,
-}
-
-impl ResponseBody for PhoneNumber {
-    const FIELDS: &'static [&'static str] = &[
-        "AllowOutbound",
-        "InstanceId",
-        "Number",
-        "PhoneNumberDescription",
-        "PhoneNumberId",
-        "RemainingTime",
-        "TestOnly",
-        "Trunks",
-        "Usage",
-    ];
 }

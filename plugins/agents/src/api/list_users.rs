@@ -111,7 +111,7 @@ impl ResponseBody for Users {
 pub struct List {
     /// The users, by login name. Each carries `Primary` and `PrivateOutboundNumberId`.
     #[serde(rename = "User")]
-    pub user: Vec<super::shapes::User>,
+    pub user: Vec<super::shapes::InstanceUser>,
 }
 
 impl ResponseBody for List {

@@ -42,13 +42,13 @@ pub struct Request {
     ///
     /// ID of the call center instance the skill group belongs to.
     pub instance_id: String,
-    /// `PageNumber`, integer, required.
+    /// `PageNumber`, integer, required, 1..=.
     ///
     /// Page number.
     pub page_number: i64,
-    /// `PageSize`, integer, required.
+    /// `PageSize`, integer, required, 1..=100.
     ///
-    /// Page size.
+    /// Page size, range 1-100 (the seed documents no bound; ccgate caps pages at 100 like its other paged lists).
     pub page_size: i64,
     /// `SkillGroupId`, string, required, at most 256 characters.
     ///
@@ -71,11 +71,11 @@ impl Request {
             },
             page_number: {
                 let v = params.required("PageNumber")?;
-                contract::int("PageNumber", v, i64::MIN, i64::MAX)?
+                contract::int("PageNumber", v, 1, i64::MAX)?
             },
             page_size: {
                 let v = params.required("PageSize")?;
-                contract::int("PageSize", v, i64::MIN, i64::MAX)?
+                contract::int("PageSize", v, 1, 100)?
             },
             skill_group_id: {
                 let v = params.required("SkillGroupId")?;
@@ -126,201 +126,9 @@ impl ResponseBody for Users {
 pub struct List {
     /// Object list.
     #[serde(rename = "User")]
-    pub user: Vec<User>,
+    pub user: Vec<super::shapes::User>,
 }
 
 impl ResponseBody for List {
     const FIELDS: &'static [&'static str] = &["User"];
-}
-
-/// Object list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    /// User detail information.
-    #[serde(rename = "Detail")]
-    pub detail: Detail,
-    /// Call center instance ID the user belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// RAM account ID of the user.
-    #[serde(rename = "RamId")]
-    pub ram_id: String,
-    /// The user's role list.
-    #[serde(rename = "Roles")]
-    pub roles: UserRoles,
-    /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
-    #[serde(rename = "SkillLevels")]
-    pub skill_levels: SkillLevels,
-    /// User ID, system-generated unique identifier. Note: this is the RAM sub-account's unique identifier within the call center instance (a UUID), NOT the RamId.
-    #[serde(rename = "UserId")]
-    pub user_id: String,
-}
-
-impl ResponseBody for User {
-    const FIELDS: &'static [&'static str] = &[
-        "Detail",
-        "InstanceId",
-        "RamId",
-        "Roles",
-        "SkillLevels",
-        "UserId",
-    ];
-}
-
-/// User detail information.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Detail {
-    /// Department.
-    #[serde(rename = "Department")]
-    pub department: String,
-    /// User's full name.
-    #[serde(rename = "DisplayName")]
-    pub display_name: String,
-    /// User's email address.
-    #[serde(rename = "Email")]
-    pub email: String,
-    /// User login name.
-    #[serde(rename = "LoginName")]
-    pub login_name: String,
-    /// User's phone number.
-    #[serde(rename = "Phone")]
-    pub phone: String,
-}
-
-impl ResponseBody for Detail {
-    const FIELDS: &'static [&'static str] =
-        &["Department", "DisplayName", "Email", "LoginName", "Phone"];
-}
-
-/// The user's role list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UserRoles {
-    /// The user's role list.
-    #[serde(rename = "Role")]
-    pub role: Vec<UserRolesRole>,
-}
-
-impl ResponseBody for UserRoles {
-    const FIELDS: &'static [&'static str] = &["Role"];
-}
-
-/// The user's role list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UserRolesRole {
-    /// Call center instance ID the role belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Role privilege list.
-    #[serde(rename = "Privileges")]
-    pub privileges: Privileges,
-    /// Role description.
-    #[serde(rename = "RoleDescription")]
-    pub role_description: String,
-    /// Role ID, system-generated unique identifier.
-    #[serde(rename = "RoleId")]
-    pub role_id: String,
-    /// Role name.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// Number of users that have this role.
-    #[serde(rename = "UserCount")]
-    pub user_count: i64,
-}
-
-impl ResponseBody for UserRolesRole {
-    const FIELDS: &'static [&'static str] = &[
-        "InstanceId",
-        "Privileges",
-        "RoleDescription",
-        "RoleId",
-        "RoleName",
-        "UserCount",
-    ];
-}
-
-/// Role privilege list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Privileges {
-    /// Role privilege list.
-    #[serde(rename = "Privilege")]
-    pub privilege: Vec<Privilege>,
-}
-
-impl ResponseBody for Privileges {
-    const FIELDS: &'static [&'static str] = &["Privilege"];
-}
-
-/// Role privilege list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Privilege {
-    /// Privilege description.
-    #[serde(rename = "PrivilegeDescription")]
-    pub privilege_description: String,
-    /// Privilege ID, system-generated unique identifier.
-    #[serde(rename = "PrivilegeId")]
-    pub privilege_id: String,
-    /// Privilege name; must be unique.
-    #[serde(rename = "PrivilegeName")]
-    pub privilege_name: String,
-}
-
-impl ResponseBody for Privilege {
-    const FIELDS: &'static [&'static str] =
-        &["PrivilegeDescription", "PrivilegeId", "PrivilegeName"];
-}
-
-/// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillLevels {
-    /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
-    #[serde(rename = "SkillLevel")]
-    pub skill_level: Vec<SkillLevel>,
-}
-
-impl ResponseBody for SkillLevels {
-    const FIELDS: &'static [&'static str] = &["SkillLevel"];
-}
-
-/// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SkillLevel {
-    /// Skill level.
-    #[serde(rename = "Level")]
-    pub level: i64,
-    /// Skill (skill group).
-    #[serde(rename = "Skill")]
-    pub skill: Skill,
-    /// Unique skill level (membership) ID, system-generated.
-    #[serde(rename = "SkillLevelId")]
-    pub skill_level_id: String,
-}
-
-impl ResponseBody for SkillLevel {
-    const FIELDS: &'static [&'static str] = &["Level", "Skill", "SkillLevelId"];
-}
-
-/// Skill (skill group).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Skill {
-    /// Call center instance ID the skill group belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Short description of the skill group.
-    #[serde(rename = "SkillGroupDescription")]
-    pub skill_group_description: String,
-    /// Unique skill group ID, system-generated.
-    #[serde(rename = "SkillGroupId")]
-    pub skill_group_id: String,
-    /// Skill group name; must be unique within its call center instance.
-    #[serde(rename = "SkillGroupName")]
-    pub skill_group_name: String,
-}
-
-impl ResponseBody for Skill {
-    const FIELDS: &'static [&'static str] = &[
-        "InstanceId",
-        "SkillGroupDescription",
-        "SkillGroupId",
-        "SkillGroupName",
-    ];
 }

@@ -48,7 +48,9 @@ use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Re
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
 pub const ACTIONS: &[ActionSpec] = &[
     assign_users::SPEC,
+    create_skill_group::SPEC,
     create_user::SPEC,
+    delete_skill_group::SPEC,
     find_users::SPEC,
     get_user::SPEC,
     list_agent_events::SPEC,
@@ -57,12 +59,18 @@ pub const ACTIONS: &[ActionSpec] = &[
     list_real_time_agent::SPEC,
     list_realtime_agent_states_v2020::SPEC,
     list_skill_group_states::SPEC,
+    list_skill_groups::SPEC,
+    list_skill_groups_of_user::SPEC,
     list_users::SPEC,
+    list_users_of_skill_group::SPEC,
+    modify_skill_group::SPEC,
     modify_skill_group_of_user::SPEC,
+    modify_skill_group_outbound_numbers::SPEC,
     modify_user::SPEC,
     poll_user_status_v2020::SPEC,
     ready_for_service_v2020::SPEC,
     remove_users::SPEC,
+    remove_users_from_skill_group::SPEC,
     reset_agent_state_v2020::SPEC,
     reset_user_status::SPEC,
     sign_in_group_v2020::SPEC,
@@ -92,30 +100,44 @@ pub async fn dispatch(
             let req = assign_users::Request::parse(params)?;
             contract::typed(crate::actions::assign_users::handle(&Cx::new(ctx, state), req).await?)
         }
-        // CreateUser 2017-07-05
+        // CreateSkillGroup 2017-07-05
         1 => {
+            let req = create_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::create_skill_group::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // CreateUser 2017-07-05
+        2 => {
             let req = create_user::Request::parse(params)?;
             contract::typed(crate::actions::create_user::handle(&Cx::new(ctx, state), req).await?)
         }
+        // DeleteSkillGroup 2017-07-05
+        3 => {
+            let req = delete_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::delete_skill_group::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
         // FindUsers 2017-07-05
-        2 => {
+        4 => {
             let req = find_users::Request::parse(params)?;
             contract::typed(crate::actions::find_users::handle(&Cx::new(ctx, state), req).await?)
         }
         // GetUser 2017-07-05
-        3 => {
+        5 => {
             let req = get_user::Request::parse(params)?;
             contract::typed(crate::actions::get_user::handle(&Cx::new(ctx, state), req).await?)
         }
         // ListAgentEvents 2017-07-05
-        4 => {
+        6 => {
             let req = list_agent_events::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_agent_events::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ListAgentStateLogs 2020-07-01
-        5 => {
+        7 => {
             let req = list_agent_state_logs_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_agent_state_logs_v2020::handle(&Cx::new(ctx, state), req)
@@ -123,21 +145,21 @@ pub async fn dispatch(
             )
         }
         // ListAgentStates 2017-07-05
-        6 => {
+        8 => {
             let req = list_agent_states::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_agent_states::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ListRealTimeAgent 2017-07-05
-        7 => {
+        9 => {
             let req = list_real_time_agent::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_real_time_agent::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ListRealtimeAgentStates 2020-07-01
-        8 => {
+        10 => {
             let req = list_realtime_agent_states_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_realtime_agent_states_v2020::handle(&Cx::new(ctx, state), req)
@@ -145,79 +167,128 @@ pub async fn dispatch(
             )
         }
         // ListSkillGroupStates 2017-07-05
-        9 => {
+        11 => {
             let req = list_skill_group_states::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_skill_group_states::handle(&Cx::new(ctx, state), req).await?,
             )
         }
+        // ListSkillGroups 2017-07-05
+        12 => {
+            let req = list_skill_groups::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_skill_groups::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ListSkillGroupsOfUser 2017-07-05
+        13 => {
+            let req = list_skill_groups_of_user::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_skill_groups_of_user::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
         // ListUsers 2017-07-05
-        10 => {
+        14 => {
             let req = list_users::Request::parse(params)?;
             contract::typed(crate::actions::list_users::handle(&Cx::new(ctx, state), req).await?)
         }
+        // ListUsersOfSkillGroup 2017-07-05
+        15 => {
+            let req = list_users_of_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::list_users_of_skill_group::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // ModifySkillGroup 2017-07-05
+        16 => {
+            let req = modify_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::modify_skill_group::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
         // ModifySkillGroupOfUser 2017-07-05
-        11 => {
+        17 => {
             let req = modify_skill_group_of_user::Request::parse(params)?;
             contract::typed(
                 crate::actions::modify_skill_group_of_user::handle(&Cx::new(ctx, state), req)
                     .await?,
             )
         }
+        // ModifySkillGroupOutboundNumbers 2017-07-05
+        18 => {
+            let req = modify_skill_group_outbound_numbers::Request::parse(params)?;
+            contract::typed(
+                crate::actions::modify_skill_group_outbound_numbers::handle(
+                    &Cx::new(ctx, state),
+                    req,
+                )
+                .await?,
+            )
+        }
         // ModifyUser 2017-07-05
-        12 => {
+        19 => {
             let req = modify_user::Request::parse(params)?;
             contract::typed(crate::actions::modify_user::handle(&Cx::new(ctx, state), req).await?)
         }
         // PollUserStatus 2020-07-01
-        13 => {
+        20 => {
             let req = poll_user_status_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::poll_user_status_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ReadyForService 2020-07-01
-        14 => {
+        21 => {
             let req = ready_for_service_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::ready_for_service_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // RemoveUsers 2017-07-05
-        15 => {
+        22 => {
             let req = remove_users::Request::parse(params)?;
             contract::typed(crate::actions::remove_users::handle(&Cx::new(ctx, state), req).await?)
         }
+        // RemoveUsersFromSkillGroup 2017-07-05
+        23 => {
+            let req = remove_users_from_skill_group::Request::parse(params)?;
+            contract::typed(
+                crate::actions::remove_users_from_skill_group::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
         // ResetAgentState 2020-07-01
-        16 => {
+        24 => {
             let req = reset_agent_state_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::reset_agent_state_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // ResetUserStatus 2017-07-05
-        17 => {
+        25 => {
             let req = reset_user_status::Request::parse(params)?;
             contract::typed(
                 crate::actions::reset_user_status::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // SignInGroup 2020-07-01
-        18 => {
+        26 => {
             let req = sign_in_group_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::sign_in_group_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // SignOutGroup 2020-07-01
-        19 => {
+        27 => {
             let req = sign_out_group_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::sign_out_group_v2020::handle(&Cx::new(ctx, state), req).await?,
             )
         }
         // TakeBreak 2020-07-01
-        20 => {
+        28 => {
             let req = take_break_v2020::Request::parse(params)?;
             contract::typed(
                 crate::actions::take_break_v2020::handle(&Cx::new(ctx, state), req).await?,

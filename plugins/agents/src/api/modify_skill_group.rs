@@ -40,7 +40,7 @@ pub struct Request {
     ///
     /// ID of the call center instance the skill group belongs to.
     pub instance_id: String,
-    /// `Name`, string, required, at most 256 characters.
+    /// `Name`, string, required, at most 128 characters.
     ///
     /// New name of the skill group.
     pub name: String,
@@ -52,7 +52,7 @@ pub struct Request {
     ///
     /// Whether agents may use a personal outbound number.
     pub allow_private_outbound_number: Option<bool>,
-    /// `Description`, string, optional, at most 256 characters (absent or empty: `None`).
+    /// `Description`, string, optional, at most 255 characters (absent or empty: `None`).
     ///
     /// New short description of the skill group.
     pub description: Option<String>,
@@ -60,13 +60,13 @@ pub struct Request {
     ///
     /// IDs of outbound phone numbers to bind to the skill group. .1 binds a single number; for several pass .1, .2, .3, and so on. Printed 'OutboundPhoneNumber.N' in the seed.
     pub outbound_phone_number_id: Vec<String>,
-    /// `RoutingStrategy`, string, optional, at most 256 characters (absent or empty: `None`).
+    /// `RoutingStrategy`, string, optional, at most 32 characters (absent or empty: `None`).
     ///
     /// Matching (routing) strategy; only 'default' is shown.
     pub routing_strategy: Option<String>,
     /// `SkillLevel` (repeat list, sent as `SkillLevel.1`, `SkillLevel.2`, ...), repeat-list, optional of integer, at most 100 items.
     ///
-    /// Skill level. SkillLevel.1 sets the skill level for UserId.1; if there are several UserIds there must be the same number of SkillLevels.
+    /// Skill level. SkillLevel.1 sets the skill level (1-10; handler) for UserId.1; if there are several UserIds there must be the same number of SkillLevels.
     pub skill_level: Vec<i64>,
     /// `UserId` (repeat list, sent as `UserId.1`, `UserId.2`, ...), repeat-list, optional of string, at most 256 characters, at most 100 items.
     ///
@@ -90,7 +90,7 @@ impl Request {
             name: {
                 let v = params.required("Name")?;
                 {
-                    contract::max_len("Name", v, 256)?;
+                    contract::max_len("Name", v, 128)?;
                     v.to_string()
                 }
             },
@@ -107,7 +107,7 @@ impl Request {
             },
             description: match params.optional("Description") {
                 Some(v) => Some({
-                    contract::max_len("Description", v, 256)?;
+                    contract::max_len("Description", v, 255)?;
                     v.to_string()
                 }),
                 None => None,
@@ -129,7 +129,7 @@ impl Request {
             )?,
             routing_strategy: match params.optional("RoutingStrategy") {
                 Some(v) => Some({
-                    contract::max_len("RoutingStrategy", v, 256)?;
+                    contract::max_len("RoutingStrategy", v, 32)?;
                     v.to_string()
                 }),
                 None => None,

@@ -119,6 +119,73 @@ pub mod caller {
     }
 }
 
+/// Query `skill_groups`: The skill groups of one instance with the given ids; ids that do not exist there are left out. Ordered by SkillGroupId. One SQL query per 1000 ids.
+pub mod skill_groups {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "skill_groups";
+
+    /// The arguments of query `agents.skill_groups`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance whose skill groups are read.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+        /// The ids to look up (duplicates allowed; an empty list reads nothing).
+        #[serde(rename = "SkillGroupIds")]
+        pub skill_group_ids: Vec<String>,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["InstanceId", "SkillGroupIds"];
+    }
+
+    /// The result of query `agents.skill_groups`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The skill groups found, ordered by SkillGroupId.
+        #[serde(rename = "SkillGroups")]
+        pub skill_groups: Vec<SkillGroups>,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["SkillGroups"];
+    }
+
+    /// The skill groups found, ordered by SkillGroupId.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct SkillGroups {
+        /// Skill group ID.
+        #[serde(rename = "SkillGroupId")]
+        pub skill_group_id: String,
+        /// Name (unique within the instance).
+        #[serde(rename = "Name")]
+        pub name: String,
+        /// Display name: the name (ccgate keeps one name per skill group).
+        #[serde(rename = "DisplayName")]
+        pub display_name: String,
+        /// Description (empty when none).
+        #[serde(rename = "Description")]
+        pub description: String,
+        /// The skill group's instance.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+    }
+
+    impl ResponseBody for SkillGroups {
+        const FIELDS: &'static [&'static str] = &[
+            "SkillGroupId",
+            "Name",
+            "DisplayName",
+            "Description",
+            "InstanceId",
+        ];
+    }
+}
+
 /// Query `state_log_after`: The state-log entries of an instance after a seq, ascending, at most limit (capped at 1000).
 pub mod state_log_after {
     #[allow(unused_imports)]
@@ -370,6 +437,10 @@ pub async fn dispatch(
         "caller" => {
             let args: caller::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::caller(&cx, args).await?)
+        }
+        "skill_groups" => {
+            let args: skill_groups::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::skill_groups(&cx, args).await?)
         }
         "state_log_after" => {
             let args: state_log_after::Args = query::decode_args(name, args)?;

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 /// A user (agent) of an instance with details, roles and skill levels (2017-07-05; seed 004 §9.4 GetUser, §9.5 ListUsers, §9.10 FindUsers). The three tables differ only in `Primary` (ListUsers only) and `PrivateOutboundNumberId` (ListUsers and FindUsers): both are left out where the action's table does not list them.
 ///
-/// Declared in `plugins/agents/api/shapes/User.toml`.
+/// Declared in `plugins/agents/api/shapes/InstanceUser.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct User {
+pub struct InstanceUser {
     /// User detail information.
     #[serde(rename = "Detail")]
     pub detail: self::UserDetail,
@@ -33,16 +33,16 @@ pub struct User {
     pub ram_id: String,
     /// The user's role list.
     #[serde(rename = "Roles")]
-    pub roles: Roles,
+    pub roles: self::UserRoleList,
     /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
     #[serde(rename = "SkillLevels")]
-    pub skill_levels: SkillLevels,
+    pub skill_levels: self::SkillLevelList,
     /// User ID, a UUID: the user's identifier within the instance, not the RamId.
     #[serde(rename = "UserId")]
     pub user_id: String,
 }
 
-impl ResponseBody for User {
+impl ResponseBody for InstanceUser {
     const FIELDS: &'static [&'static str] = &[
         "Detail",
         "InstanceId",
@@ -55,12 +55,283 @@ impl ResponseBody for User {
     ];
 }
 
+/// An outbound phone number of a skill group, as the numbers plugin describes it (2017-07-05; seed 004 §8.4 ListSkillGroups, §8.5 ListSkillGroupsOfUser).
+///
+/// Declared in `plugins/agents/api/shapes/OutboundPhoneNumber.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OutboundPhoneNumber {
+    /// Whether outbound calling is allowed. Depends on: 1) the Dayu (carrier number platform) setting, e.g. 400 numbers cannot call out; 2) the call center instance setting. Note: numbers generally allow inbound calls; to disallow inbound, either 1) configure it in Dayu so callers hear a prompt, or 2) leave the number unbound to any contact flow IVR (not recommended).
+    #[serde(rename = "AllowOutbound")]
+    pub allow_outbound: bool,
+    /// Call center instance ID the phone number belongs to.
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    /// Phone number.
+    #[serde(rename = "Number")]
+    pub number: String,
+    /// Short description of the phone number.
+    #[serde(rename = "PhoneNumberDescription")]
+    pub phone_number_description: String,
+    /// Phone number ID, system-generated unique identifier.
+    #[serde(rename = "PhoneNumberId")]
+    pub phone_number_id: String,
+    /// Remaining talk time of a test number, in minutes.
+    #[serde(rename = "RemainingTime")]
+    pub remaining_time: i64,
+    /// Whether this is a test number.
+    #[serde(rename = "TestOnly")]
+    pub test_only: bool,
+    /// Number of trunks, i.e. how many concurrent calls the number supports; data comes from Dayu.
+    #[serde(rename = "Trunks")]
+    pub trunks: i64,
+    /// Usage of the phone number: Inbound, Outbound, or Bidirection (both); values defined by enum PhoneNumberType. The effective value depends on 1) Dayu settings (e.g. 400 numbers cannot call out) and 2) instance settings.
+    #[serde(rename = "Usage")]
+    pub usage: String,
+}
+
+impl ResponseBody for OutboundPhoneNumber {
+    const FIELDS: &'static [&'static str] = &[
+        "AllowOutbound",
+        "InstanceId",
+        "Number",
+        "PhoneNumberDescription",
+        "PhoneNumberId",
+        "RemainingTime",
+        "TestOnly",
+        "Trunks",
+        "Usage",
+    ];
+}
+
+/// A role of a user with its privileges and user count (2017-07-05; seed 004 §8.6 ListUsersOfSkillGroup).
+///
+/// Declared in `plugins/agents/api/shapes/Role.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    /// Call center instance ID the role belongs to.
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    /// Role privilege list.
+    #[serde(rename = "Privileges")]
+    pub privileges: Privileges,
+    /// Role description.
+    #[serde(rename = "RoleDescription")]
+    pub role_description: String,
+    /// Role ID, system-generated unique identifier.
+    #[serde(rename = "RoleId")]
+    pub role_id: String,
+    /// Role name.
+    #[serde(rename = "RoleName")]
+    pub role_name: String,
+    /// Number of users that have this role.
+    #[serde(rename = "UserCount")]
+    pub user_count: i64,
+}
+
+impl ResponseBody for Role {
+    const FIELDS: &'static [&'static str] = &[
+        "InstanceId",
+        "Privileges",
+        "RoleDescription",
+        "RoleId",
+        "RoleName",
+        "UserCount",
+    ];
+}
+
+/// Role privilege list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Privileges {
+    /// Role privilege list.
+    #[serde(rename = "Privilege")]
+    pub privilege: Vec<Privilege>,
+}
+
+impl ResponseBody for Privileges {
+    const FIELDS: &'static [&'static str] = &["Privilege"];
+}
+
+/// Role privilege list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Privilege {
+    /// Privilege description.
+    #[serde(rename = "PrivilegeDescription")]
+    pub privilege_description: String,
+    /// Privilege ID, system-generated unique identifier.
+    #[serde(rename = "PrivilegeId")]
+    pub privilege_id: String,
+    /// Privilege name; must be unique.
+    #[serde(rename = "PrivilegeName")]
+    pub privilege_name: String,
+}
+
+impl ResponseBody for Privilege {
+    const FIELDS: &'static [&'static str] =
+        &["PrivilegeDescription", "PrivilegeId", "PrivilegeName"];
+}
+
+/// A skill group with its outbound numbers and member count (2017-07-05; seed 004 §8.4 ListSkillGroups).
+///
+/// Declared in `plugins/agents/api/shapes/SkillGroup.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SkillGroup {
+    /// ACC queue name (format AliQ_<tenantId>_<skillGroupId>).
+    #[serde(rename = "AccQueueName")]
+    pub acc_queue_name: String,
+    /// ACC skill group name (format AliS_<tenantId>_<skillGroupId>).
+    #[serde(rename = "AccSkillGroupName")]
+    pub acc_skill_group_name: String,
+    /// Call center instance ID the skill group belongs to.
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    /// Whether the skill group can call external lines and the phone numbers used when doing so.
+    #[serde(rename = "OutboundPhoneNumbers")]
+    pub outbound_phone_numbers: OutboundPhoneNumbers,
+    /// Matching (routing) strategy.
+    #[serde(rename = "RoutingStrategy")]
+    pub routing_strategy: String,
+    /// Short description of the skill group.
+    #[serde(rename = "SkillGroupDescription")]
+    pub skill_group_description: String,
+    /// Unique skill group ID, system-generated.
+    #[serde(rename = "SkillGroupId")]
+    pub skill_group_id: String,
+    /// Skill group name; must be unique within its call center instance.
+    #[serde(rename = "SkillGroupName")]
+    pub skill_group_name: String,
+    /// Number of agents in the skill group.
+    #[serde(rename = "UserCount")]
+    pub user_count: i64,
+}
+
+impl ResponseBody for SkillGroup {
+    const FIELDS: &'static [&'static str] = &[
+        "AccQueueName",
+        "AccSkillGroupName",
+        "InstanceId",
+        "OutboundPhoneNumbers",
+        "RoutingStrategy",
+        "SkillGroupDescription",
+        "SkillGroupId",
+        "SkillGroupName",
+        "UserCount",
+    ];
+}
+
+/// Whether the skill group can call external lines and the phone numbers used when doing so.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OutboundPhoneNumbers {
+    /// Whether the skill group can call external lines and the phone numbers used when doing so.
+    #[serde(rename = "PhoneNumber")]
+    pub phone_number: Vec<self::OutboundPhoneNumber>,
+}
+
+impl ResponseBody for OutboundPhoneNumbers {
+    const FIELDS: &'static [&'static str] = &["PhoneNumber"];
+}
+
+/// A user's membership of a skill group: level and the group (2017-07-05; seed 004 §8.6 ListUsersOfSkillGroup, §9 GetUser / ListUsers / FindUsers).
+///
+/// Declared in `plugins/agents/api/shapes/SkillLevel.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SkillLevel {
+    /// Skill level.
+    #[serde(rename = "Level")]
+    pub level: i64,
+    /// Skill (skill group).
+    #[serde(rename = "Skill")]
+    pub skill: Skill,
+    /// Unique skill level (membership) ID, system-generated.
+    #[serde(rename = "SkillLevelId")]
+    pub skill_level_id: String,
+}
+
+impl ResponseBody for SkillLevel {
+    const FIELDS: &'static [&'static str] = &["Level", "Skill", "SkillLevelId"];
+}
+
+/// Skill (skill group).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Skill {
+    /// Call center instance ID the skill group belongs to.
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    /// Short description of the skill group.
+    #[serde(rename = "SkillGroupDescription")]
+    pub skill_group_description: String,
+    /// Unique skill group ID, system-generated.
+    #[serde(rename = "SkillGroupId")]
+    pub skill_group_id: String,
+    /// Skill group name; must be unique within its call center instance.
+    #[serde(rename = "SkillGroupName")]
+    pub skill_group_name: String,
+}
+
+impl ResponseBody for Skill {
+    const FIELDS: &'static [&'static str] = &[
+        "InstanceId",
+        "SkillGroupDescription",
+        "SkillGroupId",
+        "SkillGroupName",
+    ];
+}
+
+/// A user's skill-group memberships (2017-07-05; seed 004 §9.4, §9.5, §9.10).
+///
+/// Declared in `plugins/agents/api/shapes/SkillLevelList.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SkillLevelList {
+    /// The memberships, highest level first, then by skill group id.
+    #[serde(rename = "SkillLevel")]
+    pub skill_level: Vec<self::SkillLevel>,
+}
+
+impl ResponseBody for SkillLevelList {
+    const FIELDS: &'static [&'static str] = &["SkillLevel"];
+}
+
+/// A user of an instance with detail, roles and skill levels (2017-07-05; seed 004 §8.6 ListUsersOfSkillGroup).
+///
+/// Declared in `plugins/agents/api/shapes/User.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// User detail information.
+    #[serde(rename = "Detail")]
+    pub detail: self::UserDetail,
+    /// Call center instance ID the user belongs to.
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    /// RAM account ID of the user.
+    #[serde(rename = "RamId")]
+    pub ram_id: String,
+    /// The user's role list.
+    #[serde(rename = "Roles")]
+    pub roles: Roles,
+    /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
+    #[serde(rename = "SkillLevels")]
+    pub skill_levels: SkillLevels,
+    /// User ID, system-generated unique identifier. Note: this is the RAM sub-account's unique identifier within the call center instance (a UUID), NOT the RamId.
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+}
+
+impl ResponseBody for User {
+    const FIELDS: &'static [&'static str] = &[
+        "Detail",
+        "InstanceId",
+        "RamId",
+        "Roles",
+        "SkillLevels",
+        "UserId",
+    ];
+}
+
 /// The user's role list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Roles {
-    /// The user's roles, administrator first.
+    /// The user's role list.
     #[serde(rename = "Role")]
-    pub role: Vec<self::UserRole>,
+    pub role: Vec<self::Role>,
 }
 
 impl ResponseBody for Roles {
@@ -70,9 +341,9 @@ impl ResponseBody for Roles {
 /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SkillLevels {
-    /// The memberships, highest level first, then by skill group id.
+    /// Skill groups the user belongs to with the corresponding levels; a user may belong to no skill group.
     #[serde(rename = "SkillLevel")]
-    pub skill_level: Vec<self::UserSkillLevel>,
+    pub skill_level: Vec<self::SkillLevel>,
 }
 
 impl ResponseBody for SkillLevels {
@@ -169,12 +440,12 @@ impl ResponseBody for ParallelJobList {
     const FIELDS: &'static [&'static str] = &["JobId", "Status", "Timestamp"];
 }
 
-/// A user's details (2017-07-05; seed 004 §9.4, §9.5, §9.10, §8.6). Fields without a value are empty strings.
+/// A user's detail: login name, display name, email, phone, department (2017-07-05; seed 004 §8.6, §9).
 ///
 /// Declared in `plugins/agents/api/shapes/UserDetail.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserDetail {
-    /// Department (empty: ccgate stores no department for users created by CreateUser or AssignUsers).
+    /// Department.
     #[serde(rename = "Department")]
     pub department: String,
     /// User's full name.
@@ -183,10 +454,10 @@ pub struct UserDetail {
     /// User's email address.
     #[serde(rename = "Email")]
     pub email: String,
-    /// User login name, unique within the instance.
+    /// User login name.
     #[serde(rename = "LoginName")]
     pub login_name: String,
-    /// User's phone number (empty when not set).
+    /// User's phone number.
     #[serde(rename = "Phone")]
     pub phone: String,
 }
@@ -220,48 +491,16 @@ impl ResponseBody for UserRole {
         &["InstanceId", "RoleDescription", "RoleId", "RoleName"];
 }
 
-/// A user's membership of a skill group with its level (2017-07-05; seed 004 §9.4, §9.5, §9.10, §8.6).
+/// A user's roles (2017-07-05; seed 004 §9.4, §9.5, §9.10).
 ///
-/// Declared in `plugins/agents/api/shapes/UserSkillLevel.toml`.
+/// Declared in `plugins/agents/api/shapes/UserRoleList.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UserSkillLevel {
-    /// Skill level, 1 (lowest) to 10 (highest).
-    #[serde(rename = "Level")]
-    pub level: i64,
-    /// The skill group.
-    #[serde(rename = "Skill")]
-    pub skill: Skill,
-    /// Unique skill level (membership) ID, system-generated.
-    #[serde(rename = "SkillLevelId")]
-    pub skill_level_id: String,
+pub struct UserRoleList {
+    /// The user's roles, administrator first.
+    #[serde(rename = "Role")]
+    pub role: Vec<self::UserRole>,
 }
 
-impl ResponseBody for UserSkillLevel {
-    const FIELDS: &'static [&'static str] = &["Level", "Skill", "SkillLevelId"];
-}
-
-/// The skill group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Skill {
-    /// Call center instance ID the skill group belongs to.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Short description of the skill group.
-    #[serde(rename = "SkillGroupDescription")]
-    pub skill_group_description: String,
-    /// Unique skill group ID, system-generated.
-    #[serde(rename = "SkillGroupId")]
-    pub skill_group_id: String,
-    /// Skill group name, unique within its call center instance.
-    #[serde(rename = "SkillGroupName")]
-    pub skill_group_name: String,
-}
-
-impl ResponseBody for Skill {
-    const FIELDS: &'static [&'static str] = &[
-        "InstanceId",
-        "SkillGroupDescription",
-        "SkillGroupId",
-        "SkillGroupName",
-    ];
+impl ResponseBody for UserRoleList {
+    const FIELDS: &'static [&'static str] = &["Role"];
 }

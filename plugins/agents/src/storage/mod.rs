@@ -5,6 +5,7 @@
 //! - [`user`] (`agents_users`): users of an instance (§9), [`user_role`] their roles (§5.1),
 //!   [`skill_level`] their skill-group memberships with levels (§8.1, §9.9).
 //! - [`skill_group_number`]: the outbound numbers of a skill group (§8.8).
+//! - [`groups`]: the skill-group reads and writes the §8 actions share (no table of its own).
 //! - [`agent_state`]: each agent's current state; [`state_log`]: every transition, append-only;
 //!   [`counter`]: per-instance counters (log `seq`, extensions). See `crate::state`.
 //!
@@ -13,6 +14,7 @@
 
 pub mod agent_state;
 pub mod counter;
+pub mod groups;
 pub mod migration;
 pub mod skill_group;
 pub mod skill_group_number;

@@ -19,7 +19,8 @@
 //! All inserts of one call happen in one transaction. Whole-request errors: missing or empty
 //! parameters, `Parameter.Enumeration` (Usage), `Parameter.Maximum` (too many numbers or a skill
 //! group id over 128 characters), `InvalidParameter` / 404 `NotExists.ContactFlowId` for the
-//! flow, and 409 `Conflict.PhoneNumber` when a concurrent request binds one of the numbers
+//! flow, 404 `NotExists.SkillGroupId` for a skill group the agents plugin does not know (with
+//! that plugin disabled the ids are stored unchecked, `crate::agents`), and 409 `Conflict.PhoneNumber` when a concurrent request binds one of the numbers
 //! between the check and the commit (nothing is added then; retry).
 
 use std::collections::HashSet;
@@ -28,6 +29,7 @@ use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{active, new_number, skill_group_ids};
+use crate::agents;
 use crate::api::Ctx;
 use crate::api::add_bulk_phone_numbers::{
     ArrearagePhoneNumbers, FailedPhoneNumbers, PhoneNumbers, Request, Response, UserdPhoneNumbers,
@@ -56,6 +58,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     if let Some(id) = flow_id {
         flows::require_flow(ctx, id).await?;
     }
+    agents::require_groups(ctx, &groups).await?;
 
     let mut failed: Vec<String> = Vec::new();
     let mut used: Vec<String> = Vec::new();
@@ -368,6 +371,46 @@ mod tests {
                 .unwrap()
                 .len(),
             10
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_skill_groups_are_refused_when_agents_is_enabled() {
+        let h = Harness::with_agents().await;
+        let e = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumber.1", "02160664656"),
+                    ("Usage", "Inbound"),
+                    ("SkillGroupId.1", "sg-1"),
+                    ("SkillGroupId.2", "sg-nope"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (404, "NotExists.SkillGroupId"));
+        assert!(e.message.contains("sg-nope"), "{}", e.message);
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumber.1", "02160664656"),
+                    ("Usage", "Inbound"),
+                    ("SkillGroupId.1", "sg-1"),
+                ],
+            )
+            .await
+            .unwrap();
+        let added = &v["PhoneNumbers"]["PhoneNumber"];
+        assert_eq!(
+            added.as_array().unwrap().len(),
+            1,
+            "the refused call added nothing"
+        );
+        assert_eq!(
+            added[0]["SkillGroups"],
+            json!({"SkillGroup": [{"SkillGroupId": "sg-1", "SkillGroupName": "Sales"}]})
         );
     }
 }

@@ -19,7 +19,8 @@
 //! is plan-relevant; a bound `OFFSET` is not) and `OFFSET` a bound value, so there is one
 //! prepared statement per filter shape and page size. `TotalCount` is `offset + rows` when the
 //! page is neither full nor past the end, else one `SELECT COUNT(*)` over the same index. The
-//! page's skill groups come in one query and its flow names in one `flows`/`get` call.
+//! page's skill groups come in one query, their names in one `agents`/`skill_groups` call and its
+//! flow names in one `flows`/`get` call.
 //!
 //! Pages are cached by the generated dispatch (`list_cache = "serve"` in the spec; key =
 //! instance, its write generation and the parsed request) and counts here ([`crate::cache`]).
@@ -418,5 +419,30 @@ mod tests {
         let at_limit = "%".repeat(32);
         let v = page(&h, &[("SearchPattern", at_limit.as_str())]).await;
         assert_eq!(v["Data"]["TotalCount"], 0);
+    }
+
+    #[tokio::test]
+    async fn skill_group_names_come_from_agents() {
+        let h = Harness::with_agents().await;
+        h.call(
+            add_bulk_phone_numbers::SPEC,
+            &[
+                ("PhoneNumber.1", "053168962496"),
+                ("Usage", "Bidirection"),
+                ("SkillGroupId.1", "sg-2"),
+            ],
+        )
+        .await
+        .unwrap();
+        let v = page(&h, &[]).await;
+        assert_eq!(
+            v["Data"]["List"][0]["SkillGroups"],
+            json!([{
+                "DisplayName": "Support",
+                "InstanceId": INSTANCE,
+                "Name": "Support",
+                "SkillGroupId": "sg-2",
+            }])
+        );
     }
 }

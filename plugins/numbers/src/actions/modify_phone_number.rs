@@ -17,12 +17,15 @@
 //! `SkillGroups {SkillGroup: [{SkillGroupId, SkillGroupName}]}`.
 //! Errors: `MissingParameter` / `Parameter.Empty`; `Parameter.Enumeration` (Usage);
 //! `InvalidParameter` (a 400 number with a Usage other than Inbound; ContactFlowId while the
-//! flows plugin is disabled); 404 `NotExists.PhoneNumberId`, `NotExists.ContactFlowId`.
+//! flows plugin is disabled); 404 `NotExists.PhoneNumberId`, `NotExists.ContactFlowId`,
+//! `NotExists.SkillGroupId` (a skill group the agents plugin does not know; with that plugin
+//! disabled the ids are stored unchecked and named by their id, `crate::agents`).
 
 use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, DbErr, Set};
 
 use super::{number_not_found, skill_group_ids};
+use crate::agents;
 use crate::api::Ctx;
 use crate::api::modify_phone_number::{Request, Response};
 use crate::flows;
@@ -57,6 +60,9 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     rules::check_usage(&existing.number, usage)?;
     if let Change::Set(Some(flow_id)) = &flow {
         flows::require_flow(ctx, flow_id).await?;
+    }
+    if let Change::Set(groups) = &groups {
+        agents::require_groups(ctx, groups).await?;
     }
 
     let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
@@ -320,5 +326,52 @@ mod tests {
             groups,
             ["sg-1", "sg-2", "sg-3", "sg-4", "sg-5", "sg-6", "sg-0"]
         );
+    }
+
+    #[tokio::test]
+    async fn skill_groups_must_exist_in_agents_and_are_named_by_it() {
+        let h = Harness::with_agents().await;
+        let id = bulk_one(&h).await;
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("PhoneNumberId", &id),
+                    ("Usage", "Inbound"),
+                    ("SkillGroupId.1", "sg-2"),
+                    ("SkillGroupId.2", "sg-1"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            v["PhoneNumber"]["SkillGroups"],
+            json!({"SkillGroup": [
+                {"SkillGroupId": "sg-2", "SkillGroupName": "Support"},
+                {"SkillGroupId": "sg-1", "SkillGroupName": "Sales"},
+            ]})
+        );
+        // Unknown ids and another instance's groups are refused; nothing changes.
+        for bad in ["sg-9", "sg-other"] {
+            let e = h
+                .call(
+                    SPEC,
+                    &[
+                        ("PhoneNumberId", &id),
+                        ("Usage", "Inbound"),
+                        ("SkillGroupId.1", "sg-1"),
+                        ("SkillGroupId.2", bad),
+                    ],
+                )
+                .await
+                .unwrap_err();
+            assert_eq!((e.status, e.code.as_ref()), (404, "NotExists.SkillGroupId"));
+            assert!(e.message.contains(bad), "{}", e.message);
+        }
+        let v = h
+            .call(SPEC, &[("PhoneNumberId", &id), ("Usage", "Inbound")])
+            .await
+            .unwrap();
+        assert_eq!(group_ids(&v), vec!["sg-2", "sg-1"]);
     }
 }

@@ -81,7 +81,7 @@ pub struct Request {
     pub contact_flow_id: Option<String>,
     /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters, at most 100 items.
     ///
-    /// IDs of skill groups to bind to the phone numbers. SkillGroupId.1 for one; for several use SkillGroupId.1, SkillGroupId.2, and so on. Each id at most 128 characters; duplicates are ignored. At most 100 ids, and at most 10,000 bindings (numbers × skill groups) per call (400 Parameter.Maximum). Bounds enforced by ccgate; the seed states none.
+    /// IDs of skill groups to bind to the phone numbers. SkillGroupId.1 for one; for several use SkillGroupId.1, SkillGroupId.2, and so on. Each id at most 128 characters; duplicates are ignored. At most 100 ids, and at most 10,000 bindings (numbers × skill groups) per call (400 Parameter.Maximum). Bounds enforced by ccgate; the seed states none. Each id must name a skill group of the instance in the agents plugin (404 NotExists.SkillGroupId); when the agents plugin is disabled the ids are stored unchecked and rendered with the id as name.
     pub skill_group_id: Vec<String>,
 }
 

@@ -5,6 +5,87 @@
 //! Each call goes through `ctx.services`, so it reaches the providing plugin whether it is built
 //! in or loaded as a library, and answers `Ok(None)` when that plugin is not enabled.
 
+/// Queries of the `agents` plugin.
+pub mod agents {
+    use ccgate_plugin_sdk::{ApiResult, Context, query};
+
+    /// Types of query `agents.skill_groups`.
+    pub mod skill_groups {
+        #[allow(unused_imports)]
+        use ccgate_plugin_sdk::ResponseBody;
+        use serde::{Deserialize, Serialize};
+
+        /// The arguments of query `agents.skill_groups`.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Args {
+            /// The instance whose skill groups are read.
+            #[serde(rename = "InstanceId")]
+            pub instance_id: String,
+            /// The ids to look up (duplicates allowed; an empty list reads nothing).
+            #[serde(rename = "SkillGroupIds")]
+            pub skill_group_ids: Vec<String>,
+        }
+
+        impl ResponseBody for Args {
+            const FIELDS: &'static [&'static str] = &["InstanceId", "SkillGroupIds"];
+        }
+
+        /// The result of query `agents.skill_groups`.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Output {
+            /// The skill groups found, ordered by SkillGroupId.
+            #[serde(rename = "SkillGroups")]
+            pub skill_groups: Vec<SkillGroups>,
+        }
+
+        impl ResponseBody for Output {
+            const FIELDS: &'static [&'static str] = &["SkillGroups"];
+        }
+
+        /// The skill groups found, ordered by SkillGroupId.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct SkillGroups {
+            /// Skill group ID.
+            #[serde(rename = "SkillGroupId")]
+            pub skill_group_id: String,
+            /// Name (unique within the instance).
+            #[serde(rename = "Name")]
+            pub name: String,
+            /// Display name: the name (ccgate keeps one name per skill group).
+            #[serde(rename = "DisplayName")]
+            pub display_name: String,
+            /// Description (empty when none).
+            #[serde(rename = "Description")]
+            pub description: String,
+            /// The skill group's instance.
+            #[serde(rename = "InstanceId")]
+            pub instance_id: String,
+        }
+
+        impl ResponseBody for SkillGroups {
+            const FIELDS: &'static [&'static str] = &[
+                "SkillGroupId",
+                "Name",
+                "DisplayName",
+                "Description",
+                "InstanceId",
+            ];
+        }
+    }
+
+    /// `agents.skill_groups`: The skill groups of one instance with the given ids; ids that do not exist there are left out. Ordered by SkillGroupId. One SQL query per 1000 ids.
+    ///
+    /// Returns `Ok(None)` when plugin `agents` is not enabled.
+    ///
+    /// Errors: the query's own, and 500 `InternalError` when the answer does not have the declared shape.
+    pub async fn skill_groups(
+        ctx: &Context,
+        args: &skill_groups::Args,
+    ) -> ApiResult<Option<skill_groups::Output>> {
+        query::call(ctx, "agents", "skill_groups", args).await
+    }
+}
+
 /// Queries of the `flows` plugin.
 pub mod flows {
     use ccgate_plugin_sdk::{ApiResult, Context, query};

@@ -143,6 +143,22 @@ pub fn not_exists_phone_number_id_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(404, "NotExists.PhoneNumberId", message)
 }
 
+/// 404 `NotExists.SkillGroupId`: "The specified SkillGroupId %s does not exist."
+///
+/// Listed by: AddBulkPhoneNumbers 2017-07-05, ModifyPhoneNumber 2017-07-05.
+pub fn not_exists_skill_group_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.SkillGroupId",
+        format!("The specified SkillGroupId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.SkillGroupId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_skill_group_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.SkillGroupId", message)
+}
+
 /// 400 `Parameter.Empty`: "The parameter %s may not be null or empty."
 ///
 /// Listed by: AddBulkPhoneNumbers 2017-07-05, AddPhoneNumber 2017-07-05, CheckNumberAvaliable 2017-07-05, GetNumberRegionInfo 2017-07-05, ListPhoneNumbers 2017-07-05, ListPhoneNumbers 2020-07-01, ModifyPhoneNumber 2017-07-05, PickGlobalOutboundNumbers 2017-07-05, PickLocalNumber 2017-07-05, RemovePhoneNumber 2017-07-05.

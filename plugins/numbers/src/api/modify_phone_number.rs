@@ -81,7 +81,7 @@ pub struct Request {
     pub contact_flow_id: Option<Option<String>>,
     /// `SkillGroupId` (repeat list, sent as `SkillGroupId.1`, `SkillGroupId.2`, ...), repeat-list, optional of string, at most 128 characters, at most 100 items (absent: `None`, keep; sent empty: `Some(None)` / `Some(vec![])`, clear).
     ///
-    /// IDs of skill groups to bind to the phone number. SkillGroupId.1 for a single group; for several use SkillGroupId.1, SkillGroupId.2, ... Omitted (no SkillGroupId.* at all): skill groups are kept; only empty values: all are unbound; ids: the list replaces the current one (the seed does not say; handler semantics). Each id at most 128 characters, at most 100 ids (400 Parameter.Maximum); bounds enforced by ccgate, the seed states none.
+    /// IDs of skill groups to bind to the phone number. SkillGroupId.1 for a single group; for several use SkillGroupId.1, SkillGroupId.2, ... Omitted (no SkillGroupId.* at all): skill groups are kept; only empty values: all are unbound; ids: the list replaces the current one (the seed does not say; handler semantics). Each id at most 128 characters, at most 100 ids (400 Parameter.Maximum); bounds enforced by ccgate, the seed states none. Each id must name a skill group of the instance in the agents plugin (404 NotExists.SkillGroupId); when the agents plugin is disabled the ids are stored unchecked and rendered with the id as name.
     pub skill_group_id: Option<Vec<String>>,
 }
 

@@ -104,6 +104,97 @@ pub mod by_contact_flow {
     }
 }
 
+/// Query `by_ids`: The phone numbers of one instance with the given ids; ids that do not exist there are left out. Ordered by Number. One SQL query per 1000 ids.
+pub mod by_ids {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "by_ids";
+
+    /// The arguments of query `numbers.by_ids`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance whose numbers are read.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+        /// The ids to look up (duplicates allowed; an empty list reads nothing).
+        #[serde(rename = "PhoneNumberIds")]
+        pub phone_number_ids: Vec<String>,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["InstanceId", "PhoneNumberIds"];
+    }
+
+    /// The result of query `numbers.by_ids`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The numbers found, ordered by Number.
+        #[serde(rename = "PhoneNumbers")]
+        pub phone_numbers: Vec<PhoneNumbers>,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["PhoneNumbers"];
+    }
+
+    /// The numbers found, ordered by Number.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct PhoneNumbers {
+        /// Phone number ID.
+        #[serde(rename = "PhoneNumberId")]
+        pub phone_number_id: String,
+        /// The number's instance.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+        /// The number.
+        #[serde(rename = "Number")]
+        pub number: String,
+        /// Description.
+        #[serde(rename = "PhoneNumberDescription")]
+        pub phone_number_description: String,
+        /// Always false (no test numbers).
+        #[serde(rename = "TestOnly")]
+        pub test_only: bool,
+        /// Always 0.
+        #[serde(rename = "RemainingTime")]
+        pub remaining_time: i64,
+        /// Whether the usage allows outbound calls (Outbound or Bidirection).
+        #[serde(rename = "AllowOutbound")]
+        pub allow_outbound: bool,
+        /// Inbound, Outbound or Bidirection.
+        #[serde(rename = "Usage")]
+        pub usage: String,
+        /// Always 1.
+        #[serde(rename = "Trunks")]
+        pub trunks: i64,
+        /// Whether the number is active.
+        #[serde(rename = "Active")]
+        pub active: bool,
+        /// Whether it is a 400 (national service) number, which can never call out; ModifySkillGroupOutboundNumbers filters those out silently (seed 004 §8.8).
+        #[serde(rename = "Is400")]
+        pub is400: bool,
+    }
+
+    impl ResponseBody for PhoneNumbers {
+        const FIELDS: &'static [&'static str] = &[
+            "PhoneNumberId",
+            "InstanceId",
+            "Number",
+            "PhoneNumberDescription",
+            "TestOnly",
+            "RemainingTime",
+            "AllowOutbound",
+            "Usage",
+            "Trunks",
+            "Active",
+            "Is400",
+        ];
+    }
+}
+
 /// Runs query `name` with JSON `args` (how queries cross the plugin boundary).
 ///
 /// Errors: 500 `InternalError` for an unknown query or arguments of the wrong shape (a caller
@@ -119,6 +210,10 @@ pub async fn dispatch(
         "by_contact_flow" => {
             let args: by_contact_flow::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::by_contact_flow(&cx, args).await?)
+        }
+        "by_ids" => {
+            let args: by_ids::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::by_ids(&cx, args).await?)
         }
         other => {
             tracing::error!(query = other, "plugin numbers has no such query");

@@ -6,7 +6,8 @@
 //!   instances: a number can be bound to one instance at a time.
 //! - [`number_skill_group`] (`numbers_skill_groups`): the skill groups a number is bound to
 //!   (§6.3 ModifyPhoneNumber `SkillGroupId.N`, §6.8), used by §6.7 PickGlobalOutboundNumbers.
-//!   The agents domain does not exist yet, so skill groups are stored by id only.
+//!   Skill groups belong to the agents domain: they are stored here by id only, checked and
+//!   named through its `skill_groups` query (`crate::agents`).
 //!
 //! Times are UTC epoch milliseconds in BIGINT columns; indexed strings are bounded VARCHARs so
 //! the same schema works on SQLite, PostgreSQL and MySQL/MariaDB.

@@ -1,8 +1,10 @@
 //! Entity `numbers_skill_groups`: the skill groups a phone number is bound to (seed 004 §6.3
 //! `SkillGroupId.N`, §6.8, used for picking in §6.7).
 //!
-//! The agents domain (which owns skill groups) does not exist yet, so ids are stored as given and
-//! not validated; names are rendered as the id.
+//! Skill groups belong to the agents domain: ids are checked through its `skill_groups` query
+//! when bound and named through it when rendered (`crate::agents`); with the agents plugin
+//! disabled they are stored as given and rendered with the id as name. Deleting a skill group in
+//! agents leaves its rows here; renders skip ids agents no longer knows.
 
 use ccgate_plugin_sdk::sea_orm;
 use sea_orm::entity::prelude::*;
