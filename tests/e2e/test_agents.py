@@ -744,7 +744,7 @@ def test_numbers_bind_real_skill_groups(scene, a2017, b2020, m2020, new_number, 
     [g] = item.skill_groups
     assert (g.skill_group_id, g.name, g.display_name, g.instance_id) == (
         scene.g2020("A"), scene.gname("A"), scene.gname("A"), inst)
-    listed = {n["Number"]: n for n in a2017.call("ListPhoneNumbers", InstanceId=inst)[
+    listed = {n["Number"]: n for n in a2017.call("ListPhoneNumbers", InstanceId=inst, OutboundOnly=False)[
         "PhoneNumbers"]["PhoneNumber"]}
     assert [(g["SkillGroupId"], g["SkillGroupName"]) for g in
             listed[number]["SkillGroups"]["SkillGroup"]] == [(scene.gid("A"), scene.gname("A"))]

@@ -238,8 +238,9 @@ def test_modify_phone_number_binds_a_flow_and_changes_usage(a2017, b2020, instan
     assert listed["ContactFlow"]["ContactFlowId"] == flow["ContactFlowId"]
     [item] = numbers_2020(b2020, m2020, instance).list
     assert item.contact_flow_name == "ivr-for-modify"
+    # 2020-07-01 names a skill group `<Name>@<InstanceId>` (seed 002: `skillgroup@ccc-test`).
     assert [(g.skill_group_id, g.name, g.display_name, g.instance_id)
-            for g in item.skill_groups] == [(sg, "sg-1", "sg-1", instance)]
+            for g in item.skill_groups] == [(f"sg-1@{instance}", "sg-1", "sg-1", instance)]
     flows = flows_2017(a2017, instance)
     assert [n["Number"] for n in flows["ivr-for-modify"]["PhoneNumbers"]["PhoneNumber"]] == [
         number]

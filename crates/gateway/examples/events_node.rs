@@ -122,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
                 background,
                 &plugins,
                 &limits,
+                None,
             )
             .await
         }

@@ -249,6 +249,7 @@ pub async fn serve_until(
     background: Background,
     plugins: &[Arc<dyn Plugin>],
     limits: &ShutdownSettings,
+    streams_end: Option<tokio::sync::watch::Sender<bool>>,
 ) -> anyhow::Result<()> {
     let handle = server.handle();
     let mut server = std::pin::pin!(server);
@@ -272,6 +273,11 @@ pub async fn serve_until(
             ended
         }
         None => {
+            // Long-lived responses (agent-state streams) end first: they would hold the drain
+            // open until drain_secs ran out.
+            if let Some(end) = &streams_end {
+                end.send_replace(true);
+            }
             // Sends the stop command; the server future, polled below, carries it out (it
             // resolves once the workers finished their requests or the drain time ran out).
             let stopped = handle.stop(true);

@@ -126,6 +126,7 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         core.master,
         tokens,
     ));
+    let streams_end = state.streams_end.clone();
     let server = crate::http::server::build(state, &bind, workers, &limits)?;
     tracing::info!(%bind, "ccgate listening");
     lifecycle::serve_until(
@@ -134,6 +135,7 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         background,
         &plugins,
         &shutdown,
+        Some(streams_end),
     )
     .await
 }

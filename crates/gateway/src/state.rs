@@ -29,6 +29,9 @@ pub struct AppState {
     pub auth: Arc<AuthState>,
     /// Route templates of every path-routed operation, served or specified only.
     pub paths: PathRouter,
+    /// Set to `true` when shutdown begins: open agent-state streams (`crate::stream`) end, so
+    /// the graceful drain does not wait `[shutdown] drain_secs` for clients that never hang up.
+    pub streams_end: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             services,
             auth,
             paths,
+            streams_end: tokio::sync::watch::Sender::new(false),
         }
     }
 

@@ -270,6 +270,7 @@ async fn start(
         last_output: Instant::now(),
         idle: false,
         published: crate::events::published(),
+        end: state.streams_end.subscribe(),
     };
     let body = futures::stream::unfold(follow, |mut f| async move {
         let chunk = f.next().await?;
@@ -322,6 +323,8 @@ struct Follow {
     idle: bool,
     /// Changes when this process publishes an event (`crate::events::published`).
     published: tokio::sync::watch::Receiver<u64>,
+    /// Turns `true` when the server shuts down ([`AppState::streams_end`]): the stream ends.
+    end: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Follow {
@@ -335,11 +338,15 @@ impl Follow {
             return Some(first);
         }
         loop {
+            if *self.end.borrow() {
+                return None;
+            }
             if self.idle {
                 // The next poll: after POLL, or soon after this process publishes an event
                 // (an agent's transition publishes `agents.state_changed` in its transaction;
-                // WAKE_DELAY lets that transaction commit first).
+                // WAKE_DELAY lets that transaction commit first); shutdown ends it.
                 tokio::select! {
+                    _ = self.end.wait_for(|end| *end) => return None,
                     _ = tokio::time::sleep(POLL) => {}
                     changed = self.published.changed() => {
                         if changed.is_ok() {

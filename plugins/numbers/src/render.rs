@@ -42,7 +42,7 @@ pub struct Renderer {
 }
 
 /// A bound skill group as rendered: id, name, display name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedGroup<'a> {
     /// `SkillGroupId`.
     pub id: &'a str,
@@ -50,6 +50,9 @@ pub struct NamedGroup<'a> {
     pub name: &'a str,
     /// `DisplayName`.
     pub display_name: &'a str,
+    /// The 2020-07-01 `SkillGroupId`: `<Name>@<InstanceId>` (seed 002's example
+    /// `skillgroup@ccc-test`); the id as stored when the agents plugin is disabled.
+    pub id_2020: String,
 }
 
 impl Renderer {
@@ -95,11 +98,13 @@ impl Renderer {
                     id,
                     name: id,
                     display_name: id,
+                    id_2020: id.to_string(),
                 }),
                 Some(known) => known.get(id).map(|g| NamedGroup {
                     id,
                     name: &g.name,
                     display_name: &g.display_name,
+                    id_2020: format!("{}@{}", g.name, g.instance_id),
                 }),
             })
             .collect()
@@ -222,7 +227,7 @@ impl Renderer {
                     display_name: g.display_name.to_string(),
                     instance_id: n.instance_id.clone(),
                     name: g.name.to_string(),
-                    skill_group_id: g.id.to_string(),
+                    skill_group_id: g.id_2020,
                 })
                 .collect(),
         }
@@ -246,7 +251,7 @@ impl Renderer {
                     "DisplayName": g.display_name,
                     "InstanceId": n.instance_id,
                     "Name": g.name,
-                    "SkillGroupId": g.id,
+                    "SkillGroupId": g.id_2020,
                 })
             })
             .collect();
@@ -358,7 +363,7 @@ mod tests {
         let item = renderer.list_item_2020(&n);
         assert_eq!(
             item["SkillGroups"],
-            serde_json::json!([{"DisplayName": "Sales", "InstanceId": "ccc-test", "Name": "Sales", "SkillGroupId": "sg-1"}])
+            serde_json::json!([{"DisplayName": "Sales", "InstanceId": "ccc-test", "Name": "Sales", "SkillGroupId": "Sales@ccc-test"}])
         );
         assert_eq!(
             renderer.list_item_2020_json_macro(&n).to_string(),

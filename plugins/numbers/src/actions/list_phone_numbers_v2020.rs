@@ -441,7 +441,7 @@ mod tests {
                 "DisplayName": "Support",
                 "InstanceId": INSTANCE,
                 "Name": "Support",
-                "SkillGroupId": "sg-2",
+                "SkillGroupId": format!("Support@{INSTANCE}"),
             }])
         );
     }
