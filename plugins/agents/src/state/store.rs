@@ -2,7 +2,6 @@
 //! `agents.state_changed` event, all in one transaction.
 
 use ccgate_plugin_sdk::events::{DomainEvent, publish};
-use ccgate_plugin_sdk::sea_orm::sea_query::OnConflict;
 use ccgate_plugin_sdk::sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QuerySelect, Set, TransactionTrait,
@@ -198,28 +197,33 @@ pub async fn next_counter<C: ConnectionTrait + TransactionTrait>(
     which: Counter,
 ) -> Result<i64, DbErr> {
     use ccgate_plugin_sdk::sea_orm::sea_query::{Expr, ExprTrait};
-    // Make sure the row exists (no-op when it does), then increment it.
-    counter::Entity::insert(counter::ActiveModel {
-        instance_id: Set(instance.to_string()),
-        state_seq: Set(0),
-        last_extension: Set(8000),
-    })
-    .on_conflict(
-        OnConflict::column(counter::Column::InstanceId)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
     let col = match which {
         Counter::StateSeq => counter::Column::StateSeq,
         Counter::Extension => counter::Column::LastExtension,
     };
-    counter::Entity::update_many()
-        .col_expr(col, Expr::col(col).add(1))
-        .filter(counter::Column::InstanceId.eq(instance))
-        .exec(db)
-        .await?;
+    let bump = || {
+        counter::Entity::update_many()
+            .col_expr(col, Expr::col(col).add(1))
+            .filter(counter::Column::InstanceId.eq(instance))
+    };
+    // Increment the row; on first use create it (state 0, extensions from 8000) and increment
+    // again. (A portable upsert: MariaDB has no `ON CONFLICT DO NOTHING`.) Two first writers
+    // racing: the loser's insert is a unique violation, and its increment then finds the row.
+    if bump().exec(db).await?.rows_affected == 0 {
+        let created = counter::Entity::insert(counter::ActiveModel {
+            instance_id: Set(instance.to_string()),
+            state_seq: Set(0),
+            last_extension: Set(8000),
+        })
+        .exec_without_returning(db)
+        .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if crate::storage::is_unique_violation(&e) => {}
+            Err(e) => return Err(e),
+        }
+        bump().exec(db).await?;
+    }
     let row = counter::Entity::find_by_id(instance.to_string())
         .one(db)
         .await?

@@ -5,40 +5,44 @@ use std::collections::HashMap;
 
 use ccgate_plugin_sdk::Role;
 use ccgate_plugin_sdk::sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::{IN_LIST_MAX, skill_group, skill_level, user, user_role};
 
 /// The user of `instance` that `reference` names: its `UserId` (UUID), its 2020 id
-/// `<login>@<instance>`, its login name, or its RamId, tried in that order.
+/// `<login>@<instance>`, its login name, or its RamId, tried in that order. Each form is one
+/// lookup by a unique index (primary key, `uq_agents_users_login`, `uq_agents_users_ram`): the
+/// cost does not grow with the instance's users.
 pub async fn find<C: ConnectionTrait>(
     db: &C,
     instance: &str,
     reference: &str,
 ) -> Result<Option<user::Model>, DbErr> {
+    if let Some(u) = user::Entity::find_by_id(reference.to_string())
+        .filter(user::Column::InstanceId.eq(instance))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(u));
+    }
     let login = reference
         .strip_suffix(instance)
         .and_then(|rest| rest.strip_suffix('@'))
         .unwrap_or(reference);
-    let rows = user::Entity::find()
+    if let Some(u) = user::Entity::find()
         .filter(user::Column::InstanceId.eq(instance))
-        .filter(
-            Condition::any()
-                .add(user::Column::Id.eq(reference))
-                .add(user::Column::LoginName.eq(login))
-                .add(user::Column::RamId.eq(reference)),
-        )
-        .all(db)
-        .await?;
-    // Several rows can match different forms (a login name that is another user's id): the
-    // most specific form wins.
-    let pick = rows
-        .iter()
-        .find(|u| u.id == reference)
-        .or_else(|| rows.iter().find(|u| u.login_name == login))
-        .or_else(|| rows.iter().find(|u| u.ram_id == reference));
-    Ok(pick.cloned())
+        .filter(user::Column::LoginName.eq(login))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(u));
+    }
+    user::Entity::find()
+        .filter(user::Column::InstanceId.eq(instance))
+        .filter(user::Column::RamId.eq(reference))
+        .one(db)
+        .await
 }
 
 /// The 2020-07-01 id of a user: `<login_name>@<instance_id>`.
