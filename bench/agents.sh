@@ -157,7 +157,7 @@ EOF
 )
 [ "$total" = "$USERS" ] || die "expected $USERS agents, ccgate lists $total"
 [ "$signed" = "$((USERS / 2))" ] || die "expected $((USERS / 2)) signed-in agents, ccgate lists $signed"
-log "ccgate lists $total agents, $signed signed in; page 1 is $(wc -c <"$TMP/page1.json") bytes"
+log "ccgate lists $total agents, $signed signed in"
 
 log "restarting ccgate on the seeded database"
 stop "$CCGATE_PID"
@@ -207,7 +207,7 @@ for load in list transition; do
             python3 bench/agents.py transition --ak "$AK" --sk "$SK" --count "$COUNT" \
                 --threads "$THREADS" --users "$USERS" --out "$TMP/urls"
         fi
-        log "signed in $(elapsed "$t0") s"
+        log "generated in $(elapsed "$t0") s"
         read -r c_rps c_p50 c_p99 < <(run_wrk "ccgate-$load" "$CCGATE_ENDPOINT" "$TMP/urls" 0)
         start_bare "$body"
         read -r b_rps b_p50 b_p99 < <(run_wrk "bare-$load" "http://127.0.0.1:$BARE_PORT" "$TMP/urls" 1)
