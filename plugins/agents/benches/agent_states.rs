@@ -263,7 +263,10 @@ struct Seeded {
 fn seeded(rt: &Runtime, name: &'static str, users: usize) -> Seeded {
     let (env, dir) = rt.block_on(async {
         if name == "memory" {
-            (TestEnv::new(vec![Arc::new(AgentsPlugin::default())]).await, None)
+            (
+                TestEnv::new(vec![Arc::new(AgentsPlugin::default())]).await,
+                None,
+            )
         } else {
             let dir = tempfile::tempdir().expect("tempdir");
             let db = file_db(&dir.path().join("agents.db")).await;
@@ -326,7 +329,10 @@ fn bench_agents(c: &mut Criterion) {
             "ListRealtimeAgentStates_2020/page_50",
             "transition/TakeBreak+ReadyForService",
         ];
-        if !ids.iter().any(|id| wanted(&format!("agents/{backend}/{id}"))) {
+        if !ids
+            .iter()
+            .any(|id| wanted(&format!("agents/{backend}/{id}")))
+        {
             continue;
         }
         let s = seeded(&rt, backend, users);
@@ -337,7 +343,10 @@ fn bench_agents(c: &mut Criterion) {
             let first = list_page(env, &list_ctx, "1").await;
             assert_eq!(first["Data"]["TotalCount"], users as i64, "{first}");
             assert_eq!(first["Data"]["List"].as_array().unwrap().len(), PAGE_SIZE);
-            assert_eq!(first["Data"]["List"][0]["AgentId"], format!("agent00000@{INSTANCE}"));
+            assert_eq!(
+                first["Data"]["List"][0]["AgentId"],
+                format!("agent00000@{INSTANCE}")
+            );
             let last = list_page(env, &list_ctx, &last_page).await;
             assert_eq!(
                 last["Data"]["List"].as_array().unwrap().last().unwrap()["AgentId"],
@@ -387,7 +396,7 @@ fn bench_agents(c: &mut Criterion) {
         if test_mode() || pct_samples == 0 {
             continue;
         }
-        let mut report = |id: String, times: &mut Vec<Duration>| {
+        let report = |id: String, times: &mut Vec<Duration>| {
             times.sort();
             let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
             println!(
