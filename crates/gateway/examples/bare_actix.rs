@@ -6,7 +6,9 @@
 //! Same listener options as `ccgate serve`:
 //!
 //! * `CCGATE__SERVER__BIND` (or `--bind ADDR`), default `127.0.0.1:8081`;
-//! * `CCGATE__SERVER__WORKERS` (or `--workers N`), `0` (default) = one worker per CPU core.
+//! * `CCGATE__SERVER__WORKERS` (or `--workers N`), `0` (default) = one worker per CPU core;
+//! * `BARE_BODY` (or `--body FILE`): answer the bytes of FILE instead (bench/agents.sh passes a
+//!   body ccgate answered, so both servers write the same number of bytes).
 //!
 //! `cargo run --release -p ccgate-gateway --example bare_actix -- --bind 127.0.0.1:8081`
 
@@ -62,7 +64,11 @@ async fn main() -> std::io::Result<()> {
     let workers: usize = option("--workers", "CCGATE__SERVER__WORKERS")
         .map(|w| w.parse().expect("--workers takes a number"))
         .unwrap_or(0);
-    let body = web::Bytes::from(page_body());
+    let body = match option("--body", "BARE_BODY") {
+        Some(path) => std::fs::read(&path)?,
+        None => page_body(),
+    };
+    let body = web::Bytes::from(body);
     let mut server = HttpServer::new(move || {
         let body = body.clone();
         App::new().default_service(web::to(move || {

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Load test of the agents plugin over loopback (docs/benchmarks.md, "Agents (issue 11)"):
+# ccgate (release, SQLite) holding 5,000 agents in 50 skill groups, half of them signed in,
+# under wrk with
+#   1. `list`: signed 2020-07-01 ListRealtimeAgentStates, PageSize 100, PageNumber cycling
+#      1..50 (the whole instance, no filter), then the bare actix-web baseline
+#      (crates/gateway/examples/bare_actix.rs answering the bytes ccgate answered for page 1);
+#   2. `transition`: signed 2020-07-01 TakeBreak / ReadyForService alternating over the 2,500
+#      signed-in agents (each one a state row, a state-log entry and an event in one write
+#      transaction), then bare actix-web (answering the bytes of one TakeBreak answer).
+# Prints requests/s, p50 and p99 of every run as a Markdown table, and ccgate / bare.
+#
+# Usage: bench/agents.sh          (from anywhere; settings via environment)
+#   THREADS=2 CONNECTIONS=32 DURATION=15   wrk -t/-c/-d (seconds)
+#   RUNS=1                                 wrk runs per load and server
+#   WORKERS=0                              HTTP workers of both servers (0 = one per core)
+#   USERS=5000 SKILL_GROUPS=50             agents and skill groups seeded
+#   MAX_RPS=10000                          signed requests generated per run and load =
+#                                          MAX_RPS*DURATION; a run that exhausts them fails
+#   CCGATE_PORT=18080 BARE_PORT=18081      loopback ports
+#   RESULTS=FILE                           also write the Markdown table to FILE
+#   LOG_FILTER=warn                        ccgate's CCGATE__LOG__FILTER
+#   CCGATE_BIN=PATH                        serve with this ccgate binary (no cargo build)
+#   BARE_BIN=PATH                          this bare_actix binary (no cargo build)
+#
+# Seeding: the skill groups and users are inserted straight into ccgate's SQLite file
+# (bench/agents.py sql; 2017 CreateSkillGroup / CreateUser are not served yet), then the agents
+# are signed in over HTTP with signed 2020 SignInGroup (+ ReadyForService / TakeBreak) requests
+# (bench/agents.py signin, 8 concurrent connections). ccgate is restarted after seeding so peak
+# RSS covers serving only. Installs nothing except wrk (as bench/run.sh does).
+set -euo pipefail
+
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+DURATION=${DURATION:-15}
+RUNS=${RUNS:-1}
+WORKERS=${WORKERS:-0}
+USERS=${USERS:-5000}
+SKILL_GROUPS=${SKILL_GROUPS:-50}
+MAX_RPS=${MAX_RPS:-10000}
+LOG_FILTER=${LOG_FILTER:-warn}
+CCGATE_PORT=${CCGATE_PORT:-18080}
+BARE_PORT=${BARE_PORT:-18081}
+INSTANCE=ccc-test
+PAGES=$(((USERS + 99) / 100))
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+log() { printf '>>> %s\n' "$*" >&2; }
+die() { printf 'agents.sh: %s\n' "$*" >&2; exit 1; }
+
+# --- wrk ---------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "wrk is not installed (apt-get install wrk, as root)"
+    log "wrk is missing: apt-get update && apt-get install -y wrk"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
+fi
+
+# --- build -------------------------------------------------------------------------------
+TARGET=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+if [ -z "${CCGATE_BIN:-}" ]; then
+    log "cargo build --release -p ccgate"
+    cargo build --release -p ccgate
+fi
+if [ -z "${BARE_BIN:-}" ]; then
+    log "cargo build --release -p ccgate-gateway --example bare_actix"
+    cargo build --release -p ccgate-gateway --example bare_actix
+fi
+CCGATE="${CCGATE_BIN:-$TARGET/release/ccgate}"
+BARE="${BARE_BIN:-$TARGET/release/examples/bare_actix}"
+[ -x "$CCGATE" ] || die "no ccgate binary at $CCGATE"
+[ -x "$BARE" ] || die "no bare_actix binary at $BARE"
+
+# --- temp dir and clean-up ---------------------------------------------------------------
+TMP=$(mktemp -d -t ccgate-agents.XXXXXX)
+CCGATE_PID=""
+BARE_PID=""
+stop() { # pid: SIGTERM, then wait (ccgate drains in-flight requests)
+    local pid=$1
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    stop "$CCGATE_PID"
+    stop "$BARE_PID"
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_http() { # url pid name
+    for _ in $(seq 300); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || die "$3 exited during start-up (see above)"
+        sleep 0.1
+    done
+    die "$3 did not answer $1 within 30 s"
+}
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(date +%s.%N)"; }
+
+start_ccgate() {
+    (
+        cd "$TMP"
+        exec env CCGATE__SERVER__BIND="127.0.0.1:$CCGATE_PORT" \
+            CCGATE__SERVER__WORKERS="$WORKERS" \
+            CCGATE__DATABASE__URL="sqlite://$TMP/ccgate.db?mode=rwc" \
+            CCGATE__SECURITY__MASTER_KEY_FILE="$TMP/master.key" \
+            CCGATE__LOG__FILTER="$LOG_FILTER" \
+            "$CCGATE" serve
+    ) >>"$TMP/ccgate.out" 2>>"$TMP/ccgate.err" &
+    CCGATE_PID=$!
+    wait_http "http://127.0.0.1:$CCGATE_PORT/healthz" "$CCGATE_PID" ccgate ||
+        { cat "$TMP/ccgate.err" >&2; exit 1; }
+}
+start_bare() { # body file
+    CCGATE__SERVER__BIND="127.0.0.1:$BARE_PORT" CCGATE__SERVER__WORKERS="$WORKERS" \
+        BARE_BODY="$1" "$BARE" >"$TMP/bare.out" 2>&1 &
+    BARE_PID=$!
+    wait_http "http://127.0.0.1:$BARE_PORT/" "$BARE_PID" bare_actix
+}
+
+# --- ccgate: first start (migrates, demo key), seed, sign in -----------------------------
+log "starting ccgate on 127.0.0.1:$CCGATE_PORT (SQLite in $TMP)"
+start_ccgate
+AK=$(awk '/AccessKeyId:/ {print $2; exit}' "$TMP/ccgate.out")
+SK=$(awk '/AccessKeySecret:/ {print $2; exit}' "$TMP/ccgate.out")
+[ -n "$AK" ] && [ -n "$SK" ] || die "no demo AccessKey in ccgate's output: $(cat "$TMP/ccgate.out")"
+export CCGATE_ENDPOINT="http://127.0.0.1:$CCGATE_PORT" CCGATE_ACCESS_KEY_ID="$AK" \
+    CCGATE_ACCESS_KEY_SECRET="$SK"
+stop "$CCGATE_PID"
+
+log "seeding $USERS users in $SKILL_GROUPS skill groups (SQL into $TMP/ccgate.db)"
+t0=$(date +%s.%N)
+python3 bench/agents.py sql "$TMP/ccgate.db" --users "$USERS" --groups "$SKILL_GROUPS"
+log "seeded in $(elapsed "$t0") s"
+start_ccgate
+log "signing in every second agent (SignInGroup, then ReadyForService / TakeBreak)"
+t0=$(date +%s.%N)
+python3 bench/agents.py signin "$CCGATE_ENDPOINT" --ak "$AK" --sk "$SK" --users "$USERS" \
+    --groups "$SKILL_GROUPS"
+log "signed in in $(elapsed "$t0") s"
+"$CCGATE" call ListRealtimeAgentStates --api-version 2020-07-01 "InstanceId=$INSTANCE" \
+    PageNumber=1 PageSize=100 >"$TMP/page1.json"
+"$CCGATE" call ListRealtimeAgentStates --api-version 2020-07-01 "InstanceId=$INSTANCE" \
+    'StateList=["Ready","Break"]' PageNumber=1 PageSize=1 >"$TMP/signed.json"
+read -r total signed < <(python3 - "$TMP/page1.json" "$TMP/signed.json" <<'EOF'
+import json, sys
+page, signed = (json.load(open(p)) for p in sys.argv[1:3])
+print(page["Data"]["TotalCount"], signed["Data"]["TotalCount"])
+EOF
+)
+[ "$total" = "$USERS" ] || die "expected $USERS agents, ccgate lists $total"
+[ "$signed" = "$((USERS / 2))" ] || die "expected $((USERS / 2)) signed-in agents, ccgate lists $signed"
+log "ccgate lists $total agents, $signed signed in"
+
+log "restarting ccgate on the seeded database"
+stop "$CCGATE_PID"
+start_ccgate
+
+# The bytes bare_actix answers: what ccgate answers (one page of 100; one TakeBreak).
+signed_target() { # action params... -> a signed GET target (`ccgate call` prints the JSON
+    # reformatted: sign with agents.py and fetch the bytes with curl)
+    python3 - "$AK" "$SK" "$@" <<'EOF'
+import sys
+sys.path.insert(0, "bench")
+import agents
+ak, sk, action, *pairs = sys.argv[1:]
+print(agents.Signer(ak, sk).target(action, dict(p.split("=", 1) for p in pairs)))
+EOF
+}
+curl -fsS "$CCGATE_ENDPOINT$(signed_target ListRealtimeAgentStates PageNumber=1 PageSize=100)" \
+    >"$TMP/list-body.json"
+curl -fsS "$CCGATE_ENDPOINT$(signed_target TakeBreak UserId=agent00000@$INSTANCE Code=Lunch)" \
+    >"$TMP/transition-body.json"
+
+# --- wrk ---------------------------------------------------------------------------------
+COUNT=$((MAX_RPS * DURATION))
+run_wrk() { # name url urls-dir wrap -> prints "rps p50_us p99_us"
+    local name=$1 url=$2 dir=$3 wrap=$4 out="$TMP/wrk-$1.txt"
+    log "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency $url ($name)"
+    if ! CCBENCH_URLS="$dir" CCBENCH_WRAP=$wrap wrk -t"$THREADS" -c"$CONNECTIONS" \
+        -d"${DURATION}s" --latency -s bench/list_phone_numbers.lua "$url" >"$out" 2>&1; then
+        cat "$out" >&2
+        die "wrk against $name failed (non-2xx responses, socket errors or exhausted requests)"
+    fi
+    cat "$out" >&2
+    sed -n 's/^CCBENCH .*rps=\([0-9.]*\) .*p50_us=\([0-9]*\) .*p99_us=\([0-9]*\) .*/\1 \2 \3/p' "$out"
+}
+
+declare -a ROWS=()
+for load in list transition; do
+    body="$TMP/$load-body.json"
+    for ((run = 1; run <= RUNS; run++)); do
+        log "$load run $run/$RUNS: signing $COUNT requests ($THREADS files)"
+        rm -rf "$TMP/urls"
+        t0=$(date +%s.%N)
+        if [ "$load" = list ]; then
+            python3 bench/agents.py list --ak "$AK" --sk "$SK" --count "$COUNT" \
+                --threads "$THREADS" --pages "$PAGES" --out "$TMP/urls"
+        else
+            python3 bench/agents.py transition --ak "$AK" --sk "$SK" --count "$COUNT" \
+                --threads "$THREADS" --users "$USERS" --out "$TMP/urls"
+        fi
+        log "generated in $(elapsed "$t0") s"
+        read -r c_rps c_p50 c_p99 < <(run_wrk "ccgate-$load" "$CCGATE_ENDPOINT" "$TMP/urls" 0)
+        start_bare "$body"
+        read -r b_rps b_p50 b_p99 < <(run_wrk "bare-$load" "http://127.0.0.1:$BARE_PORT" "$TMP/urls" 1)
+        B_HWM=$(hwm_kb "$BARE_PID")
+        stop "$BARE_PID"
+        BARE_PID=""
+        [ -n "${c_rps:-}" ] && [ -n "${b_rps:-}" ] || die "could not read wrk results"
+        ROWS+=("$load $run $c_rps $c_p50 $c_p99 $b_rps $b_p50 $b_p99 $(wc -c <"$body")")
+    done
+done
+C_HWM=$(hwm_kb "$CCGATE_PID")
+LOGS=$(python3 - "$TMP/ccgate.db" <<'EOF'
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM agents_state_log").fetchone()[0])
+EOF
+)
+
+# --- report ------------------------------------------------------------------------------
+python3 - "$C_HWM" "${B_HWM:-0}" "$THREADS" "$CONNECTIONS" "$DURATION" "$WORKERS" "$USERS" \
+    "$SKILL_GROUPS" "$LOG_FILTER" "$CCGATE" "$LOGS" "${ROWS[@]}" <<'EOF' | tee "${RESULTS:-/dev/null}"
+import sys
+c_hwm, b_hwm, threads, conns, dur, workers, users, groups, log_filter, binary, logs = sys.argv[1:12]
+rows = [r.split() for r in sys.argv[12:]]
+print(f"wrk -t{threads} -c{conns} -d{dur}s --latency; workers={workers} (0 = one per core); "
+      f"{users} agents in {groups} skill groups, {int(users)//2} signed in; ccgate {binary} "
+      f"with CCGATE__LOG__FILTER={log_filter}\n")
+what = {
+    "list": "ListRealtimeAgentStates 2020, PageSize 100, PageNumber 1..%d" % ((int(users) + 99) // 100),
+    "transition": "TakeBreak / ReadyForService 2020, alternating over the signed-in agents",
+}
+print("| load | run | server | requests/s | p50 | p99 | body |")
+print("|---|---|---|---:|---:|---:|---:|")
+for load, run, c_rps, c_p50, c_p99, b_rps, b_p50, b_p99, size in rows:
+    print(f"| {load} | {run} | ccgate | {float(c_rps):,.0f} | {int(c_p50)/1000:.2f} ms | {int(c_p99)/1000:.2f} ms | |")
+    print(f"| {load} | {run} | bare actix-web | {float(b_rps):,.0f} | {int(b_p50)/1000:.2f} ms | {int(b_p99)/1000:.2f} ms | {int(size):,} B |")
+print()
+for load, run, c_rps, _, _, b_rps, *_ in rows:
+    print(f"{load} run {run} ({what[load]}): ccgate / bare = {float(c_rps) / float(b_rps):.1%}")
+print(f"\nccgate peak RSS (VmHWM, restarted after seeding): {int(c_hwm)/1024:.1f} MiB; "
+      f"state-log rows at the end: {int(logs):,}")
+EOF
