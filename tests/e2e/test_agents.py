@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from conftest import call_api, client_2020
+from conftest import call_api, client_2020, sdk_error
 
 V2017 = "2017-07-05"
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -748,3 +748,60 @@ def test_numbers_bind_real_skill_groups(scene, a2017, b2020, m2020, new_number, 
         "PhoneNumbers"]["PhoneNumber"]}
     assert [(g["SkillGroupId"], g["SkillGroupName"]) for g in
             listed[number]["SkillGroups"]["SkillGroup"]] == [(scene.gid("A"), scene.gname("A"))]
+
+
+# --------------------------------------------------------------------------------------------
+# every role against every action of agents and roles
+# --------------------------------------------------------------------------------------------
+
+
+def agents_and_roles_specs():
+    """(version, action, roles) of every spec of plugins/agents and plugins/roles: the rule the
+    gateway enforces (`roles`, default administrator only)."""
+    import tomllib
+    from pathlib import Path
+
+    out = []
+    for plugin in ("agents", "roles"):
+        for f in sorted((Path(__file__).resolve().parents[2] / "plugins" / plugin / "api").glob("*.toml")):
+            spec = tomllib.loads(f.read_text())
+            if "action" in spec:  # not uses.toml
+                out.append((spec["version"], spec["action"], spec.get("roles", ["admin"])))
+    return out
+
+
+def test_every_role_against_every_agents_action(scene, a2017):
+    """For each action of agents and roles, a token acting for an administrator, a skill-group
+    leader and an agent: the roles the spec admits get past the role check (any answer but 403
+    "may not call <Action>."), the others are refused with 403 NoPermission before the handler.
+    Requests carry only InstanceId, so admitted calls may still fail their own validation."""
+    inst = scene.instance
+    admin_login = f"admin_{uuid.uuid4().hex[:6]}"
+    a2017.call("CreateUser", InstanceId=inst, LoginName=admin_login, DisplayName="Admin",
+               Email=f"{admin_login}@example.com", RoleIds=[role_id(inst, "admin")])
+    tokens = {
+        "admin": issue_user_token(scene.gateway, scene.demo.access_key_id, admin_login, "admin"),
+        "skill-group-leader": scene.users["lead"].token,
+        "agent": scene.users["a1"].token,
+    }
+    specs = agents_and_roles_specs()
+    assert len(specs) == 30, [s[1] for s in specs]
+    checked = 0
+    for version, action, admitted in specs:
+        for role, token in tokens.items():
+            client = client_2020(scene.gateway.endpoint, bearer_token=token)
+            refused_message = f"The caller's role {role} may not call {action}."
+            try:
+                call_api(client, action, version, {"InstanceId": inst})
+                outcome = None
+            except Exception as e:  # noqa: BLE001 - the SDK's exception is inspected
+                outcome = sdk_error(e)
+            if role in admitted:
+                assert not (outcome and outcome[1] == "NoPermission" and refused_message in outcome[2]), (
+                    f"{role} was refused {action} {version}: {outcome}")
+            else:
+                assert outcome is not None and outcome[:2] == (403, "NoPermission"), (
+                    f"{role} was not refused {action} {version}: {outcome}")
+                assert refused_message in outcome[2], outcome
+            checked += 1
+    assert checked == 90

@@ -97,6 +97,7 @@ async fn env_over(db: DatabaseConnection) -> TestEnv {
         db,
         plugins: vec![agents],
         clock: ccgate_plugin_sdk::time::Clock::system(),
+        directory: Default::default(),
     }
 }
 

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use ccgate_plugin_sdk::Role;
+use crate::roles::RoleInfo;
 
 use crate::api::shapes;
 use crate::numbers::NumberInfo;
@@ -107,30 +107,19 @@ pub fn skill_levels(
         .collect()
 }
 
-/// The id of `role` in `instance`: UUID v5 (namespace URL) of `ccgate:role:<instance>:<name>`,
-/// as the roles plugin derives it.
-pub fn role_id(instance: &str, role: Role) -> String {
-    let name = format!("ccgate:role:{instance}:{}", role.as_str());
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
-}
-
-/// The 2017 `Role` (§8.6) of role name `name` (`admin`, `skill-group-leader`, `agent`) in
-/// `instance`; an unknown name renders as the agent role.
-pub fn role(instance: &str, name: &str) -> shapes::Role {
-    let role = Role::parse(name).unwrap_or(Role::Agent);
-    let (role_name, description) = match role {
-        Role::Admin => ("ADMIN", "管理员"),
-        Role::SkillGroupLeader => ("SKILL_GROUP_ADMIN", "技能组组长"),
-        Role::Agent => ("AGENT", "坐席"),
-    };
-    shapes::Role {
-        instance_id: instance.to_string(),
+/// The 2017 `Role` (§8.6) of role name `name` (`admin`, `skill-group-leader`, `agent`) from the
+/// roles plugin's catalog of the instance (`roles.of_instance`, read by the handler);
+/// `None` when the catalog does not know it (the roles plugin is disabled).
+pub fn role(catalog: &[RoleInfo], name: &str) -> Option<shapes::Role> {
+    let r = catalog.iter().find(|r| r.name == name)?;
+    Some(shapes::Role {
+        instance_id: r.instance_id.clone(),
         privileges: shapes::Privileges::default(),
-        role_description: description.to_string(),
-        role_id: role_id(instance, role),
-        role_name: role_name.to_string(),
+        role_description: r.role_description.clone(),
+        role_id: r.role_id.clone(),
+        role_name: r.role_name.clone(),
         user_count: 0,
-    }
+    })
 }
 
 /// The 2017 `Detail` of `u`.
@@ -144,14 +133,20 @@ pub fn user_detail(u: &user::Model) -> shapes::UserDetail {
     }
 }
 
-/// The 2017 `User` (§8.6) of `u` with role names `roles` and rendered `levels`.
-pub fn user(u: &user::Model, roles: &[String], levels: Vec<shapes::SkillLevel>) -> shapes::User {
+/// The 2017 `User` (§8.6) of `u` with role names `roles` (rendered from the roles plugin's
+/// `catalog`) and rendered `levels`.
+pub fn user(
+    u: &user::Model,
+    roles: &[String],
+    catalog: &[RoleInfo],
+    levels: Vec<shapes::SkillLevel>,
+) -> shapes::User {
     shapes::User {
         detail: user_detail(u),
         instance_id: u.instance_id.clone(),
         ram_id: u.ram_id.clone(),
         roles: shapes::Roles {
-            role: roles.iter().map(|r| role(&u.instance_id, r)).collect(),
+            role: roles.iter().filter_map(|r| role(catalog, r)).collect(),
         },
         skill_levels: shapes::SkillLevels {
             skill_level: levels,
@@ -188,16 +183,25 @@ mod tests {
     }
 
     #[test]
-    fn roles_have_the_fixed_ids_and_names() {
-        let r = role("ccc-test", "skill-group-leader");
-        assert_eq!(r.role_name, "SKILL_GROUP_ADMIN");
-        assert_eq!(r.role_description, "技能组组长");
-        let expected = uuid::Uuid::new_v5(
-            &uuid::Uuid::NAMESPACE_URL,
-            b"ccgate:role:ccc-test:skill-group-leader",
+    fn roles_come_from_the_catalog_and_unknown_ones_are_left_out() {
+        let catalog = vec![RoleInfo {
+            role_id: "r-leader".into(),
+            name: "skill-group-leader".into(),
+            role_name: "SKILL_GROUP_ADMIN".into(),
+            role_description: "技能组组长".into(),
+            instance_id: "ccc-test".into(),
+        }];
+        let r = role(&catalog, "skill-group-leader").unwrap();
+        assert_eq!(
+            (
+                r.role_id.as_str(),
+                r.role_name.as_str(),
+                r.role_description.as_str()
+            ),
+            ("r-leader", "SKILL_GROUP_ADMIN", "技能组组长")
         );
-        assert_eq!(r.role_id, expected.to_string());
-        assert_eq!(role("ccc-test", "nope").role_name, "AGENT");
+        assert!(role(&catalog, "agent").is_none());
+        assert!(role(&[], "agent").is_none());
     }
 
     #[test]

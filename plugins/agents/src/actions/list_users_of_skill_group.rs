@@ -63,6 +63,9 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     group_ids.sort();
     group_ids.dedup();
     let groups = users::skill_groups(&ctx.db, ctx.instance(), &group_ids).await?;
+    // Role ids and names come from their owner (roles.of_instance); without the roles plugin
+    // the users are listed without roles.
+    let catalog = crate::roles::of_instance(ctx).await?;
 
     let user = user_ids
         .iter()
@@ -73,7 +76,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
                 &groups,
             );
             let roles = roles.get(id).map(Vec::as_slice).unwrap_or_default();
-            Some(render::user(u, roles, levels))
+            Some(render::user(u, roles, &catalog, levels))
         })
         .collect();
     Ok(Response {
@@ -90,7 +93,6 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
 mod tests {
     use ccgate_plugin_sdk::serde_json::json;
 
-    use crate::render;
     use crate::testutil::{Harness, INSTANCE, OTHER_INSTANCE};
 
     fn page(group: &str, number: &'static str, size: &'static str) -> Vec<(&'static str, String)> {
@@ -111,7 +113,8 @@ mod tests {
 
     #[tokio::test]
     async fn renders_members_with_detail_roles_and_levels() {
-        let h = Harness::new().await;
+        // The real roles plugin: role ids and names come from it.
+        let h = Harness::with_roles().await;
         let a = h.add_user(INSTANCE, "alice", &["agent"]).await;
         let b = h
             .add_user(INSTANCE, "bob", &["skill-group-leader", "agent"])
@@ -166,7 +169,7 @@ mod tests {
                 "InstanceId": INSTANCE,
                 "Privileges": {"Privilege": []},
                 "RoleDescription": "坐席",
-                "RoleId": render::role_id(INSTANCE, ccgate_plugin_sdk::Role::Agent),
+                "RoleId": crate::testutil::role_id(INSTANCE, "agent"),
                 "RoleName": "AGENT",
                 "UserCount": 0,
             }])
