@@ -228,7 +228,10 @@ mod tests {
         let s = Settings::load(None).unwrap();
         assert_eq!(s.server.bind, "127.0.0.1:8080");
         assert!(s.database.url.starts_with("sqlite://"));
-        assert_eq!(s.plugins.enabled, vec!["agents", "flows", "numbers", "roles"]);
+        assert_eq!(
+            s.plugins.enabled,
+            vec!["agents", "flows", "numbers", "roles"]
+        );
         assert_eq!(s.events.poll_ms, 500);
         assert_eq!(s.events.lease_secs, 10);
         assert_eq!(s.shutdown.drain_secs, 30);
@@ -247,7 +250,10 @@ mod tests {
         let s = Settings::load(Some(path.to_str().unwrap())).unwrap();
         assert_eq!(s.plugins.tables["numbers"]["list_cache_ttl_ms"], 250);
         assert_eq!(s.plugins.tables["flows"]["x"], "y");
-        assert_eq!(s.plugins.enabled, vec!["agents", "flows", "numbers", "roles"]);
+        assert_eq!(
+            s.plugins.enabled,
+            vec!["agents", "flows", "numbers", "roles"]
+        );
         assert!(!s.plugins.tables.contains_key("enabled"));
     }
 

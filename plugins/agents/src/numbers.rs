@@ -102,3 +102,27 @@ pub async fn require_outbound(
     }
     Ok(out)
 }
+
+/// Checks a user's personal outbound number (`PrivateOutboundNumberId`, seed 004 §9.1, §9.3):
+/// a number of the caller's instance that allows outbound calls. When the numbers plugin is
+/// disabled the id is stored as given (as skill groups are by numbers when agents is disabled).
+///
+/// Errors: 404 `NotExists.PhoneNumberId`; 400 `InvalidParameter` for an inbound-only number.
+pub async fn check_private(ctx: &Context, id: &str) -> ApiResult<()> {
+    let Some(found) = get_numbers(ctx, &[id.to_string()]).await? else {
+        return Ok(());
+    };
+    let n = found
+        .get(id.trim())
+        .ok_or_else(|| errors::not_exists_phone_number_id(id))?;
+    if !n.allow_outbound {
+        return Err(errors::invalid_parameter(
+            "PrivateOutboundNumberId",
+            format!(
+                "phone number {} ({id}) has Usage {} and cannot be used for outbound calls",
+                n.number, n.usage
+            ),
+        ));
+    }
+    Ok(())
+}

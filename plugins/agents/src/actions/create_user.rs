@@ -32,6 +32,13 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     user_writes::check_email(&req.email)?;
     let skills = user_writes::pair_levels(&req.skill_group_id, &req.skill_level)?;
     let role_names = roles::resolve(ctx, "RoleId", &req.role_id).await?;
+    if let Some(n) = req
+        .private_outbound_number_id
+        .as_deref()
+        .filter(|n| !n.is_empty())
+    {
+        crate::numbers::check_private(ctx, n).await?;
+    }
     let txn = begin_write(&ctx.db).await?;
     user_writes::check_groups(&txn, ctx.instance(), &skills).await?;
     let user = user_writes::insert_user(
@@ -359,6 +366,50 @@ mod tests {
         assert_eq!(
             row.extension, "8001",
             "the failed create consumed no extension"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_private_outbound_number_must_be_an_outbound_number_of_the_instance() {
+        use crate::testutil::{NUM_BI, NUM_IN, NUM_OTHER, fake_numbers, roles_plugin};
+        let h = Harness::with(vec![roles_plugin(), std::sync::Arc::new(fake_numbers())]).await;
+        let agent = role_id(INSTANCE, "agent");
+        let create = |login: &'static str, number: &'static str| {
+            let agent = agent.clone();
+            let h = &h;
+            async move {
+                h.call(
+                    "CreateUser",
+                    &[
+                        ("LoginName", login),
+                        ("DisplayName", login),
+                        ("Email", "x@example.com"),
+                        ("RoleId.1", &agent),
+                        ("PrivateOutboundNumberId", number),
+                    ],
+                )
+                .await
+            }
+        };
+        let e = create("u1", "num-nope").await.unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_ref()),
+            (404, "NotExists.PhoneNumberId")
+        );
+        let e = create("u2", NUM_OTHER).await.unwrap_err();
+        assert_eq!(
+            e.code.as_ref(),
+            "NotExists.PhoneNumberId",
+            "another instance's number"
+        );
+        let e = create("u3", NUM_IN).await.unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (400, "InvalidParameter"));
+        assert!(e.message.contains("outbound"), "{}", e.message);
+        create("u4", NUM_BI).await.unwrap();
+        assert_eq!(
+            h.rows("agents_users").await,
+            1,
+            "only the valid user was created"
         );
     }
 }

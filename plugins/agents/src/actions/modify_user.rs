@@ -30,6 +30,13 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     user_writes::check_email(&req.email)?;
     let skills = user_writes::pair_levels(&req.skill_group_id, &req.skill_level)?;
     let role_names = roles::resolve(ctx, "RoleId", &req.role_id).await?;
+    if let Some(n) = req
+        .private_outbound_number_id
+        .as_deref()
+        .filter(|n| !n.is_empty())
+    {
+        crate::numbers::check_private(ctx, n).await?;
+    }
     let txn = begin_write(&ctx.db).await?;
     let Some(found) = users::find(&txn, ctx.instance(), &req.user_id).await? else {
         return Err(errors::not_exists_user_id(&req.user_id));
