@@ -13,7 +13,7 @@ Environment:
   cannot swap it mid-run.
 - `CCGATE_E2E_POSTGRES`   maintenance database URL (default `postgres://postgres@127.0.0.1:5432/test`).
 - `CCGATE_E2E_MYSQL`      server URL (default `mysql://root@127.0.0.1:3306`).
-- `CCGATE_E2E_PLUGINS`    `builtin` (default) or `dynamic`: serve flows and numbers from their
+- `CCGATE_E2E_PLUGINS`    `builtin` (default) or `dynamic`: serve agents, flows, numbers and roles from their
   plugin libraries with the built-in copies disabled (`[plugins] enabled = []`,
   `[plugins] libraries = [...]`). Build the libraries first:
   `cargo rustc -p ccgate-flows --lib --crate-type cdylib --features dynamic` (same for
@@ -409,7 +409,7 @@ def ccgate_binary(tmp_path_factory) -> Path:
     return copy
 
 
-DYNAMIC_PLUGINS = ("flows", "numbers")
+DYNAMIC_PLUGINS = ("agents", "flows", "numbers", "roles")
 
 
 def plugin_mode() -> str:
@@ -421,7 +421,7 @@ def plugin_mode() -> str:
 
 @pytest.fixture(scope="session")
 def plugin_libraries(tmp_path_factory) -> list[Path]:
-    """In dynamic mode, the flows and numbers libraries, copied like the binary."""
+    """In dynamic mode, the libraries of every plugin crate, copied like the binary."""
     if plugin_mode() != "dynamic":
         return []
     raw = Path(os.environ.get("CCGATE_E2E_PLUGIN_DIR", "target/debug"))

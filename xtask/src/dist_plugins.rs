@@ -245,7 +245,7 @@ pub fn e2e_dynamic(databases: &str) -> anyhow::Result<()> {
     }
     let dbs = selected.join(",");
     eprintln!(
-        "$ CCGATE_E2E_PLUGINS=dynamic CCGATE_E2E_DATABASES={dbs} .venv/bin/pytest tests/e2e/test_flows.py tests/e2e/test_numbers.py tests/e2e/test_hostile.py"
+        "$ CCGATE_E2E_PLUGINS=dynamic CCGATE_E2E_DATABASES={dbs} .venv/bin/pytest tests/e2e/test_flows.py tests/e2e/test_numbers.py tests/e2e/test_hostile.py tests/e2e/test_agents.py"
     );
     let status = Command::new(".venv/bin/pytest")
         .args([
@@ -253,6 +253,9 @@ pub fn e2e_dynamic(databases: &str) -> anyhow::Result<()> {
             "tests/e2e/test_numbers.py",
             // Hostile input through the plugin boundary as well (issue 9).
             "tests/e2e/test_hostile.py",
+            // Agents and roles as libraries: the caller scope, the directory lookup and the
+            // agent-state stream cross the plugin boundary (issue 11).
+            "tests/e2e/test_agents.py",
             "-q",
             "-p",
             "no:cacheprovider",

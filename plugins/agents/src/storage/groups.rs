@@ -72,18 +72,27 @@ pub async fn member_counts<C: ConnectionTrait>(
     db: &C,
     group_ids: &[String],
 ) -> Result<HashMap<String, i64>, DbErr> {
+    /// One row of the count, decoded by column name: a plugin loaded as a library receives
+    /// rows from the host by name (a multi-column tuple decoded by position is not supported
+    /// across the plugin boundary).
+    use ccgate_plugin_sdk::sea_orm::{self, FromQueryResult};
+    #[derive(Debug, FromQueryResult)]
+    struct Count {
+        skill_group_id: String,
+        n: i64,
+    }
     let mut out = HashMap::new();
     for chunk in group_ids.chunks(IN_LIST_MAX) {
-        let rows: Vec<(String, i64)> = skill_level::Entity::find()
+        let rows: Vec<Count> = skill_level::Entity::find()
             .select_only()
             .column(skill_level::Column::SkillGroupId)
             .column_as(skill_level::Column::UserId.count(), "n")
             .filter(skill_level::Column::SkillGroupId.is_in(chunk.iter().cloned()))
             .group_by(skill_level::Column::SkillGroupId)
-            .into_tuple()
+            .into_model::<Count>()
             .all(db)
             .await?;
-        out.extend(rows);
+        out.extend(rows.into_iter().map(|c| (c.skill_group_id, c.n)));
     }
     Ok(out)
 }
