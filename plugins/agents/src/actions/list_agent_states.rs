@@ -13,7 +13,6 @@
 
 use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::paging::PageRequest;
-use ccgate_plugin_sdk::sea_orm::sea_query::Query;
 use ccgate_plugin_sdk::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use ccgate_plugin_sdk::storage::{count, page, total_from_page};
 
@@ -21,9 +20,9 @@ use crate::api::Ctx;
 use crate::api::errors;
 use crate::api::list_agent_states::{Data, List, RealTimeAgentState, Request, Response, State};
 use crate::state::store::parse_ids;
-use crate::state::views::current_of;
+use crate::state::views::{current_of, users_in_groups, users_in_states};
 use crate::state::{AgentState, WARM_UP};
-use crate::storage::{agent_state, skill_level, user, users};
+use crate::storage::{user, users};
 
 /// Most ids `AgentIds` may name.
 pub const AGENT_IDS_MAX: usize = 100;
@@ -56,58 +55,24 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         {
             return Err(errors::not_exists_skill_group_id(group));
         }
-        q = q.filter(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(skill_level::Column::UserId)
-                    .from(skill_level::Entity)
-                    .and_where(skill_level::Column::SkillGroupId.eq(group))
-                    .to_owned(),
-            ),
-        );
+        q = q.filter(users_in_groups(vec![group.to_string()]));
     }
     if let Some(groups) = crate::access::visible_groups(ctx) {
-        q = q.filter(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(skill_level::Column::UserId)
-                    .from(skill_level::Entity)
-                    .and_where(skill_level::Column::SkillGroupId.is_in(groups))
-                    .to_owned(),
-            ),
-        );
+        q = q.filter(users_in_groups(groups));
     }
     if let Some(me) = crate::access::only_self(ctx) {
         q = q.filter(user::Column::Id.eq(me));
     }
     if let Some(state) = req.state {
-        let states: Vec<&str> = match state {
-            State::Offline => vec![],
-            State::Ready => vec![AgentState::Ready.as_str()],
-            State::Break => vec![AgentState::Break.as_str(), AgentState::SignedIn.as_str()],
-            State::Ringing => vec![AgentState::Ringing.as_str()],
-            State::Talking => vec![AgentState::Talking.as_str()],
-            State::Working => vec![AgentState::Working.as_str()],
+        let states: &[AgentState] = match state {
+            State::Offline => &[AgentState::Offline],
+            State::Ready => &[AgentState::Ready],
+            State::Break => &[AgentState::Break, AgentState::SignedIn],
+            State::Ringing => &[AgentState::Ringing],
+            State::Talking => &[AgentState::Talking],
+            State::Working => &[AgentState::Working],
         };
-        let in_state = |names: Vec<&str>| {
-            Query::select()
-                .column(agent_state::Column::UserId)
-                .from(agent_state::Entity)
-                .and_where(agent_state::Column::InstanceId.eq(ctx.instance()))
-                .and_where(agent_state::Column::State.is_in(names))
-                .to_owned()
-        };
-        q = if states.is_empty() {
-            // OFFLINE: no row, or a row saying OFFLINE.
-            let signed_in: Vec<&str> = AgentState::ALL
-                .into_iter()
-                .filter(|s| s.signed_in())
-                .map(AgentState::as_str)
-                .collect();
-            q.filter(user::Column::Id.not_in_subquery(in_state(signed_in)))
-        } else {
-            q.filter(user::Column::Id.in_subquery(in_state(states)))
-        };
+        q = q.filter(users_in_states(ctx.instance(), states));
     }
     let paging = PageRequest::new(req.page_number, req.page_size);
     let rows = page(
