@@ -120,6 +120,60 @@ pub async fn user(core: &Core, cmd: UserCmd) -> anyhow::Result<()> {
 }
 
 #[derive(Subcommand)]
+pub enum DeviceCmd {
+    /// Set (create or replace) the credentials an agent's SIP device REGISTERs with: AOR
+    /// `sip:<device>@<instance>`, digest user `<device>`, realm `<instance>` (docs/telephony.md).
+    Set {
+        #[arg(long)]
+        instance: String,
+        /// DeviceId: 1-64 of [A-Za-z0-9._-], unique per instance.
+        #[arg(long)]
+        device: String,
+        /// The agent's UserId, as CreateUser (2017) returned it.
+        #[arg(long)]
+        user: String,
+        /// 6-64 printable ASCII characters.
+        #[arg(long)]
+        password: String,
+    },
+    /// List the instance's devices: DeviceId, UserId, last change (UTC ms).
+    List {
+        #[arg(long)]
+        instance: String,
+    },
+}
+
+pub async fn device(core: &Core, cmd: DeviceCmd) -> anyhow::Result<()> {
+    use ccgate_gateway::telephony;
+    match cmd {
+        DeviceCmd::Set {
+            instance,
+            device,
+            user,
+            password,
+        } => {
+            ccgate_gateway::admin::require_instance(&core.db, &instance).await?;
+            let req = ccgate_gateway::sdk::telephony::SetDevice {
+                instance_id: instance,
+                device_id: device,
+                user_id: user,
+                password,
+            };
+            let done = telephony::set_device(&core.db, &core.master, &req)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+            println!("{}", if done.created { "created" } else { "replaced" });
+        }
+        DeviceCmd::List { instance } => {
+            for (device, user, at) in telephony::list_devices(&core.db, &instance).await? {
+                println!("{device}\t{user}\t{at}");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
 pub enum TokenCmd {
     /// Issue a Bearer token acting for the account that owns --access-key-id (or --account).
     Issue {

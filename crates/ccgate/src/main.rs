@@ -50,6 +50,9 @@ enum Command {
     /// The account's user directory (stand-in for RAM sub-users; AssignUsers imports from it).
     #[command(subcommand)]
     User(admin_cmd::UserCmd),
+    /// Agent SIP devices: the credentials they REGISTER to ccgate's registrar with.
+    #[command(subcommand)]
+    Device(admin_cmd::DeviceCmd),
     /// List every specified action with its plugin and status in this deployment (served,
     /// plugin-not-loaded, not-implemented).
     Actions,
@@ -88,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Key(c) => admin_cmd::key(&core, c).await,
         Command::Token(c) => admin_cmd::token(&core, c).await,
         Command::User(c) => admin_cmd::user(&core, c).await,
+        Command::Device(c) => admin_cmd::device(&core, c).await,
         Command::Actions => {
             actions_cmd::run(&core.registry);
             Ok(())

@@ -97,6 +97,17 @@ pub async fn create_instance(
     Ok(())
 }
 
+/// Checks that instance `id` exists.
+///
+/// Errors: `Invalid` when it does not; storage failures.
+pub async fn require_instance(db: &DatabaseConnection, id: &str) -> Result<(), AdminError> {
+    instance::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| AdminError::Invalid(format!("instance {id} does not exist")))
+}
+
 /// Sets (or with `None` clears) the Huawei VDN id of instance `id`: CC-iSales (C2) callers of
 /// the instance's account name it by `vdnId` = `vdn` (`huawei-aicc.md` §5). Running gateways
 /// see the change within `[security] cache_ttl_secs`.

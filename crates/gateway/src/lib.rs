@@ -29,5 +29,6 @@ pub mod settings;
 pub mod state;
 pub mod store;
 pub mod stream;
+pub mod telephony;
 
 pub use ccgate_plugin_sdk as sdk;

@@ -69,6 +69,11 @@ pub struct Registry {
     /// Path-routed operations by method and route template ([`crate::routes`]).
     paths: PathTable<Route>,
     versions: BTreeSet<&'static str>,
+    /// The SIP engine, when `[telephony]` is configured and the server runs
+    /// ([`crate::telephony`]).
+    telephony: std::sync::OnceLock<Arc<ccgate_telephony::Telephony>>,
+    /// The master key, for the host queries that keep secrets (SIP device passwords).
+    master: std::sync::OnceLock<crate::crypto::MasterKey>,
 }
 
 impl Registry {
@@ -116,6 +121,16 @@ impl Registry {
             reg.plugins.push(plugin);
         }
         Ok(reg)
+    }
+
+    /// Hands the running SIP engine to the host queries; the first call wins.
+    pub fn set_telephony(&self, engine: Arc<ccgate_telephony::Telephony>) {
+        let _ = self.telephony.set(engine);
+    }
+
+    /// Hands the master key to the host queries that seal secrets; the first call wins.
+    pub fn set_master(&self, master: crate::crypto::MasterKey) {
+        let _ = self.master.set(master);
     }
 
     /// The enabled plugins, in registration order.
@@ -179,6 +194,17 @@ impl Services for RegistryServices {
         args: Value,
     ) -> ApiResult<Option<Value>> {
         if plugin == HOST_SERVICES {
+            if let Some(answer) = crate::telephony::host_query(
+                self.0.telephony.get(),
+                self.0.master.get(),
+                &ctx.db,
+                name,
+                args.clone(),
+            )
+            .await
+            {
+                return answer.map(Some);
+            }
             return host_query(ctx, name, args).await.map(Some);
         }
         match self.0.plugins.iter().find(|p| p.name() == plugin) {

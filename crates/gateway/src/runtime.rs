@@ -45,6 +45,7 @@ impl Core {
             &settings.plugins,
         )?))?);
         store::migrate(&db, &registry).await.context("migrate")?;
+        registry.set_master(master.clone());
         plugin_set::init(registry.plugins(), &settings.plugins)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
@@ -119,6 +120,20 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         &core.settings.events,
         &lifecycle::process_owner(&core.settings.server.host_id),
     )?;
+    let telephony = match core.settings.telephony.clone() {
+        Some(config) => {
+            let host = crate::telephony::HostTelephony::start(
+                config,
+                core.db.clone(),
+                core.master.clone(),
+            )
+            .context("[telephony]")?;
+            tracing::info!(udp = %host.engine.local_udp(), "SIP engine started");
+            core.registry.set_telephony(host.engine.clone());
+            Some(host)
+        }
+        None => None,
+    };
     let state = web::Data::new(AppState::new(
         core.settings,
         core.db,
@@ -129,7 +144,7 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
     let streams_end = state.streams_end.clone();
     let server = crate::http::server::build(state, &bind, workers, &limits)?;
     tracing::info!(%bind, "ccgate listening");
-    lifecycle::serve_until(
+    let served = lifecycle::serve_until(
         server,
         lifecycle::termination(),
         background,
@@ -137,5 +152,12 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         &shutdown,
         Some(streams_end),
     )
-    .await
+    .await;
+    // Live calls end after the last request was answered; their final events go to the
+    // durable log and reach subscribers on the next start if delivery has already stopped.
+    if let Some(host) = telephony {
+        host.stop(std::time::Duration::from_secs(shutdown.tasks_secs))
+            .await;
+    }
+    served
 }

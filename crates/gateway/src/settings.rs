@@ -29,6 +29,9 @@ pub struct Settings {
     /// `[shutdown]`
     #[serde(default)]
     pub shutdown: ShutdownSettings,
+    /// `[telephony]`: the SIP engine (absent: ccgate places no calls).
+    #[serde(default)]
+    pub telephony: Option<ccgate_telephony::TelephonyConfig>,
 }
 
 /// `[server]`: the HTTP listener.
@@ -230,7 +233,7 @@ mod tests {
         assert!(s.database.url.starts_with("sqlite://"));
         assert_eq!(
             s.plugins.enabled,
-            vec!["agents", "flows", "numbers", "roles"]
+            vec!["agents", "calls", "flows", "numbers", "roles"]
         );
         assert_eq!(s.events.poll_ms, 500);
         assert_eq!(s.events.lease_secs, 10);
@@ -252,7 +255,7 @@ mod tests {
         assert_eq!(s.plugins.tables["flows"]["x"], "y");
         assert_eq!(
             s.plugins.enabled,
-            vec!["agents", "flows", "numbers", "roles"]
+            vec!["agents", "calls", "flows", "numbers", "roles"]
         );
         assert!(!s.plugins.tables.contains_key("enabled"));
     }

@@ -20,6 +20,7 @@ pub mod query;
 pub mod settings;
 pub mod storage;
 pub mod task;
+pub mod telephony;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

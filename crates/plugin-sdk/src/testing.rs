@@ -2,7 +2,9 @@
 //! host's event log, so handlers can publish), a [`Context`] for an action, [`Services`] that
 //! route queries to a list of plugins, calls through the plugin's real dispatch ([`call`],
 //! [`TestEnv::call`]), [`FakePlugin`], a stand-in for another domain that answers its queries
-//! from closures, and the events published so far ([`TestEnv::published`]).
+//! from closures, the events published so far ([`TestEnv::published`]), and
+//! [`FakeTelephony`], a stand-in for the host's SIP engine that answers the telephony port's
+//! host queries (`telephony.start_call`, `telephony.hang_up`) and records them.
 //!
 //! The plugin's dev-dependencies must enable a SQLite driver for sea-orm
 //! (`sqlx-sqlite` + `runtime-tokio-rustls`).
@@ -15,6 +17,7 @@ use serde_json::Value;
 
 use crate::context::{DIRECTORY_LOOKUP, HOST_SERVICES};
 use crate::events::{EVENTS_TABLE, PUBLISH_LOCK_TABLE, SUBSCRIBERS_TABLE};
+use crate::telephony::{CallStarted, HANG_UP, HangUp, HungUp, START_CALL, StartCall};
 use crate::{
     ActionSpec, ApiResult, Context, DirectoryUser, Plugin, Principal, Services, StoredEvent,
 };
@@ -29,6 +32,7 @@ pub type Directory = Arc<std::sync::Mutex<Vec<(String, DirectoryUser)>>>;
 pub struct PluginServices {
     plugins: Vec<Arc<dyn Plugin>>,
     directory: Directory,
+    telephony: Option<Arc<FakeTelephony>>,
 }
 
 impl PluginServices {
@@ -37,12 +41,107 @@ impl PluginServices {
         Self {
             plugins,
             directory: Directory::default(),
+            telephony: None,
         }
     }
 
     /// Services over `plugins` whose directory lookups read `directory`.
     pub fn with_directory(plugins: Vec<Arc<dyn Plugin>>, directory: Directory) -> Self {
-        Self { plugins, directory }
+        Self {
+            plugins,
+            directory,
+            telephony: None,
+        }
+    }
+
+    /// The same services, with `telephony` answering the telephony port's host queries
+    /// (without it they answer as a deployment without `[telephony]`: 503
+    /// `Telephony.NotConfigured` from `telephony::start_call`).
+    pub fn with_telephony(mut self, telephony: Arc<FakeTelephony>) -> Self {
+        self.telephony = Some(telephony);
+        self
+    }
+}
+
+/// A stand-in for the host's SIP engine in plugin tests: answers `telephony.start_call` with
+/// [`CallStarted`] (`first_uri` = `sip:<first target>@fake`) or the error set by
+/// [`FakeTelephony::fail_with`], answers `telephony.hang_up` with `found` = whether the call
+/// was started here, and records both. It places no call and reports no event: a test feeds
+/// the [`crate::telephony::CallEvent`]s it wants to the plugin's `on_event`.
+#[derive(Debug, Default)]
+pub struct FakeTelephony {
+    started: std::sync::Mutex<Vec<StartCall>>,
+    hung_up: std::sync::Mutex<Vec<String>>,
+    failure: std::sync::Mutex<Option<crate::ApiError>>,
+}
+
+impl FakeTelephony {
+    /// Every later `start_call` fails with `error` (`None`: succeeds again). A failed start is
+    /// not recorded in [`FakeTelephony::started`].
+    pub fn fail_with(&self, error: Option<crate::ApiError>) {
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = error;
+    }
+
+    /// The calls started so far, in order.
+    pub fn started(&self) -> Vec<StartCall> {
+        self.started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The call ids hung up so far, in order.
+    pub fn hung_up(&self) -> Vec<String> {
+        self.hung_up
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Answers host query `name` (`None` for a query that is not the telephony port's).
+    fn answer(&self, name: &str, args: Value) -> Option<ApiResult<Value>> {
+        let bad = |e: serde_json::Error| {
+            crate::ApiError::new(500, "InternalError", format!("fake telephony: {e}"))
+        };
+        match name {
+            START_CALL => Some((|| {
+                let req: StartCall = serde_json::from_value(args).map_err(bad)?;
+                if let Some(e) = self
+                    .failure
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone()
+                {
+                    return Err(e);
+                }
+                let first_uri = match &req.first.target {
+                    crate::telephony::Target::Number { number } => format!("sip:{number}@fake"),
+                    crate::telephony::Target::Agent { extension, .. } => {
+                        format!("sip:{extension}@fake")
+                    }
+                    crate::telephony::Target::Uri { uri } => uri.clone(),
+                };
+                let out = CallStarted {
+                    call_id: req.call_id.clone(),
+                    first_uri,
+                };
+                self.started
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(req);
+                serde_json::to_value(out).map_err(bad)
+            })()),
+            HANG_UP => Some((|| {
+                let req: HangUp = serde_json::from_value(args).map_err(bad)?;
+                let found = self.started().iter().any(|c| c.call_id == req.call_id);
+                self.hung_up
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(req.call_id);
+                serde_json::to_value(HungUp { found }).map_err(bad)
+            })()),
+            _ => None,
+        }
     }
 }
 
@@ -71,6 +170,14 @@ impl Services for PluginServices {
                 .collect();
             return Ok(Some(serde_json::json!({ "users": users })));
         }
+        if plugin == HOST_SERVICES
+            && let Some(answer) = self
+                .telephony
+                .as_ref()
+                .and_then(|t| t.answer(name, args.clone()))
+        {
+            return answer.map(Some);
+        }
         match self.plugins.iter().find(|p| p.name() == plugin) {
             Some(p) => p.query(ctx, name, args).await.map(Some),
             None => Ok(None),
@@ -90,6 +197,9 @@ pub struct TestEnv {
     /// The user directory [`crate::Services::directory_lookup`] reads in every context
     /// [`TestEnv::ctx`] makes ([`TestEnv::add_directory_user`]).
     pub directory: Directory,
+    /// The SIP engine every context [`TestEnv::ctx`] makes reaches through the telephony port
+    /// (records the calls started; [`FakeTelephony::fail_with`] makes them fail).
+    pub telephony: Arc<FakeTelephony>,
 }
 
 impl TestEnv {
@@ -112,6 +222,7 @@ impl TestEnv {
             plugins,
             clock: crate::time::Clock::system(),
             directory: Directory::default(),
+            telephony: Arc::default(),
         }
     }
 
@@ -164,10 +275,10 @@ impl TestEnv {
             instance_id: Some(instance.to_string()),
             account_instances: vec![instance.to_string()],
             db: self.db.clone(),
-            services: Arc::new(PluginServices::with_directory(
-                self.plugins.clone(),
-                self.directory.clone(),
-            )),
+            services: Arc::new(
+                PluginServices::with_directory(self.plugins.clone(), self.directory.clone())
+                    .with_telephony(self.telephony.clone()),
+            ),
             clock: self.clock.clone(),
         }
     }

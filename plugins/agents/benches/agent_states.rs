@@ -98,6 +98,7 @@ async fn env_over(db: DatabaseConnection) -> TestEnv {
         plugins: vec![agents],
         clock: ccgate_plugin_sdk::time::Clock::system(),
         directory: Default::default(),
+        telephony: Default::default(),
     }
 }
 

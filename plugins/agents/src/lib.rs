@@ -28,16 +28,20 @@
 pub mod access;
 pub mod actions;
 pub mod api;
+pub mod calls;
 pub mod directory;
 pub mod numbers;
 pub mod queries;
 pub mod render;
+pub mod reserve;
 pub mod roles;
 pub mod state;
 pub mod storage;
 pub mod user_render;
 pub mod user_writes;
 
+#[cfg(test)]
+mod calls_tests;
 #[cfg(test)]
 mod testutil;
 
@@ -46,7 +50,11 @@ use std::sync::OnceLock;
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
 use ccgate_plugin_sdk::serde_json::Value;
-use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Plugin, Reply, async_trait};
+use ccgate_plugin_sdk::task::TaskContext;
+use ccgate_plugin_sdk::{
+    ActionSpec, ApiError, ApiResult, Context, EventContext, Params, Plugin, Reply, StoredEvent,
+    Subscription, async_trait,
+};
 use serde::Deserialize;
 
 /// The agents plugin's settings: `[plugins.agents]` in the config file
@@ -58,12 +66,18 @@ pub struct Settings {
     /// The longest window ListAgentStateLogs reads, in hours (seed 004 §9.8 bounds the 2017
     /// ListAgentEvents to one hour; the 2020 action documents no bound). Default 24.
     pub state_log_window_hours: u32,
+    /// How long an agent stays in after-call work (WORKING) once a call ended before ccgate makes
+    /// it READY again, seconds; 0 makes it READY at once. The agent may go READY (or on a break)
+    /// earlier itself. Checked every second by the task `agents.after-call-work`
+    /// (`docs/agents.md`). Default 10.
+    pub after_call_work_seconds: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             state_log_window_hours: 24,
+            after_call_work_seconds: 10,
         }
     }
 }
@@ -75,6 +89,12 @@ pub struct State {
     /// The settings read at start-up.
     pub settings: Settings,
 }
+
+/// The subscriber that follows the calls plugin's agent legs ([`calls::follow`]).
+pub const FOLLOW_CALLS: &str = "agents.follow-calls";
+
+/// The task that ends after-call work ([`calls::end_after_call_work`]).
+pub const AFTER_CALL_WORK: &str = "agents.after-call-work";
 
 /// The agents plugin (config name `agents`): `AgentsPlugin::default()`.
 #[derive(Debug, Default)]
@@ -136,6 +156,51 @@ impl Plugin for AgentsPlugin {
     /// [`queries`].
     async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
         api::queries::dispatch(self.state(), ctx, name, args).await
+    }
+
+    /// [`AFTER_CALL_WORK`].
+    fn tasks(&self) -> Vec<&'static str> {
+        vec![AFTER_CALL_WORK]
+    }
+
+    /// Every second, makes READY the agents whose after-call work lasted
+    /// `after_call_work_seconds` ([`calls::end_after_call_work`]), until stopped.
+    ///
+    /// Errors: storage (the host starts the task again after a back-off).
+    async fn run_task(&self, index: usize, cx: TaskContext) -> Result<(), String> {
+        if index != 0 {
+            return Err(format!("plugin agents has no task #{index}"));
+        }
+        let seconds = self.state().settings.after_call_work_seconds;
+        while cx.sleep(std::time::Duration::from_secs(1)).await {
+            calls::end_after_call_work(&cx.db, seconds, ccgate_plugin_sdk::time::now_ms())
+                .await
+                .map_err(|e| format!("{AFTER_CALL_WORK}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// [`FOLLOW_CALLS`] on `calls.agent_leg`.
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::new(FOLLOW_CALLS).to::<calls::AgentLeg>()]
+    }
+
+    /// Moves the agent of a call leg ([`calls::follow`]).
+    ///
+    /// Errors: an undecodable event (500 `InvalidEvent`) or storage; delivered again.
+    async fn on_event(
+        &self,
+        ctx: &EventContext,
+        sub: usize,
+        event: &StoredEvent,
+    ) -> Result<(), ApiError> {
+        if sub != 0 || !event.is::<calls::AgentLeg>() {
+            return Ok(());
+        }
+        let leg: calls::AgentLeg = event.decode()?;
+        let seconds = self.state().settings.after_call_work_seconds;
+        calls::follow(&ctx.db, &leg, seconds, ccgate_plugin_sdk::time::now_ms()).await?;
+        Ok(())
     }
 }
 

@@ -4,7 +4,8 @@
 //! - [`caller`] and [`authorize`]: the gateway's role-based access control for Bearer tokens
 //!   that act for a user (a skill-group leader leads the groups it is a member of).
 //! - [`state_snapshot`] and [`state_log_after`]: the gateway's agent-state stream.
-//! - [`transition`]: the calls plugin moves agents through the call states.
+//! - [`transition`]: the calls plugin moves agents through the call states; [`reserve`]: it
+//!   reserves (rings) an agent before dialling (DialEx).
 //! - [`skill_groups`]: the numbers plugin checks and names the skill groups numbers are bound to.
 //!
 //! "Not found" is data (`found: false`, `allowed: false`), never an error; errors are storage
@@ -20,7 +21,8 @@ use ccgate_plugin_sdk::sea_orm::{
 
 use crate::api::Ctx;
 use crate::api::queries::{
-    authorize, caller, skill_groups as groups_query, state_log_after, state_snapshot, transition,
+    authorize, caller, reserve, skill_groups as groups_query, state_log_after, state_snapshot,
+    transition,
 };
 use crate::state::store::{self, parse_ids};
 use crate::state::{AgentState, Command, WARM_UP};
@@ -230,6 +232,43 @@ pub async fn transition(ctx: &Ctx<'_>, args: transition::Args) -> ApiResult<tran
             },
         },
     )
+}
+
+/// `reserve`: reserves agent `args.user`, or the best READY agent of `args.skill_group`, for
+/// call `args.job_id` ([`crate::reserve`]).
+pub async fn reserve(ctx: &Ctx<'_>, args: reserve::Args) -> ApiResult<reserve::Output> {
+    let now = ctx.now_ms();
+    let r = if !args.user.is_empty() {
+        crate::reserve::agent(&ctx.db, &args.instance_id, &args.user, &args.job_id, now).await?
+    } else if !args.skill_group.is_empty() {
+        crate::reserve::from_group(
+            &ctx.db,
+            &args.instance_id,
+            &args.skill_group,
+            &args.job_id,
+            now,
+        )
+        .await?
+    } else {
+        crate::reserve::Reservation {
+            reason: "name an agent (user) or a skill group".into(),
+            ..Default::default()
+        }
+    };
+    let mut out = reserve::Output {
+        found: r.found,
+        reserved: r.agent.is_some(),
+        skill_group_id: r.skill_group_id,
+        reason: r.reason,
+        ..Default::default()
+    };
+    if let Some(a) = r.agent {
+        out.user_id = a.id;
+        out.login_name = a.login_name;
+        out.display_name = a.display_name;
+        out.extension = a.extension;
+    }
+    Ok(out)
 }
 
 /// The 2020 break code of `state`: `Warm-up` when signed in, the stored code on a break.

@@ -6,7 +6,7 @@ use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrd
 
 use crate::api::Ctx;
 use crate::api::queries::by_contact_flow::{Args, ContactFlows, Output, PhoneNumbers};
-use crate::api::queries::by_ids;
+use crate::api::queries::{by_ids, outbound};
 use crate::rules;
 use crate::storage::{IN_LIST_MAX, phone_number};
 
@@ -46,6 +46,36 @@ pub async fn by_ids(ctx: &Ctx<'_>, args: by_ids::Args) -> ApiResult<by_ids::Outp
                 usage: n.usage,
                 trunks: 1,
                 active: n.active,
+            })
+            .collect(),
+    })
+}
+
+/// `outbound`: the active numbers of `args.instance_id` that can call out (usage `Outbound` or
+/// `Bidirection`, not a 400 number: `rules`), ordered by `Number`; with `args.number`
+/// non-empty only that number, when it qualifies. The calls domain picks and checks caller ids
+/// with it. One SQL query (index `instance_id, number`).
+///
+/// Errors: 500 on storage failures.
+pub async fn outbound(ctx: &Ctx<'_>, args: outbound::Args) -> ApiResult<outbound::Output> {
+    let mut find = phone_number::Entity::find()
+        .filter(phone_number::Column::InstanceId.eq(&args.instance_id))
+        .filter(phone_number::Column::Active.eq(true));
+    if !args.number.is_empty() {
+        find = find.filter(phone_number::Column::Number.eq(&args.number));
+    }
+    let rows = find
+        .order_by_asc(phone_number::Column::Number)
+        .all(&ctx.db)
+        .await?;
+    Ok(outbound::Output {
+        phone_numbers: rows
+            .into_iter()
+            .filter(|n| rules::allow_outbound(&n.usage) && !rules::is_400(&n.number))
+            .map(|n| outbound::PhoneNumbers {
+                phone_number_id: n.id,
+                number: n.number,
+                usage: n.usage,
             })
             .collect(),
     })
@@ -268,5 +298,57 @@ mod tests {
         assert_eq!(v, json!({"ContactFlows": []}));
         let e = h.numbers.query(&ctx, "nope", json!({})).await.unwrap_err();
         assert_eq!(e.status, 500);
+    }
+
+    #[tokio::test]
+    async fn outbound_answers_the_instances_outbound_numbers() {
+        let h = Harness::new().await;
+        let out = h.add("053168962496", "Outbound", None).await;
+        h.add("02160664656", "Inbound", None).await;
+        let both = h.add("02160664657", "Bidirection", None).await;
+        h.add("4001234567", "Inbound", None).await;
+        h.add_in(OTHER_INSTANCE, "13912345678", "Bidirection", None)
+            .await;
+        let ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
+        let ids = |v: &Value| -> Vec<String> {
+            v["PhoneNumbers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["PhoneNumberId"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let all = h
+            .numbers
+            .query(
+                &ctx,
+                "outbound",
+                json!({"InstanceId": INSTANCE, "Number": ""}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(&all), vec![both.clone(), out.clone()]);
+        let one = h
+            .numbers
+            .query(
+                &ctx,
+                "outbound",
+                json!({"InstanceId": INSTANCE, "Number": "053168962496"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(&one), vec![out]);
+        for number in ["02160664656", "4001234567", "13912345678"] {
+            let none = h
+                .numbers
+                .query(
+                    &ctx,
+                    "outbound",
+                    json!({"InstanceId": INSTANCE, "Number": number}),
+                )
+                .await
+                .unwrap();
+            assert!(ids(&none).is_empty(), "{number}: {none}");
+        }
     }
 }

@@ -756,7 +756,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Starts a server-side (back-end initiated) outbound call to a customer which, once answered, is handed to an IVR flow, a specific agent, or a skill group.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/calls/api/DialEx.2017-07-05.toml",
     },
     Entry {
@@ -822,7 +822,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Returns the detailed event/operation log of a call (IVR, queue and agent events with timestamps and durations) by contact ID.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/calls/api/ListCallEventDetailByContactId.2017-07-05.toml",
     },
     Entry {
@@ -844,7 +844,7 @@ pub const CATALOG: &[Entry] = &[
             access: ccgate_plugin_sdk::Access::NONE,
         },
         summary: "Starts a back-to-back (two-leg) call: the platform first calls the caller, and once answered calls the callee and bridges both legs.",
-        has_handler: false,
+        has_handler: true,
         file: "plugins/calls/api/StartBack2BackCall.2017-07-05.toml",
     },
     Entry {

@@ -152,7 +152,8 @@ mod tests {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), CATALOG.len());
-        assert!(rpc("2017-07-05", "DialEx").is_some_and(|e| !e.has_handler));
+        assert!(rpc("2017-07-05", "DialEx").is_some_and(|e| e.has_handler));
+        assert!(rpc("2017-07-05", "Encrypt").is_some_and(|e| !e.has_handler));
         assert!(rpc("2020-07-01", "ListPhoneNumbers").is_some_and(|e| e.has_handler));
         assert!(rpc("2020-07-01", "DialEx").is_none());
         assert!(knows_version("2020-07-01") && !knows_version("2019-01-01"));

@@ -16,6 +16,8 @@ pub fn builtin() -> Vec<Arc<dyn Plugin>> {
     let mut all: Vec<Arc<dyn Plugin>> = Vec::new();
     #[cfg(feature = "plugin-agents")]
     all.push(Arc::new(ccgate_agents::AgentsPlugin::default()));
+    #[cfg(feature = "plugin-calls")]
+    all.push(Arc::new(ccgate_calls::CallsPlugin::default()));
     #[cfg(feature = "plugin-flows")]
     all.push(Arc::new(ccgate_flows::FlowsPlugin::default()));
     #[cfg(feature = "plugin-numbers")]

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003InstanceVdn),
             Box::new(M0004EventLog),
             Box::new(M0005UserDirectory),
+            Box::new(M0006SipDevices),
         ]
     }
 
@@ -451,6 +452,60 @@ impl MigrationTrait for M0005UserDirectory {
         m.drop_table(
             Table::drop()
                 .table(CoreDirectoryUsers::Table)
+                .if_exists()
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum CoreSipDevices {
+    Table,
+    InstanceId,
+    DeviceId,
+    UserId,
+    PasswordSealed,
+    UpdatedAt,
+}
+
+/// Agent device credentials for the SIP registrar (2020 `RegisterDevice`, `ccgate device
+/// set`): `core_sip_devices` keyed by (`instance_id`, `device_id`), the owning `user_id`, the
+/// password sealed with the master key, `updated_at` UTC epoch milliseconds.
+struct M0006SipDevices;
+
+impl MigrationName for M0006SipDevices {
+    fn name(&self) -> &str {
+        "m0006_sip_devices"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006SipDevices {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(CoreSipDevices::Table)
+                .if_not_exists()
+                .col(string_len(CoreSipDevices::InstanceId, 64))
+                .col(string_len(CoreSipDevices::DeviceId, 64))
+                .col(string_len(CoreSipDevices::UserId, 192))
+                .col(string_len(CoreSipDevices::PasswordSealed, 512))
+                .col(big_integer(CoreSipDevices::UpdatedAt))
+                .primary_key(
+                    Index::create()
+                        .col(CoreSipDevices::InstanceId)
+                        .col(CoreSipDevices::DeviceId),
+                )
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(
+            Table::drop()
+                .table(CoreSipDevices::Table)
                 .if_exists()
                 .to_owned(),
         )

@@ -441,14 +441,17 @@ async fn specified_actions_without_a_handler_are_not_implemented() {
         "testAK",
         "testSecret",
         "2017-07-05",
-        "DialEx",
-        &[("InstanceId", "inst-1"), ("Callee", "13900000000")],
+        "GetConversationDetailByContactId",
+        &[("InstanceId", "inst-1"), ("ContactId", "1")],
     );
     let (status, body) = t.json(post(&uri)).await;
     assert_eq!(status, 501, "{body}");
     assert_eq!(body["Code"], "NotImplemented");
     assert!(
-        body["Message"].as_str().unwrap().contains("DialEx"),
+        body["Message"]
+            .as_str()
+            .unwrap()
+            .contains("GetConversationDetailByContactId"),
         "{body}"
     );
     assert_eq!(body["RequestId"].as_str().unwrap().len(), 36);
@@ -456,7 +459,7 @@ async fn specified_actions_without_a_handler_are_not_implemented() {
         "testAK",
         "wrongSecret",
         "2017-07-05",
-        "DialEx",
+        "GetConversationDetailByContactId",
         &[("InstanceId", "inst-1")],
     );
     assert_eq!(t.json(post(&uri)).await.1["Code"], "SignatureDoesNotMatch");
@@ -465,7 +468,8 @@ async fn specified_actions_without_a_handler_are_not_implemented() {
     assert_eq!(resp.status(), 200);
     let doc: serde_json::Value = serde_json::from_slice(&test::read_body(resp).await).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    let dial = &doc["paths"]["/#Action=DialEx&Version=2017-07-05"]["post"];
+    let dial =
+        &doc["paths"]["/#Action=GetConversationDetailByContactId&Version=2017-07-05"]["post"];
     assert_eq!(dial["x-ccgate-implemented"], false);
     assert!(
         doc["paths"]["/#Action=ListPhoneNumbers&Version=2020-07-01"]["post"]["parameters"]

@@ -119,6 +119,79 @@ pub mod caller {
     }
 }
 
+/// Query `reserve`: Reserves a READY agent for a call before it is dialled: a named agent, or the best agent of a skill group (READY and signed into it, highest skill level first, then longest in READY). The reservation is the `ring` transition (READY to RINGING, job_id = the call), logged and published like every transition; the agent's state row lock makes two reservations of one agent impossible. At most one transaction per candidate.
+pub mod reserve {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "reserve";
+
+    /// The arguments of query `agents.reserve`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance.
+        #[serde(rename = "instance_id")]
+        pub instance_id: String,
+        /// The call the agent is reserved for (the calls plugin's contact id).
+        #[serde(rename = "job_id")]
+        pub job_id: String,
+        /// The agent: UserId, login name, `<login>@<instance>`, RamId or `<RamId>@<domain>` (DialEx RoutPoint); empty when `skill_group` names a group.
+        #[serde(rename = "user")]
+        pub user: String,
+        /// The skill group: SkillGroupId, name or `<name>@<instance>`; empty when `user` names an agent.
+        #[serde(rename = "skill_group")]
+        pub skill_group: String,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["instance_id", "job_id", "user", "skill_group"];
+    }
+
+    /// The result of query `agents.reserve`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// Whether the named agent or skill group exists in the instance.
+        #[serde(rename = "found")]
+        pub found: bool,
+        /// Whether an agent was reserved (moved to RINGING).
+        #[serde(rename = "reserved")]
+        pub reserved: bool,
+        /// The reserved agent's UserId (empty when none).
+        #[serde(rename = "user_id")]
+        pub user_id: String,
+        /// Its login name.
+        #[serde(rename = "login_name")]
+        pub login_name: String,
+        /// Its display name.
+        #[serde(rename = "display_name")]
+        pub display_name: String,
+        /// Its extension (the second leg dials it).
+        #[serde(rename = "extension")]
+        pub extension: String,
+        /// The skill group it was reserved through (empty for a named agent).
+        #[serde(rename = "skill_group_id")]
+        pub skill_group_id: String,
+        /// Why nobody was reserved (empty when reserved): the agent's state, or that no agent of the group is READY.
+        #[serde(rename = "reason")]
+        pub reason: String,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &[
+            "found",
+            "reserved",
+            "user_id",
+            "login_name",
+            "display_name",
+            "extension",
+            "skill_group_id",
+            "reason",
+        ];
+    }
+}
+
 /// Query `skill_groups`: The skill groups of one instance with the given ids; ids that do not exist there are left out. Ordered by SkillGroupId. One SQL query per 1000 ids.
 pub mod skill_groups {
     #[allow(unused_imports)]
@@ -437,6 +510,10 @@ pub async fn dispatch(
         "caller" => {
             let args: caller::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::caller(&cx, args).await?)
+        }
+        "reserve" => {
+            let args: reserve::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::reserve(&cx, args).await?)
         }
         "skill_groups" => {
             let args: skill_groups::Args = query::decode_args(name, args)?;

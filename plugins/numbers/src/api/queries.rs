@@ -195,6 +195,61 @@ pub mod by_ids {
     }
 }
 
+/// Query `outbound`: The active numbers of one instance that can call out (usage Outbound or Bidirection, not a 400 number), ordered by Number; with Number given, only that number when it qualifies. One indexed SQL query.
+pub mod outbound {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "outbound";
+
+    /// The arguments of query `numbers.outbound`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance whose numbers are read.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+        /// Only this number (exact digits); empty for every outbound number of the instance.
+        #[serde(rename = "Number")]
+        pub number: String,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["InstanceId", "Number"];
+    }
+
+    /// The result of query `numbers.outbound`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The outbound-capable numbers found, ordered by Number.
+        #[serde(rename = "PhoneNumbers")]
+        pub phone_numbers: Vec<PhoneNumbers>,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["PhoneNumbers"];
+    }
+
+    /// The outbound-capable numbers found, ordered by Number.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct PhoneNumbers {
+        /// Phone number ID.
+        #[serde(rename = "PhoneNumberId")]
+        pub phone_number_id: String,
+        /// The number.
+        #[serde(rename = "Number")]
+        pub number: String,
+        /// Outbound or Bidirection.
+        #[serde(rename = "Usage")]
+        pub usage: String,
+    }
+
+    impl ResponseBody for PhoneNumbers {
+        const FIELDS: &'static [&'static str] = &["PhoneNumberId", "Number", "Usage"];
+    }
+}
+
 /// Runs query `name` with JSON `args` (how queries cross the plugin boundary).
 ///
 /// Errors: 500 `InternalError` for an unknown query or arguments of the wrong shape (a caller
@@ -214,6 +269,10 @@ pub async fn dispatch(
         "by_ids" => {
             let args: by_ids::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::by_ids(&cx, args).await?)
+        }
+        "outbound" => {
+            let args: outbound::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::outbound(&cx, args).await?)
         }
         other => {
             tracing::error!(query = other, "plugin numbers has no such query");

@@ -6,3 +6,4 @@ pub mod directory_user;
 pub mod instance;
 pub mod revoked_token;
 pub mod signing_key;
+pub mod sip_device;

@@ -1,0 +1,259 @@
+//! The SIP engine as a host service: started from `[telephony]` at boot, reached by plugins
+//! through the host queries of the telephony port (`telephony.start_call`,
+//! `telephony.hang_up`; [`ccgate_plugin_sdk::telephony`]), its call events written to the
+//! durable event log (topic `telephony.call`) for plugins to subscribe to.
+//!
+//! The engine runs on its own thread and runtime (`ccgate-telephony`); this module only moves
+//! commands and events across.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ccgate_plugin_sdk::telephony::{
+    CallEvent, DeviceSet, HANG_UP, HangUp, SET_DEVICE, START_CALL, SetDevice, StartCall,
+    not_configured,
+};
+use ccgate_plugin_sdk::{ApiError, ApiResult};
+use ccgate_telephony::{DeviceCredential, DeviceDirectory, Telephony, TelephonyConfig};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+
+use crate::crypto::MasterKey;
+use crate::store::entities::sip_device;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// The running engine and the task that records its events.
+pub struct HostTelephony {
+    /// The engine.
+    pub engine: Arc<Telephony>,
+    recorder: JoinHandle<()>,
+}
+
+impl HostTelephony {
+    /// Starts the engine of `config` (its registrar reading devices from `db`) and the
+    /// recorder of its events into `db`.
+    ///
+    /// Errors: one line for a bad `[telephony]` value or an address that cannot be bound.
+    pub fn start(
+        config: TelephonyConfig,
+        db: DatabaseConnection,
+        master: MasterKey,
+    ) -> anyhow::Result<Self> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let devices = Box::new(DbDevices::new(db.clone(), master));
+        let engine = Telephony::start(config, devices, tx).map_err(|e| anyhow::anyhow!(e))?;
+        let recorder = tokio::spawn(record(db, rx));
+        Ok(Self {
+            engine: Arc::new(engine),
+            recorder,
+        })
+    }
+
+    /// Ends the live calls (their last events are recorded), stops the engine, and waits up to
+    /// `timeout` for the recorder to write what is left.
+    pub async fn stop(self, timeout: Duration) {
+        self.engine.shutdown().await;
+        drop(self.engine);
+        if tokio::time::timeout(timeout, self.recorder).await.is_err() {
+            tracing::warn!("telephony: call events left unrecorded at shutdown");
+        }
+    }
+}
+
+/// Writes call events to the event log, each batch in one transaction, in the order the engine
+/// produced them. A failing write is retried (the events stay in order) until it succeeds or
+/// the engine is gone.
+async fn record(db: DatabaseConnection, mut rx: mpsc::UnboundedReceiver<CallEvent>) {
+    let mut batch: Vec<CallEvent> = Vec::new();
+    loop {
+        if batch.is_empty() {
+            match rx.recv().await {
+                Some(e) => batch.push(e),
+                None => return,
+            }
+        }
+        while batch.len() < 256 {
+            match rx.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(_) => break,
+            }
+        }
+        match write(&db, &batch).await {
+            Ok(()) => batch.clear(),
+            Err(e) => {
+                tracing::error!(error = %e, events = batch.len(), "telephony: recording call events");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+async fn write(db: &DatabaseConnection, batch: &[CallEvent]) -> Result<(), sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    for event in batch {
+        ccgate_plugin_sdk::events::publish(&txn, event).await?;
+    }
+    txn.commit().await
+}
+
+/// Serves the telephony host queries; `None` when `name` is not one of them.
+pub async fn host_query(
+    engine: Option<&Arc<Telephony>>,
+    master: Option<&MasterKey>,
+    db: &DatabaseConnection,
+    name: &str,
+    args: Value,
+) -> Option<ApiResult<Value>> {
+    match name {
+        START_CALL => Some(start_call(engine, args).await),
+        HANG_UP => Some(hang_up(engine, args).await),
+        SET_DEVICE => Some(set_device_query(master, db, args).await),
+        _ => None,
+    }
+}
+
+async fn set_device_query(
+    master: Option<&MasterKey>,
+    db: &DatabaseConnection,
+    args: Value,
+) -> ApiResult<Value> {
+    let master = master.ok_or_else(ApiError::internal)?;
+    let req: SetDevice = ccgate_plugin_sdk::query::decode_args(SET_DEVICE, args)?;
+    let done = set_device(db, master, &req).await?;
+    ccgate_plugin_sdk::query::encode_output(SET_DEVICE, done)
+}
+
+async fn start_call(engine: Option<&Arc<Telephony>>, args: Value) -> ApiResult<Value> {
+    let engine = engine.ok_or_else(not_configured)?;
+    let req: StartCall = ccgate_plugin_sdk::query::decode_args(START_CALL, args)?;
+    let started = engine.start_call(req).await.map_err(|e| e.to_api())?;
+    ccgate_plugin_sdk::query::encode_output(START_CALL, started)
+}
+
+async fn hang_up(engine: Option<&Arc<Telephony>>, args: Value) -> ApiResult<Value> {
+    let engine = engine.ok_or_else(not_configured)?;
+    let req: HangUp = ccgate_plugin_sdk::query::decode_args(HANG_UP, args)?;
+    let done = engine
+        .hang_up(&req.call_id)
+        .await
+        .map_err(|e: ccgate_telephony::PortError| -> ApiError { e.to_api() })?;
+    ccgate_plugin_sdk::query::encode_output(HANG_UP, done)
+}
+
+/// The registrar's view of `core_sip_devices`.
+pub struct DbDevices {
+    db: DatabaseConnection,
+    master: MasterKey,
+}
+
+impl DbDevices {
+    /// Devices read from `db`, passwords opened with `master`.
+    pub fn new(db: DatabaseConnection, master: MasterKey) -> Self {
+        Self { db, master }
+    }
+}
+
+#[async_trait::async_trait]
+impl DeviceDirectory for DbDevices {
+    async fn credential(&self, instance_id: &str, device_id: &str) -> Option<DeviceCredential> {
+        let row = sip_device::Entity::find_by_id((instance_id.to_string(), device_id.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(|e| tracing::error!(error = %e, "reading SIP device credentials"))
+            .ok()??;
+        let password = self
+            .master
+            .open(&row.password_sealed)
+            .map_err(|e| tracing::error!(error = %e, "opening a SIP device password"))
+            .ok()?;
+        Some(DeviceCredential {
+            user_id: row.user_id,
+            password,
+        })
+    }
+}
+
+/// Checks a [`SetDevice`]: DeviceId 1-64 of `[A-Za-z0-9._-]`, password 6-64 printable ASCII.
+///
+/// Errors: the message of a 400 `InvalidParameter`.
+pub fn check_device(req: &SetDevice) -> Result<(), String> {
+    let id_ok = (1..=64).contains(&req.device_id.len())
+        && req
+            .device_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !id_ok {
+        return Err(format!(
+            "DeviceId {:?} must be 1-64 letters, digits, '.', '_' or '-'",
+            req.device_id
+        ));
+    }
+    let pw_ok = (6..=64).contains(&req.password.len())
+        && req.password.chars().all(|c| c.is_ascii_graphic());
+    if !pw_ok {
+        return Err("Password must be 6-64 printable ASCII characters without spaces".into());
+    }
+    if req.user_id.is_empty() || req.user_id.len() > 192 {
+        return Err("UserId must be 1-192 characters".into());
+    }
+    Ok(())
+}
+
+/// Creates or replaces a device's credentials; `created` is false when it replaced them.
+///
+/// Errors: 400 `InvalidParameter` ([`check_device`]); storage failures.
+pub async fn set_device(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    req: &SetDevice,
+) -> ApiResult<DeviceSet> {
+    check_device(req).map_err(|m| ApiError::new(400, "InvalidParameter", m))?;
+    let key = (req.instance_id.clone(), req.device_id.clone());
+    let txn = db.begin().await.map_err(internal)?;
+    let existing = sip_device::Entity::find_by_id(key)
+        .one(&txn)
+        .await
+        .map_err(internal)?;
+    let row = sip_device::ActiveModel {
+        instance_id: Set(req.instance_id.clone()),
+        device_id: Set(req.device_id.clone()),
+        user_id: Set(req.user_id.clone()),
+        password_sealed: Set(master.seal(&req.password)),
+        updated_at: Set(chrono::Utc::now().timestamp_millis()),
+    };
+    let created = existing.is_none();
+    if created {
+        row.insert(&txn).await.map_err(internal)?;
+    } else {
+        row.update(&txn).await.map_err(internal)?;
+    }
+    txn.commit().await.map_err(internal)?;
+    Ok(DeviceSet { created })
+}
+
+/// The devices of `instance_id`: `(device id, user id, updated_at ms)`, by device id.
+///
+/// Errors: storage failures.
+pub async fn list_devices(
+    db: &DatabaseConnection,
+    instance_id: &str,
+) -> Result<Vec<(String, String, i64)>, sea_orm::DbErr> {
+    Ok(sip_device::Entity::find()
+        .filter(sip_device::Column::InstanceId.eq(instance_id))
+        .order_by_asc(sip_device::Column::DeviceId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.device_id, d.user_id, d.updated_at))
+        .collect())
+}
+
+fn internal(e: sea_orm::DbErr) -> ApiError {
+    tracing::error!(error = %e, "SIP devices");
+    ApiError::internal()
+}

@@ -1,0 +1,260 @@
+//! # ccgate-calls: the calls domain
+//!
+//! Places calls through the host's SIP engine (the telephony port,
+//! `ccgate_plugin_sdk::telephony`) and keeps what happened to them.
+//!
+//! How a call flows through the crate:
+//! - an action ([`actions`]: 2017 StartBack2BackCall, DialEx) picks the caller id ([`dial`]),
+//!   for DialEx reserves an agent (`agents.reserve`), writes the call detail record as `LIVE`
+//!   ([`storage::records`]) and only then asks the engine to start the call;
+//! - the engine reports [`ccgate_plugin_sdk::telephony::CallEvent`]s on the host's event log
+//!   (topic `telephony.call`); the subscription `calls.call-records` ([`recorder`]) applies each
+//!   one, in one transaction, to the record and the per-call event log ([`lifecycle`] decides
+//!   what changes) and, for calls with an agent leg, publishes [`events::AgentLeg`] for the
+//!   agents plugin (`agents.follow-calls`);
+//! - ListCallEventDetailByContactId renders the event log ([`render`]); the query `calls.cdrs`
+//!   ([`queries`]) pages the records for the reports plugin;
+//! - at start-up the task `calls.close-interrupted` ([`restart`]) ends the records a previous
+//!   process left `LIVE` (its calls died with it).
+//!
+//! [`api`] is generated from `plugins/calls/api/` by `cargo xtask codegen` (never edit it).
+
+#![deny(missing_docs)]
+
+pub mod actions;
+pub mod api;
+pub mod dial;
+pub mod events;
+pub mod lifecycle;
+pub mod queries;
+pub mod recorder;
+pub mod render;
+pub mod restart;
+pub mod storage;
+
+#[cfg(test)]
+mod testutil;
+
+use std::sync::OnceLock;
+
+use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
+use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
+use ccgate_plugin_sdk::serde_json::Value;
+use ccgate_plugin_sdk::task::TaskContext;
+use ccgate_plugin_sdk::telephony::CallEvent;
+use ccgate_plugin_sdk::{
+    ActionSpec, ApiError, ApiResult, Context, EventContext, Params, Plugin, Reply, StoredEvent,
+    Subscription, async_trait,
+};
+use serde::Deserialize;
+
+/// The calls plugin's settings: `[plugins.calls]` in the config file
+/// (`CCGATE__PLUGINS__CALLS__<KEY>` in the environment), read by [`Plugin::init`]. An unknown
+/// key or a bad value stops start-up with a line naming it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// How long each leg may ring before the engine cancels it, seconds (1-120, the port's
+    /// range; the 2017 StartBack2BackCall and DialEx have no timeout parameter). Default 30.
+    pub ring_timeout_seconds: u32,
+    /// The longest a bridged call may last, seconds; 0 takes the engine's maximum
+    /// (`[telephony]`). Default 0.
+    pub max_duration_seconds: u32,
+    /// The SIP URI of the media server that runs contact flows (DialEx AnswerMode 0): the
+    /// second leg calls it with the flow id as a `flow` URI parameter
+    /// (`sip:ivr@media.example;flow=<RoutPoint>`). Empty (the default): AnswerMode 0 answers
+    /// 503 `MediaServer.NotConfigured`.
+    pub media_server_uri: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            ring_timeout_seconds: 30,
+            max_duration_seconds: 0,
+            media_server_uri: String::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// The settings, checked: `ring_timeout_seconds` in 1..=120, `media_server_uri` empty or a
+    /// `sip:`/`sips:` URI.
+    ///
+    /// Errors: one line naming the key.
+    pub fn checked(self) -> Result<Self, String> {
+        if !(1..=120).contains(&self.ring_timeout_seconds) {
+            return Err(format!(
+                "plugins.calls.ring_timeout_seconds: {} is not in 1..=120",
+                self.ring_timeout_seconds
+            ));
+        }
+        let uri = &self.media_server_uri;
+        if !(uri.is_empty() || uri.starts_with("sip:") || uri.starts_with("sips:")) {
+            return Err(format!(
+                "plugins.calls.media_server_uri: {uri:?} is not a sip: or sips: URI"
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// What every handler of this plugin is given with the request (`ctx.state()`).
+#[derive(Debug, Default)]
+pub struct State {
+    /// The settings read at start-up.
+    pub settings: Settings,
+}
+
+/// The calls plugin (config name `calls`): `CallsPlugin::default()`.
+#[derive(Debug, Default)]
+pub struct CallsPlugin {
+    state: OnceLock<State>,
+}
+
+/// The subscriber that records the engine's call events ([`recorder`]).
+pub const CALL_RECORDS: &str = "calls.call-records";
+
+/// The start-up task that ends the records a previous process left `LIVE` ([`restart`]).
+pub const CLOSE_INTERRUPTED: &str = "calls.close-interrupted";
+
+impl CallsPlugin {
+    /// The plugin with `settings`, whatever [`Plugin::init`] is given later; for tests.
+    pub fn with_settings(settings: Settings) -> Self {
+        let plugin = Self::default();
+        let _ = plugin.state.set(State { settings });
+        plugin
+    }
+
+    /// The state handlers see (default settings until [`Plugin::init`] ran).
+    pub fn state(&self) -> &State {
+        self.state.get_or_init(State::default)
+    }
+}
+
+#[async_trait]
+impl Plugin for CallsPlugin {
+    fn name(&self) -> &'static str {
+        "calls"
+    }
+
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// [`api::ACTIONS`], generated from `plugins/calls/api/*.toml`.
+    fn actions(&self) -> Vec<ActionSpec> {
+        api::ACTIONS.to_vec()
+    }
+
+    /// Runs this plugin's migrations (bookkeeping table `ccgate_migrations_calls`).
+    async fn migrate(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        storage::migration::Migrator::up(db, None).await
+    }
+
+    /// Reads `[plugins.calls]` ([`Settings`]).
+    ///
+    /// Errors: a bad or unknown key, named (`plugins.calls.ring_timeout_seconds: ...`).
+    async fn init(&self, settings: &Value) -> Result<(), String> {
+        let settings: Settings = ccgate_plugin_sdk::settings::parse("calls", settings)?;
+        let _ = self.state.set(State {
+            settings: settings.checked()?,
+        });
+        Ok(())
+    }
+
+    /// [`api::dispatch`].
+    async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
+        api::dispatch(self.state(), ctx, action, params).await
+    }
+
+    /// The queries of `plugins/calls/api/queries/` ([`queries`]).
+    async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        api::queries::dispatch(self.state(), ctx, name, args).await
+    }
+
+    /// [`CLOSE_INTERRUPTED`], run once at start-up.
+    fn tasks(&self) -> Vec<&'static str> {
+        vec![CLOSE_INTERRUPTED]
+    }
+
+    /// Ends the records left `LIVE` ([`restart::close_interrupted`]) and finishes.
+    ///
+    /// Errors: storage (the host starts the task again after a back-off).
+    async fn run_task(&self, index: usize, cx: TaskContext) -> Result<(), String> {
+        if index != 0 {
+            return Err(format!("plugin calls has no task #{index}"));
+        }
+        let closed = restart::close_interrupted(&cx.db, ccgate_plugin_sdk::time::now_ms())
+            .await
+            .map_err(|e| format!("{CLOSE_INTERRUPTED}: {e}"))?;
+        if closed > 0 {
+            tracing::warn!(closed, "calls left LIVE by a previous process were ended");
+        }
+        Ok(())
+    }
+
+    /// [`CALL_RECORDS`] on the engine's topic `telephony.call`.
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::new(CALL_RECORDS).to::<CallEvent>()]
+    }
+
+    /// Records one call event ([`recorder::record`]).
+    ///
+    /// Errors: an undecodable event (500 `InvalidEvent`) or storage; the host delivers the same
+    /// event again after a back-off.
+    async fn on_event(
+        &self,
+        ctx: &EventContext,
+        sub: usize,
+        event: &StoredEvent,
+    ) -> Result<(), ApiError> {
+        if sub != 0 || !event.is::<CallEvent>() {
+            return Ok(());
+        }
+        let call: CallEvent = event.decode()?;
+        recorder::record(&ctx.db, &call).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn serves_the_actions_of_its_specs_and_subscribes_to_the_engine() {
+        let plugin = CallsPlugin::default();
+        assert_eq!(plugin.name(), "calls");
+        assert_eq!(plugin.actions(), api::ACTIONS.to_vec());
+        assert_eq!(plugin.subscriptions()[0].topics, ["telephony.call"]);
+        assert_eq!(plugin.tasks(), [CLOSE_INTERRUPTED]);
+    }
+
+    #[tokio::test]
+    async fn settings_are_read_checked_and_bad_keys_refused() {
+        let plugin = CallsPlugin::default();
+        let e = plugin.init(&json!({"nope": 1})).await.unwrap_err();
+        assert!(e.starts_with("plugins.calls"), "{e}");
+        let e = CallsPlugin::default()
+            .init(&json!({"ring_timeout_seconds": 0}))
+            .await
+            .unwrap_err();
+        assert!(e.contains("ring_timeout_seconds"), "{e}");
+        let e = CallsPlugin::default()
+            .init(&json!({"media_server_uri": "http://x"}))
+            .await
+            .unwrap_err();
+        assert!(e.contains("media_server_uri"), "{e}");
+        plugin
+            .init(&json!({"ring_timeout_seconds": 20, "media_server_uri": "sip:ivr@ms"}))
+            .await
+            .unwrap();
+        assert_eq!(plugin.state().settings.ring_timeout_seconds, 20);
+        let plugin = CallsPlugin::default();
+        plugin.init(&Value::Null).await.unwrap();
+        assert_eq!(plugin.state().settings, Settings::default());
+    }
+}

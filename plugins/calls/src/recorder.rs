@@ -1,0 +1,127 @@
+//! The subscription `calls.call-records`: applies the engine's [`CallEvent`]s to the records.
+//!
+//! Per event, in ONE write transaction: lock the record, skip the event when its `seq` is not
+//! past the record's `last_seq` (a redelivery: at-least-once delivery, `docs/events.md`), let
+//! [`lifecycle::apply`] decide, append the event-log entries, store the record and publish
+//! [`AgentLeg`] (last, as `events::publish` asks). Events of calls without a record (placed by
+//! another plugin) are ignored.
+
+use ccgate_plugin_sdk::events::publish;
+use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
+use ccgate_plugin_sdk::storage::begin_write;
+use ccgate_plugin_sdk::telephony::CallEvent;
+
+use crate::events::AgentLeg;
+use crate::lifecycle;
+use crate::storage::records;
+
+/// What [`record`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied.
+    Applied,
+    /// Already applied before (a redelivery).
+    Duplicate,
+    /// No record of this call.
+    Unknown,
+}
+
+/// Applies `ev` to its record (see the module docs).
+///
+/// Errors: storage; nothing is stored then.
+pub async fn record(db: &DatabaseConnection, ev: &CallEvent) -> Result<Outcome, DbErr> {
+    let txn = begin_write(db).await?;
+    let Some(current) = records::lock(&txn, &ev.call_id).await? else {
+        txn.rollback().await?;
+        tracing::debug!(call = %ev.call_id, "event of a call with no record, ignored");
+        return Ok(Outcome::Unknown);
+    };
+    if i64::from(ev.seq) <= i64::from(current.last_seq) {
+        txn.rollback().await?;
+        return Ok(Outcome::Duplicate);
+    }
+    if i64::from(ev.seq) != i64::from(current.last_seq) + 1 {
+        tracing::warn!(call = %ev.call_id, seq = ev.seq, last = current.last_seq, "call events skipped a seq");
+    }
+    let step = lifecycle::apply(&current, ev);
+    records::append(
+        &txn,
+        &ev.call_id,
+        ev.at_ms,
+        step.cdr.agent_login_name.as_deref().unwrap_or(""),
+        step.cdr.skill_group_id.as_deref().unwrap_or(""),
+        &step.entries,
+    )
+    .await?;
+    let leg = match (step.agent_leg, &step.cdr.agent_user_id) {
+        (Some(what), Some(user)) => Some(AgentLeg {
+            instance_id: step.cdr.instance_id.clone(),
+            user_id: user.clone(),
+            call_id: ev.call_id.clone(),
+            what: what.to_string(),
+        }),
+        _ => None,
+    };
+    records::update(&txn, step.cdr).await?;
+    if let Some(leg) = leg {
+        publish(&txn, &leg).await?;
+    }
+    txn.commit().await?;
+    Ok(Outcome::Applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::telephony::{CallEvent, CallEventKind, LegId};
+
+    use super::{Outcome, record};
+    use crate::api::start_back2_back_call;
+    use crate::testutil::{Harness, INSTANCE};
+
+    fn ev(id: &str, seq: u32, kind: CallEventKind) -> CallEvent {
+        CallEvent {
+            call_id: id.into(),
+            instance_id: INSTANCE.into(),
+            seq,
+            at_ms: 1_000 * i64::from(seq),
+            kind,
+        }
+    }
+
+    #[tokio::test]
+    async fn redelivered_events_are_applied_once_and_unknown_calls_ignored() {
+        let h = Harness::new().await;
+        let v = h
+            .call(
+                start_back2_back_call::SPEC,
+                &[("Caller", "17600668806"), ("Callee", "18801341452")],
+            )
+            .await
+            .unwrap();
+        let id = v["TaskId"].as_str().unwrap().to_string();
+        let first = ev(
+            &id,
+            1,
+            CallEventKind::Inviting {
+                leg: LegId::First,
+                uri: "u".into(),
+            },
+        );
+        let second = ev(&id, 2, CallEventKind::Ringing { leg: LegId::First });
+        assert_eq!(record(&h.env.db, &first).await.unwrap(), Outcome::Applied);
+        assert_eq!(record(&h.env.db, &second).await.unwrap(), Outcome::Applied);
+        // At-least-once delivery: both again, in any order.
+        assert_eq!(
+            record(&h.env.db, &second).await.unwrap(),
+            Outcome::Duplicate
+        );
+        assert_eq!(record(&h.env.db, &first).await.unwrap(), Outcome::Duplicate);
+        let log = h.log(&id).await;
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].duration_ms, 1_000);
+        assert_eq!(h.cdr(&id).await.last_seq, 2);
+        assert_eq!(h.cdr(&id).await.first_ring_ms, 2_000);
+        let other = ev("not-ours", 1, CallEventKind::Ended);
+        assert_eq!(record(&h.env.db, &other).await.unwrap(), Outcome::Unknown);
+    }
+}
