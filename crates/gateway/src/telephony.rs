@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ccgate_plugin_sdk::telephony::{
-    CallEvent, DeviceSet, HANG_UP, HangUp, SET_DEVICE, START_CALL, SetDevice, StartCall,
-    not_configured,
+    CallEvent, DeviceSet, HANG_UP, HOLD, HangUp, Hold, SET_DEVICE, START_CALL, SetDevice,
+    StartCall, TRANSFER, Transfer, not_configured,
 };
 use ccgate_plugin_sdk::{ApiError, ApiResult};
 use ccgate_telephony::{DeviceCredential, DeviceDirectory, Telephony, TelephonyConfig};
@@ -113,6 +113,8 @@ pub async fn host_query(
         START_CALL => Some(start_call(engine, args).await),
         HANG_UP => Some(hang_up(engine, args).await),
         SET_DEVICE => Some(set_device_query(master, db, args).await),
+        HOLD => Some(hold(engine, args).await),
+        TRANSFER => Some(transfer(engine, args).await),
         _ => None,
     }
 }
@@ -133,6 +135,23 @@ async fn start_call(engine: Option<&Arc<Telephony>>, args: Value) -> ApiResult<V
     let req: StartCall = ccgate_plugin_sdk::query::decode_args(START_CALL, args)?;
     let started = engine.start_call(req).await.map_err(|e| e.to_api())?;
     ccgate_plugin_sdk::query::encode_output(START_CALL, started)
+}
+
+async fn hold(engine: Option<&Arc<Telephony>>, args: Value) -> ApiResult<Value> {
+    let engine = engine.ok_or_else(not_configured)?;
+    let req: Hold = ccgate_plugin_sdk::query::decode_args(HOLD, args)?;
+    let done = engine
+        .hold(&req.call_id, req.hold)
+        .await
+        .map_err(|e| e.to_api())?;
+    ccgate_plugin_sdk::query::encode_output(HOLD, done)
+}
+
+async fn transfer(engine: Option<&Arc<Telephony>>, args: Value) -> ApiResult<Value> {
+    let engine = engine.ok_or_else(not_configured)?;
+    let req: Transfer = ccgate_plugin_sdk::query::decode_args(TRANSFER, args)?;
+    let done = engine.transfer(req).await.map_err(|e| e.to_api())?;
+    ccgate_plugin_sdk::query::encode_output(TRANSFER, done)
 }
 
 async fn hang_up(engine: Option<&Arc<Telephony>>, args: Value) -> ApiResult<Value> {

@@ -24,6 +24,12 @@ use crate::events::DomainEvent;
 pub const START_CALL: &str = "telephony.start_call";
 /// Host query: end a call ([`HangUp`] → [`HungUp`]).
 pub const HANG_UP: &str = "telephony.hang_up";
+/// Host query: put one leg of a bridged call on hold or take it off hold ([`Hold`] →
+/// [`HungUp`], `found` false when the call is not bridged).
+pub const HOLD: &str = "telephony.hold";
+/// Host query: blind transfer ([`Transfer`] → [`HungUp`], `found` false when the call is not
+/// bridged).
+pub const TRANSFER: &str = "telephony.transfer";
 /// Host query: set an agent device's registrar credentials ([`SetDevice`] → [`DeviceSet`]).
 pub const SET_DEVICE: &str = "telephony.set_device";
 /// Topic of [`CallEvent`] on the host's event log; the stream is the call id.
@@ -131,6 +137,32 @@ pub struct HungUp {
     pub found: bool,
 }
 
+/// Holds or retrieves one leg: ccgate re-INVITEs that party with its current SDP marked
+/// `a=inactive` (hold) or as it was (retrieve), and the other party likewise, so no media flows
+/// while held (RFC 3264 §8.4; ccgate has no media of its own to play music).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The call.
+    pub call_id: String,
+    /// `true` to hold, `false` to retrieve.
+    pub hold: bool,
+}
+
+/// Blind transfer: the party of `keep` stays, the other leg is replaced by `to` (RFC 3725 §4
+/// applied to the new party: INVITE without SDP, re-INVITE the kept party with its offer, ACK
+/// with the answer), and the replaced party gets a BYE once the new one answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// The call.
+    pub call_id: String,
+    /// The leg that stays.
+    pub keep: LegId,
+    /// Who replaces the other leg.
+    pub to: Leg,
+    /// How long the new party may ring, seconds (0: the engine's default).
+    pub ring_timeout_seconds: u32,
+}
+
 /// Sets (creates or replaces) the credentials an agent's device REGISTERs with: AOR
 /// `sip:<device_id>@<instance_id>`, digest user name `device_id`, realm `instance_id`
 /// (2020 `RegisterDevice`).
@@ -213,6 +245,22 @@ pub enum CallEventKind {
         /// Human-readable cause (`"Normal call clearing"`, `"No answer"`, `"Busy Here"`).
         reason: String,
     },
+    /// A leg was put on hold (`held`) or taken off hold.
+    Held {
+        /// The leg.
+        leg: LegId,
+        /// On hold after this event.
+        held: bool,
+    },
+    /// A blind transfer starts: the leg that is not `keep` will be replaced by `uri`; the new
+    /// party's `inviting`, `ringing`, `answered` (as that leg) and `bridged` follow, or `failed`
+    /// (the call then goes on with the old party).
+    Transferring {
+        /// The leg that stays.
+        keep: LegId,
+        /// The new party's Request-URI.
+        uri: String,
+    },
     /// The last event of every call: no leg is left.
     Ended,
 }
@@ -256,6 +304,29 @@ pub async fn set_device(ctx: &Context, req: &SetDevice) -> ApiResult<DeviceSet> 
     crate::query::call(ctx, HOST_SERVICES, SET_DEVICE, req)
         .await?
         .ok_or_else(ApiError::internal)
+}
+
+/// Holds or retrieves a call ([`Hold`]); `found` false when the call is not live and bridged.
+///
+/// Errors: as [`start_call`].
+pub async fn hold(ctx: &Context, call_id: &str, hold: bool) -> ApiResult<HungUp> {
+    let req = Hold {
+        call_id: call_id.to_string(),
+        hold,
+    };
+    crate::query::call(ctx, HOST_SERVICES, HOLD, &req)
+        .await?
+        .ok_or_else(not_configured)
+}
+
+/// Blind-transfers a call ([`Transfer`]); `found` false when the call is not live and bridged.
+/// The outcome arrives as events.
+///
+/// Errors: as [`start_call`].
+pub async fn transfer(ctx: &Context, req: &Transfer) -> ApiResult<HungUp> {
+    crate::query::call(ctx, HOST_SERVICES, TRANSFER, req)
+        .await?
+        .ok_or_else(not_configured)
 }
 
 /// 503 `Telephony.NotConfigured`.

@@ -13,7 +13,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ccgate_plugin_sdk::telephony::{CallEventKind, CallStarted, Leg, LegId, Party, StartCall};
+use ccgate_plugin_sdk::telephony::{
+    CallEventKind, CallStarted, Leg, LegId, Party, StartCall, Transfer,
+};
 use rsipstack::dialog::DialogId;
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
@@ -27,15 +29,31 @@ use crate::PortError;
 use crate::config::{CallerIdStyle, Flow};
 use crate::engine::Shared;
 use crate::routing::{self, Route};
-use crate::sdp::Origin;
+use crate::sdp::{Origin, with_direction};
 
 /// What the engine tells a live call.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(crate) enum CallCommand {
     /// The API hangs the call up.
     HangUp,
     /// ccgate is stopping.
     Shutdown,
+    /// Hold (`true`) or retrieve; answers whether the call was bridged.
+    Hold(bool, oneshot::Sender<bool>),
+    /// Blind transfer; answers whether the call was bridged, or why the target cannot be
+    /// called.
+    Transfer(Transfer, oneshot::Sender<Result<bool, PortError>>),
+}
+
+/// The SDP state of a bridged call: what each party last offered or answered, and the 2xx that
+/// made each dialog (its route set).
+struct Media {
+    a_2xx: Response,
+    b_2xx: Response,
+    from_a: Vec<u8>,
+    from_b: Vec<u8>,
+    /// Our `o=` line towards B (adopted from the SDP B received).
+    origin_b: Origin,
 }
 
 /// Why we CANCELled a ringing leg.
@@ -210,11 +228,26 @@ impl Call {
         }
     }
 
-    fn invite(&self, leg: LegId, body: Option<Vec<u8>>) -> Result<Dialing, String> {
+    fn invite(
+        &self,
+        leg: LegId,
+        body: Option<Vec<u8>>,
+        call_id: Option<String>,
+    ) -> Result<Dialing, String> {
         let (spec, route) = match leg {
             LegId::First => (&self.req.first, &self.first_route),
             LegId::Second => (&self.req.second, &self.second_route),
         };
+        self.invite_to(spec, route, body, call_id)
+    }
+
+    fn invite_to(
+        &self,
+        spec: &Leg,
+        route: &Route,
+        body: Option<Vec<u8>>,
+        call_id: Option<String>,
+    ) -> Result<Dialing, String> {
         let user = sanitize_user(&spec.caller_id);
         let caller = format!("sip:{user}@{}", self.shared.own_host_port);
         let mut headers = Vec::new();
@@ -253,6 +286,7 @@ impl Call {
             } else {
                 Some(headers)
             },
+            call_id,
             ..Default::default()
         };
         let (tx, states) = self.shared.dialogs.new_dialog_state_channel();
@@ -325,10 +359,20 @@ impl Call {
                     }
                 }
                 cmd = self.commands.recv(), if cancelled.is_none() => {
-                    cancelled = Some(match cmd {
+                    let why = match cmd {
                         Some(CallCommand::HangUp) => Cancel::HangUp,
-                        _ => Cancel::Shutdown,
-                    });
+                        // Not bridged yet: nothing to hold or transfer.
+                        Some(CallCommand::Hold(_, reply)) => {
+                            let _ = reply.send(false);
+                            continue;
+                        }
+                        Some(CallCommand::Transfer(_, reply)) => {
+                            let _ = reply.send(Ok(false));
+                            continue;
+                        }
+                        Some(CallCommand::Shutdown) | None => Cancel::Shutdown,
+                    };
+                    cancelled = Some(why);
                     if let Err(e) = d.dialog.cancel().await {
                         tracing::debug!(call = %self.req.call_id, error = %e, "CANCEL");
                     }
@@ -379,7 +423,7 @@ impl Call {
         };
         let first_body = |o: &mut Origin, f: Flow| (f == Flow::Iv).then(|| o.no_media_offer());
         let body = first_body(&mut self.origin, a_flow);
-        let mut a = match self.invite(LegId::First, body) {
+        let mut a = match self.invite(LegId::First, body, None) {
             Ok(d) => d,
             Err(e) => {
                 let _ = started.send(Err(PortError::Invalid(e)));
@@ -400,7 +444,8 @@ impl Call {
             // RFC 3725 §5: UAs that refuse an offer without media get Flow III.
             tracing::info!(call = %self.req.call_id, "488 to Flow IV: retrying as Flow III");
             a_flow = Flow::Iii;
-            a = match self.invite(LegId::First, None) {
+            // A new INVITE (new Call-ID): the phone sees a second call attempt.
+            a = match self.invite(LegId::First, None, None) {
                 Ok(d) => d,
                 Err(e) => return Some((Party::System, 503, e)),
             };
@@ -448,7 +493,7 @@ impl Call {
         }
 
         let second_body = (a_flow == Flow::I).then(|| offer1.clone());
-        let mut b = match self.invite(LegId::Second, second_body) {
+        let mut b = match self.invite(LegId::Second, second_body, None) {
             Ok(d) => d,
             Err(e) => {
                 self.emit(CallEventKind::Failed {
@@ -496,16 +541,19 @@ impl Call {
         };
         self.emit(CallEventKind::Answered { leg: LegId::Second });
 
-        if let Err((code, text)) = self.bridge(&a, &resp_a, &b, &resp_b, a_flow).await {
-            let reason = Some(reason_header(code, &text));
-            self.bye(&a, reason.clone()).await;
-            self.bye(&b, reason).await;
-            self.forget(&a);
-            self.forget(&b);
-            return Some((Party::System, code, text));
-        }
+        let media = match self.bridge(&a, &resp_a, &b, &resp_b, a_flow).await {
+            Ok(m) => m,
+            Err((code, text)) => {
+                let reason = Some(reason_header(code, &text));
+                self.bye(&a, reason.clone()).await;
+                self.bye(&b, reason).await;
+                self.forget(&a);
+                self.forget(&b);
+                return Some((Party::System, code, text));
+            }
+        };
         self.emit(CallEventKind::Bridged);
-        let released = self.in_call(&mut a, &mut b).await;
+        let released = self.in_call(&mut a, &mut b, media).await;
         self.forget(&a);
         self.forget(&b);
         Some(released)
@@ -539,11 +587,19 @@ impl Call {
         b: &Dialing,
         resp_b: &Response,
         a_flow: Flow,
-    ) -> Result<(), (u16, String)> {
+    ) -> Result<Media, (u16, String)> {
         if a_flow == Flow::I {
             self.ack(b, resp_b, None, None).await;
             self.ack(a, resp_a, None, Some(resp_b.body.clone())).await;
-            return Ok(());
+            // A got B's SDP as its answer and B got A's offer: later offers continue those.
+            self.origin = Origin::adopt(&resp_b.body, &self.shared.config.own_host());
+            return Ok(Media {
+                a_2xx: resp_a.clone(),
+                b_2xx: resp_b.clone(),
+                from_a: resp_a.body.clone(),
+                from_b: resp_b.body.clone(),
+                origin_b: Origin::adopt(&resp_a.body, &self.shared.config.own_host()),
+            });
         }
         let offer2 = self.origin.rewrite(&resp_b.body);
         let reinvite = a
@@ -557,7 +613,13 @@ impl Call {
             Ok(Some(r)) if r.status_code.kind() == StatusCodeKind::Successful => {
                 self.ack(a, &r, Some(resp_a), None).await;
                 self.ack(b, resp_b, None, Some(r.body.clone())).await;
-                Ok(())
+                Ok(Media {
+                    a_2xx: resp_a.clone(),
+                    b_2xx: resp_b.clone(),
+                    from_a: r.body.clone(),
+                    from_b: resp_b.body.clone(),
+                    origin_b: Origin::adopt(&r.body, &self.shared.config.own_host()),
+                })
             }
             other => {
                 // B's 2xx must be ACKed before its BYE: a black hole keeps it silent.
@@ -572,8 +634,14 @@ impl Call {
         }
     }
 
-    /// The bridged call, until one side hangs up, the API hangs up, or the maximum duration.
-    async fn in_call(&mut self, a: &mut Dialing, b: &mut Dialing) -> (Party, u16, String) {
+    /// The bridged call, until one side hangs up, the API hangs up, or the maximum duration;
+    /// holds and transfers on the way.
+    async fn in_call(
+        &mut self,
+        a: &mut Dialing,
+        b: &mut Dialing,
+        mut media: Media,
+    ) -> (Party, u16, String) {
         let max = tokio::time::sleep(self.max);
         tokio::pin!(max);
         loop {
@@ -594,8 +662,19 @@ impl Call {
                 },
                 cmd = self.commands.recv() => {
                     let text = match cmd {
+                        Some(CallCommand::Hold(held, reply)) => {
+                            self.hold(a, b, &mut media, held).await;
+                            let _ = reply.send(true);
+                            continue;
+                        }
+                        Some(CallCommand::Transfer(t, reply)) => {
+                            match self.transfer(a, b, &mut media, t, reply).await {
+                                Some(released) => return released,
+                                None => continue,
+                            }
+                        }
                         Some(CallCommand::HangUp) => "Hung up through the API",
-                        _ => "ccgate shutting down",
+                        Some(CallCommand::Shutdown) | None => "ccgate shutting down",
                     };
                     let reason = Some(reason_header(200, text));
                     self.bye(a, reason.clone()).await;
@@ -611,6 +690,180 @@ impl Call {
                 }
             }
         }
+    }
+
+    /// Sends `sdp` to the party of `d` in a re-INVITE and ACKs its 2xx; its answer.
+    async fn reoffer(&self, d: &Dialing, dialog_2xx: &Response, sdp: Vec<u8>) -> Option<Vec<u8>> {
+        let r = d
+            .dialog
+            .reinvite(
+                Some(vec![Header::ContentType("application/sdp".into())]),
+                Some(sdp),
+            )
+            .await;
+        match r {
+            Ok(Some(r)) if r.status_code.kind() == StatusCodeKind::Successful => {
+                self.ack(d, &r, Some(dialog_2xx), None).await;
+                Some(r.body)
+            }
+            other => {
+                tracing::warn!(call = %self.req.call_id, outcome = ?other.map(|r| r.map(|r| r.status_code)), "re-INVITE refused");
+                None
+            }
+        }
+    }
+
+    /// Hold: each party gets the other's SDP marked `a=inactive` (RFC 3264 §8.4), so no media
+    /// flows; retrieve: each gets the other's SDP as it was.
+    async fn hold(&mut self, a: &Dialing, b: &Dialing, m: &mut Media, held: bool) {
+        let dir = |sdp: &[u8]| {
+            if held {
+                with_direction(sdp, "inactive")
+            } else {
+                sdp.to_vec()
+            }
+        };
+        let to_a = self.origin.rewrite(&dir(&m.from_b));
+        if self.reoffer(a, &m.a_2xx, to_a).await.is_some() {
+            self.emit(CallEventKind::Held {
+                leg: LegId::First,
+                held,
+            });
+        }
+        let to_b = m.origin_b.rewrite(&dir(&m.from_a));
+        if self.reoffer(b, &m.b_2xx, to_b).await.is_some() {
+            self.emit(CallEventKind::Held {
+                leg: LegId::Second,
+                held,
+            });
+        }
+    }
+
+    /// Blind transfer: the leg that is not `t.keep` is replaced by `t.to`. `Some(release)` when
+    /// the call ended on the way (hang-up or shutdown while the new party rang).
+    async fn transfer(
+        &mut self,
+        a: &mut Dialing,
+        b: &mut Dialing,
+        m: &mut Media,
+        t: Transfer,
+        reply: oneshot::Sender<Result<bool, PortError>>,
+    ) -> Option<(Party, u16, String)> {
+        let registered = |user: &str| {
+            self.shared
+                .registrar
+                .contact_of(&self.req.instance_id, user)
+        };
+        let route = match routing::resolve(&self.shared.config, &registered, &t.to.target) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = reply.send(Err(match e {
+                    routing::RouteError::Invalid(m) => PortError::Invalid(m),
+                    other => PortError::NoRoute(other.to_string()),
+                }));
+                return None;
+            }
+        };
+        let _ = reply.send(Ok(true));
+        let other = match t.keep {
+            LegId::First => LegId::Second,
+            LegId::Second => LegId::First,
+        };
+        self.emit(CallEventKind::Transferring {
+            keep: t.keep,
+            uri: route.uri.clone(),
+        });
+        let mut new = match self.invite_to(&t.to, &route, None, None) {
+            Ok(d) => d,
+            Err(e) => {
+                self.emit(CallEventKind::Failed {
+                    leg: other,
+                    sip_code: 503,
+                    reason: e,
+                });
+                return None;
+            }
+        };
+        self.emit(CallEventKind::Inviting {
+            leg: other,
+            uri: route.uri.clone(),
+        });
+        let saved_ring = self.ring;
+        if t.ring_timeout_seconds > 0 {
+            self.ring = Duration::from_secs(u64::from(t.ring_timeout_seconds.min(120)));
+        }
+        let outcome = self.await_final(other, &mut new).await;
+        self.ring = saved_ring;
+        let resp_new = match outcome {
+            Outcome::Answered(r) => r,
+            Outcome::Failed(code, reason) => {
+                self.emit(CallEventKind::Failed {
+                    leg: other,
+                    sip_code: code,
+                    reason,
+                });
+                return None;
+            }
+            Outcome::Cancelled(why) => {
+                let (code, text) = why.cause();
+                self.emit(CallEventKind::Failed {
+                    leg: other,
+                    sip_code: 487,
+                    reason: text.into(),
+                });
+                if matches!(why, Cancel::Timeout) {
+                    return None;
+                }
+                let reason = Some(reason_header(code, text));
+                self.bye(a, reason.clone()).await;
+                self.bye(b, reason).await;
+                return Some((Party::System, code, text.into()));
+            }
+        };
+        self.emit(CallEventKind::Answered { leg: other });
+        let offer = resp_new.body.clone();
+        let (kept, kept_2xx, old) = match t.keep {
+            LegId::First => (&*a, &m.a_2xx, &mut *b),
+            LegId::Second => (&*b, &m.b_2xx, &mut *a),
+        };
+        let to_kept = match t.keep {
+            LegId::First => self.origin.rewrite(&offer),
+            LegId::Second => m.origin_b.rewrite(&offer),
+        };
+        let Some(answer) = self.reoffer(kept, kept_2xx, to_kept).await else {
+            let mut bh = Origin::new(&self.shared.config.own_host());
+            self.ack(&new, &resp_new, None, Some(bh.black_hole_answer(&offer)))
+                .await;
+            self.bye(&new, Some(reason_header(488, "Not Acceptable Here")))
+                .await;
+            self.emit(CallEventKind::Failed {
+                leg: other,
+                sip_code: 488,
+                reason: "The kept party refused the new party's media".into(),
+            });
+            return None;
+        };
+        self.ack(&new, &resp_new, None, Some(answer.clone())).await;
+        self.bye(old, Some(reason_header(200, "Transferred"))).await;
+        self.forget(old);
+        std::mem::swap(old, &mut new);
+        let host = self.shared.config.own_host();
+        match t.keep {
+            LegId::First => {
+                m.b_2xx = resp_new;
+                m.from_b = offer;
+                m.from_a = answer.clone();
+                m.origin_b = Origin::adopt(&answer, &host);
+            }
+            LegId::Second => {
+                m.a_2xx = resp_new;
+                m.from_a = offer;
+                m.from_b = answer.clone();
+                self.origin = Origin::adopt(&answer, &host);
+            }
+        }
+        self.emit(CallEventKind::Bridged);
+        None
     }
 
     /// One side's dialog ended: BYE the other (RFC 3725 §7).

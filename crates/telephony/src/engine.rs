@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ccgate_plugin_sdk::telephony::{CallEvent, CallStarted, HungUp, StartCall};
+use ccgate_plugin_sdk::telephony::{CallEvent, CallStarted, HungUp, StartCall, Transfer};
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::{Method, StatusCode};
@@ -39,6 +39,8 @@ pub(crate) struct Shared {
 enum Command {
     Start(StartCall, oneshot::Sender<Result<CallStarted, PortError>>),
     HangUp(String, oneshot::Sender<bool>),
+    Hold(String, bool, oneshot::Sender<bool>),
+    Transfer(Transfer, oneshot::Sender<Result<bool, PortError>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -126,6 +128,33 @@ impl Telephony {
         let found = rx
             .await
             .map_err(|_| PortError::Unavailable("stopped".into()))?;
+        Ok(HungUp { found })
+    }
+
+    /// Holds (`held`) or retrieves a bridged call; `found` is false when the call is not live
+    /// or not bridged yet. Returns once both re-INVITEs were answered.
+    ///
+    /// Errors: [`PortError::Unavailable`] after shutdown.
+    pub async fn hold(&self, call_id: &str, held: bool) -> Result<HungUp, PortError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Hold(call_id.to_string(), held, tx))
+            .map_err(|_| PortError::Unavailable("stopped".into()))?;
+        let found = rx.await.unwrap_or(false);
+        Ok(HungUp { found })
+    }
+
+    /// Starts a blind transfer of a bridged call; `found` is false when the call is not live or
+    /// not bridged. Returns once the new party is being called; the outcome comes as events.
+    ///
+    /// Errors: [`PortError::NoRoute`] / [`PortError::Invalid`] for the new target;
+    /// [`PortError::Unavailable`] after shutdown.
+    pub async fn transfer(&self, req: Transfer) -> Result<HungUp, PortError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Transfer(req, tx))
+            .map_err(|_| PortError::Unavailable("stopped".into()))?;
+        let found = rx.await.unwrap_or(Ok(false))?;
         Ok(HungUp { found })
     }
 
@@ -232,6 +261,40 @@ async fn run(
                     .and_then(|calls| calls.get(&id).cloned());
                 let found = sender.is_some_and(|s| s.send(CallCommand::HangUp).is_ok());
                 let _ = reply.send(found);
+            }
+            Command::Hold(id, held, reply) => {
+                let sender = shared.calls.lock().ok().and_then(|c| c.get(&id).cloned());
+                match sender {
+                    Some(s) => {
+                        if let Err(mpsc::error::SendError(CallCommand::Hold(_, reply))) =
+                            s.send(CallCommand::Hold(held, reply))
+                        {
+                            let _ = reply.send(false);
+                        }
+                    }
+                    None => {
+                        let _ = reply.send(false);
+                    }
+                }
+            }
+            Command::Transfer(req, reply) => {
+                let sender = shared
+                    .calls
+                    .lock()
+                    .ok()
+                    .and_then(|c| c.get(&req.call_id).cloned());
+                match sender {
+                    Some(s) => {
+                        if let Err(mpsc::error::SendError(CallCommand::Transfer(_, reply))) =
+                            s.send(CallCommand::Transfer(req, reply))
+                        {
+                            let _ = reply.send(Ok(false));
+                        }
+                    }
+                    None => {
+                        let _ = reply.send(Ok(false));
+                    }
+                }
             }
             Command::Shutdown(reply) => {
                 let live: Vec<_> = shared

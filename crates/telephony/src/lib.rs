@@ -23,6 +23,8 @@ pub mod registrar;
 pub mod routing;
 pub mod sdp;
 
+/// The telephony port of the plugin SDK.
+pub use ccgate_plugin_sdk::telephony as port;
 pub use ccgate_plugin_sdk::telephony::{
     CallEvent, CallEventKind, CallStarted, HungUp, Leg, LegId, Party, StartCall, Target,
 };

@@ -22,16 +22,61 @@ pub fn media_lines(sdp: &[u8]) -> Vec<String> {
 /// increments by one with every new SDP sent to that party and nothing else in it changes.
 #[derive(Debug, Clone)]
 pub struct Origin {
-    session_id: u64,
+    user: String,
+    session_id: String,
     version: u64,
     host: String,
 }
 
+/// `sdp` with every media stream's direction set to `dir` (`inactive`, `sendonly`…): the
+/// existing direction attributes are dropped and `a=<dir>` follows each `m=` line
+/// (RFC 3264 §8.4, RFC 4566 §6).
+pub fn with_direction(sdp: &[u8], dir: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(sdp);
+    let mut out = String::with_capacity(text.len() + 32);
+    for line in text.lines() {
+        if matches!(
+            line.trim(),
+            "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive"
+        ) {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+        if line.starts_with("m=") {
+            out.push_str("a=");
+            out.push_str(dir);
+            out.push_str("\r\n");
+        }
+    }
+    out.into_bytes()
+}
+
 impl Origin {
+    /// Continues the `o=` line of `sdp` (the last SDP the party received, someone else's):
+    /// same user, session id and address, the version grows from there. Falls back to a new
+    /// origin on `host` when `sdp` has no parsable `o=` line.
+    pub fn adopt(sdp: &[u8], host: &str) -> Self {
+        let text = String::from_utf8_lossy(sdp);
+        let parsed = text.lines().find(|l| l.starts_with("o=")).and_then(|l| {
+            let f: Vec<&str> = l.trim_start_matches("o=").split_whitespace().collect();
+            (f.len() >= 6).then(|| {
+                Some(Self {
+                    user: f[0].to_string(),
+                    session_id: f[1].to_string(),
+                    version: f[2].parse().ok()?,
+                    host: f[5].to_string(),
+                })
+            })?
+        });
+        parsed.unwrap_or_else(|| Self::new(host))
+    }
+
     /// A new origin for one party, session id random.
     pub fn new(host: &str) -> Self {
         Self {
-            session_id: rand::random::<u32>() as u64 + 1,
+            user: "ccgate".into(),
+            session_id: (u64::from(rand::random::<u32>()) + 1).to_string(),
             version: 0,
             host: host.to_string(),
         }
@@ -40,8 +85,8 @@ impl Origin {
     fn next_line(&mut self) -> String {
         self.version += 1;
         format!(
-            "o=ccgate {} {} IN IP4 {}",
-            self.session_id, self.version, self.host
+            "o={} {} {} IN IP4 {}",
+            self.user, self.session_id, self.version, self.host
         )
     }
 
@@ -113,6 +158,22 @@ mod tests {
         );
         assert!(second.contains("m=audio 37000 RTP/AVP 0 8 101"));
         assert!(second.contains("s=customer-phone"));
+    }
+
+    #[test]
+    fn an_adopted_origin_continues_the_other_partys_line() {
+        let mut o = Origin::adopt(OFFER.as_bytes(), "10.0.0.1");
+        let next = String::from_utf8(o.rewrite(b"v=0\r\no=x 1 1 IN IP4 1.2.3.4\r\n")).unwrap();
+        assert!(
+            next.contains("o=customer 1000 2 IN IP4 127.0.0.1"),
+            "{next}"
+        );
+        let held = String::from_utf8(with_direction(OFFER.as_bytes(), "inactive")).unwrap();
+        assert!(
+            held.contains("m=audio 37000 RTP/AVP 0 8 101\r\na=inactive\r\n"),
+            "{held}"
+        );
+        assert_eq!(held.matches("a=inactive").count(), 1);
     }
 
     #[test]

@@ -97,6 +97,8 @@ fn kinds(events: &[CallEvent]) -> Vec<String> {
             CallEventKind::Failed { leg, sip_code, .. } => format!("failed {leg:?} {sip_code}"),
             CallEventKind::Bridged => "bridged".into(),
             CallEventKind::Released { by, sip_code, .. } => format!("released {by:?} {sip_code}"),
+            CallEventKind::Held { leg, held } => format!("held {leg:?} {held}"),
+            CallEventKind::Transferring { keep, .. } => format!("transferring keep {keep:?}"),
             CallEventKind::Ended => "ended".into(),
         })
         .collect()
@@ -522,5 +524,142 @@ async fn calls_over_tcp() {
         customer.log()
     );
     assert!(agent.messages().contains("TCP"), "{}", agent.messages());
+    r.engine.shutdown().await;
+}
+
+/// Waits for `kind` among the events; returns the events seen so far.
+async fn until(events: &mut UnboundedReceiver<CallEvent>, kind: CallEventKind) -> Vec<CallEvent> {
+    let mut out = Vec::new();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(30), events.recv())
+            .await
+            .expect("the event comes within 30 s")
+            .expect("engine running");
+        let done = ev.kind == kind;
+        out.push(ev);
+        if done {
+            return out;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_and_retrieve_re_invite_both_parties() {
+    let agent = phone(Scenario::Uas, "agent", 100, 20_000);
+    let customer = phone(Scenario::Uas, "customer", 100, 20_000);
+    let mut r = rig(vec![
+        trunk(AGENT, agent.port(), Transport::Udp, Flow::Iv),
+        trunk(CUSTOMER, customer.port(), Transport::Udp, Flow::Iv),
+    ]);
+    assert!(
+        !r.engine.hold("hold-1", true).await.unwrap().found,
+        "no such call yet"
+    );
+    r.engine.start_call(call("hold-1", 10)).await.unwrap();
+    until(&mut r.events, CallEventKind::Bridged).await;
+    assert!(r.engine.hold("hold-1", true).await.unwrap().found);
+    assert!(r.engine.hold("hold-1", false).await.unwrap().found);
+    r.engine.hang_up("hold-1").await.unwrap();
+    let rest = until_ended(&mut r.events).await;
+    assert_eq!(
+        kinds(&rest),
+        [
+            "held First true",
+            "held Second true",
+            "held First false",
+            "held Second false",
+            "released System 200",
+            "ended"
+        ]
+    );
+    assert_eq!(agent.wait(Duration::from_secs(15)), 0, "{}", agent.log());
+    assert_eq!(
+        customer.wait(Duration::from_secs(15)),
+        0,
+        "{}",
+        customer.log()
+    );
+    // The held offer to each party is the other's media, inactive.
+    assert!(
+        agent.messages().contains("a=inactive"),
+        "{}",
+        agent.messages()
+    );
+    assert!(
+        has_line(
+            &customer,
+            &format!("re-INVITE received, offer: m=audio {}", agent.rtp_port())
+        ),
+        "{}",
+        customer.log()
+    );
+    r.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blind_transfer_replaces_the_second_party() {
+    const OTHER: &str = "3003";
+    let first = phone(Scenario::Uas, "customer", 100, 20_000);
+    let second = phone(Scenario::Uas, "agent", 100, 20_000);
+    let third = phone(Scenario::Uas, "supervisor", 300, 1_500);
+    let mut r = rig(vec![
+        trunk(AGENT, first.port(), Transport::Udp, Flow::Iv),
+        trunk(CUSTOMER, second.port(), Transport::Udp, Flow::Iv),
+        trunk(OTHER, third.port(), Transport::Udp, Flow::Iv),
+    ]);
+    r.engine.start_call(call("xfer-1", 10)).await.unwrap();
+    until(&mut r.events, CallEventKind::Bridged).await;
+    let to = Leg {
+        target: Target::Number {
+            number: format!("{OTHER}0001"),
+        },
+        caller_id: "057100001".into(),
+    };
+    let accepted = r
+        .engine
+        .transfer(ccgate_telephony::port::Transfer {
+            call_id: "xfer-1".into(),
+            keep: LegId::First,
+            to,
+            ring_timeout_seconds: 10,
+        })
+        .await
+        .unwrap();
+    assert!(accepted.found);
+    let rest = until_ended(&mut r.events).await;
+    assert_eq!(
+        kinds(&rest),
+        [
+            "transferring keep First",
+            "inviting Second",
+            "ringing Second",
+            "answered Second",
+            "bridged",
+            "released Second 200",
+            "ended"
+        ]
+    );
+    assert_eq!(third.wait(Duration::from_secs(15)), 0, "{}", third.log());
+    assert_eq!(second.wait(Duration::from_secs(15)), 0, "{}", second.log());
+    assert_eq!(first.wait(Duration::from_secs(15)), 0, "{}", first.log());
+    assert!(
+        second.messages().contains("Transferred"),
+        "{}",
+        second.messages()
+    );
+    // The kept party now talks to the new one.
+    assert!(
+        has_line(
+            &first,
+            &format!("re-INVITE received, offer: m=audio {}", third.rtp_port())
+        ),
+        "{}",
+        first.log()
+    );
+    assert!(
+        has_line(&third, &format!("SDP in ACK: m=audio {}", first.rtp_port())),
+        "{}",
+        third.log()
+    );
     r.engine.shutdown().await;
 }
