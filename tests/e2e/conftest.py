@@ -218,6 +218,48 @@ class Tenant:
         )
 
 
+@dataclass
+class SipRig:
+    """The gateway's `[telephony]`: its SIP port, and two trunks whose proxies are where the
+    tests start their SIPp phones: numbers 1380… ring the "agent" phone, 1390… the "customer"
+    phone; agents without a registered device are reached on the agent phone's port too
+    (`telephony.agents.pbx`)."""
+
+    config: Path
+    port: int
+    agent_port: int
+    customer_port: int
+    AGENT_PREFIX = "1380"
+    CUSTOMER_PREFIX = "1390"
+
+    @classmethod
+    def write(cls, workdir: Path) -> "SipRig":
+        port, agent, customer = free_udp_port(), free_udp_port(), free_udp_port()
+        path = workdir / "telephony.toml"
+        path.write_text(
+            "[telephony]\n"
+            f'listen_udp = "127.0.0.1:{port}"\n'
+            "ring_timeout_seconds = 20\n"
+            "[[telephony.trunks]]\n"
+            'name = "agent-phones"\n'
+            f'proxy = "127.0.0.1:{agent}"\n'
+            f'prefixes = ["{cls.AGENT_PREFIX}"]\n'
+            "[[telephony.trunks]]\n"
+            'name = "customers"\n'
+            f'proxy = "127.0.0.1:{customer}"\n'
+            f'prefixes = ["{cls.CUSTOMER_PREFIX}"]\n'
+            "[telephony.agents]\n"
+            f'pbx = "127.0.0.1:{agent}"\n'
+        )
+        return cls(path, port, agent, customer)
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Gateway:
     """`ccgate serve` in its own temp dir, on its own database and port."""
 
@@ -240,6 +282,10 @@ class Gateway:
                 "CCGATE__LOG__FORMAT": "json",
             }
         )
+        self.sip = SipRig.write(workdir)
+        self.env["CCGATE_CONFIG"] = str(self.sip.config)
+        # Agents are ready again 1 s after a call (after-call work), so tests need not wait.
+        self.env["CCGATE__PLUGINS__AGENTS__AFTER_CALL_WORK_SECONDS"] = "1"
         self.proc: subprocess.Popen | None = None
         self.stdout_path = workdir / "serve.stdout"
         self.stderr_path = workdir / "serve.stderr"

@@ -119,6 +119,7 @@ class PhoneSpec:
     calls: int | None = None  # -m; None = scenario default
     registrar: tuple[str, int] | None = None  # for "register"
     sipp_timeout_s: int = 30
+    port: int | None = None  # a fixed SIP port (a trunk's proxy in ccgate's config); None = free
 
 
 class Phone:
@@ -138,7 +139,7 @@ class Phone:
         scenario = self.dir / "scenario.xml"
         render(template, scenario, spec.ring_ms, spec.talk_ms)
 
-        self.port = free_sip_port(self.transport)
+        self.port = spec.port or free_sip_port(self.transport)
         self.rtp_port = free_rtp_port(self.port)
         calls = spec.calls if spec.calls is not None else default_calls
         f = lambda n: str(self.dir / n)  # noqa: E731
@@ -149,6 +150,8 @@ class Phone:
             answer = self.dir / "answer.xml"
             render(SIPP_DIR / "phone_register_answer.xml.in", answer, spec.ring_ms, spec.talk_ms)
             args += ["-oocsf", str(answer), f"{spec.registrar[0]}:{spec.registrar[1]}"]
+            # The AOR's domain (ccgate wants the instance id); extra args given later win.
+            args += ["-set", "domain", f"{spec.registrar[0]}:{spec.registrar[1]}"]
         args += [
             "-i", "127.0.0.1", "-p", str(self.port), "-mi", "127.0.0.1", "-mp", str(self.rtp_port),
             "-set", "who", spec.who, "-m", str(calls), "-nostdin", "-timeout", str(spec.sipp_timeout_s),

@@ -17,7 +17,10 @@ use serde_json::Value;
 
 use crate::context::{DIRECTORY_LOOKUP, HOST_SERVICES};
 use crate::events::{EVENTS_TABLE, PUBLISH_LOCK_TABLE, SUBSCRIBERS_TABLE};
-use crate::telephony::{CallStarted, HANG_UP, HangUp, HungUp, START_CALL, StartCall};
+use crate::telephony::{
+    CallStarted, DeviceSet, HANG_UP, HOLD, HangUp, Hold, HungUp, SET_DEVICE, START_CALL, SetDevice,
+    StartCall, TRANSFER, Transfer,
+};
 use crate::{
     ActionSpec, ApiResult, Context, DirectoryUser, Plugin, Principal, Services, StoredEvent,
 };
@@ -65,13 +68,18 @@ impl PluginServices {
 
 /// A stand-in for the host's SIP engine in plugin tests: answers `telephony.start_call` with
 /// [`CallStarted`] (`first_uri` = `sip:<first target>@fake`) or the error set by
-/// [`FakeTelephony::fail_with`], answers `telephony.hang_up` with `found` = whether the call
-/// was started here, and records both. It places no call and reports no event: a test feeds
+/// [`FakeTelephony::fail_with`], answers `telephony.hang_up`, `telephony.hold` and
+/// `telephony.transfer` with `found` = whether the call was started here (and, for hold and
+/// transfer, not hung up), `telephony.set_device` with `created` = whether the device id is
+/// new, and records them all. It places no call and reports no event: a test feeds
 /// the [`crate::telephony::CallEvent`]s it wants to the plugin's `on_event`.
 #[derive(Debug, Default)]
 pub struct FakeTelephony {
     started: std::sync::Mutex<Vec<StartCall>>,
     hung_up: std::sync::Mutex<Vec<String>>,
+    holds: std::sync::Mutex<Vec<Hold>>,
+    transfers: std::sync::Mutex<Vec<Transfer>>,
+    devices: std::sync::Mutex<Vec<SetDevice>>,
     failure: std::sync::Mutex<Option<crate::ApiError>>,
 }
 
@@ -96,6 +104,32 @@ impl FakeTelephony {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The holds and retrieves asked so far, in order.
+    pub fn holds(&self) -> Vec<Hold> {
+        self.holds.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The transfers asked so far, in order.
+    pub fn transfers(&self) -> Vec<Transfer> {
+        self.transfers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The devices set so far, in order.
+    pub fn devices(&self) -> Vec<SetDevice> {
+        self.devices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether call `id` was started here and not hung up.
+    fn live(&self, id: &str) -> bool {
+        self.started().iter().any(|c| c.call_id == id) && !self.hung_up().iter().any(|h| h == id)
     }
 
     /// Answers host query `name` (`None` for a query that is not the telephony port's).
@@ -139,6 +173,33 @@ impl FakeTelephony {
                     .unwrap_or_else(|e| e.into_inner())
                     .push(req.call_id);
                 serde_json::to_value(HungUp { found }).map_err(bad)
+            })()),
+            HOLD => Some((|| {
+                let req: Hold = serde_json::from_value(args).map_err(bad)?;
+                let found = self.live(&req.call_id);
+                self.holds
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(req);
+                serde_json::to_value(HungUp { found }).map_err(bad)
+            })()),
+            TRANSFER => Some((|| {
+                let req: Transfer = serde_json::from_value(args).map_err(bad)?;
+                let found = self.live(&req.call_id);
+                self.transfers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(req);
+                serde_json::to_value(HungUp { found }).map_err(bad)
+            })()),
+            SET_DEVICE => Some((|| {
+                let req: SetDevice = serde_json::from_value(args).map_err(bad)?;
+                let mut devices = self.devices.lock().unwrap_or_else(|e| e.into_inner());
+                let created = !devices
+                    .iter()
+                    .any(|d| d.instance_id == req.instance_id && d.device_id == req.device_id);
+                devices.push(req);
+                serde_json::to_value(DeviceSet { created }).map_err(bad)
             })()),
             _ => None,
         }

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use ccgate_telephony::config::{CallerIdStyle, Flow, Transport, Trunk};
 use ccgate_telephony::{
-    CallEvent, CallEventKind, Leg, LegId, NoDevices, Party, StartCall, Target, Telephony,
-    TelephonyConfig,
+    CallEvent, CallEventKind, DeviceCredential, DeviceDirectory, Leg, LegId, NoDevices, Party,
+    StartCall, Target, Telephony, TelephonyConfig,
 };
 use support::sipp::{Phone, PhoneSpec, Scenario};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -43,11 +43,28 @@ struct Rig {
 }
 
 fn rig(trunks: Vec<Trunk>) -> Rig {
+    rig_with(trunks, Box::new(NoDevices))
+}
+
+fn rig_with(trunks: Vec<Trunk>, devices: Box<dyn DeviceDirectory>) -> Rig {
     let mut config = TelephonyConfig::listening("127.0.0.1:0".parse().unwrap());
     config.trunks = trunks;
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let engine = Telephony::start(config, Box::new(NoDevices), tx).expect("engine starts");
+    let engine = Telephony::start(config, devices, tx).expect("engine starts");
     Rig { engine, events }
+}
+
+/// One device: `dev-1` of instance `ccc-test`, password `s3cret!`, ringing for agent `u-1`.
+struct OneDevice;
+
+#[async_trait::async_trait]
+impl DeviceDirectory for OneDevice {
+    async fn credential(&self, instance: &str, device: &str) -> Option<DeviceCredential> {
+        (instance == "ccc-test" && device == "dev-1").then(|| DeviceCredential {
+            user_id: "u-1".into(),
+            password: "s3cret!".into(),
+        })
+    }
 }
 
 fn call(id: &str, ring_timeout_seconds: u32) -> StartCall {
@@ -660,6 +677,95 @@ async fn a_blind_transfer_replaces_the_second_party() {
         has_line(&third, &format!("SDP in ACK: m=audio {}", first.rtp_port())),
         "{}",
         third.log()
+    );
+    r.engine.shutdown().await;
+}
+
+fn wait_logged(p: &Phone, needle: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !has_line(p, needle) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{needle:?} never logged:\n{}",
+            p.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_device_rings_for_its_agent_and_a_wrong_password_is_refused() {
+    let customer = phone(Scenario::Uas, "customer", 100, 1_500);
+    let mut r = rig_with(
+        vec![trunk(CUSTOMER, customer.port(), Transport::Udp, Flow::Iv)],
+        Box::new(OneDevice),
+    );
+    let registrar = r.engine.local_udp();
+    let intruder = Phone::start(
+        PhoneSpec::new(Scenario::Register { registrar }, "dev-1")
+            .auth("dev-1", "wrong")
+            .arg("-set")
+            .arg("domain")
+            .arg("ccc-test"),
+    );
+    wait_logged(&intruder, "REGISTER rejected: 403");
+    assert_eq!(
+        intruder.wait(Duration::from_secs(10)),
+        0,
+        "{}",
+        intruder.log()
+    );
+
+    let device = Phone::start(
+        PhoneSpec::new(Scenario::Register { registrar }, "dev-1")
+            .auth("dev-1", "s3cret!")
+            .arg("-set")
+            .arg("domain")
+            .arg("ccc-test")
+            .ring_ms(100)
+            .talk_ms(10_000),
+    );
+    wait_logged(&device, "registered (200 OK");
+    let mut req = call("device-1", 10);
+    // No agent PBX is configured: only the registration can reach the agent.
+    req.first.target = Target::Agent {
+        user_id: "u-1".into(),
+        extension: "8001".into(),
+    };
+    r.engine.start_call(req).await.unwrap();
+    let events = until_ended(&mut r.events).await;
+    assert!(
+        kinds(&events).contains(&"bridged".to_string()),
+        "{:?}",
+        kinds(&events)
+    );
+    assert_eq!(released(&events).0, Party::Second);
+    assert_eq!(
+        customer.wait(Duration::from_secs(15)),
+        0,
+        "{}",
+        customer.log()
+    );
+    assert_eq!(device.wait(Duration::from_secs(15)), 0, "{}", device.log());
+    assert!(
+        has_line(
+            &device,
+            &format!("re-INVITE received, offer: m=audio {}", customer.rtp_port())
+        ),
+        "{}",
+        device.log()
+    );
+
+    // An agent with no registration and no PBX cannot be reached.
+    let mut req = call("device-2", 10);
+    req.first.target = Target::Agent {
+        user_id: "u-2".into(),
+        extension: "8002".into(),
+    };
+    let err = r.engine.start_call(req).await.unwrap_err();
+    assert!(
+        matches!(err, ccgate_telephony::PortError::NoRoute(_)),
+        "{err:?}"
     );
     r.engine.shutdown().await;
 }

@@ -90,3 +90,23 @@ pub async fn close_failed(ctx: &Context, contact_id: &str, e: &ApiError) -> ApiR
     records::close_unstarted(&ctx.db, contact_id, ctx.now_ms(), &reason).await?;
     Ok(())
 }
+
+/// As [`start`], for a call dialled with Encrypt tokens: writes `record` and its `mask`
+/// (`calls_number_mask`, when some number was a token) in one transaction, then asks the
+/// engine to start `call`; a refused call's record is ended as in [`start`].
+///
+/// Errors: as [`start`].
+pub async fn start_masked(
+    ctx: &Context,
+    record: cdr::Model,
+    mask: Option<crate::storage::number_mask::Model>,
+    call: &StartCall,
+) -> ApiResult<()> {
+    let contact_id = record.contact_id.clone();
+    crate::storage::privacy::insert_call(&ctx.db, record, mask).await?;
+    if let Err(e) = telephony::start_call(ctx, call).await {
+        close_failed(ctx, &contact_id, &e).await?;
+        return Err(e);
+    }
+    Ok(())
+}

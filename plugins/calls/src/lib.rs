@@ -14,6 +14,11 @@
 //!   agents plugin (`agents.follow-calls`);
 //! - ListCallEventDetailByContactId renders the event log ([`render`]); the query `calls.cdrs`
 //!   ([`queries`]) pages the records for the reports plugin;
+//! - CallOnlinePrivacyNumber ([`actions::call_online_privacy_number`]) calls a call center
+//!   number and a customer showing the number's bound virtual number (setting
+//!   `privacy_numbers`); ModifyPrivacyNumberCallDetail links such a call to a contact;
+//! - Encrypt ([`actions::encrypt`], [`numcrypt`], [`tokens`]) turns customer numbers into
+//!   tokens the dialing actions accept in their place;
 //! - at start-up the task `calls.close-interrupted` ([`restart`]) ends the records a previous
 //!   process left `LIVE` (its calls died with it).
 //!
@@ -23,18 +28,24 @@
 
 pub mod actions;
 pub mod api;
+pub mod call_context;
+pub mod desk;
 pub mod dial;
 pub mod events;
+pub mod idempotency;
 pub mod lifecycle;
+pub mod numcrypt;
 pub mod queries;
 pub mod recorder;
 pub mod render;
 pub mod restart;
 pub mod storage;
+pub mod tokens;
 
 #[cfg(test)]
 mod testutil;
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
@@ -65,6 +76,33 @@ pub struct Settings {
     /// (`sip:ivr@media.example;flow=<RoutPoint>`). Empty (the default): AnswerMode 0 answers
     /// 503 `MediaServer.NotConfigured`.
     pub media_server_uri: String,
+    /// The master key of Encrypt tokens: standard base64 of 32 random bytes (`openssl rand
+    /// -base64 32`); each instance encrypts under its own HKDF-SHA256 key derived from it
+    /// ([`numcrypt`]). Empty (the default): a random key generated on first use and kept in the
+    /// table `calls_secret`. Changing it invalidates every token issued before.
+    pub number_key: SecretSetting,
+    /// Virtual (privacy) numbers bound to call center numbers, `"<call center number>" =
+    /// "<virtual number TelX>"` (`[plugins.calls.privacy_numbers]`): CallOnlinePrivacyNumber
+    /// shows TelX for TelA (seed 004 §6.10 "呼叫中心号码如果与虚拟号码进行绑定"; the AXN binding of
+    /// §6.4 PrivacyNumber.TelX). Numbers are unique across instances (numbers plugin), so the
+    /// key needs no instance; TelA must still be an outbound number of the caller's instance.
+    /// Default: none.
+    pub privacy_numbers: BTreeMap<String, String>,
+}
+
+/// A secret setting: read like a string, never shown by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretSetting(pub String);
+
+impl std::fmt::Debug for SecretSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "SecretSetting(<empty>)"
+        } else {
+            "SecretSetting(<redacted>)"
+        })
+    }
 }
 
 impl Default for Settings {
@@ -73,13 +111,16 @@ impl Default for Settings {
             ring_timeout_seconds: 30,
             max_duration_seconds: 0,
             media_server_uri: String::new(),
+            number_key: SecretSetting::default(),
+            privacy_numbers: BTreeMap::new(),
         }
     }
 }
 
 impl Settings {
     /// The settings, checked: `ring_timeout_seconds` in 1..=120, `media_server_uri` empty or a
-    /// `sip:`/`sips:` URI.
+    /// `sip:`/`sips:` URI, `number_key` empty or 32 bytes of base64, `privacy_numbers` keys and
+    /// values telephone numbers (3-32 digits, optional leading `+`).
     ///
     /// Errors: one line naming the key.
     pub fn checked(self) -> Result<Self, String> {
@@ -95,6 +136,18 @@ impl Settings {
                 "plugins.calls.media_server_uri: {uri:?} is not a sip: or sips: URI"
             ));
         }
+        if !self.number_key.0.is_empty() {
+            numcrypt::parse_master(&self.number_key.0)
+                .map_err(|e| format!("plugins.calls.number_key: the value {e}"))?;
+        }
+        for (number, tel_x) in &self.privacy_numbers {
+            if !numcrypt::valid_number(number) || !numcrypt::valid_number(tel_x) {
+                return Err(format!(
+                    "plugins.calls.privacy_numbers.{number}: {number:?} = {tel_x:?} is not a \
+                     telephone number = telephone number (3 to 32 digits, optional leading +)"
+                ));
+            }
+        }
         Ok(self)
     }
 }
@@ -104,6 +157,8 @@ impl Settings {
 pub struct State {
     /// The settings read at start-up.
     pub settings: Settings,
+    /// The master key of Encrypt tokens once read ([`tokens::instance_key`]).
+    pub number_key: OnceLock<numcrypt::KeyBytes>,
 }
 
 /// The calls plugin (config name `calls`): `CallsPlugin::default()`.
@@ -122,7 +177,10 @@ impl CallsPlugin {
     /// The plugin with `settings`, whatever [`Plugin::init`] is given later; for tests.
     pub fn with_settings(settings: Settings) -> Self {
         let plugin = Self::default();
-        let _ = plugin.state.set(State { settings });
+        let _ = plugin.state.set(State {
+            settings,
+            ..State::default()
+        });
         plugin
     }
 
@@ -159,6 +217,7 @@ impl Plugin for CallsPlugin {
         let settings: Settings = ccgate_plugin_sdk::settings::parse("calls", settings)?;
         let _ = self.state.set(State {
             settings: settings.checked()?,
+            ..State::default()
         });
         Ok(())
     }
@@ -256,5 +315,34 @@ mod tests {
         let plugin = CallsPlugin::default();
         plugin.init(&Value::Null).await.unwrap();
         assert_eq!(plugin.state().settings, Settings::default());
+    }
+    #[tokio::test]
+    async fn the_number_key_and_privacy_numbers_are_checked_and_never_printed() {
+        let key = crate::numcrypt::encode_master(&crate::numcrypt::KeyBytes([1; 32]));
+        let plugin = CallsPlugin::default();
+        plugin
+            .init(&json!({"number_key": key, "privacy_numbers": {"02566040852": "13020155449"}}))
+            .await
+            .unwrap();
+        let s = &plugin.state().settings;
+        assert_eq!(s.privacy_numbers["02566040852"], "13020155449");
+        let shown = format!("{:?}", plugin.state());
+        assert!(!shown.contains(&key), "{shown}");
+        let e = CallsPlugin::default()
+            .init(&json!({"number_key": "c2hvcnQ="}))
+            .await
+            .unwrap_err();
+        assert!(
+            e.starts_with("plugins.calls.number_key") && !e.contains("c2hvcnQ"),
+            "{e}"
+        );
+        let e = CallsPlugin::default()
+            .init(&json!({"privacy_numbers": {"02566040852": "x"}}))
+            .await
+            .unwrap_err();
+        assert!(
+            e.starts_with("plugins.calls.privacy_numbers.02566040852"),
+            "{e}"
+        );
     }
 }

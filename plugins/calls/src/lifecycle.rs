@@ -29,6 +29,9 @@ pub const NO_ANSWER: &str = "NoAnswer";
 pub const BACK2BACK: &str = "Back2Back";
 /// `call_type` of DialEx (seed 004 §11 ContactType `Outbound`).
 pub const OUTBOUND: &str = "Outbound";
+/// `call_type` of CallOnlinePrivacyNumber (seed 004 §11 ListCallDetailRecords ContactType
+/// `PrivacyDial`, 虚拟号码外呼): like `Back2Back`, a caller (TelA) and a callee (TelB).
+pub const PRIVACY_DIAL: &str = "PrivacyDial";
 
 /// An event-log entry to append.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,14 +53,73 @@ pub struct Step {
     pub cdr: cdr::Model,
     /// Entries to append, in order.
     pub entries: Vec<Entry>,
-    /// The agent-leg event to publish (`answered`, `missed`, `released`), if any.
-    pub agent_leg: Option<&'static str>,
+    /// The agent-leg events to publish, in order: (agent `UserId`, `answered` | `missed` |
+    /// `released`). A completed blind transfer gives two: the old agent `released`, the new one
+    /// `answered`.
+    pub agent_legs: Vec<(String, &'static str)>,
+}
+
+/// The leg the agent is on: the first for MakeCall (`agent_first`), else the second.
+pub fn agent_leg(c: &cdr::Model) -> LegId {
+    if c.agent_first {
+        LegId::First
+    } else {
+        LegId::Second
+    }
+}
+
+/// The customer's leg, which a blind transfer keeps: the second for MakeCall,
+/// StartBack2BackCall and privacy calls (the first leg is the agent or the agent's phone), the
+/// first for DialEx.
+pub fn customer_leg(c: &cdr::Model) -> LegId {
+    if c.agent_first || matches!(c.call_type.as_str(), BACK2BACK | PRIVACY_DIAL) {
+        LegId::Second
+    } else {
+        LegId::First
+    }
+}
+
+/// Whether the agent's leg answered.
+pub fn agent_answered(c: &cdr::Model) -> bool {
+    match agent_leg(c) {
+        LegId::First => c.first_answer_ms > 0,
+        LegId::Second => c.second_answer_ms > 0,
+    }
+}
+
+/// Ends a pending blind transfer: the agent reserved for it, if any, is `missed`.
+fn drop_transfer(c: &mut cdr::Model, legs: &mut Vec<(String, &'static str)>) {
+    if let Some(user) = c.transfer_user_id.take() {
+        legs.push((user, "missed"));
+    }
+    c.transfer_target.clear();
+    c.transfer_login_name = None;
+    c.transfer_extension = None;
+    c.transfer_skill_group_id = None;
+}
+
+/// Completes a pending blind transfer: the old agent is `released`, the new one (if the
+/// transferee was an agent) takes the record's agent fields and is `answered`.
+fn complete_transfer(c: &mut cdr::Model, legs: &mut Vec<(String, &'static str)>) {
+    if let Some(old) = c.agent_user_id.take() {
+        legs.push((old, "released"));
+    }
+    c.agent_login_name = c.transfer_login_name.take();
+    c.agent_display_name = None;
+    c.agent_extension = c.transfer_extension.take();
+    c.skill_group_id = c.transfer_skill_group_id.take();
+    c.agent_user_id = c.transfer_user_id.take();
+    if let Some(new) = &c.agent_user_id {
+        legs.push((new.clone(), "answered"));
+    }
+    c.transfer_target.clear();
 }
 
 /// Who the second leg calls.
 fn second_party(c: &cdr::Model) -> &'static str {
     match (c.call_type.as_str(), c.agent_user_id.is_some()) {
-        (BACK2BACK, _) => "callee",
+        (BACK2BACK | PRIVACY_DIAL, _) => "callee",
+        _ if c.agent_first => "customer",
         (_, true) => "agent",
         _ => "ivr",
     }
@@ -67,7 +129,8 @@ fn second_party(c: &cdr::Model) -> &'static str {
 pub fn party_name(c: &cdr::Model, by: Party) -> &'static str {
     match by {
         Party::System => "system",
-        Party::First if c.call_type == BACK2BACK => "caller",
+        Party::First if matches!(c.call_type.as_str(), BACK2BACK | PRIVACY_DIAL) => "caller",
+        Party::First if c.agent_first => "agent",
         Party::First => "customer",
         Party::Second => second_party(c),
     }
@@ -104,7 +167,12 @@ pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
         LegId::Second => second_type,
     };
     let mut entries = Vec::new();
-    let mut agent_leg = None;
+    let mut agent_legs = Vec::new();
+    let transferring = !c.transfer_target.is_empty();
+    let replaced = match customer_leg(&c) {
+        LegId::First => LegId::Second,
+        LegId::Second => LegId::First,
+    };
     let set = |slot: &mut i64| {
         if *slot == 0 {
             *slot = ev.at_ms;
@@ -131,16 +199,19 @@ pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
         CallEventKind::Answered { leg } => {
             match leg {
                 LegId::First => set(&mut c.first_answer_ms),
-                LegId::Second => {
-                    set(&mut c.second_answer_ms);
-                    if has_agent {
-                        agent_leg = Some("answered");
-                    }
-                }
+                LegId::Second => set(&mut c.second_answer_ms),
+            }
+            if transferring && *leg == replaced {
+                complete_transfer(&mut c, &mut agent_legs);
+            } else if has_agent && *leg == agent_leg(&c) {
+                agent_legs.push((c.agent_user_id.clone().unwrap_or_default(), "answered"));
             }
             entries.push(entry("Talk", "Talking", leg_type(*leg)));
         }
         CallEventKind::Failed { leg, .. } => {
+            if transferring && *leg == replaced {
+                drop_transfer(&mut c, &mut agent_legs);
+            }
             entries.push(entry("GiveUp", "Released", leg_type(*leg)));
         }
         CallEventKind::Bridged => {
@@ -167,7 +238,21 @@ pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
             );
             entries.push(e);
         }
+        // Hold and blind transfer (2020 HoldCall, RetrieveCall, BlindTransfer).
+        CallEventKind::Held { leg, held } => {
+            entries.push(if *held {
+                entry("Hold", "Holding", leg_type(*leg))
+            } else {
+                entry("Retrieve", "Talking", leg_type(*leg))
+            });
+        }
+        CallEventKind::Transferring { .. } => {
+            entries.push(entry("LaunchTransfer", "Transferring", "agent"));
+        }
         CallEventKind::Ended => {
+            if !c.transfer_target.is_empty() {
+                drop_transfer(&mut c, &mut agent_legs);
+            }
             set(&mut c.release_ms);
             if c.release_initiator.is_empty() {
                 c.release_initiator = "system".into();
@@ -175,13 +260,14 @@ pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
             if c.status != ENDED {
                 c.status = ENDED.into();
                 c.disposition = if c.bridged_ms > 0 { SUCCESS } else { NO_ANSWER }.into();
-                if has_agent {
+                if let Some(user) = c.agent_user_id.clone() {
                     entries.push(entry("Handle", "", "agent"));
-                    agent_leg = Some(if c.second_answer_ms > 0 {
+                    let what = if agent_answered(&c) {
                         "released"
                     } else {
                         "missed"
-                    });
+                    };
+                    agent_legs.push((user, what));
                 }
             }
         }
@@ -189,7 +275,7 @@ pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
     Step {
         cdr: c,
         entries,
-        agent_leg,
+        agent_legs,
     }
 }
 
@@ -218,7 +304,7 @@ mod tests {
             let step = apply(&c, &ev(i as u32 + 1, k));
             c = step.cdr;
             entries.extend(step.entries);
-            legs.extend(step.agent_leg);
+            legs.extend(step.agent_legs.into_iter().map(|(_, what)| what));
         }
         (c, entries, legs)
     }

@@ -53,18 +53,19 @@ pub async fn record(db: &DatabaseConnection, ev: &CallEvent) -> Result<Outcome, 
         &step.entries,
     )
     .await?;
-    let leg = match (step.agent_leg, &step.cdr.agent_user_id) {
-        (Some(what), Some(user)) => Some(AgentLeg {
+    let legs: Vec<AgentLeg> = step
+        .agent_legs
+        .iter()
+        .map(|(user, what)| AgentLeg {
             instance_id: step.cdr.instance_id.clone(),
             user_id: user.clone(),
             call_id: ev.call_id.clone(),
             what: what.to_string(),
-        }),
-        _ => None,
-    };
+        })
+        .collect();
     records::update(&txn, step.cdr).await?;
-    if let Some(leg) = leg {
-        publish(&txn, &leg).await?;
+    for leg in &legs {
+        publish(&txn, leg).await?;
     }
     txn.commit().await?;
     Ok(Outcome::Applied)

@@ -68,16 +68,24 @@ pub async fn close_interrupted(db: &DatabaseConnection, now_ms: i64) -> Result<u
                 instance_id: c.instance_id.clone(),
                 user_id: user,
                 call_id: c.contact_id.clone(),
-                what: if c.second_answer_ms > 0 {
+                what: if crate::lifecycle::agent_answered(&c) {
                     "released"
                 } else {
                     "missed"
                 }
                 .into(),
             });
+            // An agent reserved for a pending blind transfer never got the call.
+            let pending = c.transfer_user_id.take().map(|user| AgentLeg {
+                instance_id: c.instance_id.clone(),
+                user_id: user,
+                call_id: c.contact_id.clone(),
+                what: "missed".into(),
+            });
+            c.transfer_target.clear();
             records::update(&txn, c).await?;
-            if let Some(leg) = leg {
-                publish(&txn, &leg).await?;
+            for leg in leg.iter().chain(pending.iter()) {
+                publish(&txn, leg).await?;
             }
             txn.commit().await?;
             closed += 1;

@@ -43,15 +43,22 @@ fn fake_agents(asked: Asked, busy: bool) -> FakePlugin {
             a1.lock().unwrap().push(("reserve".into(), args.clone()));
             let user = args["user"].as_str().unwrap_or_default();
             let group = args["skill_group"].as_str().unwrap_or_default();
-            let found = user.split('@').next() == Some("agent1") || group == "sales";
+            let second = agent_two(user);
+            let first = matches!(user.split('@').next(), Some("agent1" | "u-1"));
+            let found = first || group == "sales" || second;
             let reserved = found && !busy;
+            let (id, login, name, ext) = if second {
+                ("u-2", "agent2", "Agent Two", "8002")
+            } else {
+                ("u-1", "agent1", "Agent One", "8001")
+            };
             Ok(json!({
                 "found": found,
                 "reserved": reserved,
-                "user_id": if reserved { "u-1" } else { "" },
-                "login_name": if reserved { "agent1" } else { "" },
-                "display_name": if reserved { "Agent One" } else { "" },
-                "extension": if reserved { "8001" } else { "" },
+                "user_id": if reserved { id } else { "" },
+                "login_name": if reserved { login } else { "" },
+                "display_name": if reserved { name } else { "" },
+                "extension": if reserved { ext } else { "" },
                 "skill_group_id": if reserved && !group.is_empty() { "sg-1" } else { "" },
                 "reason": if found && busy { "agent agent1 is TALKING, not READY" } else if found { "" } else { "no such agent" },
             }))
@@ -60,6 +67,20 @@ fn fake_agents(asked: Asked, busy: bool) -> FakePlugin {
             asked.lock().unwrap().push(("transition".into(), args.clone()));
             Ok(json!({"applied": true, "found": true, "state": "READY", "seq": 1, "reason": ""}))
         })
+        .answer("caller", |args| {
+            let r = args["login_name"].as_str().unwrap_or_default();
+            let (id, login) = match r.split('@').next().unwrap_or_default() {
+                "agent1" | "u-1" => ("u-1", "agent1"),
+                "agent2" | "u-2" => ("u-2", "agent2"),
+                _ => return Ok(json!({"found": false, "user_id": "", "login_name": "", "role": "", "led_skill_group_ids": []})),
+            };
+            Ok(json!({"found": true, "user_id": id, "login_name": login, "role": "agent", "led_skill_group_ids": []}))
+        })
+}
+
+/// Whether `user` names the fake's second agent (`agent2`, `u-2`).
+fn agent_two(user: &str) -> bool {
+    matches!(user.split('@').next(), Some("agent2" | "u-2"))
 }
 
 /// The plugin under test in its environment.
@@ -143,6 +164,30 @@ impl Harness {
         self.calls.on_event(&ctx, 0, &stored).await.unwrap();
     }
 
+    /// Calls `spec` on [`INSTANCE`] as agent `login` (`u-1` for agent1, `u-2` for agent2) with
+    /// a Bearer token, as the gateway would after its access checks.
+    pub async fn call_as(
+        &self,
+        login: &str,
+        spec: ActionSpec,
+        pairs: &[(&str, &str)],
+    ) -> ApiResult<Value> {
+        let mut ctx = self.env.ctx(spec, INSTANCE);
+        ctx.role = ccgate_plugin_sdk::Role::Agent;
+        ctx.principal = ccgate_plugin_sdk::Principal::Bearer {
+            subject: login.to_string(),
+        };
+        ctx.caller_scope = Some(ccgate_plugin_sdk::CallerScope {
+            user_id: if login == "agent2" { "u-2" } else { "u-1" }.to_string(),
+            login_name: login.to_string(),
+            role: ccgate_plugin_sdk::Role::Agent,
+            led_skill_group_ids: Vec::new(),
+        });
+        ccgate_plugin_sdk::testing::call(self.calls.as_ref(), &ctx, pairs)
+            .await
+            .map(Value::Object)
+    }
+
     /// The `calls.agent_leg` events published so far, as (user, what).
     pub async fn agent_legs(&self) -> Vec<(String, String)> {
         self.env
@@ -158,5 +203,41 @@ impl Harness {
                 )
             })
             .collect()
+    }
+}
+
+impl Harness {
+    /// A MakeCall of agent1 to `13188880000`, bridged (engine events 1-5); its JobId.
+    pub async fn bridged_make_call(&self) -> String {
+        use ccgate_plugin_sdk::telephony::LegId;
+        let v = self
+            .call_as(
+                "agent1",
+                crate::api::make_call_v2020::SPEC,
+                &[("Callee", "13188880000")],
+            )
+            .await
+            .unwrap();
+        let id = v["Data"]["CallContext"]["JobId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let events = [
+            CallEventKind::Inviting {
+                leg: LegId::First,
+                uri: "sip:8001@fake".into(),
+            },
+            CallEventKind::Answered { leg: LegId::First },
+            CallEventKind::Inviting {
+                leg: LegId::Second,
+                uri: "sip:13188880000@fake".into(),
+            },
+            CallEventKind::Answered { leg: LegId::Second },
+            CallEventKind::Bridged,
+        ];
+        for (i, k) in events.into_iter().enumerate() {
+            self.feed(&id, i as u32 + 1, k).await;
+        }
+        id
     }
 }

@@ -287,6 +287,8 @@ impl Phone {
             args.push("-oocsf".into());
             args.push(answer.to_string_lossy().into_owned());
             args.push(registrar.to_string());
+            // The AOR's domain; `.arg("-set").arg("domain").arg(..)` given later wins.
+            args.extend(["-set".into(), "domain".into(), registrar.to_string()]);
         }
         for a in [
             "-i",

@@ -20,21 +20,28 @@ use crate::api::Ctx;
 use crate::api::clients::agents;
 use crate::api::dial_ex::{Request, Response};
 use crate::api::errors;
-use crate::dial;
 use crate::lifecycle::OUTBOUND;
 use crate::storage::{LIVE, cdr};
+use crate::{dial, tokens};
 
 /// Starts the call (see the module docs).
 ///
-/// Errors: 400 `InvalidParameter` (a number that is not a telephone number, a `Caller` that is
-/// not an outbound number of the instance, a flow id with characters a SIP URI parameter
-/// cannot carry); 404 `NotExists.UserId` / `NotExists.SkillGroupId` (RoutPoint names no agent /
+/// `Callee` may be an Encrypt token of the instance ([`crate::tokens`]).
+///
+/// Errors: 400 `InvalidParameter` (a number that is not a telephone number, a `Callee` token
+/// not of the instance, a `Caller` that is not an outbound number of the instance, a flow id
+/// with characters a SIP URI parameter cannot carry); 404 `NotExists.UserId` / `NotExists.SkillGroupId` (RoutPoint names no agent /
 /// group of the instance); 400 `InvalidAgentState` (the agent is not READY); 400
 /// `NoReadyAgent` (no agent of the group is READY); 503 `MediaServer.NotConfigured`
 /// (AnswerMode 0 without `media_server_uri`); 503 `Agents.NotEnabled`; the engine's
 /// (`crate::dial::start`).
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
-    let callee = dial::check_number("Callee", &req.callee)?;
+    let token = crate::idempotency::token(ctx, req.client_token.as_deref());
+    if let Some(first) = crate::idempotency::replay(ctx, token.as_ref()).await? {
+        return Ok(replayed(&first));
+    }
+    let callee_given = tokens::reveal(ctx, &mut None, "Callee", &req.callee).await?;
+    let callee = callee_given.number.clone();
     dial::check_number("Caller", &req.caller)?;
     let shown = dial::caller_id(ctx, "Caller", Some(&req.caller)).await?;
     let now = ctx.now_ms();
@@ -86,11 +93,19 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         max_duration_seconds: settings.max_duration_seconds,
     };
     let agent = record.agent_user_id.clone();
-    if let Err(e) = dial::start(ctx, record, &call).await {
-        if let Some(user) = agent {
-            release(ctx, &user, &contact_id).await;
-        }
-        return Err(e);
+    let caller_given = tokens::Given {
+        number: req.caller.clone(),
+        token: String::new(),
+    };
+    let mask = tokens::mask(&contact_id, &caller_given, &callee_given);
+    let started = crate::idempotency::start(ctx, record, mask, &call, token.as_ref()).await;
+    if !matches!(started, Ok(None))
+        && let Some(user) = agent
+    {
+        release(ctx, &user, &contact_id).await;
+    }
+    if let Some(first) = started? {
+        return Ok(replayed(&first));
     }
     Ok(Response {
         status_code: "200".into(),
@@ -98,6 +113,16 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         task_id: contact_id,
         time_stamp: now.to_string(),
     })
+}
+
+/// The reply of a retry with a used ClientToken: the first call's TaskId and TimeStamp.
+fn replayed(first: &crate::storage::cdr::Model) -> Response {
+    Response {
+        status_code: "200".into(),
+        status_desc: "Okay".into(),
+        task_id: first.contact_id.clone(),
+        time_stamp: first.start_ms.to_string(),
+    }
 }
 
 /// The media server URI that runs flow `flow`: `<uri>;flow=<flow>`.
@@ -324,5 +349,32 @@ mod tests {
         p[2] = ("Caller", "01012345678");
         let e = h.call(SPEC, &p).await.unwrap_err();
         assert!(e.message.contains("Caller"), "{e:?}");
+    }
+    #[tokio::test]
+    async fn an_encrypted_callee_is_dialled_and_shown_as_its_token() {
+        use crate::api::{encrypt, list_call_event_detail_by_contact_id as list};
+        let h = Harness::new().await;
+        let v = h
+            .call(encrypt::SPEC, &[("PhoneNumbers", "[\"15732036617\"]")])
+            .await
+            .unwrap();
+        let token = v["EncryptedNumbers"][0].as_str().unwrap().to_string();
+        let mut p = pairs("1", "agent1@ccc.example");
+        p[1] = ("Callee", &token);
+        let v = h.call(SPEC, &p).await.unwrap();
+        let id = v["TaskId"].as_str().unwrap().to_string();
+        let call = &h.env.telephony.started()[0];
+        assert_eq!(
+            call.first.target,
+            Target::Number {
+                number: "15732036617".into()
+            }
+        );
+        // The agent sees the customer's number as caller id: the engine needs it.
+        assert_eq!(call.second.caller_id, "15732036617");
+        assert_eq!(h.cdr(&id).await.callee, "15732036617");
+        let v = h.call(list::SPEC, &[("ContactId", &id)]).await.unwrap();
+        assert_eq!(v["Data"]["Callee"], token.as_str());
+        assert_eq!(v["Data"]["Caller"], "02566040852");
     }
 }

@@ -1,15 +1,19 @@
 //! ListCallEventDetailByContactId (2017-07-05, seed 004 §11.14): a call's record and event log
-//! ([`crate::render::call_detail`]).
+//! ([`crate::render::call_detail_shown`]). Numbers the call was dialled with as Encrypt tokens
+//! are shown as those tokens (`crate::tokens`); `PrivacyNumber` is a `PrivacyDial` call's TelX
+//! or the virtual number of a call linked to this contact (ModifyPrivacyNumberCallDetail).
 
 use ccgate_plugin_sdk::ApiResult;
 
 use crate::api::Ctx;
 use crate::api::errors;
 use crate::api::list_call_event_detail_by_contact_id::{Request, Response};
+use crate::lifecycle::PRIVACY_DIAL;
 use crate::render;
-use crate::storage::records;
+use crate::storage::{privacy, records};
 
-/// Reads the call `ContactId` of the instance. Two indexed reads.
+/// Reads the call `ContactId` of the instance. Four indexed reads (record, log, tokens, link;
+/// the link only for calls that are not `PrivacyDial`).
 ///
 /// Errors: 404 `NotExists.ContactId` (no such call in the instance).
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
@@ -17,8 +21,17 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         return Err(errors::not_exists_contact_id(&req.contact_id));
     };
     let log = records::log_of(&ctx.db, &c.contact_id).await?;
+    let linked_privacy_number = if c.call_type == PRIVACY_DIAL {
+        None
+    } else {
+        privacy::linked_privacy_number(&ctx.db, &c.contact_id).await?
+    };
+    let shown = render::Shown {
+        mask: privacy::mask_of(&ctx.db, &c.contact_id).await?,
+        linked_privacy_number,
+    };
     Ok(Response {
-        data: render::call_detail(&c, &log),
+        data: render::call_detail_shown(&c, &log, &shown),
     })
 }
 
@@ -70,7 +83,9 @@ mod tests {
         assert_eq!(d["Caller"], "17600668806");
         assert_eq!(d["ReleaseAgent"], "callee");
         assert_eq!(d["ReleaseReason"], "200-Normal call clearing");
-        let evs = d["Events"].as_array().unwrap_or_else(|| panic!("{d}"));
+        let evs = d["Events"]["CallEventDetail"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{d}"));
         let names: Vec<&str> = evs.iter().map(|e| e["Event"].as_str().unwrap()).collect();
         assert_eq!(
             names,

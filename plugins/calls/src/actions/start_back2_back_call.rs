@@ -12,19 +12,28 @@ use ccgate_plugin_sdk::telephony::{Leg, StartCall, Target};
 
 use crate::api::Ctx;
 use crate::api::start_back2_back_call::{Request, Response};
-use crate::dial;
 use crate::lifecycle::BACK2BACK;
 use crate::storage::{LIVE, cdr};
+use crate::{dial, tokens};
 
 /// Starts the call (see the module docs).
 ///
-/// Errors: 400 `InvalidParameter` (a number that is not a telephone number, or a
+/// `Caller` and `Callee` may be Encrypt tokens of the instance ([`crate::tokens`]).
+///
+/// Errors: 400 `InvalidParameter` (a number that is not a telephone number or a token of the
+/// instance, or a
 /// CallCenterNumber that is not an outbound number of the instance); 404
 /// `NotExists.OutboundNumber` (no CallCenterNumber and the instance has no outbound number);
 /// the engine's (`crate::dial::start`).
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
-    let caller = dial::check_number("Caller", &req.caller)?;
-    let callee = dial::check_number("Callee", &req.callee)?;
+    let token = crate::idempotency::token(ctx, req.client_token.as_deref());
+    if let Some(first) = crate::idempotency::replay(ctx, token.as_ref()).await? {
+        return Ok(replayed(&first));
+    }
+    let mut key = None;
+    let caller_given = tokens::reveal(ctx, &mut key, "Caller", &req.caller).await?;
+    let callee_given = tokens::reveal(ctx, &mut key, "Callee", &req.callee).await?;
+    let (caller, callee) = (caller_given.number.clone(), callee_given.number.clone());
     let wanted = req.call_center_number.as_deref().filter(|n| !n.is_empty());
     let shown = dial::caller_id(ctx, "CallCenterNumber", wanted).await?;
     let now = ctx.now_ms();
@@ -59,13 +68,27 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         start_ms: now,
         ..Default::default()
     };
-    dial::start(ctx, record, &call).await?;
+    let mask = tokens::mask(&contact_id, &caller_given, &callee_given);
+    let started = crate::idempotency::start(ctx, record, mask, &call, token.as_ref()).await?;
+    if let Some(first) = started {
+        return Ok(replayed(&first));
+    }
     Ok(Response {
         status_code: "200".into(),
         status_desc: "Okay".into(),
         task_id: contact_id,
         time_stamp: ccgate_plugin_sdk::time::datetime(now),
     })
+}
+
+/// The reply of a retry with a used ClientToken: the first call's TaskId and TimeStamp.
+fn replayed(first: &crate::storage::cdr::Model) -> Response {
+    Response {
+        status_code: "200".into(),
+        status_desc: "Okay".into(),
+        task_id: first.contact_id.clone(),
+        time_stamp: ccgate_plugin_sdk::time::datetime(first.start_ms),
+    }
 }
 
 #[cfg(test)]
@@ -193,5 +216,60 @@ mod tests {
         assert_eq!(all[0].status, ENDED);
         assert_eq!(all[0].disposition, "NoAnswer");
         assert_eq!(all[0].release_reason, "400-Telephony.NoRoute");
+    }
+    #[tokio::test]
+    async fn encrypted_numbers_are_decrypted_before_dialling() {
+        use crate::api::{encrypt, list_call_event_detail_by_contact_id as list};
+        let h = Harness::new().await;
+        let v = h
+            .call(
+                encrypt::SPEC,
+                &[("PhoneNumbers", "17600668806,18801341452")],
+            )
+            .await
+            .unwrap();
+        let caller = v["EncryptedNumbers"][0].as_str().unwrap().to_string();
+        let callee = v["EncryptedNumbers"][1].as_str().unwrap().to_string();
+        // A token and a plain number mix.
+        let v = h
+            .call(SPEC, &[("Caller", &caller), ("Callee", "18801341452")])
+            .await
+            .unwrap();
+        let id = v["TaskId"].as_str().unwrap().to_string();
+        let call = &h.env.telephony.started()[0];
+        assert_eq!(
+            call.first.target,
+            Target::Number {
+                number: "17600668806".into()
+            }
+        );
+        // The record keeps the number; the event detail shows the token given.
+        assert_eq!(h.cdr(&id).await.caller, "17600668806");
+        let v = h.call(list::SPEC, &[("ContactId", &id)]).await.unwrap();
+        assert_eq!(v["Data"]["Caller"], caller.as_str());
+        assert_eq!(v["Data"]["Callee"], "18801341452");
+
+        // Another instance's token, or a damaged one, is refused without naming the number.
+        let theirs = h
+            .env
+            .call(
+                encrypt::SPEC,
+                "ccc-other",
+                &[("PhoneNumbers", "17600668806")],
+            )
+            .await
+            .unwrap();
+        let theirs = theirs["EncryptedNumbers"][0].as_str().unwrap().to_string();
+        let damaged = format!("{}A", &callee[..callee.len() - 1]);
+        for bad in [theirs.as_str(), damaged.as_str(), "enc:x"] {
+            let e = h
+                .call(SPEC, &[("Caller", "17600668806"), ("Callee", bad)])
+                .await
+                .unwrap_err();
+            assert_eq!((e.status, e.code.as_ref()), (400, "InvalidParameter"));
+            assert!(e.message.contains("Callee"), "{e:?}");
+            assert!(!e.message.contains("18801341452"), "{e:?}");
+        }
+        assert_eq!(h.env.telephony.started().len(), 1);
     }
 }

@@ -9,6 +9,67 @@
 pub mod agents {
     use ccgate_plugin_sdk::{ApiResult, Context, query};
 
+    /// Types of query `agents.caller`.
+    pub mod caller {
+        #[allow(unused_imports)]
+        use ccgate_plugin_sdk::ResponseBody;
+        use serde::{Deserialize, Serialize};
+
+        /// The arguments of query `agents.caller`.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Args {
+            /// The instance.
+            #[serde(rename = "instance_id")]
+            pub instance_id: String,
+            /// The token's subject: a login name (or `<login>@<instance>`).
+            #[serde(rename = "login_name")]
+            pub login_name: String,
+        }
+
+        impl ResponseBody for Args {
+            const FIELDS: &'static [&'static str] = &["instance_id", "login_name"];
+        }
+
+        /// The result of query `agents.caller`.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Output {
+            /// Whether the instance has that user; the other fields are empty when not.
+            #[serde(rename = "found")]
+            pub found: bool,
+            /// The user's UserId (UUID).
+            #[serde(rename = "user_id")]
+            pub user_id: String,
+            /// The user's login name.
+            #[serde(rename = "login_name")]
+            pub login_name: String,
+            /// admin, skill-group-leader or agent: the most privileged of the user's roles.
+            #[serde(rename = "role")]
+            pub role: String,
+            /// The skill groups the user is a member of (a skill-group leader leads them), by id.
+            #[serde(rename = "led_skill_group_ids")]
+            pub led_skill_group_ids: Vec<String>,
+        }
+
+        impl ResponseBody for Output {
+            const FIELDS: &'static [&'static str] = &[
+                "found",
+                "user_id",
+                "login_name",
+                "role",
+                "led_skill_group_ids",
+            ];
+        }
+    }
+
+    /// `agents.caller`: Who a Bearer token that acts for a user is in an instance: the user, its most privileged role and the skill groups it belongs to (a leader leads them). Two indexed reads.
+    ///
+    /// Returns `Ok(None)` when plugin `agents` is not enabled.
+    ///
+    /// Errors: the query's own, and 500 `InternalError` when the answer does not have the declared shape.
+    pub async fn caller(ctx: &Context, args: &caller::Args) -> ApiResult<Option<caller::Output>> {
+        query::call(ctx, "agents", "caller", args).await
+    }
+
     /// Types of query `agents.reserve`.
     pub mod reserve {
         #[allow(unused_imports)]

@@ -38,9 +38,9 @@ pub struct Request {
     ///
     /// How the answered call is handled (who takes it).
     pub answer_mode: i64,
-    /// `Callee`, string, required, at most 32 characters.
+    /// `Callee`, string, required, at most 128 characters.
     ///
-    /// Called number (customer).
+    /// Called number (customer). Plain digits (3-32, optional leading +) or an Encrypt token (enc:...) of this instance, decrypted before dialling (handler).
     pub callee: String,
     /// `Caller`, string, required, at most 32 characters.
     ///
@@ -58,6 +58,10 @@ pub struct Request {
     ///
     /// Outbound method (provider); semantics not documented.
     pub provider: Option<String>,
+    /// `ClientToken`, string, optional, at most 64 characters (absent or empty: `None`).
+    ///
+    /// ccgate's idempotency extension (not an Alibaba parameter; the SDK sends it only as an added query parameter): a retry with the same ClientToken by the same caller (AccessKey or token subject) on the same instance within 24 hours dials nobody and answers the first call's TaskId (and its TimeStamp). The same token on another action: 400 IdempotentParameterMismatch. A call the engine refused to start frees its token. 1-64 characters. (Read from the parameters only: the gateway hands plugins no request headers, so `x-acs-client-token` is not read.)
+    pub client_token: Option<String>,
 }
 
 impl Request {
@@ -73,7 +77,7 @@ impl Request {
             callee: {
                 let v = params.required("Callee")?;
                 {
-                    contract::max_len("Callee", v, 32)?;
+                    contract::max_len("Callee", v, 128)?;
                     v.to_string()
                 }
             },
@@ -101,6 +105,13 @@ impl Request {
             provider: match params.optional("Provider") {
                 Some(v) => Some({
                     contract::max_len("Provider", v, 256)?;
+                    v.to_string()
+                }),
+                None => None,
+            },
+            client_token: match params.optional("ClientToken") {
+                Some(v) => Some({
+                    contract::max_len("ClientToken", v, 64)?;
                     v.to_string()
                 }),
                 None => None,

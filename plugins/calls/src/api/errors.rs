@@ -11,7 +11,7 @@ use ccgate_plugin_sdk::ApiError;
 
 /// 503 `Agents.NotEnabled`: "AnswerMode %s needs the agents plugin, which this deployment does not enable."
 ///
-/// Listed by: DialEx 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, DialEx 2017-07-05, MakeCall 2020-07-01, RegisterDevice 2020-07-01.
 pub fn agents_not_enabled(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         503,
@@ -27,9 +27,30 @@ pub fn agents_not_enabled_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(503, "Agents.NotEnabled", message)
 }
 
+/// 400 `IdempotentParameterMismatch`: "The ClientToken %s was already used by %s; a ClientToken stands for one request."
+///
+/// Listed by: DialEx 2017-07-05, MakeCall 2020-07-01, StartBack2BackCall 2017-07-05.
+pub fn idempotent_parameter_mismatch(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "IdempotentParameterMismatch",
+        format!(
+            "The ClientToken {value1} was already used by {value2}; a ClientToken stands for one request."
+        ),
+    )
+}
+
+/// 400 `IdempotentParameterMismatch` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn idempotent_parameter_mismatch_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "IdempotentParameterMismatch", message)
+}
+
 /// 400 `InvalidAgentState`: "The agent is %s: %s"
 ///
-/// Listed by: DialEx 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, DialEx 2017-07-05, MakeCall 2020-07-01.
 pub fn invalid_agent_state(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -46,9 +67,28 @@ pub fn invalid_agent_state_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "InvalidAgentState", message)
 }
 
+/// 400 `InvalidCallState`: "The call %s cannot be changed now: %s"
+///
+/// Listed by: BlindTransfer 2020-07-01, HoldCall 2020-07-01, RetrieveCall 2020-07-01.
+pub fn invalid_call_state(
+    value1: impl std::fmt::Display,
+    value2: impl std::fmt::Display,
+) -> ApiError {
+    ApiError::new(
+        400,
+        "InvalidCallState",
+        format!("The call {value1} cannot be changed now: {value2}"),
+    )
+}
+
+/// 400 `InvalidCallState` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn invalid_call_state_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "InvalidCallState", message)
+}
+
 /// 400 `InvalidParameter`: "The specified parameter %s is not valid: %s"
 ///
-/// Listed by: DialEx 2017-07-05, StartBack2BackCall 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, Encrypt 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, RegisterDevice 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
 pub fn invalid_parameter(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -67,7 +107,7 @@ pub fn invalid_parameter_msg(message: impl Into<String>) -> ApiError {
 
 /// 503 `MediaServer.NotConfigured`: "AnswerMode 0 hands the call to a contact flow on a media server: set [plugins.calls] media_server_uri."
 ///
-/// Listed by: DialEx 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, DialEx 2017-07-05.
 pub fn media_server_not_configured() -> ApiError {
     ApiError::new(503, "MediaServer.NotConfigured", "AnswerMode 0 hands the call to a contact flow on a media server: set [plugins.calls] media_server_uri.".to_string())
 }
@@ -79,7 +119,7 @@ pub fn media_server_not_configured_msg(message: impl Into<String>) -> ApiError {
 
 /// 403 `NoPermission`: "The caller's role %s may not call %s."
 ///
-/// Listed by: DialEx 2017-07-05, ListCallEventDetailByContactId 2017-07-05, StartBack2BackCall 2017-07-05.
+/// Listed by: AnswerCall 2020-07-01, BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, ListCallEventDetailByContactId 2017-07-05, MakeCall 2020-07-01, ModifyPrivacyNumberCallDetail 2017-07-05, RegisterDevice 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
 pub fn no_permission(value1: impl std::fmt::Display, value2: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         403,
@@ -95,7 +135,7 @@ pub fn no_permission_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `NoReadyAgent`: "No agent of skill group %s is READY (signed in and ready for service); try again later."
 ///
-/// Listed by: DialEx 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, DialEx 2017-07-05.
 pub fn no_ready_agent(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         400,
@@ -111,9 +151,25 @@ pub fn no_ready_agent_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "NoReadyAgent", message)
 }
 
+/// 404 `NotExists.CallId`: "The specified CallId %s is not a virtual-number call of the instance."
+///
+/// Listed by: ModifyPrivacyNumberCallDetail 2017-07-05.
+pub fn not_exists_call_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.CallId",
+        format!("The specified CallId {value} is not a virtual-number call of the instance."),
+    )
+}
+
+/// 404 `NotExists.CallId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_call_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.CallId", message)
+}
+
 /// 404 `NotExists.ContactId`: "The specified ContactId %s does not exist."
 ///
-/// Listed by: ListCallEventDetailByContactId 2017-07-05.
+/// Listed by: ListCallEventDetailByContactId 2017-07-05, ModifyPrivacyNumberCallDetail 2017-07-05.
 pub fn not_exists_contact_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -127,9 +183,25 @@ pub fn not_exists_contact_id_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(404, "NotExists.ContactId", message)
 }
 
+/// 404 `NotExists.JobId`: "The specified JobId %s does not exist."
+///
+/// Listed by: AnswerCall 2020-07-01, BlindTransfer 2020-07-01, HoldCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01.
+pub fn not_exists_job_id(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.JobId",
+        format!("The specified JobId {value} does not exist."),
+    )
+}
+
+/// 404 `NotExists.JobId` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_job_id_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.JobId", message)
+}
+
 /// 404 `NotExists.OutboundNumber`: "The instance %s has no outbound number: add one (Usage Outbound or Bidirection) or give CallCenterNumber."
 ///
-/// Listed by: StartBack2BackCall 2017-07-05.
+/// Listed by: MakeCall 2020-07-01, StartBack2BackCall 2017-07-05.
 pub fn not_exists_outbound_number(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -145,9 +217,27 @@ pub fn not_exists_outbound_number_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(404, "NotExists.OutboundNumber", message)
 }
 
+/// 404 `NotExists.PrivacyNumber`: "The number %s is not bound to a virtual (privacy) number: bind it in [plugins.calls.privacy_numbers]."
+///
+/// Listed by: CallOnlinePrivacyNumber 2017-07-05.
+pub fn not_exists_privacy_number(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "NotExists.PrivacyNumber",
+        format!(
+            "The number {value} is not bound to a virtual (privacy) number: bind it in [plugins.calls.privacy_numbers]."
+        ),
+    )
+}
+
+/// 404 `NotExists.PrivacyNumber` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn not_exists_privacy_number_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(404, "NotExists.PrivacyNumber", message)
+}
+
 /// 404 `NotExists.SkillGroupId`: "The specified SkillGroupId %s does not exist."
 ///
-/// Listed by: DialEx 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, DialEx 2017-07-05.
 pub fn not_exists_skill_group_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -163,7 +253,7 @@ pub fn not_exists_skill_group_id_msg(message: impl Into<String>) -> ApiError {
 
 /// 404 `NotExists.UserId`: "The specified UserId %s does not exist."
 ///
-/// Listed by: DialEx 2017-07-05.
+/// Listed by: AnswerCall 2020-07-01, BlindTransfer 2020-07-01, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, RegisterDevice 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01.
 pub fn not_exists_user_id(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,
@@ -177,9 +267,25 @@ pub fn not_exists_user_id_msg(message: impl Into<String>) -> ApiError {
     ApiError::new(404, "NotExists.UserId", message)
 }
 
+/// 400 `Parameter.Null`: "The parameter %s may not be null."
+///
+/// Listed by: MakeCall 2020-07-01, RegisterDevice 2020-07-01.
+pub fn parameter_null(value: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        400,
+        "Parameter.Null",
+        format!("The parameter {value} may not be null."),
+    )
+}
+
+/// 400 `Parameter.Null` with a message of the handler's own, for a case the template does not word well (the code stays the spec's).
+pub fn parameter_null_msg(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "Parameter.Null", message)
+}
+
 /// 409 `Telephony.DuplicateCall`: "The call %s is already live."
 ///
-/// Listed by: DialEx 2017-07-05, StartBack2BackCall 2017-07-05.
+/// Listed by: CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, MakeCall 2020-07-01, StartBack2BackCall 2017-07-05.
 pub fn telephony_duplicate_call(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         409,
@@ -195,7 +301,7 @@ pub fn telephony_duplicate_call_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Telephony.NoRoute`: "No route for %s: %s"
 ///
-/// Listed by: DialEx 2017-07-05, StartBack2BackCall 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
 pub fn telephony_no_route(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -214,7 +320,7 @@ pub fn telephony_no_route_msg(message: impl Into<String>) -> ApiError {
 
 /// 503 `Telephony.NotConfigured`: "This deployment places no calls: configure [telephony] (listen address, trunks, agent PBX) in the config file."
 ///
-/// Listed by: DialEx 2017-07-05, StartBack2BackCall 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
 pub fn telephony_not_configured() -> ApiError {
     ApiError::new(503, "Telephony.NotConfigured", "This deployment places no calls: configure [telephony] (listen address, trunks, agent PBX) in the config file.".to_string())
 }
@@ -226,7 +332,7 @@ pub fn telephony_not_configured_msg(message: impl Into<String>) -> ApiError {
 
 /// 503 `Telephony.Unavailable`: "The SIP engine is not running: %s"
 ///
-/// Listed by: DialEx 2017-07-05, StartBack2BackCall 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
 pub fn telephony_unavailable(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         503,

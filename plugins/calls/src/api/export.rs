@@ -10,6 +10,10 @@ ccgate_plugin_abi::export_plugin!(
     crate::CallsPlugin::default(),
     entities = [
         crate::storage::cdr::Entity,
-        crate::storage::event_log::Entity
+        crate::storage::client_token::Entity,
+        crate::storage::event_log::Entity,
+        crate::storage::number_mask::Entity,
+        crate::storage::privacy_link::Entity,
+        crate::storage::secret::Entity
     ]
 );

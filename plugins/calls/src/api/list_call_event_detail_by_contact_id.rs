@@ -92,9 +92,9 @@ pub struct Data {
     /// Calling number.
     #[serde(rename = "Caller")]
     pub caller: String,
-    /// Event objects (item element 'CallEventDetail'; JSON wire form {"CallEventDetail":[...]}).
+    /// The call's events, in order (seed 004 §11.14: JSON `{"CallEventDetail":[...]}`, XML one `<CallEventDetail>` element per event).
     #[serde(rename = "Events")]
-    pub events: Vec<Events>,
+    pub events: Events,
     /// Virtual (privacy) number.
     #[serde(rename = "PrivacyNumber")]
     pub privacy_number: String,
@@ -122,9 +122,21 @@ impl ResponseBody for Data {
     ];
 }
 
-/// One item of `Events`: Event objects (item element 'CallEventDetail'; JSON wire form {"CallEventDetail":[...]}).
+/// The call's events, in order (seed 004 §11.14: JSON `{"CallEventDetail":[...]}`, XML one `<CallEventDetail>` element per event).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Events {
+    /// One event.
+    #[serde(rename = "CallEventDetail")]
+    pub call_event_detail: Vec<CallEventDetail>,
+}
+
+impl ResponseBody for Events {
+    const FIELDS: &'static [&'static str] = &["CallEventDetail"];
+}
+
+/// One event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallEventDetail {
     /// Agent name.
     #[serde(rename = "AgentName")]
     pub agent_name: String,
@@ -148,7 +160,7 @@ pub struct Events {
     pub time_stamp: String,
 }
 
-impl ResponseBody for Events {
+impl ResponseBody for CallEventDetail {
     const FIELDS: &'static [&'static str] = &[
         "AgentName",
         "CallMode",

@@ -6,6 +6,8 @@
 //! [`dispatch`], which parses a request and calls its handler,
 //! `crate::actions::<module>::handle(&Ctx, Request) -> ApiResult<Response>`.
 
+pub mod answer_call_v2020;
+pub mod blind_transfer_v2020;
 pub mod call_online_privacy_number;
 pub mod clients;
 pub mod dial_ex;
@@ -13,8 +15,14 @@ pub mod encrypt;
 pub mod errors;
 pub mod export;
 pub mod get_conversation_detail_by_contact_id;
+pub mod hold_call_v2020;
 pub mod list_call_event_detail_by_contact_id;
+pub mod make_call_v2020;
+pub mod modify_privacy_number_call_detail;
 pub mod queries;
+pub mod register_device_v2020;
+pub mod release_call_v2020;
+pub mod retrieve_call_v2020;
 pub mod start_back2_back_call;
 
 #[allow(unused_imports)]
@@ -23,8 +31,18 @@ use ccgate_plugin_sdk::{ActionSpec, ApiError, ApiResult, Context, Cx, Params, Re
 
 /// Every action this plugin serves, in spec file order; [`dispatch`] names them by index here.
 pub const ACTIONS: &[ActionSpec] = &[
+    answer_call_v2020::SPEC,
+    blind_transfer_v2020::SPEC,
+    call_online_privacy_number::SPEC,
     dial_ex::SPEC,
+    encrypt::SPEC,
+    hold_call_v2020::SPEC,
     list_call_event_detail_by_contact_id::SPEC,
+    make_call_v2020::SPEC,
+    modify_privacy_number_call_detail::SPEC,
+    register_device_v2020::SPEC,
+    release_call_v2020::SPEC,
+    retrieve_call_v2020::SPEC,
     start_back2_back_call::SPEC,
 ];
 
@@ -45,13 +63,47 @@ pub async fn dispatch(
     params: &Params,
 ) -> ApiResult<Reply> {
     match action {
-        // DialEx 2017-07-05
+        // AnswerCall 2020-07-01
         0 => {
+            let req = answer_call_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::answer_call_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // BlindTransfer 2020-07-01
+        1 => {
+            let req = blind_transfer_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::blind_transfer_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // CallOnlinePrivacyNumber 2017-07-05
+        2 => {
+            let req = call_online_privacy_number::Request::parse(params)?;
+            contract::typed(
+                crate::actions::call_online_privacy_number::handle(&Cx::new(ctx, state), req)
+                    .await?,
+            )
+        }
+        // DialEx 2017-07-05
+        3 => {
             let req = dial_ex::Request::parse(params)?;
             contract::typed(crate::actions::dial_ex::handle(&Cx::new(ctx, state), req).await?)
         }
+        // Encrypt 2017-07-05
+        4 => {
+            let req = encrypt::Request::parse(params)?;
+            contract::typed(crate::actions::encrypt::handle(&Cx::new(ctx, state), req).await?)
+        }
+        // HoldCall 2020-07-01
+        5 => {
+            let req = hold_call_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::hold_call_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
         // ListCallEventDetailByContactId 2017-07-05
-        1 => {
+        6 => {
             let req = list_call_event_detail_by_contact_id::Request::parse(params)?;
             contract::typed(
                 crate::actions::list_call_event_detail_by_contact_id::handle(
@@ -61,8 +113,47 @@ pub async fn dispatch(
                 .await?,
             )
         }
+        // MakeCall 2020-07-01
+        7 => {
+            let req = make_call_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::make_call_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ModifyPrivacyNumberCallDetail 2017-07-05
+        8 => {
+            let req = modify_privacy_number_call_detail::Request::parse(params)?;
+            contract::typed(
+                crate::actions::modify_privacy_number_call_detail::handle(
+                    &Cx::new(ctx, state),
+                    req,
+                )
+                .await?,
+            )
+        }
+        // RegisterDevice 2020-07-01
+        9 => {
+            let req = register_device_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::register_device_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // ReleaseCall 2020-07-01
+        10 => {
+            let req = release_call_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::release_call_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // RetrieveCall 2020-07-01
+        11 => {
+            let req = retrieve_call_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::retrieve_call_v2020::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
         // StartBack2BackCall 2017-07-05
-        2 => {
+        12 => {
             let req = start_back2_back_call::Request::parse(params)?;
             contract::typed(
                 crate::actions::start_back2_back_call::handle(&Cx::new(ctx, state), req).await?,

@@ -34,13 +34,13 @@ pub const SPEC: ActionSpec = ActionSpec {
 /// The parameters of StartBack2BackCall 2017-07-05, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// `Callee`, string, required, at most 32 characters.
+    /// `Callee`, string, required, at most 128 characters.
     ///
-    /// Called number.
+    /// Called number. Plain digits (3-32, optional leading +) or an Encrypt token (enc:...) of this instance, decrypted before dialling (handler).
     pub callee: String,
-    /// `Caller`, string, required, at most 32 characters.
+    /// `Caller`, string, required, at most 128 characters.
     ///
-    /// Calling number (first leg; called first).
+    /// Calling number (first leg; called first). Plain digits (3-32, optional leading +) or an Encrypt token (enc:...) of this instance, decrypted before dialling (handler).
     pub caller: String,
     /// `InstanceId`, string, required, at most 256 characters.
     ///
@@ -54,6 +54,10 @@ pub struct Request {
     ///
     /// Contact flow ID used to assist in setting up the two-party call. Reserved for extension; leave empty. Printed 'Workflowid' in the seed.
     pub workflow_id: Option<String>,
+    /// `ClientToken`, string, optional, at most 64 characters (absent or empty: `None`).
+    ///
+    /// ccgate's idempotency extension (not an Alibaba parameter; the SDK sends it only as an added query parameter): a retry with the same ClientToken by the same caller (AccessKey or token subject) on the same instance within 24 hours dials nobody and answers the first call's TaskId (and its TimeStamp). The same token on another action: 400 IdempotentParameterMismatch. A call the engine refused to start frees its token. 1-64 characters. (Read from the parameters only: the gateway hands plugins no request headers, so `x-acs-client-token` is not read.)
+    pub client_token: Option<String>,
 }
 
 impl Request {
@@ -65,14 +69,14 @@ impl Request {
             callee: {
                 let v = params.required("Callee")?;
                 {
-                    contract::max_len("Callee", v, 32)?;
+                    contract::max_len("Callee", v, 128)?;
                     v.to_string()
                 }
             },
             caller: {
                 let v = params.required("Caller")?;
                 {
-                    contract::max_len("Caller", v, 32)?;
+                    contract::max_len("Caller", v, 128)?;
                     v.to_string()
                 }
             },
@@ -93,6 +97,13 @@ impl Request {
             workflow_id: match params.optional("WorkflowId") {
                 Some(v) => Some({
                     contract::max_len("WorkflowId", v, 256)?;
+                    v.to_string()
+                }),
+                None => None,
+            },
+            client_token: match params.optional("ClientToken") {
+                Some(v) => Some({
+                    contract::max_len("ClientToken", v, 64)?;
                     v.to_string()
                 }),
                 None => None,

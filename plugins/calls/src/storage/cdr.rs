@@ -18,7 +18,7 @@ pub struct Model {
     /// The instance.
     #[sea_orm(column_type = "String(StringLen::N(64))")]
     pub instance_id: String,
-    /// `Back2Back` or `Outbound` (seed 004 §11 ContactType names).
+    /// `Back2Back`, `Outbound` or `PrivacyDial` (seed 004 §11 ContactType names).
     #[sea_orm(column_type = "String(StringLen::N(16))")]
     pub call_type: String,
     /// The calling number as the request gave it.
@@ -27,7 +27,7 @@ pub struct Model {
     /// The called number.
     #[sea_orm(column_type = "String(StringLen::N(32))")]
     pub callee: String,
-    /// The instance number shown as caller id.
+    /// The instance number shown as caller id (`PrivacyDial`: the virtual number TelX).
     #[sea_orm(column_type = "String(StringLen::N(32))")]
     pub call_center_number: String,
     /// DialEx: the contact flow (AnswerMode 0) or the agent / skill group named (RoutPoint).
@@ -79,6 +79,24 @@ pub struct Model {
     pub disposition: String,
     /// The last engine event applied (`CallEvent::seq`); 0 before the first.
     pub last_seq: i32,
+    /// The agent is the first leg (MakeCall), not the second (DialEx).
+    pub agent_first: bool,
+    /// The transferee of a blind transfer in progress (BlindTransfer's Transferee); empty when
+    /// none.
+    #[sea_orm(column_type = "String(StringLen::N(256))")]
+    pub transfer_target: String,
+    /// The agent reserved for the transfer in progress (it replaces the agent once it answers).
+    #[sea_orm(column_type = "String(StringLen::N(64))", nullable)]
+    pub transfer_user_id: Option<String>,
+    /// Its login name.
+    #[sea_orm(column_type = "String(StringLen::N(128))", nullable)]
+    pub transfer_login_name: Option<String>,
+    /// Its extension.
+    #[sea_orm(column_type = "String(StringLen::N(16))", nullable)]
+    pub transfer_extension: Option<String>,
+    /// The skill group it was reserved through.
+    #[sea_orm(column_type = "String(StringLen::N(64))", nullable)]
+    pub transfer_skill_group_id: Option<String>,
 }
 
 /// No relations are declared: rows are joined by explicit queries.

@@ -21,7 +21,11 @@ pub struct Migrator;
 #[ccgate_plugin_sdk::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001CreateTables)]
+        vec![
+            Box::new(M0001CreateTables),
+            Box::new(super::migration_privacy::M0002CreatePrivacyTables),
+            Box::new(super::migration_desk::M0003CallsDesk),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

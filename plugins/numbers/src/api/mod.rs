@@ -16,7 +16,6 @@ pub mod get_number_region_info;
 pub mod list_phone_numbers;
 pub mod list_phone_numbers_v2020;
 pub mod modify_phone_number;
-pub mod modify_privacy_number_call_detail;
 pub mod pick_global_outbound_numbers;
 pub mod pick_local_number;
 pub mod queries;
