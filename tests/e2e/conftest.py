@@ -455,7 +455,7 @@ def ccgate_binary(tmp_path_factory) -> Path:
     return copy
 
 
-DYNAMIC_PLUGINS = ("agents", "flows", "numbers", "roles")
+DYNAMIC_PLUGINS = ("agents", "calls", "flows", "numbers", "roles")
 
 
 def plugin_mode() -> str:

@@ -208,3 +208,101 @@ def test_dial_ex_to_a_contact_flow_needs_a_media_server(a2017, instance, new_num
     expect_error(lambda: a2017.call("DialEx", InstanceId=instance, Caller=number,
                                     Callee=CUSTOMER_NUMBER, AnswerMode=mode, RoutPoint="flow-1"),
                  *expected)
+
+
+def wait_events(a2017, instance: str, contact_id: str, name: str, timeout: float = 20.0) -> list[str]:
+    """The call's event names once `name` is among them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        data = a2017.call("ListCallEventDetailByContactId", InstanceId=instance,
+                          ContactId=contact_id)["Data"]
+        names = event_names(data)
+        if name in names:
+            return names
+        assert time.monotonic() < deadline, f"no {name} event: {names}"
+        time.sleep(0.2)
+
+
+def test_an_agents_softphone_registers_makes_a_call_holds_and_hangs_up(
+        gateway, demo, a2017, instance, new_number, m2020, expect_error):
+    """The 2020 agent desk with a real registered device: RegisterDevice, a SIPp device that
+    REGISTERs with those credentials (digest), MakeCall ringing that device first, HoldCall,
+    RetrieveCall, ReleaseCall."""
+    sip = gateway.sip
+    number = outbound_number(a2017, instance, new_number)
+    group, user, token = create_ready_agent(gateway, demo, a2017, instance)
+    agent = client_2020(gateway.endpoint, bearer_token=token)
+    agent.sign_in_group(m2020.SignInGroupRequest(
+        instance_id=instance, signed_skill_group_id_list=json.dumps([group]), device_id="sip-1"))
+    agent.ready_for_service(m2020.ReadyForServiceRequest(instance_id=instance))
+    device_id = f"dev{uuid.uuid4().hex[:6]}"
+    resp = agent.register_device(m2020.RegisterDeviceRequest(
+        instance_id=instance, device_id=device_id, password="s3cret!x"))
+    assert resp.status_code == 200 and resp.body.code == "OK", resp.body
+
+    registrar = ("127.0.0.1", sip.port)
+    with Phone.start(PhoneSpec("register", who=device_id, auth=(device_id, "wrong-pass"),
+                               registrar=registrar,
+                               extra_args=["-set", "domain", instance])) as intruder:
+        intruder.assert_success(20)
+        assert intruder.logged("REGISTER rejected: 403"), intruder.report()
+
+    with Phone.start(PhoneSpec("register", who=device_id, auth=(device_id, "s3cret!x"),
+                               registrar=registrar, ring_ms=200, talk_ms=30000,
+                               extra_args=["-set", "domain", instance])) as device, \
+            Phone.start(PhoneSpec("uas", who="customer", ring_ms=300, talk_ms=30000,
+                                  port=sip.customer_port)) as customer:
+        deadline = time.monotonic() + 10
+        while not device.logged("registered (200 OK"):
+            assert time.monotonic() < deadline, device.report()
+            time.sleep(0.05)
+        call = agent.make_call(m2020.MakeCallRequest(
+            instance_id=instance, callee=CUSTOMER_NUMBER, caller=number, device_id=device_id))
+        assert call.status_code == 200, call.body
+        job = call.body.data.call_context.job_id
+        assert re.fullmatch(r"\d{18}", job), call.body
+        wait_events(a2017, instance, job, "SetUpMeeting")
+        # The registered device rang first (not the PBX: nothing listens there in this test).
+        assert device.logged(f"re-INVITE received, offer: m=audio {customer.rtp_port}"), device.report()
+
+        channel = f"{job}-2"
+        held = agent.hold_call(m2020.HoldCallRequest(instance_id=instance, job_id=job,
+                                                     channel_id=channel))
+        assert held.status_code == 200, held.body
+        wait_events(a2017, instance, job, "Hold")
+        assert "a=inactive" in customer.messages(), customer.report()
+        back = agent.retrieve_call(m2020.RetrieveCallRequest(instance_id=instance, job_id=job,
+                                                             channel_id=channel))
+        assert back.status_code == 200, back.body
+        wait_events(a2017, instance, job, "Retrieve")
+        done = agent.release_call(m2020.ReleaseCallRequest(instance_id=instance, job_id=job,
+                                                           channel_id=channel))
+        assert done.status_code == 200, done.body
+        device.assert_success(20)
+        customer.assert_success(20)
+        assert customer.logged("BYE received"), customer.report()
+
+    data = record(a2017, instance, job)
+    assert data["ReleaseAgent"] == "system", data
+    assert data["ReleaseReason"] == "200-Hung up through the API", data
+    assert {"Hold", "Retrieve"} <= set(event_names(data)), event_names(data)
+    # Another agent's call is not this agent's to release.
+    expect_error(lambda: agent.release_call(m2020.ReleaseCallRequest(
+        instance_id=instance, job_id="000000000000000001", channel_id="x")), 404, "NotExists.JobId")
+
+
+def test_a_retry_with_the_same_client_token_dials_nobody(gateway, demo, a2017, instance, new_number):
+    sip = gateway.sip
+    number = outbound_number(a2017, instance, new_number)
+    token = uuid.uuid4().hex
+    with Phone.start(PhoneSpec("uas", who="agent", ring_ms=100, talk_ms=15000, port=sip.agent_port)) as agent, \
+            Phone.start(PhoneSpec("uas", who="customer", ring_ms=200, talk_ms=1500,
+                                  port=sip.customer_port)) as customer:
+        first = b2b(demo, InstanceId=instance, CallCenterNumber=number, Caller=AGENT_NUMBER,
+                    Callee=CUSTOMER_NUMBER, ClientToken=token)
+        again = b2b(demo, InstanceId=instance, CallCenterNumber=number, Caller=AGENT_NUMBER,
+                    Callee=CUSTOMER_NUMBER, ClientToken=token)
+        assert again["TaskId"] == first["TaskId"], (first, again)
+        agent.assert_success(30)
+        customer.assert_success(30)
+        assert len(re.findall(r"^INVITE sip:1380", agent.messages(), re.M)) == 1, agent.report()

@@ -245,7 +245,7 @@ pub fn e2e_dynamic(databases: &str) -> anyhow::Result<()> {
     }
     let dbs = selected.join(",");
     eprintln!(
-        "$ CCGATE_E2E_PLUGINS=dynamic CCGATE_E2E_DATABASES={dbs} .venv/bin/pytest tests/e2e/test_flows.py tests/e2e/test_numbers.py tests/e2e/test_hostile.py tests/e2e/test_agents.py"
+        "$ CCGATE_E2E_PLUGINS=dynamic CCGATE_E2E_DATABASES={dbs} .venv/bin/pytest tests/e2e/test_flows.py tests/e2e/test_numbers.py tests/e2e/test_hostile.py tests/e2e/test_agents.py tests/e2e/test_calls.py"
     );
     let status = Command::new(".venv/bin/pytest")
         .args([
@@ -256,6 +256,9 @@ pub fn e2e_dynamic(databases: &str) -> anyhow::Result<()> {
             // Agents and roles as libraries: the caller scope, the directory lookup and the
             // agent-state stream cross the plugin boundary (issue 11).
             "tests/e2e/test_agents.py",
+            // Calls as a library: the telephony host queries and the call events cross the
+            // plugin boundary (issue 12).
+            "tests/e2e/test_calls.py",
             "-q",
             "-p",
             "no:cacheprovider",
