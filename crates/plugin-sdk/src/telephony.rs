@@ -32,6 +32,11 @@ pub const HOLD: &str = "telephony.hold";
 pub const TRANSFER: &str = "telephony.transfer";
 /// Host query: set an agent device's registrar credentials ([`SetDevice`] → [`DeviceSet`]).
 pub const SET_DEVICE: &str = "telephony.set_device";
+/// The plugin query (of plugin [`INBOUND_ROUTER`]) the host asks when an INVITE arrives from a
+/// trunk ([`InboundCall`] → [`InboundRoute`]).
+pub const ROUTE_INBOUND: &str = "route_inbound";
+/// The plugin that routes inbound calls.
+pub const INBOUND_ROUTER: &str = "calls";
 /// Topic of [`CallEvent`] on the host's event log; the stream is the call id.
 pub const CALL_EVENT_TOPIC: &str = "telephony.call";
 
@@ -163,6 +168,48 @@ pub struct Transfer {
     pub ring_timeout_seconds: u32,
 }
 
+/// A call arriving at ccgate: an INVITE from a trunk (the customer calls one of the
+/// instances' numbers). The host asks [`INBOUND_ROUTER`]'s [`ROUTE_INBOUND`] query with it,
+/// using a system context (role admin, no instance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundCall {
+    /// The number called (Request-URI user part, digits).
+    pub called: String,
+    /// The caller's number (From user part).
+    pub caller: String,
+    /// When the INVITE arrived, UTC milliseconds.
+    pub at_ms: i64,
+}
+
+/// What to do with an [`InboundCall`]: connect it to `to` (the customer is the first leg, `to`
+/// the second), or refuse it with `sip_code`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundRoute {
+    /// Connect (`true`) or refuse.
+    pub connect: bool,
+    /// The call id (contact id) the events will carry; the router created its record.
+    #[serde(default)]
+    pub call_id: String,
+    /// The instance the called number belongs to (empty when unknown).
+    #[serde(default)]
+    pub instance_id: String,
+    /// Who answers (connect only).
+    #[serde(default)]
+    pub to: Option<Leg>,
+    /// How long `to` may ring, seconds (0: the engine's default).
+    #[serde(default)]
+    pub ring_timeout_seconds: u32,
+    /// Longest call, seconds (0: the engine's maximum).
+    #[serde(default)]
+    pub max_duration_seconds: u32,
+    /// Refusal: the SIP status for the caller (404 not a number of ours, 480 nobody to answer).
+    #[serde(default)]
+    pub sip_code: u16,
+    /// Refusal: the reason phrase.
+    #[serde(default)]
+    pub reason: String,
+}
+
 /// Sets (creates or replaces) the credentials an agent's device REGISTERs with: AOR
 /// `sip:<device_id>@<instance_id>`, digest user name `device_id`, realm `instance_id`
 /// (2020 `RegisterDevice`).
@@ -244,6 +291,17 @@ pub enum CallEventKind {
         sip_code: u16,
         /// Human-readable cause (`"Normal call clearing"`, `"No answer"`, `"Busy Here"`).
         reason: String,
+    },
+    /// An inbound call arrived: the first leg is the caller, whose INVITE ccgate answers once
+    /// the second leg answered (a back-to-back user agent; the caller's offer goes to the
+    /// second leg as it is).
+    Offered {
+        /// Always [`LegId::First`].
+        leg: LegId,
+        /// The caller's number.
+        from: String,
+        /// The number called.
+        to: String,
     },
     /// A leg was put on hold (`held`) or taken off hold.
     Held {

@@ -25,6 +25,9 @@ use rsipstack::sip::{Header, Response, StatusCode, StatusCodeKind};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+#[path = "inbound.rs"]
+pub(crate) mod inbound;
+
 use crate::PortError;
 use crate::config::{CallerIdStyle, Flow};
 use crate::engine::Shared;
@@ -62,6 +65,8 @@ enum Cancel {
     Timeout,
     HangUp,
     Shutdown,
+    /// The inbound caller hung up (CANCEL) while the second leg rang.
+    Abandoned,
 }
 
 impl Cancel {
@@ -71,6 +76,7 @@ impl Cancel {
             Cancel::Timeout => (480, "No answer"),
             Cancel::HangUp => (487, "Hung up through the API"),
             Cancel::Shutdown => (487, "ccgate shutting down"),
+            Cancel::Abandoned => (487, "The caller hung up while ringing"),
         }
     }
 }
@@ -87,7 +93,8 @@ struct Dialing {
     dialog: InviteDialog,
     states: DialogStateReceiver,
     states_open: bool,
-    join: JoinHandle<InviteAsyncResult>,
+    /// The INVITE's transaction (client legs; `None` for an inbound caller's server dialog).
+    join: Option<JoinHandle<InviteAsyncResult>>,
     ringing: bool,
     confirmed: Option<DialogId>,
 }
@@ -201,12 +208,16 @@ fn sanitize_user(s: &str) -> String {
 
 impl Call {
     fn emit(&mut self, kind: CallEventKind) {
+        self.emit_at(kind, crate::now_ms());
+    }
+
+    fn emit_at(&mut self, kind: CallEventKind, at_ms: i64) {
         self.seq += 1;
         let event = ccgate_plugin_sdk::telephony::CallEvent {
             call_id: self.req.call_id.clone(),
             instance_id: self.req.instance_id.clone(),
             seq: self.seq,
-            at_ms: crate::now_ms(),
+            at_ms,
             kind,
         };
         tracing::debug!(call = %event.call_id, seq = event.seq, kind = ?event.kind, "call event");
@@ -299,7 +310,7 @@ impl Call {
             dialog,
             states,
             states_open: true,
-            join,
+            join: Some(join),
             ringing: false,
             confirmed: None,
         })
@@ -308,10 +319,38 @@ impl Call {
     /// Waits for the leg's final response, CANCELling it on ring timeout, API hang-up or
     /// shutdown.
     async fn await_final(&mut self, leg: LegId, d: &mut Dialing) -> Outcome {
+        self.await_final_watching(leg, d, None).await
+    }
+
+    /// [`Self::await_final`], also CANCELling the leg when `caller` (an inbound caller's
+    /// dialog) ends first: the caller abandoned.
+    async fn await_final_watching(
+        &mut self,
+        leg: LegId,
+        d: &mut Dialing,
+        mut caller: Option<&mut Dialing>,
+    ) -> Outcome {
         let deadline = tokio::time::Instant::now() + self.ring;
         let mut cancelled: Option<Cancel> = None;
+        let Some(join) = d.join.as_mut() else {
+            return Outcome::Failed(500, "not a client leg".into());
+        };
+        let caller_open = caller.as_ref().is_some_and(|c| c.states_open);
         loop {
             tokio::select! {
+                st = async {
+                    match caller.as_mut() {
+                        Some(c) => c.states.recv().await,
+                        None => std::future::pending().await,
+                    }
+                }, if caller_open && cancelled.is_none() => {
+                    if matches!(st, Some(DialogState::Terminated(..)) | None) {
+                        cancelled = Some(Cancel::Abandoned);
+                        if let Err(e) = d.dialog.cancel().await {
+                            tracing::debug!(call = %self.req.call_id, error = %e, "CANCEL");
+                        }
+                    }
+                }
                 st = d.states.recv(), if d.states_open => match st {
                     Some(DialogState::Early(_, resp)) if !d.ringing
                         && matches!(resp.status_code.code(), 180 | 183) => {
@@ -321,7 +360,7 @@ impl Call {
                     Some(_) => {}
                     None => d.states_open = false,
                 },
-                res = &mut d.join => {
+                res = &mut *join => {
                     return match res {
                         Ok(Ok((id, Some(resp)))) if resp.status_code.kind() == StatusCodeKind::Successful => {
                             d.confirmed = Some(id);
@@ -553,7 +592,7 @@ impl Call {
             }
         };
         self.emit(CallEventKind::Bridged);
-        let released = self.in_call(&mut a, &mut b, media).await;
+        let released = self.in_call(&mut a, &mut b, Some(media)).await;
         self.forget(&a);
         self.forget(&b);
         Some(released)
@@ -640,7 +679,7 @@ impl Call {
         &mut self,
         a: &mut Dialing,
         b: &mut Dialing,
-        mut media: Media,
+        mut media: Option<Media>,
     ) -> (Party, u16, String) {
         let max = tokio::time::sleep(self.max);
         tokio::pin!(max);
@@ -662,13 +701,23 @@ impl Call {
                 },
                 cmd = self.commands.recv() => {
                     let text = match cmd {
+                        // Hold and transfer re-INVITE as the UAC of both dialogs, which an
+                        // inbound caller's dialog is not (`media` is None): refused.
                         Some(CallCommand::Hold(held, reply)) => {
-                            self.hold(a, b, &mut media, held).await;
+                            let Some(m) = media.as_mut() else {
+                                let _ = reply.send(false);
+                                continue;
+                            };
+                            self.hold(a, b, m, held).await;
                             let _ = reply.send(true);
                             continue;
                         }
                         Some(CallCommand::Transfer(t, reply)) => {
-                            match self.transfer(a, b, &mut media, t, reply).await {
+                            let Some(m) = media.as_mut() else {
+                                let _ = reply.send(Ok(false));
+                                continue;
+                            };
+                            match self.transfer(a, b, m, t, reply).await {
                                 Some(released) => return released,
                                 None => continue,
                             }
@@ -875,7 +924,11 @@ impl Call {
     ) -> (Party, u16, String) {
         self.bye(other, None).await;
         match why {
-            TerminatedReason::UasBye => (side, 200, "Normal call clearing".into()),
+            // The remote party's BYE: UasBye on a dialog we called, UacBye on an inbound
+            // caller's (ccgate is its UAS).
+            TerminatedReason::UasBye | TerminatedReason::UacBye => {
+                (side, 200, "Normal call clearing".into())
+            }
             TerminatedReason::Timeout => (Party::System, 408, "Request Timeout".into()),
             other_reason => (Party::System, 500, format!("{other_reason:?}")),
         }

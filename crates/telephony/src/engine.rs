@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::PortError;
+use crate::call::inbound::{self, InboundRouter};
 use crate::call::{self, CallCommand};
 use crate::config::TelephonyConfig;
 use crate::registrar::{DeviceDirectory, Registrar};
@@ -34,6 +35,7 @@ pub(crate) struct Shared {
     pub(crate) events: mpsc::UnboundedSender<CallEvent>,
     pub(crate) calls: Mutex<HashMap<String, mpsc::UnboundedSender<CallCommand>>>,
     pub(crate) registrar: Registrar,
+    pub(crate) router: Box<dyn InboundRouter>,
 }
 
 enum Command {
@@ -60,12 +62,13 @@ impl std::fmt::Debug for Telephony {
 impl Telephony {
     /// Binds the listeners of `config` and starts the engine on its own thread (named
     /// `ccgate-sip`, a two-worker Tokio runtime). The registrar checks device credentials in
-    /// `devices`; every [`CallEvent`] goes to `events`.
+    /// `devices`, inbound INVITEs go where `router` says; every [`CallEvent`] goes to `events`.
     ///
     /// Errors: one line for an invalid config or a listen address that cannot be bound.
     pub fn start(
         config: TelephonyConfig,
         devices: Box<dyn DeviceDirectory>,
+        router: Box<dyn InboundRouter>,
         events: mpsc::UnboundedSender<CallEvent>,
     ) -> Result<Self, String> {
         config.validate()?;
@@ -86,7 +89,7 @@ impl Telephony {
                         return;
                     }
                 };
-                rt.block_on(run(config, devices, events, rx, ready_tx));
+                rt.block_on(run(config, devices, router, events, rx, ready_tx));
             })
             .map_err(|e| format!("telephony thread: {e}"))?;
         let udp = ready_rx
@@ -197,6 +200,7 @@ async fn bind(
 async fn run(
     config: TelephonyConfig,
     devices: Box<dyn DeviceDirectory>,
+    router: Box<dyn InboundRouter>,
     events: mpsc::UnboundedSender<CallEvent>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     ready: std::sync::mpsc::Sender<Result<SocketAddr, String>>,
@@ -236,6 +240,7 @@ async fn run(
         events,
         calls: Mutex::new(HashMap::new()),
         registrar: Registrar::new(devices),
+        router,
     });
     let serving = {
         let endpoint = endpoint.inner.clone();
@@ -338,10 +343,12 @@ async fn serve_incoming(shared: Arc<Shared>, mut incoming: TransactionReceiver) 
             tokio::spawn(async move { shared.registrar.handle(&mut tx).await });
             continue;
         }
+        if tx.original.method == Method::Invite {
+            tokio::spawn(inbound::handle(shared.clone(), tx));
+            continue;
+        }
         let status = match tx.original.method {
             Method::Options => StatusCode::OK,
-            // Inbound calls are not served yet: say so instead of ringing.
-            Method::Invite => StatusCode::TemporarilyUnavailable,
             Method::Ack => continue,
             Method::Bye | Method::Cancel => StatusCode::CallTransactionDoesNotExist,
             _ => StatusCode::MethodNotAllowed,

@@ -23,6 +23,7 @@ pub mod registrar;
 pub mod routing;
 pub mod sdp;
 
+pub use call::inbound::{InboundRouter, NoInbound};
 /// The telephony port of the plugin SDK.
 pub use ccgate_plugin_sdk::telephony as port;
 pub use ccgate_plugin_sdk::telephony::{

@@ -11,9 +11,10 @@ mod support;
 use std::time::Duration;
 
 use ccgate_telephony::config::{CallerIdStyle, Flow, Transport, Trunk};
+use ccgate_telephony::port::{InboundCall, InboundRoute};
 use ccgate_telephony::{
-    CallEvent, CallEventKind, DeviceCredential, DeviceDirectory, Leg, LegId, NoDevices, Party,
-    StartCall, Target, Telephony, TelephonyConfig,
+    CallEvent, CallEventKind, DeviceCredential, DeviceDirectory, InboundRouter, Leg, LegId,
+    NoDevices, NoInbound, Party, StartCall, Target, Telephony, TelephonyConfig,
 };
 use support::sipp::{Phone, PhoneSpec, Scenario};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -47,10 +48,18 @@ fn rig(trunks: Vec<Trunk>) -> Rig {
 }
 
 fn rig_with(trunks: Vec<Trunk>, devices: Box<dyn DeviceDirectory>) -> Rig {
+    rig_routed(trunks, devices, Box::new(NoInbound))
+}
+
+fn rig_routed(
+    trunks: Vec<Trunk>,
+    devices: Box<dyn DeviceDirectory>,
+    router: Box<dyn InboundRouter>,
+) -> Rig {
     let mut config = TelephonyConfig::listening("127.0.0.1:0".parse().unwrap());
     config.trunks = trunks;
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let engine = Telephony::start(config, devices, tx).expect("engine starts");
+    let engine = Telephony::start(config, devices, router, tx).expect("engine starts");
     Rig { engine, events }
 }
 
@@ -115,6 +124,7 @@ fn kinds(events: &[CallEvent]) -> Vec<String> {
             CallEventKind::Bridged => "bridged".into(),
             CallEventKind::Released { by, sip_code, .. } => format!("released {by:?} {sip_code}"),
             CallEventKind::Held { leg, held } => format!("held {leg:?} {held}"),
+            CallEventKind::Offered { from, to, .. } => format!("offered {from} -> {to}"),
             CallEventKind::Transferring { keep, .. } => format!("transferring keep {keep:?}"),
             CallEventKind::Ended => "ended".into(),
         })
@@ -766,6 +776,117 @@ async fn a_registered_device_rings_for_its_agent_and_a_wrong_password_is_refused
     assert!(
         matches!(err, ccgate_telephony::PortError::NoRoute(_)),
         "{err:?}"
+    );
+    r.engine.shutdown().await;
+}
+
+/// Calls to 057100009 go to the agent phone (number 10010001 through the agent trunk);
+/// anything else is not ours.
+struct HotlineToAgent;
+
+#[async_trait::async_trait]
+impl InboundRouter for HotlineToAgent {
+    async fn route(&self, call: InboundCall) -> InboundRoute {
+        let ours = call.called == "057100009";
+        InboundRoute {
+            connect: ours,
+            call_id: if ours { "in-1".into() } else { String::new() },
+            instance_id: "ccc-test".into(),
+            to: ours.then(|| Leg {
+                target: Target::Number {
+                    number: format!("{AGENT}0001"),
+                },
+                caller_id: call.caller.clone(),
+            }),
+            ring_timeout_seconds: 10,
+            max_duration_seconds: 0,
+            sip_code: if ours { 0 } else { 404 },
+            reason: if ours {
+                String::new()
+            } else {
+                "Not Found".into()
+            },
+        }
+    }
+}
+
+/// SIPp's built-in UAC as the customer calling `number` at the engine: INVITE with an offer,
+/// ACK, `talk_ms`, BYE.
+fn customer_calls(engine: std::net::SocketAddr, number: &str, talk_ms: u64) -> std::process::Child {
+    std::process::Command::new("sipp")
+        .args(["-sn", "uac", &engine.to_string(), "-s", number])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &support::sipp::free_udp_port().to_string(),
+        ])
+        .args([
+            "-d",
+            &talk_ms.to_string(),
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "20",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbound_call_is_answered_by_the_routed_party() {
+    let agent = phone(Scenario::Uas, "agent", 300, 20_000);
+    let mut r = rig_routed(
+        vec![trunk(AGENT, agent.port(), Transport::Udp, Flow::Iv)],
+        Box::new(NoDevices),
+        Box::new(HotlineToAgent),
+    );
+    let mut customer = customer_calls(r.engine.local_udp(), "057100009", 1_500);
+    let events = until_ended(&mut r.events).await;
+    assert_eq!(
+        kinds(&events)[1..],
+        [
+            "inviting Second",
+            "ringing Second",
+            "answered Second",
+            "answered First",
+            "bridged",
+            "released First 200",
+            "ended"
+        ]
+    );
+    assert!(
+        kinds(&events)[0].starts_with("offered sipp -> 057100009"),
+        "{:?}",
+        kinds(&events)
+    );
+    assert_seq(&events);
+    assert_eq!(
+        customer.wait().unwrap().code(),
+        Some(0),
+        "the customer's call followed the script"
+    );
+    assert_eq!(agent.wait(Duration::from_secs(15)), 0, "{}", agent.log());
+    // The customer's offer reached the agent in the INVITE (sipp's built-in UAC offers m=audio
+    // on port 6000).
+    assert!(
+        has_line(&agent, "media=[m=audio]") || agent.messages().contains("m=audio 6000"),
+        "{}",
+        agent.log()
+    );
+    assert!(has_line(&agent, "BYE received"), "{}", agent.log());
+
+    // A number that is not ours: 404, no event.
+    let mut stranger = customer_calls(r.engine.local_udp(), "0000000", 1_000);
+    assert_ne!(stranger.wait().unwrap().code(), Some(0));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), r.events.recv())
+            .await
+            .is_err(),
+        "a refused call leaves no events"
     );
     r.engine.shutdown().await;
 }
