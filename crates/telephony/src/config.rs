@@ -1,5 +1,5 @@
 //! The `[telephony]` table of the config file: where ccgate listens for SIP, which trunks carry
-//! customer numbers, and how agents are reached. README "Place real calls" has a worked example.
+//! customer numbers, and how agents are reached. README "Place a real call" has a worked example.
 
 use std::net::SocketAddr;
 
