@@ -549,7 +549,11 @@ impl Call {
             leg: LegId::Second,
             uri: self.second_route.uri.clone(),
         });
-        let resp_b = match self.await_final(LegId::Second, &mut b).await {
+        // A may hang up while B rings: then B is CANCELled (RFC 3725 §7 applied early).
+        let resp_b = match self
+            .await_final_watching(LegId::Second, &mut b, Some(&mut a))
+            .await
+        {
             Outcome::Answered(r) => r,
             Outcome::Failed(code, reason) => {
                 self.emit(CallEventKind::Failed {
@@ -573,6 +577,15 @@ impl Call {
                     sip_code: 487,
                     reason: text.into(),
                 });
+                if matches!(why, Cancel::Abandoned) {
+                    // A is gone already: nothing to BYE.
+                    self.forget(&a);
+                    return Some((
+                        Party::First,
+                        487,
+                        "The first party hung up while the second rang".into(),
+                    ));
+                }
                 self.end_first_after_failure(&a, &resp_a, a_flow, &offer1, code, text)
                     .await;
                 return Some((Party::System, code, text.into()));

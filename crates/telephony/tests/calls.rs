@@ -890,3 +890,30 @@ async fn an_inbound_call_is_answered_by_the_routed_party() {
     );
     r.engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_party_hanging_up_while_the_second_rings_cancels_the_second() {
+    // The agent talks 1 s (hangs up), the customer never answers.
+    let agent = phone(Scenario::Uas, "agent", 100, 1_000);
+    let customer = phone(Scenario::NoAnswer, "customer", 0, 0);
+    let mut r = rig(vec![
+        trunk(AGENT, agent.port(), Transport::Udp, Flow::Iv),
+        trunk(CUSTOMER, customer.port(), Transport::Udp, Flow::Iv),
+    ]);
+    r.engine.start_call(call("abandon-1", 30)).await.unwrap();
+    let events = until_ended(&mut r.events).await;
+    let k = kinds(&events);
+    assert_eq!(
+        k[k.len() - 3..],
+        ["failed Second 487", "released First 487", "ended"],
+        "{k:?}"
+    );
+    assert_eq!(
+        customer.wait(Duration::from_secs(15)),
+        0,
+        "{}",
+        customer.log()
+    );
+    assert_eq!(agent.wait(Duration::from_secs(15)), 0, "{}", agent.log());
+    r.engine.shutdown().await;
+}
