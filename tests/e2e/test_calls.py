@@ -306,3 +306,42 @@ def test_a_retry_with_the_same_client_token_dials_nobody(gateway, demo, a2017, i
         agent.assert_success(30)
         customer.assert_success(30)
         assert len(re.findall(r"^INVITE sip:1380", agent.messages(), re.M)) == 1, agent.report()
+
+
+def test_an_inbound_call_to_a_skill_groups_number_reaches_its_ready_agent(
+        gateway, demo, a2017, instance, new_number, m2020):
+    """A customer's INVITE (SIPp's built-in UAC, with an SDP offer) to a number bound to a skill
+    group: ccgate reserves the group's READY agent, rings the agent's phone with the customer's
+    offer and answers the customer with the agent's SDP."""
+    import subprocess
+
+    from sipp import ensure_sipp, free_sip_port
+
+    sip = gateway.sip
+    group, _user, token = create_ready_agent(gateway, demo, a2017, instance)
+    hotline = new_number()
+    pn = a2017.call("AddPhoneNumber", InstanceId=instance, PhoneNumber=hotline,
+                    Usage="Inbound")["PhoneNumber"]
+    a2017.call("ModifyPhoneNumber", InstanceId=instance, PhoneNumberId=pn["PhoneNumberId"],
+               Usage="Inbound", SkillGroupIds=[group])
+    agent_client = client_2020(gateway.endpoint, bearer_token=token)
+    agent_client.sign_in_group(m2020.SignInGroupRequest(
+        instance_id=instance, signed_skill_group_id_list=json.dumps([group]), device_id="sip-1"))
+    agent_client.ready_for_service(m2020.ReadyForServiceRequest(instance_id=instance))
+
+    with Phone.start(PhoneSpec("uas", who="agent", ring_ms=300, talk_ms=20000, port=sip.agent_port)) as agent:
+        customer = subprocess.run(
+            [ensure_sipp(), "-sn", "uac", f"127.0.0.1:{sip.port}", "-s", hotline,
+             "-i", "127.0.0.1", "-p", str(free_sip_port("udp")), "-d", "2000", "-m", "1",
+             "-nostdin", "-timeout", "20"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=40)
+        assert customer.returncode == 0, "the customer's call was answered and ended normally"
+        agent.assert_success(30)
+        # The customer's offer (SIPp's built-in UAC offers m=audio 6000) reached the agent.
+        assert re.search(r"^m=audio 6000 ", agent.messages(), re.M), agent.report()
+        assert agent.logged("BYE received"), agent.report()
+    # The agent's state followed the call and is READY again after after-call work.
+    deadline = time.monotonic() + 10
+    while poll_state(agent_client, instance) != "READY":
+        assert time.monotonic() < deadline, "the agent never became READY again"
+        time.sleep(0.2)

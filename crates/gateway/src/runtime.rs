@@ -122,10 +122,13 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
     )?;
     let telephony = match core.settings.telephony.clone() {
         Some(config) => {
+            let router =
+                crate::telephony::PluginRouter::new(core.db.clone(), Arc::clone(&core.registry));
             let host = crate::telephony::HostTelephony::start(
                 config,
                 core.db.clone(),
                 core.master.clone(),
+                Box::new(router),
             )
             .context("[telephony]")?;
             tracing::info!(udp = %host.engine.local_udp(), "SIP engine started");

@@ -10,11 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ccgate_plugin_sdk::telephony::{
-    CallEvent, DeviceSet, HANG_UP, HOLD, HangUp, Hold, SET_DEVICE, START_CALL, SetDevice,
-    StartCall, TRANSFER, Transfer, not_configured,
+    CallEvent, DeviceSet, HANG_UP, HOLD, HangUp, Hold, INBOUND_ROUTER, InboundCall, InboundRoute,
+    ROUTE_INBOUND, SET_DEVICE, START_CALL, SetDevice, StartCall, TRANSFER, Transfer,
+    not_configured,
 };
 use ccgate_plugin_sdk::{ApiError, ApiResult};
-use ccgate_telephony::{DeviceCredential, DeviceDirectory, Telephony, TelephonyConfig};
+use ccgate_telephony::{
+    DeviceCredential, DeviceDirectory, InboundRouter, Telephony, TelephonyConfig,
+};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -43,10 +46,12 @@ impl HostTelephony {
         config: TelephonyConfig,
         db: DatabaseConnection,
         master: MasterKey,
+        router: Box<dyn ccgate_telephony::InboundRouter>,
     ) -> anyhow::Result<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
         let devices = Box::new(DbDevices::new(db.clone(), master));
-        let engine = Telephony::start(config, devices, tx).map_err(|e| anyhow::anyhow!(e))?;
+        let engine =
+            Telephony::start(config, devices, router, tx).map_err(|e| anyhow::anyhow!(e))?;
         let recorder = tokio::spawn(record(db, rx));
         Ok(Self {
             engine: Arc::new(engine),
@@ -275,4 +280,89 @@ pub async fn list_devices(
 fn internal(e: sea_orm::DbErr) -> ApiError {
     tracing::error!(error = %e, "SIP devices");
     ApiError::internal()
+}
+
+/// The pseudo-action inbound routing queries run under (role admin, no instance): the calls
+/// plugin's `route_inbound` finds the instance from the called number.
+const INBOUND_SPEC: ccgate_plugin_sdk::ActionSpec =
+    ccgate_plugin_sdk::ActionSpec::rpc("2017-07-05", "InboundCall");
+
+/// Routes the engine's inbound calls through the calls plugin's `route_inbound` query,
+/// run on the gateway's runtime (plugin code never runs on the SIP engine's).
+pub struct PluginRouter {
+    db: DatabaseConnection,
+    registry: Arc<crate::registry::Registry>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl PluginRouter {
+    /// A router over `registry`'s plugins; must be created on the gateway's runtime.
+    pub fn new(db: DatabaseConnection, registry: Arc<crate::registry::Registry>) -> Self {
+        Self {
+            db,
+            registry,
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+}
+
+fn refused(code: u16, reason: &str) -> InboundRoute {
+    InboundRoute {
+        connect: false,
+        call_id: String::new(),
+        instance_id: String::new(),
+        to: None,
+        ring_timeout_seconds: 0,
+        max_duration_seconds: 0,
+        sip_code: code,
+        reason: reason.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl InboundRouter for PluginRouter {
+    async fn route(&self, call: InboundCall) -> InboundRoute {
+        let services: Arc<dyn ccgate_plugin_sdk::Services> = Arc::new(
+            crate::registry::RegistryServices(Arc::clone(&self.registry)),
+        );
+        let ctx = ccgate_plugin_sdk::Context {
+            request_id: uuid::Uuid::new_v4().to_string().to_uppercase(),
+            account_id: String::new(),
+            principal: ccgate_plugin_sdk::Principal::AccessKey {
+                id: "ccgate-sip".into(),
+            },
+            role: ccgate_plugin_sdk::Role::Admin,
+            caller_scope: None,
+            spec: INBOUND_SPEC,
+            instance_id: None,
+            account_instances: Vec::new(),
+            db: self.db.clone(),
+            services: Arc::clone(&services),
+            clock: Default::default(),
+        };
+        let args = match serde_json::to_value(&call) {
+            Ok(a) => a,
+            Err(_) => return refused(500, "Server Internal Error"),
+        };
+        let asked = self.runtime.spawn(async move {
+            services
+                .query(&ctx, INBOUND_ROUTER, ROUTE_INBOUND, args)
+                .await
+        });
+        match asked.await {
+            Ok(Ok(Some(v))) => serde_json::from_value(v).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "route_inbound answered the wrong shape");
+                refused(500, "Server Internal Error")
+            }),
+            Ok(Ok(None)) => refused(480, "No plugin routes inbound calls (enable calls)"),
+            Ok(Err(e)) => {
+                tracing::error!(code = %e.code, message = %e.message, "route_inbound failed");
+                refused(503, "Service Unavailable")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "route_inbound task");
+                refused(500, "Server Internal Error")
+            }
+        }
+    }
 }

@@ -66,6 +66,46 @@ async fn refuse(tx: &mut Transaction, code: u16, reason: &str) {
     }
 }
 
+/// The events of a routed call that ended before its party was called: the router already
+/// recorded it (and reserved its agent), so it must see it end.
+fn ended_at_once(
+    shared: &Shared,
+    route: &InboundRoute,
+    caller: &str,
+    called: &str,
+    at_ms: i64,
+    code: u16,
+    reason: &str,
+) {
+    let kinds = [
+        CallEventKind::Offered {
+            leg: LegId::First,
+            from: caller.to_string(),
+            to: called.to_string(),
+        },
+        CallEventKind::Failed {
+            leg: LegId::Second,
+            sip_code: code,
+            reason: reason.to_string(),
+        },
+        CallEventKind::Released {
+            by: Party::System,
+            sip_code: code,
+            reason: reason.to_string(),
+        },
+        CallEventKind::Ended,
+    ];
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let _ = shared.events.send(ccgate_plugin_sdk::telephony::CallEvent {
+            call_id: route.call_id.clone(),
+            instance_id: route.instance_id.clone(),
+            seq: i as u32 + 1,
+            at_ms: if i == 0 { at_ms } else { crate::now_ms() },
+            kind,
+        });
+    }
+}
+
 /// Serves one inbound INVITE to its end.
 pub(crate) async fn handle(shared: Arc<Shared>, mut tx: Transaction) {
     let at_ms = crate::now_ms();
@@ -113,7 +153,9 @@ pub(crate) async fn handle(shared: Arc<Shared>, mut tx: Transaction) {
         },
         Err(e) => {
             tracing::warn!(%called, error = %e, "inbound call: the party cannot be routed");
-            refuse(&mut tx, 480, "The answering party cannot be reached").await;
+            let reason = "The answering party cannot be reached";
+            refuse(&mut tx, 480, reason).await;
+            ended_at_once(&shared, &route, &caller, &called, at_ms, 480, reason);
             return;
         }
     };
@@ -142,6 +184,15 @@ pub(crate) async fn handle(shared: Arc<Shared>, mut tx: Transaction) {
                 calls.remove(&route.call_id);
             }
             refuse(&mut tx, 500, "Server Internal Error").await;
+            ended_at_once(
+                &shared,
+                &route,
+                &caller,
+                &called,
+                at_ms,
+                500,
+                "Server Internal Error",
+            );
             return;
         }
     };

@@ -11,7 +11,8 @@
 //! `ChannelState` (ccgate's values; the SDK documents none): `CREATED` (no ring yet), `RINGING`,
 //! `ANSWERED`, `RELEASED` (the call ended). `CallType` per Alibaba's MakeCall reference:
 //! `OUTBOUND` (MakeCall, DialEx), `BACK2BACK` (StartBack2BackCall), otherwise the record's type
-//! in capitals. `UserContext` is the call's agent's as the call implies it (`UserState`
+//! in capitals (`INBOUND` for a call from a trunk, whose channels' `Originator` is the caller).
+//! `UserContext` is the call's agent's as the call implies it (`UserState`
 //! RINGING / TALKING / WORKING / READY); all empty for a call without agent.
 
 use ccgate_plugin_sdk::serde_json::{Value, json};
@@ -19,7 +20,7 @@ use ccgate_plugin_sdk::telephony::LegId;
 use ccgate_plugin_sdk::{ApiError, ApiResult};
 use serde::de::DeserializeOwned;
 
-use crate::lifecycle::{self, BACK2BACK, OUTBOUND, PRIVACY_DIAL};
+use crate::lifecycle::{self, BACK2BACK, INBOUND, OUTBOUND, PRIVACY_DIAL};
 use crate::storage::{ENDED, cdr};
 
 /// The channel id of `leg` of call `contact_id`.
@@ -84,7 +85,10 @@ fn channel(c: &cdr::Model, leg: LegId, index: usize, call_type: &str) -> Value {
     } else {
         c.route_point.clone()
     };
-    let originator = if customer || two_numbers {
+    // An inbound call comes from the caller on both channels.
+    let originator = if c.call_type == INBOUND {
+        c.caller.clone()
+    } else if customer || two_numbers {
         c.call_center_number.clone()
     } else {
         c.callee.clone()

@@ -1,11 +1,12 @@
-//! What StartBack2BackCall and DialEx share: contact ids, number checks, the caller id, and
-//! starting a call with its record written first.
+//! What StartBack2BackCall, DialEx and inbound routing share: contact ids, number checks, the
+//! caller id, contact-flow URIs, releasing a reserved agent, and starting a call with its
+//! record written first.
 
 use ccgate_plugin_sdk::telephony::{self, StartCall};
 use ccgate_plugin_sdk::{ApiError, ApiResult, Context};
 use rand::Rng;
 
-use crate::api::clients::numbers;
+use crate::api::clients::{agents, numbers};
 use crate::api::errors;
 use crate::storage::{cdr, records};
 
@@ -109,4 +110,42 @@ pub async fn start_masked(
         return Err(e);
     }
     Ok(())
+}
+
+/// The media server URI that runs flow `flow`: `<uri>;flow=<flow>` (DialEx AnswerMode 0,
+/// inbound numbers bound to a contact flow).
+///
+/// Errors: 503 `MediaServer.NotConfigured` (no `uri`); 400 `InvalidParameter` naming
+/// `RoutPoint` (a flow id with other characters than letters, digits, `-`, `_`, `.`).
+pub fn flow_uri(uri: &str, flow: &str) -> ApiResult<String> {
+    if uri.is_empty() {
+        return Err(errors::media_server_not_configured());
+    }
+    if flow.is_empty()
+        || !flow
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(errors::invalid_parameter(
+            "RoutPoint",
+            "a contact flow id has letters, digits, '-', '_' and '.' only",
+        ));
+    }
+    Ok(format!("{uri};flow={flow}"))
+}
+
+/// Releases agent `user` of `instance`, reserved for call `contact_id` that did not start
+/// (`agents.transition` `no_answer`: RINGING → READY); a failure is logged (the agent can be
+/// reset with ResetAgentState).
+pub async fn release_agent(ctx: &Context, instance: &str, user: &str, contact_id: &str) {
+    let args = agents::transition::Args {
+        instance_id: instance.to_string(),
+        user_id: user.to_string(),
+        command: "no_answer".into(),
+        job_id: contact_id.to_string(),
+    };
+    let done: Result<_, ApiError> = agents::transition(ctx, &args).await;
+    if let Err(e) = done {
+        tracing::error!(user, call = contact_id, error = %e, "could not release a reserved agent");
+    }
 }

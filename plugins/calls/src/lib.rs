@@ -12,6 +12,10 @@
 //!   one, in one transaction, to the record and the per-call event log ([`lifecycle`] decides
 //!   what changes) and, for calls with an agent leg, publishes [`events::AgentLeg`] for the
 //!   agents plugin (`agents.follow-calls`);
+//! - an INVITE from a trunk reaches the query `route_inbound` ([`inbound`]): the called
+//!   number's skill group (an agent reserved through `agents.reserve`) or contact flow (the
+//!   media server) takes it, its record written first; the queue stage of its event log is
+//!   [`queue`]'s;
 //! - ListCallEventDetailByContactId renders the event log ([`render`]); the query `calls.cdrs`
 //!   ([`queries`]) pages the records for the reports plugin;
 //! - CallOnlinePrivacyNumber ([`actions::call_online_privacy_number`]) calls a call center
@@ -33,9 +37,11 @@ pub mod desk;
 pub mod dial;
 pub mod events;
 pub mod idempotency;
+pub mod inbound;
 pub mod lifecycle;
 pub mod numcrypt;
 pub mod queries;
+pub mod queue;
 pub mod recorder;
 pub mod render;
 pub mod restart;
@@ -73,8 +79,9 @@ pub struct Settings {
     pub max_duration_seconds: u32,
     /// The SIP URI of the media server that runs contact flows (DialEx AnswerMode 0): the
     /// second leg calls it with the flow id as a `flow` URI parameter
-    /// (`sip:ivr@media.example;flow=<RoutPoint>`). Empty (the default): AnswerMode 0 answers
-    /// 503 `MediaServer.NotConfigured`.
+    /// (`sip:ivr@media.example;flow=<RoutPoint>`); inbound calls to a number bound to a flow
+    /// likewise (`;flow=<ContactFlowId>`). Empty (the default): AnswerMode 0 answers 503
+    /// `MediaServer.NotConfigured`, and such inbound calls are refused 480 ([`inbound`]).
     pub media_server_uri: String,
     /// The master key of Encrypt tokens: standard base64 of 32 random bytes (`openssl rand
     /// -base64 32`); each instance encrypts under its own HKDF-SHA256 key derived from it
@@ -227,8 +234,12 @@ impl Plugin for CallsPlugin {
         api::dispatch(self.state(), ctx, action, params).await
     }
 
-    /// The queries of `plugins/calls/api/queries/` ([`queries`]).
+    /// The queries of `plugins/calls/api/queries/` ([`queries`]), and the host's
+    /// `route_inbound` ([`inbound`], served by hand: its JSON is the SDK's types).
     async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        if name == ccgate_plugin_sdk::telephony::ROUTE_INBOUND {
+            return inbound::query(self.state(), ctx, args).await;
+        }
         api::queries::dispatch(self.state(), ctx, name, args).await
     }
 

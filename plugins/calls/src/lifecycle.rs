@@ -16,9 +16,16 @@
 //! | Bridged | `bridged_ms` | SetUpMeeting / Talking (the B2BUA's "meeting", seed §7.2) |
 //! | Released(by) | `release_ms`, initiator, reason | End / Handling, `HangUper` = bye<party> |
 //! | Ended | ENDED, disposition | Handle (agent calls); agent leg `released` or `missed` |
+//! | Offered(first) | – (`start_ms` is the INVITE's arrival, set by `route_inbound`) | see below |
+//!
+//! Inbound calls (`call_type` `Inbound`, the customer is the first leg and calls in) add the
+//! queue stage and their own dispositions: [`crate::queue`] has their table. Events of a record
+//! already `ENDED` (a refused inbound call, a call ended at start-up) change nothing but
+//! `last_seq`.
 
 use ccgate_plugin_sdk::telephony::{CallEvent, CallEventKind, LegId, Party};
 
+use crate::queue;
 use crate::storage::{ENDED, cdr};
 
 /// Seed 004 §11 ContactDisposition of a call whose legs were bridged.
@@ -32,6 +39,9 @@ pub const OUTBOUND: &str = "Outbound";
 /// `call_type` of CallOnlinePrivacyNumber (seed 004 §11 ListCallDetailRecords ContactType
 /// `PrivacyDial`, 虚拟号码外呼): like `Back2Back`, a caller (TelA) and a callee (TelB).
 pub const PRIVACY_DIAL: &str = "PrivacyDial";
+/// `call_type` of a call from a trunk to an instance number (`route_inbound`; seed 004 §11
+/// ListCallDetailRecords ContactType `Inbound`, 呼入).
+pub const INBOUND: &str = "Inbound";
 
 /// An event-log entry to append.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +166,17 @@ fn entry(event: &'static str, status: &'static str, event_type: &'static str) ->
 pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
     let mut c = current.clone();
     c.last_seq = i32::try_from(ev.seq).unwrap_or(i32::MAX);
+    if current.status == ENDED {
+        return Step {
+            cdr: c,
+            entries: Vec::new(),
+            agent_legs: Vec::new(),
+        };
+    }
     let has_agent = c.agent_user_id.is_some();
+    let inbound = c.call_type == INBOUND;
+    // An inbound call to a skill group: its second leg is the agent the queue offers it to.
+    let queued = inbound && has_agent;
     let second_type = if second_party(&c) == "ivr" {
         "ivr"
     } else {
@@ -179,15 +199,23 @@ pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
         }
     };
     match &ev.kind {
+        CallEventKind::Offered { .. } => {
+            if queued {
+                entries.push(queue::enter_queue());
+            }
+        }
         CallEventKind::Inviting { leg, .. } => {
             if *leg == LegId::Second {
                 set(&mut c.second_invite_ms);
             }
-            entries.push(if leg_type(*leg) == "ivr" {
-                entry("EnterIVR", "", "ivr")
-            } else {
-                entry("Dial", "Dialing", "agent")
-            });
+            // The queue offers an inbound call to the agent, nobody dials: its Ring follows.
+            if !(queued && *leg == LegId::Second && !transferring) {
+                entries.push(if leg_type(*leg) == "ivr" {
+                    entry("EnterIVR", "", "ivr")
+                } else {
+                    entry("Dial", "Dialing", "agent")
+                });
+            }
         }
         CallEventKind::Ringing { leg } => {
             match leg {
@@ -205,14 +233,24 @@ pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
                 complete_transfer(&mut c, &mut agent_legs);
             } else if has_agent && *leg == agent_leg(&c) {
                 agent_legs.push((c.agent_user_id.clone().unwrap_or_default(), "answered"));
+                if queued {
+                    entries.push(queue::normal_end());
+                }
             }
-            entries.push(entry("Talk", "Talking", leg_type(*leg)));
+            // ccgate answering an inbound caller is no party's event: the agent's Talk is.
+            if !(inbound && *leg == LegId::First) {
+                entries.push(entry("Talk", "Talking", leg_type(*leg)));
+            }
         }
         CallEventKind::Failed { leg, .. } => {
-            if transferring && *leg == replaced {
+            let dropped = transferring && *leg == replaced;
+            if dropped {
                 drop_transfer(&mut c, &mut agent_legs);
             }
             entries.push(entry("GiveUp", "Released", leg_type(*leg)));
+            if queued && !dropped && *leg == LegId::Second && c.second_answer_ms == 0 {
+                entries.push(queue::abandoned_ring());
+            }
         }
         CallEventKind::Bridged => {
             set(&mut c.bridged_ms);
@@ -259,7 +297,14 @@ pub fn apply(current: &cdr::Model, ev: &CallEvent) -> Step {
             }
             if c.status != ENDED {
                 c.status = ENDED.into();
-                c.disposition = if c.bridged_ms > 0 { SUCCESS } else { NO_ANSWER }.into();
+                c.disposition = if inbound {
+                    queue::disposition(&c)
+                } else if c.bridged_ms > 0 {
+                    SUCCESS
+                } else {
+                    NO_ANSWER
+                }
+                .into();
                 if let Some(user) = c.agent_user_id.clone() {
                     entries.push(entry("Handle", "", "agent"));
                     let what = if agent_answered(&c) {

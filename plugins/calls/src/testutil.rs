@@ -18,12 +18,31 @@ pub const INSTANCE: &str = "ccc-test";
 /// The outbound numbers the fake numbers plugin knows for [`INSTANCE`], in order.
 pub const NUMBERS: [&str; 2] = ["02566040852", "02566040853"];
 
+/// An inbound number of [`INSTANCE`] bound to skill groups `sg-2` (never a READY agent) and
+/// `sg-1` (agent1 READY unless busy), in that order.
+pub const QUEUE_NUMBER: &str = NUMBERS[0];
+/// An inbound number of [`INSTANCE`] bound to contact flow `flow-1` only.
+pub const FLOW_NUMBER: &str = "02566040860";
+/// An inbound number of [`INSTANCE`] bound to contact flow `flow-2` and skill group `sg-1`.
+pub const FLOW_AND_QUEUE_NUMBER: &str = "02566040861";
+
 /// The queries the fake agents plugin was asked, as (name, args).
 pub type Asked = Arc<Mutex<Vec<(String, Value)>>>;
 
-/// A fake numbers plugin answering `outbound` from `numbers`.
+/// A fake numbers plugin answering `outbound` from `numbers` and `inbound` for
+/// [`QUEUE_NUMBER`], [`FLOW_NUMBER`] and [`FLOW_AND_QUEUE_NUMBER`].
 fn fake_numbers(numbers: &'static [&'static str]) -> FakePlugin {
-    FakePlugin::new("numbers").answer("outbound", move |args| {
+    FakePlugin::new("numbers").answer("inbound", |args| {
+        let number = args["Number"].as_str().unwrap_or_default();
+        let (groups, flow) = match number {
+            QUEUE_NUMBER => (vec!["sg-2", "sg-1"], ""),
+            FLOW_NUMBER => (vec![], "flow-1"),
+            FLOW_AND_QUEUE_NUMBER => (vec!["sg-1"], "flow-2"),
+            _ => return Ok(json!({"Found": false, "InstanceId": "", "PhoneNumberId": "", "Number": "", "Usage": "", "SkillGroupIds": [], "ContactFlowId": ""})),
+        };
+        Ok(json!({"Found": true, "InstanceId": INSTANCE, "PhoneNumberId": format!("id-{number}"), "Number": number, "Usage": "Inbound", "SkillGroupIds": groups, "ContactFlowId": flow}))
+    })
+    .answer("outbound", move |args| {
         let wanted = args["Number"].as_str().unwrap_or_default();
         let list: Vec<Value> = numbers
             .iter()
@@ -35,7 +54,8 @@ fn fake_numbers(numbers: &'static [&'static str]) -> FakePlugin {
 }
 
 /// A fake agents plugin: `reserve` finds agent `agent1` (extension 8001, READY unless
-/// `busy`) and skill group `sales` (READY agent `agent1` unless `busy`); `transition` applies.
+/// `busy`), skill group `sales` / `sg-1` (READY agent `agent1` unless `busy`) and `sg-2` (no
+/// READY agent); `transition` applies.
 fn fake_agents(asked: Asked, busy: bool) -> FakePlugin {
     let a1 = asked.clone();
     FakePlugin::new("agents")
@@ -45,8 +65,8 @@ fn fake_agents(asked: Asked, busy: bool) -> FakePlugin {
             let group = args["skill_group"].as_str().unwrap_or_default();
             let second = agent_two(user);
             let first = matches!(user.split('@').next(), Some("agent1" | "u-1"));
-            let found = first || group == "sales" || second;
-            let reserved = found && !busy;
+            let found = first || matches!(group, "sales" | "sg-1" | "sg-2") || second;
+            let reserved = found && !busy && group != "sg-2";
             let (id, login, name, ext) = if second {
                 ("u-2", "agent2", "Agent Two", "8002")
             } else {
@@ -60,7 +80,7 @@ fn fake_agents(asked: Asked, busy: bool) -> FakePlugin {
                 "display_name": if reserved { name } else { "" },
                 "extension": if reserved { ext } else { "" },
                 "skill_group_id": if reserved && !group.is_empty() { "sg-1" } else { "" },
-                "reason": if found && busy { "agent agent1 is TALKING, not READY" } else if found { "" } else { "no such agent" },
+                "reason": if found && !reserved { "agent agent1 is TALKING, not READY" } else if found { "" } else { "no such agent" },
             }))
         })
         .answer("transition", move |args| {
@@ -106,15 +126,46 @@ impl Harness {
 
     /// As [`Harness::new`], with `settings` and agent `agent1` busy when `busy`.
     pub async fn build(settings: Settings, numbers: &'static [&'static str], busy: bool) -> Self {
+        Self::build_with(settings, numbers, busy, true).await
+    }
+
+    /// As [`Harness::build`], without the agents plugin unless `agents`.
+    pub async fn build_with(
+        settings: Settings,
+        numbers: &'static [&'static str],
+        busy: bool,
+        agents: bool,
+    ) -> Self {
         let calls = Arc::new(CallsPlugin::with_settings(settings));
         let asked = Asked::default();
-        let env = TestEnv::new(vec![
+        let mut plugins: Vec<Arc<dyn Plugin>> = vec![
             calls.clone() as Arc<dyn Plugin>,
             Arc::new(fake_numbers(numbers)),
-            Arc::new(fake_agents(asked.clone(), busy)),
-        ])
-        .await;
+        ];
+        if agents {
+            plugins.push(Arc::new(fake_agents(asked.clone(), busy)));
+        }
+        let env = TestEnv::new(plugins).await;
         Self { env, calls, asked }
+    }
+
+    /// Asks the plugin's `route_inbound` as the gateway does (system context: role admin, no
+    /// instance, no account) for a call from `caller` to `called` arriving at `at_ms`; the
+    /// answer as JSON.
+    pub async fn route_inbound(&self, called: &str, caller: &str, at_ms: i64) -> ApiResult<Value> {
+        let mut ctx = self.env.ctx(crate::api::dial_ex::SPEC, INSTANCE);
+        ctx.instance_id = None;
+        ctx.account_id = String::new();
+        ctx.account_instances = Vec::new();
+        let call = ccgate_plugin_sdk::telephony::InboundCall {
+            called: called.into(),
+            caller: caller.into(),
+            at_ms,
+        };
+        let args = ccgate_plugin_sdk::serde_json::to_value(call).unwrap();
+        self.calls
+            .query(&ctx, ccgate_plugin_sdk::telephony::ROUTE_INBOUND, args)
+            .await
     }
 
     /// Calls `spec` on [`INSTANCE`].

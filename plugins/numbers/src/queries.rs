@@ -6,9 +6,9 @@ use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrd
 
 use crate::api::Ctx;
 use crate::api::queries::by_contact_flow::{Args, ContactFlows, Output, PhoneNumbers};
-use crate::api::queries::{by_ids, outbound};
+use crate::api::queries::{by_ids, inbound, outbound};
 use crate::rules;
-use crate::storage::{IN_LIST_MAX, phone_number};
+use crate::storage::{IN_LIST_MAX, NUMBER_MAX, phone_number, skill_groups_of};
 
 /// `by_ids`: the numbers of `args.instance_id` with ids `args.phone_number_ids`, ordered by
 /// `Number`; unknown ids (and other instances' numbers) are absent. The agents domain validates
@@ -78,6 +78,52 @@ pub async fn outbound(ctx: &Ctx<'_>, args: outbound::Args) -> ApiResult<outbound
                 usage: n.usage,
             })
             .collect(),
+    })
+}
+
+/// `inbound`: the number an inbound call dialled, in any instance: active, usage `Inbound` or
+/// `Bidirection` ([`rules::allow_inbound`]), matched as stored or with its leading `+` toggled
+/// (the stored form wins when both exist), with its contact flow and skill groups (binding
+/// order). Not found (all fields empty): anything else, including text that is not a number.
+/// Two indexed point reads: `uq_numbers_phone_numbers_number`, then the primary key of
+/// `numbers_skill_groups` (`phone_number_id, ...`).
+///
+/// Errors: 500 on storage failures.
+pub async fn inbound(ctx: &Ctx<'_>, args: inbound::Args) -> ApiResult<inbound::Output> {
+    let wanted = args.number.trim();
+    let digits = wanted.strip_prefix('+').unwrap_or(wanted);
+    let plausible = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && wanted.len() <= NUMBER_MAX as usize;
+    if !plausible {
+        return Ok(inbound::Output::default());
+    }
+    let toggled = if wanted.starts_with('+') {
+        digits.to_string()
+    } else {
+        format!("+{digits}")
+    };
+    let rows = phone_number::Entity::find()
+        .filter(phone_number::Column::Number.is_in([wanted.to_string(), toggled]))
+        .filter(phone_number::Column::Active.eq(true))
+        .all(&ctx.db)
+        .await?;
+    let Some(n) = rows
+        .into_iter()
+        .filter(|n| rules::allow_inbound(&n.usage))
+        .min_by_key(|n| n.number != wanted)
+    else {
+        return Ok(inbound::Output::default());
+    };
+    let mut groups = skill_groups_of(&ctx.db, std::slice::from_ref(&n.id)).await?;
+    Ok(inbound::Output {
+        found: true,
+        skill_group_ids: groups.remove(&n.id).unwrap_or_default(),
+        instance_id: n.instance_id,
+        phone_number_id: n.id,
+        number: n.number,
+        usage: n.usage,
+        contact_flow_id: n.contact_flow_id.unwrap_or_default(),
     })
 }
 
@@ -298,6 +344,80 @@ mod tests {
         assert_eq!(v, json!({"ContactFlows": []}));
         let e = h.numbers.query(&ctx, "nope", json!({})).await.unwrap_err();
         assert_eq!(e.status, 500);
+    }
+
+    #[tokio::test]
+    async fn inbound_finds_a_number_of_any_instance_with_its_bindings() {
+        use ccgate_plugin_sdk::sea_orm::sea_query::Expr;
+        use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+        use crate::storage::phone_number;
+
+        let h = Harness::with_agents().await;
+        let queue = h.add("02160664656", "Inbound", None).await;
+        h.call(
+            modify_phone_number::SPEC,
+            &[
+                ("PhoneNumberId", &queue),
+                ("Usage", "Inbound"),
+                ("SkillGroupId.1", "sg-2"),
+                ("SkillGroupId.2", "sg-1"),
+            ],
+        )
+        .await
+        .unwrap();
+        let flow = h
+            .add_in(
+                OTHER_INSTANCE,
+                "+8613912345678",
+                "Bidirection",
+                Some(FLOW_A),
+            )
+            .await;
+        h.add("053168962496", "Outbound", None).await;
+        let off = h.add("02160664657", "Inbound", None).await;
+        phone_number::Entity::update_many()
+            .col_expr(phone_number::Column::Active, Expr::value(false))
+            .filter(phone_number::Column::Id.eq(&off))
+            .exec(&h.env.db)
+            .await
+            .unwrap();
+        // A system context: no instance.
+        let mut ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
+        ctx.instance_id = None;
+        let ask = |n: &str| h.numbers.query(&ctx, "inbound", json!({"Number": n}));
+        assert_eq!(
+            ask("02160664656").await.unwrap(),
+            json!({
+                "Found": true,
+                "InstanceId": INSTANCE,
+                "PhoneNumberId": queue,
+                "Number": "02160664656",
+                "Usage": "Inbound",
+                "SkillGroupIds": ["sg-2", "sg-1"],
+                "ContactFlowId": "",
+            })
+        );
+        // Stored with +, called without it.
+        let v = ask("8613912345678").await.unwrap();
+        assert_eq!(
+            (&v["InstanceId"], &v["PhoneNumberId"], &v["ContactFlowId"]),
+            (&json!(OTHER_INSTANCE), &json!(flow), &json!(FLOW_A))
+        );
+        assert_eq!(v["SkillGroupIds"], json!([]));
+        // Outbound-only, inactive, unknown and malformed numbers are not found.
+        for n in [
+            "053168962496",
+            "02160664657",
+            "01000000000",
+            "",
+            "sip:x",
+            "+",
+        ] {
+            let v = ask(n).await.unwrap();
+            assert_eq!(v["Found"], json!(false), "{n}: {v}");
+            assert_eq!(v["InstanceId"], json!(""), "{n}: {v}");
+        }
     }
 
     #[tokio::test]

@@ -6,7 +6,8 @@
 //!   stored and compared as written (`+8613912345678` and `13912345678` are different
 //!   entries); only region lookup ([`crate::region`]) normalises them.
 //! - `Usage` is `Inbound`, `Outbound` or `Bidirection` (`Parameter.Enumeration` otherwise).
-//! - `AllowOutbound` = `Usage` is `Outbound` or `Bidirection`.
+//! - `AllowOutbound` = `Usage` is `Outbound` or `Bidirection`; inbound calls reach `Inbound` and
+//!   `Bidirection` numbers.
 //! - 400 numbers (national number starting with `400`) may only be `Inbound` (§6.1 说明: "如果
 //!   传入号码为400号码，该值只能传入 Inbound"), so they never allow outbound calls.
 
@@ -57,6 +58,12 @@ pub fn is_400(number: &str) -> bool {
 /// `AllowOutbound` for a usage: `Outbound` and `Bidirection` may call out.
 pub fn allow_outbound(usage: &str) -> bool {
     matches!(usage, "Outbound" | "Bidirection")
+}
+
+/// Whether a usage takes inbound calls: `Inbound` and `Bidirection` (the `numbers.inbound`
+/// query routes calls only to those).
+pub fn allow_inbound(usage: &str) -> bool {
+    matches!(usage, "Inbound" | "Bidirection")
 }
 
 /// The 400-number rule as an error message, when `number` may not have `usage`.

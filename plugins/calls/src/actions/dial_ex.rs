@@ -13,8 +13,8 @@
 //! (`agents.transition` `no_answer`: RINGING → READY). `Provider` is accepted and ignored (the
 //! seed documents no values). `TimeStamp` is epoch milliseconds (the seed's example).
 
+use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::telephony::{Leg, StartCall, Target};
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context};
 
 use crate::api::Ctx;
 use crate::api::clients::agents;
@@ -62,7 +62,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let second = if req.answer_mode == 0 {
         Leg {
             target: Target::Uri {
-                uri: flow_uri(&settings.media_server_uri, &req.rout_point)?,
+                uri: dial::flow_uri(&settings.media_server_uri, &req.rout_point)?,
             },
             caller_id: callee.clone(),
         }
@@ -102,7 +102,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     if !matches!(started, Ok(None))
         && let Some(user) = agent
     {
-        release(ctx, &user, &contact_id).await;
+        dial::release_agent(ctx, ctx.instance(), &user, &contact_id).await;
     }
     if let Some(first) = started? {
         return Ok(replayed(&first));
@@ -123,27 +123,6 @@ fn replayed(first: &crate::storage::cdr::Model) -> Response {
         task_id: first.contact_id.clone(),
         time_stamp: first.start_ms.to_string(),
     }
-}
-
-/// The media server URI that runs flow `flow`: `<uri>;flow=<flow>`.
-///
-/// Errors: 503 `MediaServer.NotConfigured` (no `uri`); 400 `InvalidParameter` (a flow id with
-/// other characters than letters, digits, `-`, `_`, `.`).
-fn flow_uri(uri: &str, flow: &str) -> ApiResult<String> {
-    if uri.is_empty() {
-        return Err(errors::media_server_not_configured());
-    }
-    if flow.is_empty()
-        || !flow
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        return Err(errors::invalid_parameter(
-            "RoutPoint",
-            "a contact flow id has letters, digits, '-', '_' and '.' only",
-        ));
-    }
-    Ok(format!("{uri};flow={flow}"))
 }
 
 /// Reserves the agent of AnswerMode 1 or the best agent of the group of AnswerMode 2.
@@ -176,21 +155,6 @@ async fn reserve(
         (false, _, false) => Err(errors::not_exists_skill_group_id(&req.rout_point)),
         (true, false, true) => Err(errors::invalid_agent_state(&req.rout_point, &out.reason)),
         (true, false, false) => Err(errors::no_ready_agent(&req.rout_point)),
-    }
-}
-
-/// Releases a reserved agent whose call did not start (RINGING → READY); a failure is logged
-/// (the agent can be reset with ResetAgentState).
-async fn release(ctx: &Context, user: &str, contact_id: &str) {
-    let args = agents::transition::Args {
-        instance_id: ctx.instance().to_string(),
-        user_id: user.to_string(),
-        command: "no_answer".into(),
-        job_id: contact_id.to_string(),
-    };
-    let done: Result<_, ApiError> = agents::transition(ctx, &args).await;
-    if let Err(e) = done {
-        tracing::error!(user, call = contact_id, error = %e, "could not release a reserved agent");
     }
 }
 

@@ -223,6 +223,75 @@ pub mod agents {
 pub mod numbers {
     use ccgate_plugin_sdk::{ApiResult, Context, query};
 
+    /// Types of query `numbers.inbound`.
+    pub mod inbound {
+        #[allow(unused_imports)]
+        use ccgate_plugin_sdk::ResponseBody;
+        use serde::{Deserialize, Serialize};
+
+        /// The arguments of query `numbers.inbound`.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Args {
+            /// The called number: the digits of the INVITE's Request-URI user part, optionally with a leading +.
+            #[serde(rename = "Number")]
+            pub number: String,
+        }
+
+        impl ResponseBody for Args {
+            const FIELDS: &'static [&'static str] = &["Number"];
+        }
+
+        /// The result of query `numbers.inbound`.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Output {
+            /// Whether an active number with usage Inbound or Bidirection has these digits; the other fields are empty when not (an Outbound-only or inactive number is not found).
+            #[serde(rename = "Found")]
+            pub found: bool,
+            /// The instance the number belongs to.
+            #[serde(rename = "InstanceId")]
+            pub instance_id: String,
+            /// Phone number ID.
+            #[serde(rename = "PhoneNumberId")]
+            pub phone_number_id: String,
+            /// The number as stored.
+            #[serde(rename = "Number")]
+            pub number: String,
+            /// Inbound or Bidirection.
+            #[serde(rename = "Usage")]
+            pub usage: String,
+            /// The skill groups bound to the number (2017 ModifyPhoneNumber SkillGroupId.N), in binding order; empty when none.
+            #[serde(rename = "SkillGroupIds")]
+            pub skill_group_ids: Vec<String>,
+            /// The bound contact flow (2017 ContactFlowId); empty when none.
+            #[serde(rename = "ContactFlowId")]
+            pub contact_flow_id: String,
+        }
+
+        impl ResponseBody for Output {
+            const FIELDS: &'static [&'static str] = &[
+                "Found",
+                "InstanceId",
+                "PhoneNumberId",
+                "Number",
+                "Usage",
+                "SkillGroupIds",
+                "ContactFlowId",
+            ];
+        }
+    }
+
+    /// `numbers.inbound`: The active inbound-capable number (usage Inbound or Bidirection) with the digits Number, in any instance, and what it is bound to: its contact flow and its skill groups. Numbers are unique across instances. Number is matched as stored, else with its leading + added or removed (trunks send E.164 or national forms). Two indexed point reads: the unique index on number, then the skill-group bindings' primary key.
+    ///
+    /// Returns `Ok(None)` when plugin `numbers` is not enabled.
+    ///
+    /// Errors: the query's own, and 500 `InternalError` when the answer does not have the declared shape.
+    pub async fn inbound(
+        ctx: &Context,
+        args: &inbound::Args,
+    ) -> ApiResult<Option<inbound::Output>> {
+        query::call(ctx, "numbers", "inbound", args).await
+    }
+
     /// Types of query `numbers.outbound`.
     pub mod outbound {
         #[allow(unused_imports)]

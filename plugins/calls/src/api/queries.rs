@@ -66,13 +66,13 @@ pub mod cdrs {
         /// The instance.
         #[serde(rename = "InstanceId")]
         pub instance_id: String,
-        /// Back2Back (StartBack2BackCall) or Outbound (DialEx): seed 004 §11 ContactType names.
+        /// Back2Back (StartBack2BackCall), Outbound (DialEx, MakeCall), PrivacyDial (CallOnlinePrivacyNumber) or Inbound (a call from a trunk to an instance number, route_inbound): seed 004 §11 ContactType names.
         #[serde(rename = "CallType")]
         pub call_type: String,
-        /// The calling number (StartBack2BackCall Caller; DialEx Caller, the number shown to the customer).
+        /// The calling number (StartBack2BackCall Caller; DialEx Caller, the number shown to the customer; Inbound: the customer's number).
         #[serde(rename = "Caller")]
         pub caller: String,
-        /// The called number.
+        /// The called number (Inbound: the instance number called).
         #[serde(rename = "Callee")]
         pub callee: String,
         /// The instance number shown as caller id.
@@ -93,7 +93,7 @@ pub mod cdrs {
         /// When the API accepted the call, UTC epoch ms.
         #[serde(rename = "StartMs")]
         pub start_ms: i64,
-        /// When the first leg answered, UTC epoch ms (0 when it did not).
+        /// When the first leg answered, UTC epoch ms (0 when it did not; Inbound: when ccgate answered the caller, right after the agent or media server did).
         #[serde(rename = "AnswerMs")]
         pub answer_ms: i64,
         /// When both legs were connected (talk started), UTC epoch ms (0 when never).
@@ -108,7 +108,7 @@ pub mod cdrs {
         /// `<SIP code>-<reason>` (seed 004 §11.14 ReleaseReason, e.g. 487-Request Terminated).
         #[serde(rename = "ReleaseReason")]
         pub release_reason: String,
-        /// Success (the legs were bridged) or NoAnswer (they never were): seed 004 §11 ContactDisposition names; empty while LIVE.
+        /// Success (the legs were bridged) or NoAnswer (they never were); Inbound also AbandonedRing (the agent rang, unanswered), AbandonedInQueue (the caller hung up before an agent rang) and QueueOverflow (no READY agent: refused with 480 at once): seed 004 §11 ContactDisposition names; empty while LIVE.
         #[serde(rename = "Disposition")]
         pub disposition: String,
     }

@@ -18,7 +18,7 @@ pub struct Model {
     /// The instance.
     #[sea_orm(column_type = "String(StringLen::N(64))")]
     pub instance_id: String,
-    /// `Back2Back`, `Outbound` or `PrivacyDial` (seed 004 §11 ContactType names).
+    /// `Back2Back`, `Outbound`, `PrivacyDial` or `Inbound` (seed 004 §11 ContactType names).
     #[sea_orm(column_type = "String(StringLen::N(16))")]
     pub call_type: String,
     /// The calling number as the request gave it.
@@ -30,7 +30,9 @@ pub struct Model {
     /// The instance number shown as caller id (`PrivacyDial`: the virtual number TelX).
     #[sea_orm(column_type = "String(StringLen::N(32))")]
     pub call_center_number: String,
-    /// DialEx: the contact flow (AnswerMode 0) or the agent / skill group named (RoutPoint).
+    /// DialEx: the contact flow (AnswerMode 0) or the agent / skill group named (RoutPoint);
+    /// inbound: the skill group the agent came through (the first bound when none was READY)
+    /// or the contact flow.
     #[sea_orm(column_type = "String(StringLen::N(256))")]
     pub route_point: String,
     /// The agent's UserId, when an agent takes part.
@@ -51,7 +53,7 @@ pub struct Model {
     /// `LIVE` or `ENDED`.
     #[sea_orm(column_type = "String(StringLen::N(8))")]
     pub status: String,
-    /// When the API accepted the call.
+    /// When the API accepted the call (inbound: when the INVITE arrived).
     pub start_ms: i64,
     /// The first leg's first 180/183.
     pub first_ring_ms: i64,
@@ -74,7 +76,8 @@ pub struct Model {
     /// `<SIP code>-<reason>` (seed 004 §11.14 `487-Request Terminated`).
     #[sea_orm(column_type = "String(StringLen::N(128))")]
     pub release_reason: String,
-    /// `Success` or `NoAnswer` (seed 004 §11 ContactDisposition); empty while LIVE.
+    /// `Success` or `NoAnswer`; inbound calls also `AbandonedRing`, `AbandonedInQueue`,
+    /// `QueueOverflow` (seed 004 §11 ContactDisposition; `crate::queue`); empty while LIVE.
     #[sea_orm(column_type = "String(StringLen::N(32))")]
     pub disposition: String,
     /// The last engine event applied (`CallEvent::seq`); 0 before the first.

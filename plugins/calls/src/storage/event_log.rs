@@ -19,10 +19,12 @@ pub struct Model {
     pub seq: i32,
     /// When, UTC epoch ms (the engine's `at_ms`).
     pub at_ms: i64,
-    /// §11.14 `Event`: Dial, Ring, Talk, SetUpMeeting, GiveUp, End, Handle, EnterIVR.
+    /// §11.14 `Event`: Dial, Ring, Talk, SetUpMeeting, GiveUp, End, Handle, EnterIVR, Hold,
+    /// Retrieve, LaunchTransfer; inbound calls' queue events EnterQueue, ACDOverflow,
+    /// NormalEnd, AbandonedRing (`crate::queue`).
     #[sea_orm(column_type = "String(StringLen::N(32))")]
     pub event: String,
-    /// §11.14 `Status`: Dialing, Ringing, Talking, Released, Handling or empty.
+    /// §11.14 `Status`: Dialing, Ringing, Talking, Released, Handling, Queuing or empty.
     #[sea_orm(column_type = "String(StringLen::N(32))")]
     pub status: String,
     /// §11.14 `AgentName`: the agent's login name, empty without an agent.

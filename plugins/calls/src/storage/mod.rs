@@ -11,6 +11,8 @@
 //! - [`secret`] (`calls_secret`): the generated master key of Encrypt tokens.
 //! - [`client_token`] (`calls_client_tokens`): the ClientTokens of dialling requests (24 h).
 //!
+//! [`refused`] writes the record of an inbound call ccgate refused, with its event log.
+//!
 //! Times are UTC epoch milliseconds in BIGINT columns; 0 means "not yet / never".
 
 pub mod cdr;
@@ -24,6 +26,7 @@ pub mod number_mask;
 pub mod privacy;
 pub mod privacy_link;
 pub mod records;
+pub mod refused;
 pub mod secret;
 pub mod transfers;
 

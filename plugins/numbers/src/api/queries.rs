@@ -195,6 +195,66 @@ pub mod by_ids {
     }
 }
 
+/// Query `inbound`: The active inbound-capable number (usage Inbound or Bidirection) with the digits Number, in any instance, and what it is bound to: its contact flow and its skill groups. Numbers are unique across instances. Number is matched as stored, else with its leading + added or removed (trunks send E.164 or national forms). Two indexed point reads: the unique index on number, then the skill-group bindings' primary key.
+pub mod inbound {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "inbound";
+
+    /// The arguments of query `numbers.inbound`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The called number: the digits of the INVITE's Request-URI user part, optionally with a leading +.
+        #[serde(rename = "Number")]
+        pub number: String,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["Number"];
+    }
+
+    /// The result of query `numbers.inbound`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// Whether an active number with usage Inbound or Bidirection has these digits; the other fields are empty when not (an Outbound-only or inactive number is not found).
+        #[serde(rename = "Found")]
+        pub found: bool,
+        /// The instance the number belongs to.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+        /// Phone number ID.
+        #[serde(rename = "PhoneNumberId")]
+        pub phone_number_id: String,
+        /// The number as stored.
+        #[serde(rename = "Number")]
+        pub number: String,
+        /// Inbound or Bidirection.
+        #[serde(rename = "Usage")]
+        pub usage: String,
+        /// The skill groups bound to the number (2017 ModifyPhoneNumber SkillGroupId.N), in binding order; empty when none.
+        #[serde(rename = "SkillGroupIds")]
+        pub skill_group_ids: Vec<String>,
+        /// The bound contact flow (2017 ContactFlowId); empty when none.
+        #[serde(rename = "ContactFlowId")]
+        pub contact_flow_id: String,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &[
+            "Found",
+            "InstanceId",
+            "PhoneNumberId",
+            "Number",
+            "Usage",
+            "SkillGroupIds",
+            "ContactFlowId",
+        ];
+    }
+}
+
 /// Query `outbound`: The active numbers of one instance that can call out (usage Outbound or Bidirection, not a 400 number), ordered by Number; with Number given, only that number when it qualifies. One indexed SQL query.
 pub mod outbound {
     #[allow(unused_imports)]
@@ -269,6 +329,10 @@ pub async fn dispatch(
         "by_ids" => {
             let args: by_ids::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::by_ids(&cx, args).await?)
+        }
+        "inbound" => {
+            let args: inbound::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::inbound(&cx, args).await?)
         }
         "outbound" => {
             let args: outbound::Args = query::decode_args(name, args)?;

@@ -3,7 +3,8 @@
 //!
 //! Indexes and why:
 //! - `uq_numbers_phone_numbers_number` (unique `number`): one instance per number, also the
-//!   lookup of AddPhoneNumber / AddBulkPhoneNumbers / CheckNumberAvaliable.
+//!   lookup of AddPhoneNumber / AddBulkPhoneNumbers / CheckNumberAvaliable and of the
+//!   `numbers.inbound` query (the called number of an inbound call, any instance).
 //! - `idx_numbers_phone_numbers_instance_number` (`instance_id, number`): every list is filtered
 //!   by instance and ordered by number (2017 and 2020 ListPhoneNumbers, paging in SQL).
 //! - `idx_numbers_phone_numbers_instance_usage` (`instance_id, usage, number`): the 2020 `Usage`
