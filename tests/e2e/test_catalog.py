@@ -16,11 +16,13 @@ def test_openapi_document_validates_and_lists_every_action(gateway):
     doc = resp.json()
     validate(doc)  # raises OpenAPIValidationError on any violation of OpenAPI 3.1
     operations = [op for path in doc["paths"].values() for op in path.values()]
-    # 80 actions of the seeds, 8 more the official 2020 SDK sends (the agent desk).
-    assert len(operations) == 88
+    # 80 actions of the seeds, 15 more the official 2020 SDK sends (the agent desk: 8 state
+    # actions, 7 call actions).
+    assert len(operations) == 95
     implemented = {op["operationId"] for op in operations if op["x-ccgate-implemented"]}
     assert "ListPhoneNumbers_2020_07_01" in implemented
-    assert "DialEx_2017_07_05" not in implemented
+    assert "DialEx_2017_07_05" in implemented
+    assert "GetConversationDetailByContactId_2017_07_05" not in implemented
     list_numbers = doc["paths"]["/#Action=ListPhoneNumbers&Version=2020-07-01"]["post"]
     usage = next(p for p in list_numbers["parameters"] if p["name"] == "Usage")
     assert usage["schema"]["enum"] == ["Outbound", "Inbound", "Bidirection"]
@@ -29,10 +31,10 @@ def test_openapi_document_validates_and_lists_every_action(gateway):
 def test_specified_actions_without_a_handler_answer_not_implemented(demo, expect_error):
     sdk = demo.sdk2017()
     msg = expect_error(
-        lambda: sdk.call("DialEx", InstanceId=demo.instance_id, Caller="02100000000",
-                         Callee="13900000000", RoutPoint="80200001"),
+        lambda: sdk.call("GetConversationDetailByContactId", InstanceId=demo.instance_id,
+                         ContactId="000000000000000001"),
         501, "NotImplemented")
-    assert "DialEx" in msg and "calls" in msg
+    assert "GetConversationDetailByContactId" in msg and "calls" in msg
     # The same through the 2020 SDK's generic call, signed with ACS3.
     expect_error(
         lambda: call_api(demo.sdk2020(), "ListIvrTrackingDetail", "2017-07-05",
@@ -52,10 +54,12 @@ def test_ccgate_actions_lists_every_action_with_plugin_and_status(gateway):
         if len(cols) >= 5:
             plugin, version, action, status = cols[:4]
             rows[(version, action)] = (plugin, status)
-    assert len(rows) == 88
+    assert len(rows) == 95
     assert rows[("2020-07-01", "SignInGroup")] == ("agents", "served")
     assert rows[("2017-07-05", "ListRoles")] == ("roles", "served")
     assert rows[("2020-07-01", "ListPhoneNumbers")] == ("numbers", "served")
     assert rows[("huawei-cc-management-v1", "queryIVRFlowList")] == ("flows", "served")
     assert rows[("2017-07-05", "ListIvrTrackingDetail")] == ("flows", "not-implemented")
-    assert rows[("2017-07-05", "DialEx")] == ("calls", "not-implemented")
+    assert rows[("2017-07-05", "DialEx")] == ("calls", "served")
+    assert rows[("2020-07-01", "MakeCall")] == ("calls", "served")
+    assert rows[("2017-07-05", "GetConversationDetailByContactId")] == ("calls", "not-implemented")
