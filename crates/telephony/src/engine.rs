@@ -249,6 +249,12 @@ async fn run(
         })
     };
     tokio::spawn(serve_incoming(shared.clone(), incoming));
+    for trunk in shared.config.trunks.iter().filter(|t| t.register) {
+        tokio::spawn(crate::trunk_registration::keep_registered(
+            shared.endpoint.clone(),
+            trunk.clone(),
+        ));
+    }
     tracing::info!(udp = %bound, "SIP engine listening");
     let _ = ready.send(Ok(bound));
 

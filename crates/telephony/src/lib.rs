@@ -22,6 +22,7 @@ mod engine;
 pub mod registrar;
 pub mod routing;
 pub mod sdp;
+mod trunk_registration;
 
 pub use call::inbound::{InboundRouter, NoInbound};
 /// The telephony port of the plugin SDK.

@@ -917,3 +917,25 @@ async fn the_first_party_hanging_up_while_the_second_rings_cancels_the_second() 
     assert_eq!(agent.wait(Duration::from_secs(15)), 0, "{}", agent.log());
     r.engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_that_wants_registration_gets_a_register_with_its_credentials() {
+    let registrar = Phone::start(PhoneSpec::new(
+        Scenario::Custom("trunk_registrar.xml"),
+        "trunk",
+    ));
+    let mut t = trunk(CUSTOMER, registrar.port(), Transport::Udp, Flow::Iv);
+    t.username = Some("1001".into());
+    t.password = Some("secret".into());
+    t.register = true;
+    t.register_expires_seconds = 120;
+    let r = rig(vec![t]);
+    assert_eq!(
+        registrar.wait(Duration::from_secs(15)),
+        0,
+        "{}",
+        registrar.log()
+    );
+    assert!(has_line(&registrar, "valid=true"), "{}", registrar.log());
+    r.engine.shutdown().await;
+}

@@ -1052,6 +1052,28 @@ pub const CATALOG: &[Entry] = &[
         file: "plugins/calls/api/StartBack2BackCall.2017-07-05.toml",
     },
     Entry {
+        plugin: "calls",
+        spec: ActionSpec {
+            dialect: Dialect::AliyunRpc,
+            version: "2020-07-01",
+            action: "StartBack2BackCall",
+            route: None,
+            auth: AuthModes::AkOrBearer,
+            instance: InstanceScope::Param("InstanceId"),
+            envelope: Envelope {
+                success: false,
+                http_status_code: true,
+                message: true,
+                code: true,
+            },
+            roles: Roles::of(&[Role::Admin]),
+            access: ccgate_plugin_sdk::Access::NONE,
+        },
+        summary: "Starts a back-to-back (two-leg) call between two telephone numbers: the engine first calls Caller through the SIP trunks showing Broker (an outbound number of the instance) and, once answered, calls Callee showing AdditionalBroker (else Broker), then bridges both legs. No agent takes part. Answers once the first INVITE is on the wire; what happens next is in the call's record (ListCallEventDetailByContactId, JobId = its ContactId).",
+        has_handler: true,
+        file: "plugins/calls/api/StartBack2BackCall.2020-07-01.toml",
+    },
+    Entry {
         plugin: "campaigns",
         spec: ActionSpec {
             dialect: Dialect::HuaweiIsales,

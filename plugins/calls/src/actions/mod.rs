@@ -13,3 +13,4 @@ pub mod register_device_v2020;
 pub mod release_call_v2020;
 pub mod retrieve_call_v2020;
 pub mod start_back2_back_call;
+pub mod start_back2_back_call_v2020;

@@ -29,7 +29,7 @@ pub fn agents_not_enabled_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `IdempotentParameterMismatch`: "The ClientToken %s was already used by %s; a ClientToken stands for one request."
 ///
-/// Listed by: DialEx 2017-07-05, MakeCall 2020-07-01, StartBack2BackCall 2017-07-05.
+/// Listed by: DialEx 2017-07-05, MakeCall 2020-07-01, StartBack2BackCall 2017-07-05, StartBack2BackCall 2020-07-01.
 pub fn idempotent_parameter_mismatch(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -88,7 +88,7 @@ pub fn invalid_call_state_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `InvalidParameter`: "The specified parameter %s is not valid: %s"
 ///
-/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, Encrypt 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, RegisterDevice 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, Encrypt 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, RegisterDevice 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05, StartBack2BackCall 2020-07-01.
 pub fn invalid_parameter(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -119,7 +119,7 @@ pub fn media_server_not_configured_msg(message: impl Into<String>) -> ApiError {
 
 /// 403 `NoPermission`: "The caller's role %s may not call %s."
 ///
-/// Listed by: AnswerCall 2020-07-01, BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, ListCallEventDetailByContactId 2017-07-05, MakeCall 2020-07-01, ModifyPrivacyNumberCallDetail 2017-07-05, RegisterDevice 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
+/// Listed by: AnswerCall 2020-07-01, BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, ListCallEventDetailByContactId 2017-07-05, MakeCall 2020-07-01, ModifyPrivacyNumberCallDetail 2017-07-05, RegisterDevice 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05, StartBack2BackCall 2020-07-01.
 pub fn no_permission(value1: impl std::fmt::Display, value2: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         403,
@@ -285,7 +285,7 @@ pub fn parameter_null_msg(message: impl Into<String>) -> ApiError {
 
 /// 409 `Telephony.DuplicateCall`: "The call %s is already live."
 ///
-/// Listed by: CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, MakeCall 2020-07-01, StartBack2BackCall 2017-07-05.
+/// Listed by: CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, MakeCall 2020-07-01, StartBack2BackCall 2017-07-05, StartBack2BackCall 2020-07-01.
 pub fn telephony_duplicate_call(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         409,
@@ -301,7 +301,7 @@ pub fn telephony_duplicate_call_msg(message: impl Into<String>) -> ApiError {
 
 /// 400 `Telephony.NoRoute`: "No route for %s: %s"
 ///
-/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05, StartBack2BackCall 2020-07-01.
 pub fn telephony_no_route(
     value1: impl std::fmt::Display,
     value2: impl std::fmt::Display,
@@ -320,7 +320,7 @@ pub fn telephony_no_route_msg(message: impl Into<String>) -> ApiError {
 
 /// 503 `Telephony.NotConfigured`: "This deployment places no calls: configure [telephony] (listen address, trunks, agent PBX) in the config file."
 ///
-/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05, StartBack2BackCall 2020-07-01.
 pub fn telephony_not_configured() -> ApiError {
     ApiError::new(503, "Telephony.NotConfigured", "This deployment places no calls: configure [telephony] (listen address, trunks, agent PBX) in the config file.".to_string())
 }
@@ -332,7 +332,7 @@ pub fn telephony_not_configured_msg(message: impl Into<String>) -> ApiError {
 
 /// 503 `Telephony.Unavailable`: "The SIP engine is not running: %s"
 ///
-/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05.
+/// Listed by: BlindTransfer 2020-07-01, CallOnlinePrivacyNumber 2017-07-05, DialEx 2017-07-05, HoldCall 2020-07-01, MakeCall 2020-07-01, ReleaseCall 2020-07-01, RetrieveCall 2020-07-01, StartBack2BackCall 2017-07-05, StartBack2BackCall 2020-07-01.
 pub fn telephony_unavailable(value: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         503,

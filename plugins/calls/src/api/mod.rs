@@ -24,6 +24,7 @@ pub mod register_device_v2020;
 pub mod release_call_v2020;
 pub mod retrieve_call_v2020;
 pub mod start_back2_back_call;
+pub mod start_back2_back_call_v2020;
 
 #[allow(unused_imports)]
 use ccgate_plugin_sdk::cache::HasListCache;
@@ -44,6 +45,7 @@ pub const ACTIONS: &[ActionSpec] = &[
     release_call_v2020::SPEC,
     retrieve_call_v2020::SPEC,
     start_back2_back_call::SPEC,
+    start_back2_back_call_v2020::SPEC,
 ];
 
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
@@ -157,6 +159,14 @@ pub async fn dispatch(
             let req = start_back2_back_call::Request::parse(params)?;
             contract::typed(
                 crate::actions::start_back2_back_call::handle(&Cx::new(ctx, state), req).await?,
+            )
+        }
+        // StartBack2BackCall 2020-07-01
+        13 => {
+            let req = start_back2_back_call_v2020::Request::parse(params)?;
+            contract::typed(
+                crate::actions::start_back2_back_call_v2020::handle(&Cx::new(ctx, state), req)
+                    .await?,
             )
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
