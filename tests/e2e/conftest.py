@@ -233,7 +233,9 @@ class SipRig:
     CUSTOMER_PREFIX = "1390"
 
     @classmethod
-    def write(cls, workdir: Path) -> "SipRig":
+    def write(cls, workdir: Path, webhook_port: int, webhook_secret: str) -> "SipRig":
+        """Also the demo instance's (`ccc-test`) call-event webhook: POSTed to
+        `http://127.0.0.1:<webhook_port>/hooks` (tests/e2e/test_webhooks.py listens there)."""
         port, agent, customer = free_udp_port(), free_udp_port(), free_udp_port()
         path = workdir / "telephony.toml"
         path.write_text(
@@ -250,6 +252,9 @@ class SipRig:
             f'prefixes = ["{cls.CUSTOMER_PREFIX}"]\n'
             "[telephony.agents]\n"
             f'pbx = "127.0.0.1:{agent}"\n'
+            '[plugins.calls.webhooks."ccc-test"]\n'
+            f'url = "http://127.0.0.1:{webhook_port}/hooks"\n'
+            f'secret = "{webhook_secret}"\n'
         )
         return cls(path, port, agent, customer)
 
@@ -282,7 +287,10 @@ class Gateway:
                 "CCGATE__LOG__FORMAT": "json",
             }
         )
-        self.sip = SipRig.write(workdir)
+        # The demo instance's webhook receiver (tests/e2e/test_webhooks.py binds the port).
+        self.webhook_port = free_port()
+        self.webhook_secret = "e2e-webhook-" + uuid.uuid4().hex
+        self.sip = SipRig.write(workdir, self.webhook_port, self.webhook_secret)
         self.env["CCGATE_CONFIG"] = str(self.sip.config)
         # Agents are ready again 1 s after a call (after-call work), so tests need not wait.
         self.env["CCGATE__PLUGINS__AGENTS__AFTER_CALL_WORK_SECONDS"] = "1"

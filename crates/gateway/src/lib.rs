@@ -30,5 +30,6 @@ pub mod state;
 pub mod store;
 pub mod stream;
 pub mod telephony;
+pub mod webhooks;
 
 pub use ccgate_plugin_sdk as sdk;

@@ -137,6 +137,12 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let webhooks_stop = ccgate_plugin_sdk::StopSignal::new();
+    let webhooks = crate::webhooks::start(
+        core.db.clone(),
+        Arc::clone(&core.registry),
+        webhooks_stop.clone(),
+    );
     let state = web::Data::new(AppState::new(
         core.settings,
         core.db,
@@ -156,6 +162,10 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         Some(streams_end),
     )
     .await;
+    webhooks_stop.raise();
+    if let Some(task) = webhooks {
+        let _ = task.await;
+    }
     // Live calls end after the last request was answered; their final events go to the
     // durable log and reach subscribers on the next start if delivery has already stopped.
     if let Some(host) = telephony {

@@ -39,6 +39,16 @@ pub const ROUTE_INBOUND: &str = "route_inbound";
 pub const INBOUND_ROUTER: &str = "calls";
 /// Topic of [`CallEvent`] on the host's event log; the stream is the call id.
 pub const CALL_EVENT_TOPIC: &str = "telephony.call";
+/// The plugin that keeps the outbox of call-event webhooks; the host delivers them
+/// (`docs/telephony.md` "Webhooks").
+pub const WEBHOOK_OUTBOX: &str = "calls";
+/// The plugin query (of plugin [`WEBHOOK_OUTBOX`]) the host's delivery loop asks for the
+/// webhooks due now ([`WebhookDue`] → [`WebhookBatch`]): at most one per call, the call's
+/// oldest undelivered one, signed and ready to POST.
+pub const WEBHOOK_DUE: &str = "webhook_due";
+/// The plugin query (of plugin [`WEBHOOK_OUTBOX`]) by which the host reports what the
+/// receivers answered ([`WebhookResults`] → `{}`).
+pub const WEBHOOK_DONE: &str = "webhook_done";
 
 /// Whom a leg calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -394,6 +404,56 @@ pub fn not_configured() -> ApiError {
         "Telephony.NotConfigured",
         "This deployment places no calls: configure [telephony] (listen address, trunks, agent PBX) in the config file.",
     )
+}
+
+/// Arguments of [`WEBHOOK_DUE`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDue {
+    /// The most requests to answer.
+    pub limit: u32,
+    /// Now, UTC epoch milliseconds (rows whose next attempt is later are not due).
+    pub now_ms: i64,
+}
+
+/// One signed webhook request, ready to POST.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRequest {
+    /// The outbox row, to report in [`WebhookResult::id`].
+    pub id: i64,
+    /// `http://` URL.
+    pub url: String,
+    /// Headers to send (signature, timestamp, event id, content type).
+    pub headers: Vec<(String, String)>,
+    /// The JSON body, exactly as signed.
+    pub body: String,
+}
+
+/// The answer of [`WEBHOOK_DUE`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WebhookBatch {
+    /// The requests, oldest first, at most one per call.
+    pub requests: Vec<WebhookRequest>,
+}
+
+/// What a receiver answered to one [`WebhookRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookResult {
+    /// [`WebhookRequest::id`].
+    pub id: i64,
+    /// The HTTP status; 0 when no response came (connection refused, timeout).
+    pub status: u16,
+    /// Why no response came (empty otherwise).
+    #[serde(default)]
+    pub error: String,
+}
+
+/// Arguments of [`WEBHOOK_DONE`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookResults {
+    /// One per request sent.
+    pub results: Vec<WebhookResult>,
+    /// When the answers came, UTC epoch milliseconds.
+    pub now_ms: i64,
 }
 
 #[cfg(test)]

@@ -24,7 +24,10 @@
 //! - Encrypt ([`actions::encrypt`], [`numcrypt`], [`tokens`]) turns customer numbers into
 //!   tokens the dialing actions accept in their place;
 //! - at start-up the task `calls.close-interrupted` ([`restart`]) ends the records a previous
-//!   process left `LIVE` (its calls died with it).
+//!   process left `LIVE` (its calls died with it);
+//! - for instances with a webhook (setting `webhooks`), the recorder and the start-up task
+//!   enqueue each event's signed webhook in their transaction; the gateway delivers them
+//!   through the queries `webhook_due` / `webhook_done` ([`webhooks`]).
 //!
 //! [`api`] is generated from `plugins/calls/api/` by `cargo xtask codegen` (never edit it).
 
@@ -47,6 +50,7 @@ pub mod render;
 pub mod restart;
 pub mod storage;
 pub mod tokens;
+pub mod webhooks;
 
 #[cfg(test)]
 mod testutil;
@@ -95,6 +99,19 @@ pub struct Settings {
     /// key needs no instance; TelA must still be an outbound number of the caller's instance.
     /// Default: none.
     pub privacy_numbers: BTreeMap<String, String>,
+    /// Signed webhooks of call events per instance, `"<InstanceId>" = { url = "http://…",
+    /// secret = "…" }` (`[plugins.calls.webhooks]`; [`webhooks`]). Default: none.
+    pub webhooks: BTreeMap<String, WebhookSetting>,
+}
+
+/// Where an instance's call events are POSTed, and the secret they are signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSetting {
+    /// The receiver: an `http://` URL.
+    pub url: String,
+    /// The HMAC-SHA256 key of `X-Ccgate-Signature` (never shown by `Debug`).
+    pub secret: SecretSetting,
 }
 
 /// A secret setting: read like a string, never shown by `Debug`.
@@ -120,6 +137,7 @@ impl Default for Settings {
             media_server_uri: String::new(),
             number_key: SecretSetting::default(),
             privacy_numbers: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
         }
     }
 }
@@ -127,7 +145,8 @@ impl Default for Settings {
 impl Settings {
     /// The settings, checked: `ring_timeout_seconds` in 1..=120, `media_server_uri` empty or a
     /// `sip:`/`sips:` URI, `number_key` empty or 32 bytes of base64, `privacy_numbers` keys and
-    /// values telephone numbers (3-32 digits, optional leading `+`).
+    /// values telephone numbers (3-32 digits, optional leading `+`), `webhooks` with an
+    /// `http://` URL and a secret.
     ///
     /// Errors: one line naming the key.
     pub fn checked(self) -> Result<Self, String> {
@@ -152,6 +171,15 @@ impl Settings {
                 return Err(format!(
                     "plugins.calls.privacy_numbers.{number}: {number:?} = {tel_x:?} is not a \
                      telephone number = telephone number (3 to 32 digits, optional leading +)"
+                ));
+            }
+        }
+        for (instance, hook) in &self.webhooks {
+            webhooks::check_url(&hook.url)
+                .map_err(|e| format!("plugins.calls.webhooks.{instance}.url: {e}"))?;
+            if hook.secret.0.is_empty() {
+                return Err(format!(
+                    "plugins.calls.webhooks.{instance}.secret: must not be empty"
                 ));
             }
         }
@@ -235,10 +263,16 @@ impl Plugin for CallsPlugin {
     }
 
     /// The queries of `plugins/calls/api/queries/` ([`queries`]), and the host's
-    /// `route_inbound` ([`inbound`], served by hand: its JSON is the SDK's types).
+    /// `route_inbound` ([`inbound`], served by hand: its JSON is the SDK's types), and the
+    /// host's webhook delivery queries `webhook_due` / `webhook_done` ([`webhooks`]).
     async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
         if name == ccgate_plugin_sdk::telephony::ROUTE_INBOUND {
             return inbound::query(self.state(), ctx, args).await;
+        }
+        if name == ccgate_plugin_sdk::telephony::WEBHOOK_DUE
+            || name == ccgate_plugin_sdk::telephony::WEBHOOK_DONE
+        {
+            return webhooks::query(self.state(), ctx, name, args).await;
         }
         api::queries::dispatch(self.state(), ctx, name, args).await
     }
@@ -255,7 +289,8 @@ impl Plugin for CallsPlugin {
         if index != 0 {
             return Err(format!("plugin calls has no task #{index}"));
         }
-        let closed = restart::close_interrupted(&cx.db, ccgate_plugin_sdk::time::now_ms())
+        let hooks = &self.state().settings.webhooks;
+        let closed = restart::close_interrupted(&cx.db, hooks, ccgate_plugin_sdk::time::now_ms())
             .await
             .map_err(|e| format!("{CLOSE_INTERRUPTED}: {e}"))?;
         if closed > 0 {
@@ -283,7 +318,7 @@ impl Plugin for CallsPlugin {
             return Ok(());
         }
         let call: CallEvent = event.decode()?;
-        recorder::record(&ctx.db, &call).await?;
+        recorder::record(&ctx.db, &self.state().settings.webhooks, &call).await?;
         Ok(())
     }
 }

@@ -3,8 +3,12 @@
 //! Per event, in ONE write transaction: lock the record, skip the event when its `seq` is not
 //! past the record's `last_seq` (a redelivery: at-least-once delivery, `docs/events.md`), let
 //! [`lifecycle::apply`] decide, append the event-log entries, store the record and publish
-//! [`AgentLeg`] (last, as `events::publish` asks). Events of calls without a record (placed by
-//! another plugin) are ignored.
+//! [`AgentLeg`] (last, as `events::publish` asks); for an instance with a webhook, the same
+//! transaction enqueues the event's webhook ([`webhooks`]). Events of calls without a record
+//! (placed by another plugin) are ignored; events of a call the start-up task closed
+//! (its final `interrupted` webhook already enqueued) enqueue nothing.
+
+use std::collections::BTreeMap;
 
 use ccgate_plugin_sdk::events::publish;
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
@@ -13,7 +17,8 @@ use ccgate_plugin_sdk::telephony::CallEvent;
 
 use crate::events::AgentLeg;
 use crate::lifecycle;
-use crate::storage::records;
+use crate::storage::{ENDED, records};
+use crate::{WebhookSetting, restart, webhooks};
 
 /// What [`record`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +31,15 @@ pub enum Outcome {
     Unknown,
 }
 
-/// Applies `ev` to its record (see the module docs).
+/// Applies `ev` to its record, enqueueing its webhook when its instance has one in `hooks`
+/// (see the module docs).
 ///
 /// Errors: storage; nothing is stored then.
-pub async fn record(db: &DatabaseConnection, ev: &CallEvent) -> Result<Outcome, DbErr> {
+pub async fn record(
+    db: &DatabaseConnection,
+    hooks: &BTreeMap<String, WebhookSetting>,
+    ev: &CallEvent,
+) -> Result<Outcome, DbErr> {
     let txn = begin_write(db).await?;
     let Some(current) = records::lock(&txn, &ev.call_id).await? else {
         txn.rollback().await?;
@@ -63,6 +73,13 @@ pub async fn record(db: &DatabaseConnection, ev: &CallEvent) -> Result<Outcome, 
             what: what.to_string(),
         })
         .collect();
+    let interrupted = current.status == ENDED && current.release_reason == restart::INTERRUPTED;
+    if !interrupted {
+        let body = webhooks::event_body(ev, &step.cdr);
+        let seq = i32::try_from(ev.seq).unwrap_or(i32::MAX);
+        let now = ccgate_plugin_sdk::time::now_ms();
+        webhooks::enqueue(&txn, hooks, &step.cdr, seq, body, now).await?;
+    }
     records::update(&txn, step.cdr).await?;
     for leg in &legs {
         publish(&txn, leg).await?;
@@ -109,20 +126,42 @@ mod tests {
             },
         );
         let second = ev(&id, 2, CallEventKind::Ringing { leg: LegId::First });
-        assert_eq!(record(&h.env.db, &first).await.unwrap(), Outcome::Applied);
-        assert_eq!(record(&h.env.db, &second).await.unwrap(), Outcome::Applied);
+        assert_eq!(
+            record(&h.env.db, &Default::default(), &first)
+                .await
+                .unwrap(),
+            Outcome::Applied
+        );
+        assert_eq!(
+            record(&h.env.db, &Default::default(), &second)
+                .await
+                .unwrap(),
+            Outcome::Applied
+        );
         // At-least-once delivery: both again, in any order.
         assert_eq!(
-            record(&h.env.db, &second).await.unwrap(),
+            record(&h.env.db, &Default::default(), &second)
+                .await
+                .unwrap(),
             Outcome::Duplicate
         );
-        assert_eq!(record(&h.env.db, &first).await.unwrap(), Outcome::Duplicate);
+        assert_eq!(
+            record(&h.env.db, &Default::default(), &first)
+                .await
+                .unwrap(),
+            Outcome::Duplicate
+        );
         let log = h.log(&id).await;
         assert_eq!(log.len(), 2);
         assert_eq!(log[0].duration_ms, 1_000);
         assert_eq!(h.cdr(&id).await.last_seq, 2);
         assert_eq!(h.cdr(&id).await.first_ring_ms, 2_000);
         let other = ev("not-ours", 1, CallEventKind::Ended);
-        assert_eq!(record(&h.env.db, &other).await.unwrap(), Outcome::Unknown);
+        assert_eq!(
+            record(&h.env.db, &Default::default(), &other)
+                .await
+                .unwrap(),
+            Outcome::Unknown
+        );
     }
 }

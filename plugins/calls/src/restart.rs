@@ -6,10 +6,13 @@
 //! `500-Interrupted by a restart`, disposition `Success` when the legs had been bridged,
 //! `NoAnswer` otherwise (seed 004 §11 names); an agent leg gets `released` (after-call work) or
 //! `missed` (never answered), so the agent does not stay RINGING or TALKING. Each record in its
-//! own transaction with its event-log entry and its event.
+//! own transaction with its event-log entry, its event and, for an instance with a webhook,
+//! its final webhook (event `interrupted`, seq = the record's last seq + 1; [`webhooks`]).
 //!
 //! Limit: with several gateway replicas sharing one database, a starting replica would end the
 //! live calls of the others; ccgate runs one process per database while telephony is on.
+
+use std::collections::BTreeMap;
 
 use ccgate_plugin_sdk::events::publish;
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
@@ -18,14 +21,20 @@ use ccgate_plugin_sdk::storage::begin_write;
 use crate::events::AgentLeg;
 use crate::lifecycle::{Entry, NO_ANSWER, SUCCESS};
 use crate::storage::{ENDED, LIVE, records};
+use crate::{WebhookSetting, webhooks};
 
 /// `ReleaseReason` of an interrupted call.
 pub const INTERRUPTED: &str = "500-Interrupted by a restart";
 
-/// Ends every `LIVE` record at `now_ms` (see the module docs) and answers how many.
+/// Ends every `LIVE` record at `now_ms` (see the module docs), enqueueing the final webhook of
+/// those whose instance has one in `hooks`, and answers how many.
 ///
 /// Errors: storage (the records ended so far stay ended).
-pub async fn close_interrupted(db: &DatabaseConnection, now_ms: i64) -> Result<usize, DbErr> {
+pub async fn close_interrupted(
+    db: &DatabaseConnection,
+    hooks: &BTreeMap<String, WebhookSetting>,
+    now_ms: i64,
+) -> Result<usize, DbErr> {
     let mut closed = 0;
     loop {
         let batch = records::live(db, 100).await?;
@@ -83,6 +92,9 @@ pub async fn close_interrupted(db: &DatabaseConnection, now_ms: i64) -> Result<u
                 what: "missed".into(),
             });
             c.transfer_target.clear();
+            let seq = c.last_seq.saturating_add(1);
+            let body = webhooks::interrupted_body(&c, seq, now_ms);
+            webhooks::enqueue(&txn, hooks, &c, seq, body, now_ms).await?;
             records::update(&txn, c).await?;
             for leg in leg.iter().chain(pending.iter()) {
                 publish(&txn, leg).await?;
@@ -141,7 +153,12 @@ mod tests {
         {
             h.feed(&dial, seq as u32 + 1, k).await;
         }
-        assert_eq!(close_interrupted(&h.env.db, 99_000).await.unwrap(), 2);
+        assert_eq!(
+            close_interrupted(&h.env.db, &Default::default(), 99_000)
+                .await
+                .unwrap(),
+            2
+        );
         let c = h.cdr(&b2b).await;
         assert_eq!(
             (c.status.as_str(), c.disposition.as_str()),
@@ -162,6 +179,11 @@ mod tests {
             &("u-1".to_string(), "released".to_string())
         );
         // Nothing is left to close.
-        assert_eq!(close_interrupted(&h.env.db, 100_000).await.unwrap(), 0);
+        assert_eq!(
+            close_interrupted(&h.env.db, &Default::default(), 100_000)
+                .await
+                .unwrap(),
+            0
+        );
     }
 }

@@ -14,6 +14,7 @@ ccgate_plugin_abi::export_plugin!(
         crate::storage::event_log::Entity,
         crate::storage::number_mask::Entity,
         crate::storage::privacy_link::Entity,
-        crate::storage::secret::Entity
+        crate::storage::secret::Entity,
+        crate::storage::webhook_outbox::Entity
     ]
 );

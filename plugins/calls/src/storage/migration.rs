@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001CreateTables),
             Box::new(super::migration_privacy::M0002CreatePrivacyTables),
             Box::new(super::migration_desk::M0003CallsDesk),
+            Box::new(super::migration_webhooks::M0004CallsWebhooks),
         ]
     }
 

@@ -10,6 +10,8 @@
 //! - [`number_mask`] (`calls_number_mask`): the Encrypt tokens a call was dialled with.
 //! - [`secret`] (`calls_secret`): the generated master key of Encrypt tokens.
 //! - [`client_token`] (`calls_client_tokens`): the ClientTokens of dialling requests (24 h).
+//! - [`webhook_outbox`] (`calls_webhook_outbox`): call-event webhooks to deliver
+//!   ([`crate::webhooks`]).
 //!
 //! [`refused`] writes the record of an inbound call ccgate refused, with its event log.
 //!
@@ -22,6 +24,7 @@ pub mod event_log;
 pub mod migration;
 pub mod migration_desk;
 pub mod migration_privacy;
+pub mod migration_webhooks;
 pub mod number_mask;
 pub mod privacy;
 pub mod privacy_link;
@@ -29,6 +32,7 @@ pub mod records;
 pub mod refused;
 pub mod secret;
 pub mod transfers;
+pub mod webhook_outbox;
 
 /// `calls_cdr.status` of a call in progress.
 pub const LIVE: &str = "LIVE";
