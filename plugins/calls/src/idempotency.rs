@@ -29,8 +29,9 @@ pub struct Token {
     pub caller: String,
     /// The token.
     pub token: String,
-    /// The action (`ctx.spec.action`).
-    pub action: &'static str,
+    /// The action and its version (`"<Action> <Version>"`): 2017 and 2020 StartBack2BackCall
+    /// share a name but not parameters or replies, so a token never crosses versions.
+    pub action: String,
 }
 
 /// The request's token; `None` when `raw` is absent or empty.
@@ -43,7 +44,7 @@ pub fn token(ctx: &Context, raw: Option<&str>) -> Option<Token> {
     Some(Token {
         caller,
         token: token.to_string(),
-        action: ctx.spec.action,
+        action: format!("{} {}", ctx.spec.action, ctx.spec.version),
     })
 }
 
@@ -97,7 +98,7 @@ pub async fn start(
             instance_id: ctx.instance().to_string(),
             caller: t.caller.clone(),
             token: t.token.clone(),
-            action: t.action.to_string(),
+            action: t.action.clone(),
             contact_id: contact_id.clone(),
             created_ms: now,
         };

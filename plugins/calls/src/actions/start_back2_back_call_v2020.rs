@@ -28,21 +28,15 @@ use crate::lifecycle::BACK2BACK;
 use crate::storage::{LIVE, cdr};
 use crate::{call_context, desk, dial, idempotency};
 
-/// What a ClientToken of this action is recorded with (`calls_client_tokens.action`).
-const TOKEN_ACTION: &str = "StartBack2BackCall 2020-07-01";
-
 /// Starts the call (see the module docs).
 ///
 /// Errors: 400 `InvalidParameter` (Caller, Callee, Broker or AdditionalBroker not a telephone
 /// number; Broker or AdditionalBroker not an outbound number of the instance); 400
 /// `IdempotentParameterMismatch`; the engine's (`Telephony.*`).
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
-    // Both versions are named StartBack2BackCall: the token records the version too, so a
-    // token of one version is a mismatch on the other (different parameters, different reply).
-    let token = idempotency::token(ctx, req.client_token.as_deref()).map(|t| idempotency::Token {
-        action: TOKEN_ACTION,
-        ..t
-    });
+    // The token records the version too (idempotency::Token::action): a token of the 2017
+    // action is a mismatch here and the other way round.
+    let token = idempotency::token(ctx, req.client_token.as_deref());
     if let Some(first) = idempotency::replay(ctx, token.as_ref()).await? {
         return reply(&first, None, ctx.now_ms());
     }
