@@ -42,6 +42,8 @@ pub async fn caller_id(ctx: &Context, param: &str, wanted: Option<&str>) -> ApiR
     let args = numbers::outbound::Args {
         instance_id: ctx.instance().to_string(),
         number: wanted.unwrap_or_default().to_string(),
+        // The first outbound number (or the one wanted) is all a caller id needs.
+        limit: 1,
     };
     let found = numbers::outbound(ctx, &args).await?;
     match (found, wanted) {

@@ -2,7 +2,7 @@
 //! types and dispatch: [`crate::api::queries`]; docs/plugin-contracts.md).
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::api::Ctx;
 use crate::api::queries::by_contact_flow::{Args, ContactFlows, Output, PhoneNumbers};
@@ -58,14 +58,22 @@ pub async fn by_ids(ctx: &Ctx<'_>, args: by_ids::Args) -> ApiResult<by_ids::Outp
 ///
 /// Errors: 500 on storage failures.
 pub async fn outbound(ctx: &Ctx<'_>, args: outbound::Args) -> ApiResult<outbound::Output> {
+    // The usage rule in SQL and a LIMIT: the rows read are bounded by `Limit`, not by the
+    // instance's numbers (a 400 number can only be Inbound, so the LIMIT loses nothing to the
+    // is_400 check below; it stays as a guard).
+    let outbound_usages = ["Outbound", "Bidirection"];
+    debug_assert!(outbound_usages.iter().all(|u| rules::allow_outbound(u)));
     let mut find = phone_number::Entity::find()
         .filter(phone_number::Column::InstanceId.eq(&args.instance_id))
-        .filter(phone_number::Column::Active.eq(true));
+        .filter(phone_number::Column::Active.eq(true))
+        .filter(phone_number::Column::Usage.is_in(outbound_usages));
     if !args.number.is_empty() {
         find = find.filter(phone_number::Column::Number.eq(&args.number));
     }
+    let limit = args.limit.clamp(1, 100) as u64;
     let rows = find
         .order_by_asc(phone_number::Column::Number)
+        .limit(limit)
         .all(&ctx.db)
         .await?;
     Ok(outbound::Output {
@@ -443,17 +451,28 @@ mod tests {
             .query(
                 &ctx,
                 "outbound",
-                json!({"InstanceId": INSTANCE, "Number": ""}),
+                json!({"InstanceId": INSTANCE, "Number": "", "Limit": 100}),
             )
             .await
             .unwrap();
         assert_eq!(ids(&all), vec![both.clone(), out.clone()]);
+        // A caller id needs one number: one row is read, the first by Number.
+        let first = h
+            .numbers
+            .query(
+                &ctx,
+                "outbound",
+                json!({"InstanceId": INSTANCE, "Number": "", "Limit": 1}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(&first), vec![both.clone()]);
         let one = h
             .numbers
             .query(
                 &ctx,
                 "outbound",
-                json!({"InstanceId": INSTANCE, "Number": "053168962496"}),
+                json!({"InstanceId": INSTANCE, "Number": "053168962496", "Limit": 1}),
             )
             .await
             .unwrap();
@@ -464,7 +483,7 @@ mod tests {
                 .query(
                     &ctx,
                     "outbound",
-                    json!({"InstanceId": INSTANCE, "Number": number}),
+                    json!({"InstanceId": INSTANCE, "Number": number, "Limit": 1}),
                 )
                 .await
                 .unwrap();

@@ -104,6 +104,7 @@ async fn check_outbound(ctx: &Ctx<'_>, a: &Given) -> ApiResult<()> {
     let args = numbers::outbound::Args {
         instance_id: ctx.instance().to_string(),
         number: a.number.clone(),
+        limit: 1,
     };
     match numbers::outbound(ctx, &args).await? {
         Some(out) if out.phone_numbers.is_empty() => Err(errors::invalid_parameter(

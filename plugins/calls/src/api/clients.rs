@@ -307,10 +307,13 @@ pub mod numbers {
             /// Only this number (exact digits); empty for every outbound number of the instance.
             #[serde(rename = "Number")]
             pub number: String,
+            /// The most numbers answered, 1..=100 (values outside are clamped): a caller that needs one number reads one row, whatever the instance holds.
+            #[serde(rename = "Limit")]
+            pub limit: i64,
         }
 
         impl ResponseBody for Args {
-            const FIELDS: &'static [&'static str] = &["InstanceId", "Number"];
+            const FIELDS: &'static [&'static str] = &["InstanceId", "Number", "Limit"];
         }
 
         /// The result of query `numbers.outbound`.
@@ -344,7 +347,7 @@ pub mod numbers {
         }
     }
 
-    /// `numbers.outbound`: The active numbers of one instance that can call out (usage Outbound or Bidirection, not a 400 number), ordered by Number; with Number given, only that number when it qualifies. One indexed SQL query.
+    /// `numbers.outbound`: The active numbers of one instance that can call out (usage Outbound or Bidirection, not a 400 number), ordered by Number, at most Limit of them; with Number given, only that number when it qualifies. One indexed SQL query that reads at most Limit rows.
     ///
     /// Returns `Ok(None)` when plugin `numbers` is not enabled.
     ///
