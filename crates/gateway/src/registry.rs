@@ -214,6 +214,32 @@ impl Services for RegistryServices {
     }
 }
 
+/// The context of work the host starts itself rather than a client (an inbound call's routing,
+/// webhook delivery): role admin, no account or instance, principal `principal` (shown in
+/// logs), a fresh request id. Plugins see it like an administrator's request to `spec`.
+pub fn system_context(
+    db: sea_orm::DatabaseConnection,
+    services: Arc<dyn Services>,
+    spec: ccgate_plugin_sdk::ActionSpec,
+    principal: &str,
+) -> Context {
+    Context {
+        request_id: uuid::Uuid::new_v4().to_string().to_uppercase(),
+        account_id: String::new(),
+        principal: ccgate_plugin_sdk::Principal::AccessKey {
+            id: principal.to_string(),
+        },
+        role: ccgate_plugin_sdk::Role::Admin,
+        caller_scope: None,
+        spec,
+        instance_id: None,
+        account_instances: Vec::new(),
+        db,
+        services,
+        clock: Default::default(),
+    }
+}
+
 /// The host's own queries ([`HOST_SERVICES`]): [`DIRECTORY_LOOKUP`] (`{"ram_ids": [...]}` →
 /// `{"users": [DirectoryUser...]}`, the caller's account only).
 ///

@@ -325,21 +325,12 @@ impl InboundRouter for PluginRouter {
         let services: Arc<dyn ccgate_plugin_sdk::Services> = Arc::new(
             crate::registry::RegistryServices(Arc::clone(&self.registry)),
         );
-        let ctx = ccgate_plugin_sdk::Context {
-            request_id: uuid::Uuid::new_v4().to_string().to_uppercase(),
-            account_id: String::new(),
-            principal: ccgate_plugin_sdk::Principal::AccessKey {
-                id: "ccgate-sip".into(),
-            },
-            role: ccgate_plugin_sdk::Role::Admin,
-            caller_scope: None,
-            spec: INBOUND_SPEC,
-            instance_id: None,
-            account_instances: Vec::new(),
-            db: self.db.clone(),
-            services: Arc::clone(&services),
-            clock: Default::default(),
-        };
+        let ctx = crate::registry::system_context(
+            self.db.clone(),
+            Arc::clone(&services),
+            INBOUND_SPEC,
+            "ccgate-sip",
+        );
         let args = match serde_json::to_value(&call) {
             Ok(a) => a,
             Err(_) => return refused(500, "Server Internal Error"),

@@ -45,27 +45,6 @@ pub fn start(
     Some(tokio::spawn(run(db, registry, stop)))
 }
 
-fn system_context(
-    db: DatabaseConnection,
-    services: Arc<dyn Services>,
-) -> ccgate_plugin_sdk::Context {
-    ccgate_plugin_sdk::Context {
-        request_id: uuid::Uuid::new_v4().to_string().to_uppercase(),
-        account_id: String::new(),
-        principal: ccgate_plugin_sdk::Principal::AccessKey {
-            id: "ccgate-webhooks".into(),
-        },
-        role: ccgate_plugin_sdk::Role::Admin,
-        caller_scope: None,
-        spec: WEBHOOK_SPEC,
-        instance_id: None,
-        account_instances: Vec::new(),
-        db,
-        services,
-        clock: Default::default(),
-    }
-}
-
 async fn run(db: DatabaseConnection, registry: Arc<crate::registry::Registry>, stop: StopSignal) {
     let client = match reqwest::Client::builder()
         .timeout(TIMEOUT)
@@ -79,7 +58,8 @@ async fn run(db: DatabaseConnection, registry: Arc<crate::registry::Registry>, s
         }
     };
     let services: Arc<dyn Services> = Arc::new(crate::registry::RegistryServices(registry));
-    let ctx = system_context(db, Arc::clone(&services));
+    let ctx =
+        crate::registry::system_context(db, Arc::clone(&services), WEBHOOK_SPEC, "ccgate-webhooks");
     loop {
         tokio::select! {
             _ = stop.raised() => return,
