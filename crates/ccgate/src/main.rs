@@ -8,6 +8,7 @@ mod admin_cmd;
 mod call;
 mod logging;
 mod plugins_cmd;
+mod reports_cmd;
 
 /// mimalloc instead of the platform's malloc: per-thread free lists without glibc's
 /// consolidation passes (see docs/benchmarks.md for the measured effect).
@@ -53,6 +54,9 @@ enum Command {
     /// Agent SIP devices: the credentials they REGISTER to ccgate's registrar with.
     #[command(subcommand)]
     Device(admin_cmd::DeviceCmd),
+    /// The reports plugin's rollups: `ccgate reports rebuild [--instance ID]`.
+    #[command(subcommand)]
+    Reports(reports_cmd::ReportsCmd),
     /// List every specified action with its plugin and status in this deployment (served,
     /// plugin-not-loaded, not-implemented).
     Actions,
@@ -92,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Token(c) => admin_cmd::token(&core, c).await,
         Command::User(c) => admin_cmd::user(&core, c).await,
         Command::Device(c) => admin_cmd::device(&core, c).await,
+        Command::Reports(c) => reports_cmd::run(&core, c).await,
         Command::Actions => {
             actions_cmd::run(&core.registry);
             Ok(())

@@ -233,7 +233,7 @@ mod tests {
         assert!(s.database.url.starts_with("sqlite://"));
         assert_eq!(
             s.plugins.enabled,
-            vec!["agents", "calls", "flows", "numbers", "roles"]
+            vec!["agents", "calls", "flows", "numbers", "reports", "roles"]
         );
         assert_eq!(s.events.poll_ms, 500);
         assert_eq!(s.events.lease_secs, 10);
@@ -255,7 +255,7 @@ mod tests {
         assert_eq!(s.plugins.tables["flows"]["x"], "y");
         assert_eq!(
             s.plugins.enabled,
-            vec!["agents", "calls", "flows", "numbers", "roles"]
+            vec!["agents", "calls", "flows", "numbers", "reports", "roles"]
         );
         assert!(!s.plugins.tables.contains_key("enabled"));
     }

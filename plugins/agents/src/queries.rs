@@ -7,6 +7,8 @@
 //! - [`transition`]: the calls plugin moves agents through the call states; [`reserve`]: it
 //!   reserves (rings) an agent before dialling (DialEx).
 //! - [`skill_groups`]: the numbers plugin checks and names the skill groups numbers are bound to.
+//! - [`roster`] and [`skill_group_index`]: the reports plugin pages and names agents and skill
+//!   groups (agent and skill-group reports, ListCallDetailRecords Criteria).
 //!
 //! "Not found" is data (`found: false`, `allowed: false`), never an error; errors are storage
 //! failures only.
@@ -14,19 +16,20 @@
 use std::collections::HashMap;
 
 use ccgate_plugin_sdk::ApiResult;
+use ccgate_plugin_sdk::sea_orm::sea_query::Query;
 use ccgate_plugin_sdk::sea_orm::{
-    AccessMode, ColumnTrait, EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    AccessMode, ColumnTrait, Condition, EntityTrait, IsolationLevel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, TransactionTrait,
 };
 
 use crate::api::Ctx;
 use crate::api::queries::{
-    authorize, caller, reserve, skill_groups as groups_query, state_log_after, state_snapshot,
-    transition,
+    authorize, caller, reserve, roster as roster_query, skill_group_index as index_query,
+    skill_groups as groups_query, state_log_after, state_snapshot, transition,
 };
 use crate::state::store::{self, parse_ids};
 use crate::state::{AgentState, Command, WARM_UP};
-use crate::storage::{agent_state, counter, skill_level, state_log, user, users};
+use crate::storage::{agent_state, counter, skill_group, skill_level, state_log, user, users};
 
 /// `caller`: the user `login_name` of `instance_id`, its most privileged role and its skill
 /// groups.
@@ -328,6 +331,140 @@ pub async fn skill_groups(
     Ok(groups_query::Output { skill_groups: out })
 }
 
+/// The most users one [`roster`] page answers.
+pub const ROSTER_PAGE_MAX: i64 = 1000;
+
+/// How many `UserIds` of [`roster`] one SQL query resolves (each is looked up as a UserId and
+/// as a RamId: two bound values).
+pub const ROSTER_REFS_PER_QUERY: usize = 500;
+
+/// The users of `instance`, only the members of `group` when not empty.
+fn roster_base(instance: &str, group: &str) -> Select<user::Entity> {
+    let mut find = user::Entity::find().filter(user::Column::InstanceId.eq(instance));
+    if !group.is_empty() {
+        find = find.filter(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(skill_level::Column::UserId)
+                    .from(skill_level::Entity)
+                    .and_where(skill_level::Column::InstanceId.eq(instance))
+                    .and_where(skill_level::Column::SkillGroupId.eq(group))
+                    .to_owned(),
+            ),
+        );
+    }
+    find
+}
+
+/// `roster`: one page of the users of `args.instance_id` — those `args.user_ids` names (UserId
+/// or RamId; all when empty), members of `args.skill_group_id` when given — ordered by login
+/// name then UserId, with their skill groups' ids and names and the number of users matching.
+///
+/// SQL per page, whatever the instance's size: without `UserIds`, a count and the page (the
+/// group filter is a subquery); with `UserIds`, one query per [`ROSTER_REFS_PER_QUERY`] of them
+/// (sorted, counted and paged in memory: at most as many users as named); then the page's
+/// memberships and its groups' names (one query each per 1000 ids).
+///
+/// Errors: 500 on storage failures.
+pub async fn roster(ctx: &Ctx<'_>, args: roster_query::Args) -> ApiResult<roster_query::Output> {
+    let limit = args.limit.clamp(1, ROSTER_PAGE_MAX);
+    let offset = args.offset.max(0);
+    let base = || roster_base(&args.instance_id, &args.skill_group_id);
+    let (total, page) = if args.user_ids.is_empty() {
+        let total = base().count(&ctx.db).await?;
+        let page = base()
+            .order_by_asc(user::Column::LoginName)
+            .order_by_asc(user::Column::Id)
+            .offset(offset as u64)
+            .limit(limit as u64)
+            .all(&ctx.db)
+            .await?;
+        (i64::try_from(total).unwrap_or(i64::MAX), page)
+    } else {
+        let mut refs = args.user_ids.clone();
+        refs.sort();
+        refs.dedup();
+        let mut found: HashMap<String, user::Model> = HashMap::new();
+        for chunk in refs.chunks(ROSTER_REFS_PER_QUERY) {
+            let named = Condition::any()
+                .add(user::Column::Id.is_in(chunk.iter().cloned()))
+                .add(user::Column::RamId.is_in(chunk.iter().cloned()));
+            for u in base().filter(named).all(&ctx.db).await? {
+                found.insert(u.id.clone(), u);
+            }
+        }
+        let mut all: Vec<user::Model> = found.into_values().collect();
+        all.sort_by(|a, b| (&a.login_name, &a.id).cmp(&(&b.login_name, &b.id)));
+        let total = all.len() as i64;
+        let page = all
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(limit as usize)
+            .collect();
+        (total, page)
+    };
+    let ids: Vec<String> = page.iter().map(|u| u.id.clone()).collect();
+    let memberships = users::memberships_of(&ctx.db, &ids).await?;
+    let mut group_ids: Vec<String> = memberships
+        .values()
+        .flatten()
+        .map(|m| m.skill_group_id.clone())
+        .collect();
+    group_ids.sort();
+    group_ids.dedup();
+    let groups = users::skill_groups(&ctx.db, &args.instance_id, &group_ids).await?;
+    let agents = page
+        .into_iter()
+        .map(|u| {
+            let mut mine: Vec<&str> = memberships
+                .get(&u.id)
+                .map(|ms| ms.iter().map(|m| m.skill_group_id.as_str()).collect())
+                .unwrap_or_default();
+            mine.sort_unstable();
+            mine.dedup();
+            // A membership of a group that is gone (or of another instance) is left out.
+            mine.retain(|g| groups.contains_key(*g));
+            roster_query::Agents {
+                skill_group_names: mine.iter().map(|g| groups[*g].name.clone()).collect(),
+                skill_group_ids: mine.iter().map(|g| g.to_string()).collect(),
+                user_id: u.id,
+                ram_id: u.ram_id,
+                login_name: u.login_name,
+                display_name: u.display_name,
+            }
+        })
+        .collect();
+    Ok(roster_query::Output {
+        total_count: total,
+        agents,
+    })
+}
+
+/// `skill_group_index`: every skill group of `args.instance_id`, id and name, ordered by name
+/// then id. One SQL query.
+///
+/// Errors: 500 on storage failures.
+pub async fn skill_group_index(
+    ctx: &Ctx<'_>,
+    args: index_query::Args,
+) -> ApiResult<index_query::Output> {
+    let rows = skill_group::Entity::find()
+        .filter(skill_group::Column::InstanceId.eq(args.instance_id.as_str()))
+        .order_by_asc(skill_group::Column::Name)
+        .order_by_asc(skill_group::Column::Id)
+        .all(&ctx.db)
+        .await?;
+    Ok(index_query::Output {
+        skill_groups: rows
+            .into_iter()
+            .map(|g| index_query::SkillGroups {
+                skill_group_id: g.id,
+                name: g.name,
+            })
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod skill_groups_tests {
     use ccgate_plugin_sdk::serde_json::json;
@@ -381,5 +518,181 @@ mod skill_groups_tests {
             .await
             .unwrap_err();
         assert_eq!(e.status, 500);
+    }
+}
+
+#[cfg(test)]
+mod roster_tests {
+    use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, Set};
+    use ccgate_plugin_sdk::serde_json::{Value, json};
+
+    use crate::testutil::{Harness, INSTANCE, OTHER_INSTANCE};
+
+    fn logins(v: &Value) -> Vec<&str> {
+        v["Agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["LoginName"].as_str().unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn pages_the_agents_of_an_instance_with_their_groups() {
+        let h = Harness::new().await;
+        let sales = h.group(INSTANCE, "Sales").await;
+        let support = h.group(INSTANCE, "Support").await;
+        let theirs = h.group(OTHER_INSTANCE, "Theirs").await;
+        let carol = h
+            .user(INSTANCE, "carol", "agent", &[&support, &sales])
+            .await;
+        let alice = h.user(INSTANCE, "alice", "agent", &[&sales]).await;
+        let bob = h.user(INSTANCE, "bob", "agent", &[]).await;
+        let dave = h
+            .user(INSTANCE, "dave", "skill-group-leader", &[&support])
+            .await;
+        h.user(OTHER_INSTANCE, "erin", "agent", &[&theirs]).await;
+        let q = |args: Value| h.query("roster", args);
+
+        // Everyone, ordered by login name; the groups by id with their names.
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": [], "SkillGroupId": "", "Offset": 0, "Limit": 100})).await;
+        assert_eq!(v["TotalCount"], 4);
+        assert_eq!(logins(&v), ["alice", "bob", "carol", "dave"]);
+        assert_eq!(
+            v["Agents"][2],
+            json!({
+                "UserId": carol.id, "RamId": carol.ram, "LoginName": "carol",
+                "DisplayName": "Agent carol",
+                "SkillGroupIds": [sales, support], "SkillGroupNames": ["Sales", "Support"],
+            })
+        );
+        assert_eq!(v["Agents"][1]["SkillGroupIds"], json!([]));
+
+        // Pages: Offset and Limit; the total stays the number matching.
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": [], "SkillGroupId": "", "Offset": 1, "Limit": 2})).await;
+        assert_eq!(
+            (v["TotalCount"].as_i64(), logins(&v)),
+            (Some(4), vec!["bob", "carol"])
+        );
+        // Limit is clamped to 1-1000, a negative Offset counts as 0.
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": [], "SkillGroupId": "", "Offset": -5, "Limit": 0})).await;
+        assert_eq!(logins(&v), ["alice"]);
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": [], "SkillGroupId": "", "Offset": 3, "Limit": 5000})).await;
+        assert_eq!(
+            (v["TotalCount"].as_i64(), logins(&v)),
+            (Some(4), vec!["dave"])
+        );
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": [], "SkillGroupId": "", "Offset": 9, "Limit": 5})).await;
+        assert_eq!(
+            (v["TotalCount"].as_i64(), v["Agents"].clone()),
+            (Some(4), json!([]))
+        );
+
+        // Members of one group.
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": [], "SkillGroupId": support, "Offset": 0, "Limit": 10})).await;
+        assert_eq!(
+            (v["TotalCount"].as_i64(), logins(&v)),
+            (Some(2), vec!["carol", "dave"])
+        );
+        // Another instance's group matches nobody here.
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": [], "SkillGroupId": theirs, "Offset": 0, "Limit": 10})).await;
+        assert_eq!(v["TotalCount"], 0);
+
+        // Named users: UserIds and RamIds, duplicates and unknown ones (or another instance's).
+        let eve_ram = h.user(OTHER_INSTANCE, "eve", "agent", &[]).await.ram;
+        let named = json!([dave.id, alice.ram, dave.ram, "nobody", eve_ram, bob.id]);
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": named, "SkillGroupId": "", "Offset": 0, "Limit": 10})).await;
+        assert_eq!(
+            (v["TotalCount"].as_i64(), logins(&v)),
+            (Some(3), vec!["alice", "bob", "dave"])
+        );
+        assert_eq!(v["Agents"][0]["UserId"], alice.id.as_str());
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": named, "SkillGroupId": "", "Offset": 1, "Limit": 1})).await;
+        assert_eq!(
+            (v["TotalCount"].as_i64(), logins(&v)),
+            (Some(3), vec!["bob"])
+        );
+        // Named users and a group: both apply.
+        let v = q(json!({"InstanceId": INSTANCE, "UserIds": named, "SkillGroupId": sales, "Offset": 0, "Limit": 10})).await;
+        assert_eq!(
+            (v["TotalCount"].as_i64(), logins(&v)),
+            (Some(1), vec!["alice"])
+        );
+
+        // Another instance.
+        let v = q(json!({"InstanceId": OTHER_INSTANCE, "UserIds": [], "SkillGroupId": "", "Offset": 0, "Limit": 10})).await;
+        assert_eq!(logins(&v), ["erin", "eve"]);
+        assert_eq!(v["Agents"][0]["SkillGroupNames"], json!(["Theirs"]));
+    }
+
+    #[tokio::test]
+    async fn a_page_of_many_named_users_spans_several_lookups() {
+        let h = Harness::new().await;
+        let sales = h.group(INSTANCE, "Sales").await;
+        let mut named = Vec::new();
+        for i in 0..1200 {
+            let id = h.add_user(INSTANCE, &format!("a{i:04}"), &["agent"]).await;
+            named.push(Value::from(id));
+        }
+        // One member of Sales, named among the last lookup's references.
+        let zed = h.add_user(INSTANCE, "zed", &["agent"]).await;
+        crate::storage::skill_level::ActiveModel {
+            id: Set("sl-zed".into()),
+            instance_id: Set(INSTANCE.into()),
+            user_id: Set(zed.clone()),
+            skill_group_id: Set(sales.clone()),
+            level: Set(5),
+        }
+        .insert(&h.env.db)
+        .await
+        .unwrap();
+        named.push(Value::from(zed));
+        let v = h
+            .query(
+                "roster",
+                json!({"InstanceId": INSTANCE, "UserIds": named, "SkillGroupId": "", "Offset": 1000, "Limit": 1000}),
+            )
+            .await;
+        assert_eq!(v["TotalCount"], 1201);
+        let page = logins(&v);
+        assert_eq!((page.len(), page[0], page[200]), (201, "a1000", "zed"));
+        assert_eq!(v["Agents"][200]["SkillGroupNames"], json!(["Sales"]));
+        let v = h
+            .query(
+                "roster",
+                json!({"InstanceId": INSTANCE, "UserIds": [], "SkillGroupId": "", "Offset": 0, "Limit": 5000}),
+            )
+            .await;
+        assert_eq!(
+            (
+                v["TotalCount"].as_i64(),
+                v["Agents"].as_array().unwrap().len()
+            ),
+            (Some(1201), 1000)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_skill_group_index_names_every_group_of_the_instance() {
+        let h = Harness::new().await;
+        let support = h.group(INSTANCE, "Support").await;
+        let sales = h.group(INSTANCE, "Sales").await;
+        let after = h.create_group("After-hours", &[]).await;
+        h.group(OTHER_INSTANCE, "Theirs").await;
+        let v = h
+            .query("skill_group_index", json!({"InstanceId": INSTANCE}))
+            .await;
+        assert_eq!(
+            v,
+            json!({"SkillGroups": [
+                {"SkillGroupId": after, "Name": "After-hours"},
+                {"SkillGroupId": sales, "Name": "Sales"},
+                {"SkillGroupId": support, "Name": "Support"},
+            ]})
+        );
+        let v = h
+            .query("skill_group_index", json!({"InstanceId": "ccc-none"}))
+            .await;
+        assert_eq!(v, json!({"SkillGroups": []}));
     }
 }

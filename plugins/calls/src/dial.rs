@@ -85,12 +85,15 @@ pub async fn start(ctx: &Context, record: cdr::Model, call: &StartCall) -> ApiRe
     Ok(())
 }
 
-/// Ends the record of a call the engine refused to start.
+/// Ends the record of a call the engine refused to start, publishing its `calls.call_ended`
+/// (`records::close_unstarted`).
 ///
 /// Errors: storage.
 pub async fn close_failed(ctx: &Context, contact_id: &str, e: &ApiError) -> ApiResult<()> {
     let reason = crate::lifecycle::release_reason(e.status, e.code.as_ref());
-    records::close_unstarted(&ctx.db, contact_id, ctx.now_ms(), &reason).await?;
+    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
+    records::close_unstarted(&txn, contact_id, ctx.now_ms(), &reason).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -129,8 +129,9 @@ pub async fn start(
     if let Err(e) = telephony::start_call(ctx, call).await {
         let reason = crate::lifecycle::release_reason(e.status, e.code.as_ref());
         let txn = begin_write(&ctx.db).await?;
-        records::close_unstarted(&txn, &contact_id, ctx.now_ms(), &reason).await?;
+        // Publishing `calls.call_ended` (close_unstarted) is the transaction's last write.
         tokens::release(&txn, &contact_id).await?;
+        records::close_unstarted(&txn, &contact_id, ctx.now_ms(), &reason).await?;
         txn.commit().await?;
         return Err(e);
     }

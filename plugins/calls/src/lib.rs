@@ -12,6 +12,9 @@
 //!   one, in one transaction, to the record and the per-call event log ([`lifecycle`] decides
 //!   what changes) and, for calls with an agent leg, publishes [`events::AgentLeg`] for the
 //!   agents plugin (`agents.follow-calls`);
+//! - every record that turns `ENDED` (the recorder, the start-up task, a refused inbound call,
+//!   a call the engine refused to start) publishes [`events::CallEnded`] (`calls.call_ended`)
+//!   once, in the same transaction, for the reports plugin;
 //! - an INVITE from a trunk reaches the query `route_inbound` ([`inbound`]): the called
 //!   number's skill group (an agent reserved through `agents.reserve`) or contact flow (the
 //!   media server) takes it, its record written first; the queue stage of its event log is

@@ -15,8 +15,11 @@
 //! | Failed(leg) | – | GiveUp / Released |
 //! | Bridged | `bridged_ms` | SetUpMeeting / Talking (the B2BUA's "meeting", seed §7.2) |
 //! | Released(by) | `release_ms`, initiator, reason | End / Handling, `HangUper` = bye<party> |
-//! | Ended | ENDED, disposition | Handle (agent calls); agent leg `released` or `missed` |
+//! | Ended | ENDED, disposition | Handle (agent calls); agent leg `released` or `missed`; the recorder publishes `calls.call_ended` |
 //! | Offered(first) | – (`start_ms` is the INVITE's arrival, set by `route_inbound`) | see below |
+//!
+//! A blind transfer completes when the new party answers: the new agent (if any) replaces the
+//! record's agent and skill group, the old agent is kept as `transferred_by_user_id`.
 //!
 //! Inbound calls (`call_type` `Inbound`, the customer is the first leg and calls in) add the
 //! queue stage and their own dispositions: [`crate::queue`] has their table. Events of a record
@@ -108,10 +111,12 @@ fn drop_transfer(c: &mut cdr::Model, legs: &mut Vec<(String, &'static str)>) {
     c.transfer_skill_group_id = None;
 }
 
-/// Completes a pending blind transfer: the old agent is `released`, the new one (if the
-/// transferee was an agent) takes the record's agent fields and is `answered`.
+/// Completes a pending blind transfer: the old agent is `released` (and kept as
+/// `transferred_by_user_id`), the new one (if the transferee was an agent) takes the record's
+/// agent fields and is `answered`.
 fn complete_transfer(c: &mut cdr::Model, legs: &mut Vec<(String, &'static str)>) {
     if let Some(old) = c.agent_user_id.take() {
+        c.transferred_by_user_id.clone_from(&old);
         legs.push((old, "released"));
     }
     c.agent_login_name = c.transfer_login_name.take();

@@ -6,7 +6,8 @@
 //! `500-Interrupted by a restart`, disposition `Success` when the legs had been bridged,
 //! `NoAnswer` otherwise (seed 004 §11 names); an agent leg gets `released` (after-call work) or
 //! `missed` (never answered), so the agent does not stay RINGING or TALKING. Each record in its
-//! own transaction with its event-log entry, its event and, for an instance with a webhook,
+//! own transaction with its event-log entry, its events (the agent legs, then
+//! `calls.call_ended`, [`crate::events::CallEnded`]) and, for an instance with a webhook,
 //! its final webhook (event `interrupted`, seq = the record's last seq + 1; [`webhooks`]).
 //!
 //! Limit: with several gateway replicas sharing one database, a starting replica would end the
@@ -95,10 +96,12 @@ pub async fn close_interrupted(
             let seq = c.last_seq.saturating_add(1);
             let body = webhooks::interrupted_body(&c, seq, now_ms);
             webhooks::enqueue(&txn, hooks, &c, seq, body, now_ms).await?;
+            let ended = c.clone();
             records::update(&txn, c).await?;
             for leg in leg.iter().chain(pending.iter()) {
                 publish(&txn, leg).await?;
             }
+            crate::events::publish_ended(&txn, &ended).await?;
             txn.commit().await?;
             closed += 1;
         }
@@ -178,6 +181,36 @@ mod tests {
             h.agent_legs().await.last().unwrap(),
             &("u-1".to_string(), "released".to_string())
         );
+        // One calls.call_ended per closed call, with the closed record.
+        let ended = h.calls_ended().await;
+        assert_eq!(ended.len(), 2);
+        let b = ended.iter().find(|e| e.contact_id == b2b).unwrap();
+        assert_eq!(
+            (
+                b.release_ms,
+                b.release_reason.as_str(),
+                b.disposition.as_str()
+            ),
+            (99_000, INTERRUPTED, "NoAnswer")
+        );
+        let d = ended.iter().find(|e| e.contact_id == dial).unwrap();
+        assert_eq!(
+            (
+                d.call_type.as_str(),
+                d.agent_user_id.as_str(),
+                d.route_point.as_str(),
+                d.route_kind.as_str()
+            ),
+            ("Outbound", "u-1", "agent1", "")
+        );
+        assert_eq!(
+            (
+                d.bridged_ms,
+                d.release_initiator.as_str(),
+                d.disposition.as_str()
+            ),
+            (3_000, "system", "Success")
+        );
         // Nothing is left to close.
         assert_eq!(
             close_interrupted(&h.env.db, &Default::default(), 100_000)
@@ -185,5 +218,8 @@ mod tests {
                 .unwrap(),
             0
         );
+        // The engine's late Ended of a closed call publishes no second event.
+        h.feed(&dial, 4, CallEventKind::Ended).await;
+        assert_eq!(h.calls_ended().await.len(), 2);
     }
 }

@@ -239,6 +239,22 @@ impl Harness {
             .map(Value::Object)
     }
 
+    /// The `calls.call_ended` events published so far, in order.
+    pub async fn calls_ended(&self) -> Vec<crate::events::CallEnded> {
+        self.env
+            .published()
+            .await
+            .into_iter()
+            .filter(|e| e.topic == "calls.call_ended")
+            .map(|e| {
+                let ended: crate::events::CallEnded =
+                    ccgate_plugin_sdk::serde_json::from_str(&e.payload).unwrap();
+                assert_eq!(e.stream, ended.contact_id);
+                ended
+            })
+            .collect()
+    }
+
     /// The `calls.agent_leg` events published so far, as (user, what).
     pub async fn agent_legs(&self) -> Vec<(String, String)> {
         self.env

@@ -22,6 +22,8 @@ pub fn builtin() -> Vec<Arc<dyn Plugin>> {
     all.push(Arc::new(ccgate_flows::FlowsPlugin::default()));
     #[cfg(feature = "plugin-numbers")]
     all.push(Arc::new(ccgate_numbers::NumbersPlugin::default()));
+    #[cfg(feature = "plugin-reports")]
+    all.push(Arc::new(ccgate_reports::ReportsPlugin::default()));
     #[cfg(feature = "plugin-roles")]
     all.push(Arc::new(ccgate_roles::RolesPlugin::default()));
     all

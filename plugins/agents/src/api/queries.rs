@@ -192,6 +192,139 @@ pub mod reserve {
     }
 }
 
+/// Query `roster`: One page of the users (agents) of an instance, optionally only those named and/or the members of one skill group, with their names and the ids and names of the skill groups they belong to; ordered by LoginName then UserId (the database's collation), with the number of users matching. A page costs a bounded number of SQL queries: a count, the page, its memberships and its groups' names when UserIds is empty; with UserIds, one query per 500 of them instead of the first two.
+pub mod roster {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "roster";
+
+    /// The arguments of query `agents.roster`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance whose users are read.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+        /// Only these users: each a UserId or a RamId of the instance (duplicates allowed; unknown ones are left out). Empty: every user of the instance.
+        #[serde(rename = "UserIds")]
+        pub user_ids: Vec<String>,
+        /// Only the members of this skill group of the instance (a group of another instance, or none, matches nobody). Empty: any user.
+        #[serde(rename = "SkillGroupId")]
+        pub skill_group_id: String,
+        /// How many matching users to skip (negative counts as 0).
+        #[serde(rename = "Offset")]
+        pub offset: i64,
+        /// Most users answered: 1-1000 (values outside are clamped).
+        #[serde(rename = "Limit")]
+        pub limit: i64,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] =
+            &["InstanceId", "UserIds", "SkillGroupId", "Offset", "Limit"];
+    }
+
+    /// The result of query `agents.roster`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// How many users match (all pages).
+        #[serde(rename = "TotalCount")]
+        pub total_count: i64,
+        /// The page: the matching users from Offset, at most Limit, ordered by LoginName then UserId.
+        #[serde(rename = "Agents")]
+        pub agents: Vec<Agents>,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["TotalCount", "Agents"];
+    }
+
+    /// The page: the matching users from Offset, at most Limit, ordered by LoginName then UserId.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Agents {
+        /// The user's UserId (UUID).
+        #[serde(rename = "UserId")]
+        pub user_id: String,
+        /// The user's RamId.
+        #[serde(rename = "RamId")]
+        pub ram_id: String,
+        /// The user's login name.
+        #[serde(rename = "LoginName")]
+        pub login_name: String,
+        /// The user's display name.
+        #[serde(rename = "DisplayName")]
+        pub display_name: String,
+        /// The skill groups the user is a member of, ordered by SkillGroupId.
+        #[serde(rename = "SkillGroupIds")]
+        pub skill_group_ids: Vec<String>,
+        /// Their names, in the same order as SkillGroupIds.
+        #[serde(rename = "SkillGroupNames")]
+        pub skill_group_names: Vec<String>,
+    }
+
+    impl ResponseBody for Agents {
+        const FIELDS: &'static [&'static str] = &[
+            "UserId",
+            "RamId",
+            "LoginName",
+            "DisplayName",
+            "SkillGroupIds",
+            "SkillGroupNames",
+        ];
+    }
+}
+
+/// Query `skill_group_index`: Every skill group of an instance with its id and name, ordered by Name then SkillGroupId. One SQL query.
+pub mod skill_group_index {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "skill_group_index";
+
+    /// The arguments of query `agents.skill_group_index`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance whose skill groups are read.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["InstanceId"];
+    }
+
+    /// The result of query `agents.skill_group_index`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// All skill groups of the instance, ordered by Name then SkillGroupId.
+        #[serde(rename = "SkillGroups")]
+        pub skill_groups: Vec<SkillGroups>,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["SkillGroups"];
+    }
+
+    /// All skill groups of the instance, ordered by Name then SkillGroupId.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct SkillGroups {
+        /// Skill group ID.
+        #[serde(rename = "SkillGroupId")]
+        pub skill_group_id: String,
+        /// Name (unique within the instance).
+        #[serde(rename = "Name")]
+        pub name: String,
+    }
+
+    impl ResponseBody for SkillGroups {
+        const FIELDS: &'static [&'static str] = &["SkillGroupId", "Name"];
+    }
+}
+
 /// Query `skill_groups`: The skill groups of one instance with the given ids; ids that do not exist there are left out. Ordered by SkillGroupId. One SQL query per 1000 ids.
 pub mod skill_groups {
     #[allow(unused_imports)]
@@ -514,6 +647,14 @@ pub async fn dispatch(
         "reserve" => {
             let args: reserve::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::reserve(&cx, args).await?)
+        }
+        "roster" => {
+            let args: roster::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::roster(&cx, args).await?)
+        }
+        "skill_group_index" => {
+            let args: skill_group_index::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::skill_group_index(&cx, args).await?)
         }
         "skill_groups" => {
             let args: skill_groups::Args = query::decode_args(name, args)?;

@@ -284,6 +284,7 @@ mod tests {
             (c.agent_user_id.as_deref(), c.transfer_target.as_str()),
             (Some("u-2"), "")
         );
+        assert_eq!(c.transferred_by_user_id, "u-1");
         // agent1 no longer has the call; agent2 has.
         let release = crate::api::release_call_v2020::SPEC;
         let e = h
@@ -294,6 +295,18 @@ mod tests {
         h.call_as("agent2", release, &[("JobId", &id)])
             .await
             .unwrap();
+        // The call ends: its calls.call_ended names agent2 and the agent it came from.
+        h.feed(&id, 8, CallEventKind::Ended).await;
+        let ended = h.calls_ended().await;
+        assert_eq!(ended.len(), 1);
+        assert_eq!(
+            (
+                ended[0].agent_user_id.as_str(),
+                ended[0].agent_login_name.as_str(),
+                ended[0].transferred_by_user_id.as_str()
+            ),
+            ("u-2", "agent2", "u-1")
+        );
     }
 
     #[tokio::test]

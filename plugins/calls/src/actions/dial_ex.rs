@@ -20,6 +20,7 @@ use crate::api::Ctx;
 use crate::api::clients::agents;
 use crate::api::dial_ex::{Request, Response};
 use crate::api::errors;
+use crate::events::{ROUTE_CONTACT_FLOW, ROUTE_SKILL_GROUP};
 use crate::lifecycle::OUTBOUND;
 use crate::storage::{LIVE, cdr};
 use crate::{dial, tokens};
@@ -57,6 +58,12 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         route_point: req.rout_point.clone(),
         status: LIVE.into(),
         start_ms: now,
+        route_kind: match req.answer_mode {
+            0 => ROUTE_CONTACT_FLOW,
+            2 => ROUTE_SKILL_GROUP,
+            _ => "",
+        }
+        .into(),
         ..Default::default()
     };
     let second = if req.answer_mode == 0 {
@@ -248,6 +255,16 @@ mod tests {
         let log = h.log(&id).await;
         assert_eq!(log.last().unwrap().event, "Handle");
         assert_eq!(log[0].agent_name, "agent1");
+        // AnswerMode 1 routes through no skill group.
+        let ended = h.calls_ended().await;
+        assert_eq!(ended.len(), 1);
+        assert_eq!(
+            (
+                ended[0].route_kind.as_str(),
+                ended[0].agent_user_id.as_str()
+            ),
+            ("", "u-1")
+        );
     }
 
     #[tokio::test]
@@ -283,6 +300,13 @@ mod tests {
             (c.status.as_str(), c.skill_group_id.as_deref()),
             ("ENDED", Some("sg-1"))
         );
+        // AnswerMode 2: the refused call's calls.call_ended is a skill-group call.
+        let ended = h.calls_ended().await;
+        assert_eq!(ended.len(), 1);
+        assert_eq!(
+            (ended[0].route_kind.as_str(), ended[0].disposition.as_str()),
+            ("SkillGroup", "NoAnswer")
+        );
     }
 
     #[tokio::test]
@@ -298,7 +322,9 @@ mod tests {
             ..Settings::default()
         };
         let h = Harness::build(settings, &NUMBERS, false).await;
-        h.call(SPEC, &pairs("0", "flow-1")).await.unwrap();
+        let v = h.call(SPEC, &pairs("0", "flow-1")).await.unwrap();
+        let id = v["TaskId"].as_str().unwrap().to_string();
+        assert_eq!(h.cdr(&id).await.route_kind, "ContactFlow");
         let call = &h.env.telephony.started()[0];
         assert_eq!(
             call.second.target,

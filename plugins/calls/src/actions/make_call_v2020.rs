@@ -327,5 +327,16 @@ mod tests {
         assert_eq!(asked[1].0, "transition");
         assert_eq!(asked[1].1["command"], "no_answer");
         assert_eq!(h.all_cdrs().await[0].status, "ENDED");
+        // The ended record's calls.call_ended is published with it.
+        let ended = h.calls_ended().await;
+        assert_eq!(ended.len(), 1);
+        assert_eq!(
+            (
+                ended[0].disposition.as_str(),
+                ended[0].release_reason.as_str(),
+                ended[0].agent_first
+            ),
+            ("NoAnswer", "503-Telephony.Unavailable", true)
+        );
     }
 }

@@ -19,9 +19,14 @@
 //! - else (a flow without a media server, or nothing bound): refuse `480 Temporarily
 //!   Unavailable`, recorded with disposition `NoAnswer` and the log End.
 //!
+//! A refused call's record is written `ENDED` with its `calls.call_ended` event
+//! ([`crate::events::CallEnded`], [`crate::storage::refused`]); route kind `SkillGroup` for a
+//! number bound to skill groups, `ContactFlow` for one bound to a flow, else empty.
+//!
 //! A connected call's record (`LIVE`, call type `Inbound`, caller = the caller's number,
 //! callee and call center number = the number as stored, the agent, the skill group,
-//! route point = the group or flow id) is written before the answer; the engine's events then
+//! route point = the group or flow id, route kind `SkillGroup` or `ContactFlow`) is written
+//! before the answer; the engine's events then
 //! go through the recorder like every call's ([`crate::queue`] has the inbound mapping). A
 //! record that cannot be written releases the reserved agent and fails the query (the gateway
 //! refuses the call with 503). Ring timeout and longest call: the plugin's
@@ -37,6 +42,7 @@ use ccgate_plugin_sdk::{ApiResult, Context, Cx, query};
 
 use crate::api::Ctx;
 use crate::api::clients::{agents, numbers};
+use crate::events::{ROUTE_CONTACT_FLOW, ROUTE_SKILL_GROUP};
 use crate::lifecycle::{Entry, INBOUND, NO_ANSWER, release_reason};
 use crate::storage::{ENDED, LIVE, cdr, records, refused};
 use crate::{State, dial, queue};
@@ -94,6 +100,7 @@ pub async fn route(ctx: &Ctx<'_>, call: InboundCall) -> ApiResult<InboundRoute> 
     let flow = number.contact_flow_id.as_str();
     if !flow.is_empty() && !settings.media_server_uri.is_empty() {
         record.route_point = flow.to_string();
+        record.route_kind = ROUTE_CONTACT_FLOW.into();
         return match dial::flow_uri(&settings.media_server_uri, flow) {
             Ok(uri) => connect(ctx, record, Target::Uri { uri }, &call).await,
             Err(_) => {
@@ -107,11 +114,15 @@ pub async fn route(ctx: &Ctx<'_>, call: InboundCall) -> ApiResult<InboundRoute> 
     }
     let Some(first_group) = number.skill_group_ids.first() else {
         record.route_point = flow.to_string();
+        if !flow.is_empty() {
+            record.route_kind = ROUTE_CONTACT_FLOW.into();
+        }
         tracing::info!(number = %number.number, flow, "inbound call refused: no media server for its flow, or nothing bound");
         return refuse(ctx, record, NO_ANSWER, vec![queue::refused_end("ivr")]).await;
     };
     record.route_point = first_group.clone();
     record.skill_group_id = Some(first_group.clone());
+    record.route_kind = ROUTE_SKILL_GROUP.into();
     for group in &number.skill_group_ids {
         let args = agents::reserve::Args {
             instance_id: number.instance_id.clone(),

@@ -177,6 +177,18 @@ async fn an_answered_inbound_call_is_recorded_through_the_queue_once() {
     assert_eq!(names(&h, &id).await, expected);
     assert_eq!(h.agent_legs().await, legs);
     assert_eq!(h.cdr(&id).await, c);
+    // One calls.call_ended: a queued call, answered by agent1 of sg-1.
+    let ended = h.calls_ended().await;
+    assert_eq!(ended, [crate::events::CallEnded::of(&c)]);
+    assert_eq!(
+        (
+            ended[0].route_kind.as_str(),
+            ended[0].skill_group_id.as_str(),
+            ended[0].agent_login_name.as_str(),
+            ended[0].second_answer_ms
+        ),
+        ("SkillGroup", "sg-1", "agent1", 4_000)
+    );
     // The reports see it.
     let ctx = h.env.ctx(crate::api::dial_ex::SPEC, INSTANCE);
     let page = h
@@ -336,6 +348,39 @@ async fn no_ready_agent_refuses_480_and_records_the_overflow() {
     }
     assert_eq!(names(&h, &id).await, ["EnterQueue", "ACDOverflow", "End"]);
     assert_eq!(h.cdr(&id).await.disposition, "QueueOverflow");
+    // One calls.call_ended, written with the record (the engine's events add none).
+    let ended = h.calls_ended().await;
+    assert_eq!(ended.len(), 1);
+    let e = &ended[0];
+    assert_eq!(
+        (
+            e.contact_id.as_str(),
+            e.call_type.as_str(),
+            e.disposition.as_str()
+        ),
+        (id.as_str(), "Inbound", "QueueOverflow")
+    );
+    assert_eq!(
+        (
+            e.route_kind.as_str(),
+            e.skill_group_id.as_str(),
+            e.agent_user_id.as_str()
+        ),
+        ("SkillGroup", "sg-2", "")
+    );
+    assert_eq!(
+        (
+            e.caller.as_str(),
+            e.callee.as_str(),
+            e.call_center_number.as_str()
+        ),
+        (CALLER, QUEUE_NUMBER, QUEUE_NUMBER)
+    );
+    assert_eq!(
+        (e.start_ms, e.release_ms, e.bridged_ms, e.second_invite_ms),
+        (1_000, 1_000, 0, 0)
+    );
+    assert_eq!(e.release_reason, "480-Temporarily Unavailable");
 }
 
 #[tokio::test]
@@ -385,6 +430,12 @@ async fn a_contact_flow_needs_the_media_server() {
         ("ENDED", "NoAnswer", "flow-1")
     );
     assert_eq!(names(&h, &v.call_id).await, ["End"]);
+    let ended = h.calls_ended().await;
+    assert_eq!(ended.len(), 1);
+    assert_eq!(
+        (ended[0].route_kind.as_str(), ended[0].route_point.as_str()),
+        ("ContactFlow", "flow-1")
+    );
 
     let h = Harness::build(media_server(), &NUMBERS, false).await;
     let v = typed(&h.route_inbound(FLOW_NUMBER, CALLER, 1_000).await.unwrap());

@@ -100,6 +100,15 @@ pub struct Model {
     /// The skill group it was reserved through.
     #[sea_orm(column_type = "String(StringLen::N(64))", nullable)]
     pub transfer_skill_group_id: Option<String>,
+    /// How the call was routed (`SkillGroup`, `ContactFlow` or empty; `crate::events::route_kind`),
+    /// written when the record is created: inbound calls to skill groups / contact flows,
+    /// DialEx AnswerMode 2 / 0.
+    #[sea_orm(column_type = "String(StringLen::N(16))")]
+    pub route_kind: String,
+    /// The agent (`UserId`) the last completed blind transfer moved the call away from; empty
+    /// when none did.
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub transferred_by_user_id: String,
 }
 
 /// No relations are declared: rows are joined by explicit queries.

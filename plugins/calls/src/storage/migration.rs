@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::migration_privacy::M0002CreatePrivacyTables),
             Box::new(super::migration_desk::M0003CallsDesk),
             Box::new(super::migration_webhooks::M0004CallsWebhooks),
+            Box::new(super::migration_call_ended::M0005CallsCallEnded),
         ]
     }
 

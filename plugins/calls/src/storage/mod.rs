@@ -2,7 +2,8 @@
 //! reads and writes of the actions, the recorder and the start-up task.
 //!
 //! Tables (prefixed `calls_`):
-//! - [`cdr`] (`calls_cdr`): one call detail record per call, keyed by the contact id.
+//! - [`cdr`] (`calls_cdr`): one call detail record per call, keyed by the contact id
+//!   (`route_kind` and `transferred_by_user_id` since [`migration_call_ended`]).
 //! - [`event_log`] (`calls_event_log`): the per-call event log of ListCallEventDetailByContactId
 //!   (seed 004 §11.14), keyed by (contact id, seq).
 //! - [`privacy_link`] (`calls_privacy_link`): ModifyPrivacyNumberCallDetail's links from a
@@ -22,6 +23,7 @@ pub mod client_token;
 pub mod client_tokens;
 pub mod event_log;
 pub mod migration;
+pub mod migration_call_ended;
 pub mod migration_desk;
 pub mod migration_privacy;
 pub mod migration_webhooks;

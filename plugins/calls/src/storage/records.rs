@@ -1,9 +1,8 @@
 //! Reads and writes of call records and event logs.
 
-use ccgate_plugin_sdk::sea_orm::sea_query::Expr;
 use ccgate_plugin_sdk::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{LIVE, cdr, event_log};
@@ -20,28 +19,31 @@ pub async fn insert<C: ConnectionTrait>(db: &C, record: cdr::Model) -> Result<()
 }
 
 /// Ends a record whose call never started (the engine refused it): `ENDED`, `NoAnswer`,
-/// released by `system` at `now_ms` with `reason` (`<HTTP status>-<error code>`).
+/// released by `system` at `now_ms` with `reason` (`<HTTP status>-<error code>`), and publishes
+/// its `calls.call_ended` ([`crate::events::CallEnded`]) in `txn`. A record that is not `LIVE`
+/// (or none) is left as it is and publishes nothing.
 ///
 /// Errors: storage.
-pub async fn close_unstarted<C: ConnectionTrait>(
-    db: &C,
+pub async fn close_unstarted(
+    txn: &DatabaseTransaction,
     contact_id: &str,
     now_ms: i64,
     reason: &str,
 ) -> Result<(), DbErr> {
-    cdr::Entity::update_many()
-        .col_expr(cdr::Column::Status, Expr::value(super::ENDED))
-        .col_expr(cdr::Column::ReleaseMs, Expr::value(now_ms))
-        .col_expr(cdr::Column::ReleaseInitiator, Expr::value("system"))
-        .col_expr(cdr::Column::ReleaseReason, Expr::value(reason))
-        .col_expr(
-            cdr::Column::Disposition,
-            Expr::value(crate::lifecycle::NO_ANSWER),
-        )
-        .filter(cdr::Column::ContactId.eq(contact_id))
-        .exec(db)
-        .await?;
-    Ok(())
+    let Some(mut c) = lock(txn, contact_id).await? else {
+        return Ok(());
+    };
+    if c.status != LIVE {
+        return Ok(());
+    }
+    c.status = super::ENDED.into();
+    c.release_ms = now_ms;
+    c.release_initiator = "system".into();
+    c.release_reason = reason.to_string();
+    c.disposition = crate::lifecycle::NO_ANSWER.into();
+    let ended = c.clone();
+    update(txn, c).await?;
+    crate::events::publish_ended(txn, &ended).await
 }
 
 /// The record `contact_id`, locked for update until the transaction `db` ends.

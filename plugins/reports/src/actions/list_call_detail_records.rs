@@ -1,0 +1,190 @@
+//! 2017-07-05 ListCallDetailRecords (seed 004 §11.1): the instance's call detail records
+//! started in `[StartTime, StopTime)` (UTC epoch ms; `StartTime` 0 = local midnight today,
+//! `StopTime` 0 = now), ordered by start time (`OrderBy` ASC, the default, or DESC), paged.
+//!
+//! Filters (each one indexed range of `reports_call`): `PhoneNumber` (the call center number),
+//! `ContactId`, `ContactType` and `ContactDisposition` (comma-separated values of their
+//! documented enums), `Criteria` (equals the customer's number, the agent's login name or the
+//! name of the agent's skill group). `WithRecording` is accepted: ccgate records no audio yet,
+//! so `Recordings` is empty. `Satisfaction` is absent and `SatisfactionDesc` `未发送` (no survey
+//! was sent: no satisfaction plugin yet). `Duration` is the whole call, start to release,
+//! seconds. `Agents[].AgentId` is the agent's RamId.
+//!
+//! Errors: 400 `InvalidParameter` for an unknown ContactType / ContactDisposition value or a
+//! StopTime before StartTime.
+
+use ccgate_plugin_sdk::ApiResult;
+use ccgate_plugin_sdk::paging::PageRequest;
+use ccgate_plugin_sdk::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use ccgate_plugin_sdk::storage::{count, page};
+
+use crate::actions::scopes::{group_ids_named, group_names, ram_ids};
+use crate::actions::{split_ids, zone};
+use crate::api::Ctx;
+use crate::api::errors;
+use crate::api::list_call_detail_records::{
+    Agents, CallDetailRecords, List, OrderBy, Request, Response,
+};
+use crate::clock;
+use crate::storage::call;
+
+/// `ContactType` values (seed 004 §11.1).
+pub const CONTACT_TYPES: &[&str] = &[
+    "Inbound",
+    "Outbound",
+    "Back2Back",
+    "PredictiveDial",
+    "PrivacyDial",
+];
+/// `ContactDisposition` values (seed 004 §11.1).
+pub const DISPOSITIONS: &[&str] = &[
+    "Success",
+    "NoAnswer",
+    "AbandonedInContactFlow",
+    "AbandonedInQueue",
+    "AbandonedRing",
+    "QueueOverflow",
+    "OneStepTransfer",
+];
+
+/// The items of a comma-separated enum parameter.
+///
+/// Errors: 400 `InvalidParameter` naming the first unknown value.
+fn enum_list(name: &str, text: Option<&str>, allowed: &[&str]) -> ApiResult<Vec<String>> {
+    let items = split_ids(text);
+    if let Some(bad) = items.iter().find(|v| !allowed.contains(&v.as_str())) {
+        return Err(errors::invalid_parameter(
+            name,
+            format!("{bad} is not one of {}", allowed.join(", ")),
+        ));
+    }
+    Ok(items)
+}
+
+/// Serves ListCallDetailRecords.
+pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
+    let types = enum_list("ContactType", req.contact_type.as_deref(), CONTACT_TYPES)?;
+    let dispositions = enum_list(
+        "ContactDisposition",
+        req.contact_disposition.as_deref(),
+        DISPOSITIONS,
+    )?;
+    let now = ctx.now_ms();
+    let start = if req.start_time > 0 {
+        req.start_time
+    } else {
+        clock::midnight_of(zone(ctx), now)
+    };
+    let stop = if req.stop_time > 0 {
+        req.stop_time
+    } else {
+        now
+    };
+    if stop < start {
+        return Err(errors::invalid_parameter("StopTime", "before StartTime"));
+    }
+    let mut q = call::Entity::find()
+        .filter(call::Column::InstanceId.eq(ctx.instance()))
+        .filter(call::Column::StartMs.gte(start))
+        .filter(call::Column::StartMs.lt(stop));
+    if let Some(n) = req.phone_number.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(call::Column::CallCenterNumber.eq(n));
+    }
+    if let Some(id) = req.contact_id.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(call::Column::ContactId.eq(id));
+    }
+    if !types.is_empty() {
+        q = q.filter(call::Column::CallType.is_in(types));
+    }
+    if !dispositions.is_empty() {
+        q = q.filter(call::Column::Disposition.is_in(dispositions));
+    }
+    if let Some(c) = req
+        .criteria
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let mut any = Condition::any()
+            .add(call::Column::CustomerNumber.eq(c))
+            .add(call::Column::AgentLoginName.eq(c));
+        let groups = group_ids_named(ctx, c).await?;
+        if !groups.is_empty() {
+            any = any.add(call::Column::SkillGroupId.is_in(groups));
+        }
+        q = q.filter(any);
+    }
+    let order = match req.order_by {
+        OrderBy::Desc => ccgate_plugin_sdk::sea_orm::Order::Desc,
+        _ => ccgate_plugin_sdk::sea_orm::Order::Asc,
+    };
+    let total = count(&ctx.db, q.clone()).await?;
+    let pr = PageRequest::new(req.page_number, req.page_size);
+    let rows = page(
+        &ctx.db,
+        q.order_by(call::Column::StartMs, order.clone())
+            .order_by(call::Column::ContactId, order),
+        pr,
+    )
+    .await?;
+    let agent_ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.agent_user_id.clone())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let rams = ram_ids(ctx, &agent_ids).await?;
+    let group_ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.skill_group_id.clone())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let names = group_names(ctx, &group_ids).await?;
+    let list = rows
+        .into_iter()
+        .map(|r| {
+            let agents = if r.agent_user_id.is_empty() {
+                Vec::new()
+            } else {
+                vec![Agents {
+                    agent_id: rams
+                        .get(&r.agent_user_id)
+                        .cloned()
+                        .unwrap_or_else(|| r.agent_user_id.clone()),
+                    feedback: String::new(),
+                    satisfaction: String::new(),
+                }]
+            };
+            let agent_names = if r.agent_display_name.is_empty() {
+                r.agent_login_name.clone()
+            } else {
+                r.agent_display_name.clone()
+            };
+            List {
+                agent_names,
+                agents,
+                called_number: r.callee.clone(),
+                calling_number: r.caller.clone(),
+                contact_disposition: r.disposition.clone(),
+                contact_id: r.contact_id.clone(),
+                contact_type: r.call_type.clone(),
+                duration: crate::render::secs(r.release_ms - r.start_ms),
+                feedback: String::new(),
+                instance_id: r.instance_id.clone(),
+                recordings: Vec::new(),
+                satisfaction: None,
+                satisfaction_desc: "未发送".into(),
+                skill_group_names: names.get(&r.skill_group_id).cloned().unwrap_or_default(),
+                skill_group_id_list: r.skill_group_id.clone(),
+                start_time: r.start_ms,
+            }
+        })
+        .collect();
+    Ok(Response {
+        call_detail_records: CallDetailRecords {
+            list,
+            page_number: pr.number as i64,
+            page_size: pr.size as i64,
+            total_count: total as i64,
+        },
+    })
+}

@@ -1,0 +1,100 @@
+//! Schema migrations of the reports plugin, in their own bookkeeping table [`MIGRATION_TABLE`].
+//!
+//! Tables come from the entities (`Schema::create_table_from_entity`). Indexes and why:
+//! - `reports_call` (`instance_id`, `<filter>`, `start_ms`) for each filter of
+//!   ListCallDetailRecords (type, disposition, customer number, call center number, agent,
+//!   skill group) and the plain time range: every filtered page is one index range; the raw
+//!   edges of summary reports read `(instance_id, start_ms)` or the agent / group index.
+//! - `reports_state_fragment` (`instance_id, local_day, user_id`): one day's periods, of some
+//!   agents or all.
+//! - `reports_state_fragment` (`instance_id, job_id`): the after-call work of a call that
+//!   arrives after its work (`crate::ingest`).
+//! - `reports_daily`'s primary key (`instance_id, dim, dim_id, local_day`): a scope's days.
+
+use ccgate_plugin_sdk::sea_orm::{DynIden, EntityTrait, Schema};
+use ccgate_plugin_sdk::sea_orm_migration::prelude::*;
+
+use super::{call, daily, fragment, open};
+
+/// Name of this plugin's migration bookkeeping table.
+pub const MIGRATION_TABLE: &str = "ccgate_migrations_reports";
+
+/// The reports plugin's migrator; run with `Migrator::up(db, None)`.
+pub struct Migrator;
+
+#[ccgate_plugin_sdk::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001CreateTables)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        Alias::new(MIGRATION_TABLE).into_iden()
+    }
+}
+
+/// Creates every reports table with its indexes.
+struct M0001CreateTables;
+
+impl MigrationName for M0001CreateTables {
+    fn name(&self) -> &str {
+        "m0001_create_reports_tables"
+    }
+}
+
+fn index<E: EntityTrait>(name: &str, entity: E, cols: &[&str]) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(entity).if_not_exists();
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    i.to_owned()
+}
+
+#[ccgate_plugin_sdk::async_trait]
+impl MigrationTrait for M0001CreateTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let schema = Schema::new(manager.get_database_backend());
+        for mut t in [
+            schema.create_table_from_entity(call::Entity),
+            schema.create_table_from_entity(fragment::Entity),
+            schema.create_table_from_entity(open::Entity),
+            schema.create_table_from_entity(daily::Entity),
+        ] {
+            manager.create_table(t.if_not_exists().to_owned()).await?;
+        }
+        let c = call::Entity;
+        for (name, col) in [
+            ("idx_reports_call_time", ""),
+            ("idx_reports_call_type", "call_type"),
+            ("idx_reports_call_disposition", "disposition"),
+            ("idx_reports_call_customer", "customer_number"),
+            ("idx_reports_call_number", "call_center_number"),
+            ("idx_reports_call_agent", "agent_user_id"),
+            ("idx_reports_call_login", "agent_login_name"),
+            ("idx_reports_call_group", "skill_group_id"),
+            ("idx_reports_call_transferred_by", "transferred_by_user_id"),
+        ] {
+            let cols: Vec<&str> = ["instance_id", col, "start_ms"]
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .collect();
+            manager.create_index(index(name, c, &cols)).await?;
+        }
+        manager
+            .create_index(index(
+                "idx_reports_fragment_day",
+                fragment::Entity,
+                &["instance_id", "local_day", "user_id"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "idx_reports_fragment_job",
+                fragment::Entity,
+                &["instance_id", "job_id"],
+            ))
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,17 @@
+//! Storage of the reports domain: sea-orm entities and their [`migration`].
+//!
+//! Tables (all prefixed `reports_`), every one written only by this plugin:
+//! - [`call`] (`reports_call`): one row per ended call (`calls.call_ended`);
+//! - [`fragment`] (`reports_state_fragment`): closed agent-state periods split at local
+//!   midnights; [`open`] (`reports_agent_open`): each agent's current period
+//!   (`agents.state_changed`);
+//! - [`daily`] (`reports_daily`): the daily rollups the summary reports read.
+//!
+//! Times are UTC epoch milliseconds in BIGINT columns; local days are days since 1970-01-01 in
+//! the instance's zone (`crate::clock`).
+
+pub mod call;
+pub mod daily;
+pub mod fragment;
+pub mod migration;
+pub mod open;
