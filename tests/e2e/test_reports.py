@@ -865,3 +865,37 @@ def test_malformed_times_are_invalid_parameters(day, expect_error):
         assert "StartTime" in msg, (action, msg)
     expect_error(lambda: rpc(d.tenant, "GetInstanceSummaryReport", InstanceId=d.instance,
                              StartTime=d.start_local, EndTime="tomorrow"), 400, "InvalidParameter")
+
+
+def test_list_wire_forms(day):
+    """Lists as the seed's JSON examples send them: CDRs, their agents and the metering lists
+    wrapped in their item element ({"CallDetailRecord": [...]}, as the specs' descriptions say);
+    the summary reports' lists bare (the seed's JSON examples of §11.5-11.10)."""
+    d = day
+    page = rpc(d.tenant, "ListCallDetailRecords", InstanceId=d.instance, PageNumber=1, PageSize=1,
+               StartTime=int(d.t0 * 1000) - 1000, StopTime=int(d.t_end * 1000) + 1000,
+               ContactId=d.dial_ex)["CallDetailRecords"]
+    day_ = d.day_local
+    measure = rpc(d.tenant, "GetCallMeasureSummaryReport", IntervalType="Daily", Year=day_.year,
+                  Month=day_.month, Day=day_.day)
+    cdr = items(page["List"], "CallDetailRecord")[0]
+    checks = [
+        ("CallDetailRecords.List", page["List"], "CallDetailRecord"),
+        ("CallDetailRecords.List[].Agents", cdr["Agents"], "CallDetailAgent"),
+        ("CallDetailRecords.List[].Recordings", cdr["Recordings"], "Recording"),
+        ("NumberReports.List", measure["NumberReports"]["List"], "NumberReport"),
+        ("CallMeasureSummaryReportList", rpc(d.tenant, "ListCallMeasureSummaryReports",
+                                             IntervalType="Daily")["CallMeasureSummaryReportList"],
+         "CallMeasureSummaryReport"),
+        ("PagedAgentSummaryReport.List", rpc(d.tenant, "ListAgentSummaryReports", **d.range)[
+            "PagedAgentSummaryReport"]["List"], None),
+        ("PagedSkillGroupSummaryReport.List", rpc(d.tenant, "ListSkillGroupSummaryReports",
+                                                  **d.range)["PagedSkillGroupSummaryReport"]["List"], None),
+    ]
+    wrong = []
+    for path, v, elem in checks:
+        if elem is None and not isinstance(v, list):
+            wrong.append(f"{path}: expected a bare array, got {type(v).__name__}")
+        elif elem is not None and not (isinstance(v, dict) and list(v) == [elem]):
+            wrong.append(f"{path}: expected {{{elem!r}: [...]}}, got {json.dumps(v, ensure_ascii=False)[:80]}")
+    assert not wrong, "\n".join(wrong)

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use crate::actions::metering::{Period, per_day};
 use crate::actions::page;
 use crate::api::get_call_measure_summary_report::{
-    IntervalType, List, NumberReports, Request, Response, SummaryReport,
+    IntervalType, List, NumberReport, NumberReports, Request, Response, SummaryReport,
 };
 use crate::api::{Ctx, errors};
 use crate::compute::Scope;
@@ -56,7 +56,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         .into_iter()
         .skip(offset as usize)
         .take(limit as usize)
-        .map(|(number, t)| List {
+        .map(|(number, t)| NumberReport {
             day: shown_day,
             inbound_count: t.bill_in_calls,
             inbound_duration_by_minute: t.bill_in_minutes,
@@ -69,7 +69,9 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         .collect();
     Ok(Response {
         number_reports: NumberReports {
-            list,
+            list: List {
+                number_report: list,
+            },
             page_number: req.page_number.max(1),
             page_size: limit as i64,
             total_count: total,

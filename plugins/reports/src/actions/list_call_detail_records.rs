@@ -23,7 +23,8 @@ use crate::actions::{split_ids, zone};
 use crate::api::Ctx;
 use crate::api::errors;
 use crate::api::list_call_detail_records::{
-    Agents, CallDetailRecords, List, OrderBy, Request, Response,
+    Agents, CallDetailAgent, CallDetailRecord, CallDetailRecords, List, OrderBy, Recordings,
+    Request, Response,
 };
 use crate::clock;
 use crate::storage::call;
@@ -145,7 +146,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
             let agents = if r.agent_user_id.is_empty() {
                 Vec::new()
             } else {
-                vec![Agents {
+                vec![CallDetailAgent {
                     agent_id: rams
                         .get(&r.agent_user_id)
                         .cloned()
@@ -159,9 +160,11 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
             } else {
                 r.agent_display_name.clone()
             };
-            List {
+            CallDetailRecord {
                 agent_names,
-                agents,
+                agents: Agents {
+                    call_detail_agent: agents,
+                },
                 called_number: r.callee.clone(),
                 calling_number: r.caller.clone(),
                 contact_disposition: r.disposition.clone(),
@@ -170,7 +173,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
                 duration: crate::render::secs(r.release_ms - r.start_ms),
                 feedback: String::new(),
                 instance_id: r.instance_id.clone(),
-                recordings: Vec::new(),
+                recordings: Recordings::default(),
                 satisfaction: None,
                 satisfaction_desc: "未发送".into(),
                 skill_group_names: names.get(&r.skill_group_id).cloned().unwrap_or_default(),
@@ -181,7 +184,9 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         .collect();
     Ok(Response {
         call_detail_records: CallDetailRecords {
-            list,
+            list: List {
+                call_detail_record: list,
+            },
             page_number: pr.number as i64,
             page_size: pr.size as i64,
             total_count: total as i64,

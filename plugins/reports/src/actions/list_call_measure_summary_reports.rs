@@ -11,7 +11,7 @@ use chrono::{Datelike, Duration, Months};
 use crate::actions::metering::{Period, per_day, today};
 use crate::api::Ctx;
 use crate::api::list_call_measure_summary_reports::{
-    CallMeasureSummaryReportList, IntervalType, Request, Response,
+    CallMeasureSummaryReport, CallMeasureSummaryReportList, IntervalType, Request, Response,
 };
 use crate::compute::Scope;
 use crate::tally::Tally;
@@ -53,21 +53,23 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         rows.entry(key).or_default().merge(&t);
     }
     Ok(Response {
-        call_measure_summary_report_list: rows
-            .into_iter()
-            .map(|((y, m, day), t)| CallMeasureSummaryReportList {
-                day: if daily {
-                    day.to_string()
-                } else {
-                    String::new()
-                },
-                inbound_count: t.bill_in_calls,
-                inbound_duration_by_minute: t.bill_in_minutes,
-                month: m.to_string(),
-                outbound_count: t.bill_out_calls,
-                outbound_duration_by_minute: t.bill_out_minutes,
-                year: y.to_string(),
-            })
-            .collect(),
+        call_measure_summary_report_list: CallMeasureSummaryReportList {
+            call_measure_summary_report: rows
+                .into_iter()
+                .map(|((y, m, day), t)| CallMeasureSummaryReport {
+                    day: if daily {
+                        day.to_string()
+                    } else {
+                        String::new()
+                    },
+                    inbound_count: t.bill_in_calls,
+                    inbound_duration_by_minute: t.bill_in_minutes,
+                    month: m.to_string(),
+                    outbound_count: t.bill_out_calls,
+                    outbound_duration_by_minute: t.bill_out_minutes,
+                    year: y.to_string(),
+                })
+                .collect(),
+        },
     })
 }

@@ -136,7 +136,7 @@ impl ResponseBody for Response {
 pub struct NumberReports {
     /// Number report list (item element 'NumberReport').
     #[serde(rename = "List")]
-    pub list: Vec<List>,
+    pub list: List,
     /// Page number.
     #[serde(rename = "PageNumber")]
     pub page_number: i64,
@@ -152,9 +152,21 @@ impl ResponseBody for NumberReports {
     const FIELDS: &'static [&'static str] = &["List", "PageNumber", "PageSize", "TotalCount"];
 }
 
-/// One item of `List`: Number report list (item element 'NumberReport').
+/// Number report list (item element 'NumberReport').
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct List {
+    /// The items (element NumberReport), as the seed's JSON and XML examples wrap them.
+    #[serde(rename = "NumberReport")]
+    pub number_report: Vec<NumberReport>,
+}
+
+impl ResponseBody for List {
+    const FIELDS: &'static [&'static str] = &["NumberReport"];
+}
+
+/// The items (element NumberReport), as the seed's JSON and XML examples wrap them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NumberReport {
     /// Day.
     #[serde(rename = "Day")]
     pub day: i64,
@@ -181,7 +193,7 @@ pub struct List {
     pub year: i64,
 }
 
-impl ResponseBody for List {
+impl ResponseBody for NumberReport {
     const FIELDS: &'static [&'static str] = &[
         "Day",
         "InboundCount",

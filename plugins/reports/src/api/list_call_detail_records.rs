@@ -199,7 +199,7 @@ impl ResponseBody for Response {
 pub struct CallDetailRecords {
     /// List of records (item element 'CallDetailRecord'; JSON wire form {"CallDetailRecord":[...]}).
     #[serde(rename = "List")]
-    pub list: Vec<List>,
+    pub list: List,
     /// Page number.
     #[serde(rename = "PageNumber")]
     pub page_number: i64,
@@ -215,15 +215,27 @@ impl ResponseBody for CallDetailRecords {
     const FIELDS: &'static [&'static str] = &["List", "PageNumber", "PageSize", "TotalCount"];
 }
 
-/// One item of `List`: List of records (item element 'CallDetailRecord'; JSON wire form {"CallDetailRecord":[...]}).
+/// List of records (item element 'CallDetailRecord'; JSON wire form {"CallDetailRecord":[...]}).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct List {
+    /// The items (element CallDetailRecord), as the seed's JSON and XML examples wrap them.
+    #[serde(rename = "CallDetailRecord")]
+    pub call_detail_record: Vec<CallDetailRecord>,
+}
+
+impl ResponseBody for List {
+    const FIELDS: &'static [&'static str] = &["CallDetailRecord"];
+}
+
+/// The items (element CallDetailRecord), as the seed's JSON and XML examples wrap them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallDetailRecord {
     /// Agents who took part in the call, comma-separated.
     #[serde(rename = "AgentNames")]
     pub agent_names: String,
     /// Agent list (item element 'CallDetailAgent'; JSON wire form {"CallDetailAgent":[...]}).
     #[serde(rename = "Agents")]
-    pub agents: Vec<Agents>,
+    pub agents: Agents,
     /// Called number.
     #[serde(rename = "CalledNumber")]
     pub called_number: String,
@@ -250,7 +262,7 @@ pub struct List {
     pub instance_id: String,
     /// Recording list (item element 'Recording'; JSON wire form {"Recording":[...]}).
     #[serde(rename = "Recordings")]
-    pub recordings: Vec<Recordings>,
+    pub recordings: Recordings,
     /// Key pressed for satisfaction, e.g. 1 or 2. Only returned when a satisfaction invitation was sent to the customer AND the customer responded; if not sent, or sent but not rated, the field is absent.
     #[serde(
         rename = "Satisfaction",
@@ -272,7 +284,7 @@ pub struct List {
     pub start_time: i64,
 }
 
-impl ResponseBody for List {
+impl ResponseBody for CallDetailRecord {
     const FIELDS: &'static [&'static str] = &[
         "AgentNames",
         "Agents",
@@ -293,9 +305,21 @@ impl ResponseBody for List {
     ];
 }
 
-/// One item of `Agents`: Agent list (item element 'CallDetailAgent'; JSON wire form {"CallDetailAgent":[...]}).
+/// Agent list (item element 'CallDetailAgent'; JSON wire form {"CallDetailAgent":[...]}).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Agents {
+    /// The items (element CallDetailAgent), as the seed's JSON and XML examples wrap them.
+    #[serde(rename = "CallDetailAgent")]
+    pub call_detail_agent: Vec<CallDetailAgent>,
+}
+
+impl ResponseBody for Agents {
+    const FIELDS: &'static [&'static str] = &["CallDetailAgent"];
+}
+
+/// The items (element CallDetailAgent), as the seed's JSON and XML examples wrap them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallDetailAgent {
     /// Agent ID; equals the agent's RAM sub-account ID.
     #[serde(rename = "AgentId")]
     pub agent_id: String,
@@ -307,13 +331,25 @@ pub struct Agents {
     pub satisfaction: String,
 }
 
-impl ResponseBody for Agents {
+impl ResponseBody for CallDetailAgent {
     const FIELDS: &'static [&'static str] = &["AgentId", "Feedback", "Satisfaction"];
 }
 
-/// One item of `Recordings`: Recording list (item element 'Recording'; JSON wire form {"Recording":[...]}).
+/// Recording list (item element 'Recording'; JSON wire form {"Recording":[...]}).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recordings {
+    /// The items (element Recording), as the seed's JSON and XML examples wrap them.
+    #[serde(rename = "Recording")]
+    pub recording: Vec<Recording>,
+}
+
+impl ResponseBody for Recordings {
+    const FIELDS: &'static [&'static str] = &["Recording"];
+}
+
+/// The items (element Recording), as the seed's JSON and XML examples wrap them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
     /// Agent ID; equals the agent's RAM sub-account ID.
     #[serde(rename = "AgentId")]
     pub agent_id: String,
@@ -343,7 +379,7 @@ pub struct Recordings {
     pub start_time: i64,
 }
 
-impl ResponseBody for Recordings {
+impl ResponseBody for Recording {
     const FIELDS: &'static [&'static str] = &[
         "AgentId",
         "AgentName",

@@ -81,16 +81,28 @@ impl Request {
 pub struct Response {
     /// Report list (item element 'CallMeasureSummaryReport'; JSON wire form {"CallMeasureSummaryReport":[...]}).
     #[serde(rename = "CallMeasureSummaryReportList")]
-    pub call_measure_summary_report_list: Vec<CallMeasureSummaryReportList>,
+    pub call_measure_summary_report_list: CallMeasureSummaryReportList,
 }
 
 impl ResponseBody for Response {
     const FIELDS: &'static [&'static str] = &["CallMeasureSummaryReportList"];
 }
 
-/// One item of `CallMeasureSummaryReportList`: Report list (item element 'CallMeasureSummaryReport'; JSON wire form {"CallMeasureSummaryReport":[...]}).
+/// Report list (item element 'CallMeasureSummaryReport'; JSON wire form {"CallMeasureSummaryReport":[...]}).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallMeasureSummaryReportList {
+    /// The items (element CallMeasureSummaryReport), as the seed's JSON and XML examples wrap them.
+    #[serde(rename = "CallMeasureSummaryReport")]
+    pub call_measure_summary_report: Vec<CallMeasureSummaryReport>,
+}
+
+impl ResponseBody for CallMeasureSummaryReportList {
+    const FIELDS: &'static [&'static str] = &["CallMeasureSummaryReport"];
+}
+
+/// The items (element CallMeasureSummaryReport), as the seed's JSON and XML examples wrap them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallMeasureSummaryReport {
     /// Day (typed String in the table; examples are numbers).
     #[serde(rename = "Day")]
     pub day: String,
@@ -114,7 +126,7 @@ pub struct CallMeasureSummaryReportList {
     pub year: String,
 }
 
-impl ResponseBody for CallMeasureSummaryReportList {
+impl ResponseBody for CallMeasureSummaryReport {
     const FIELDS: &'static [&'static str] = &[
         "Day",
         "InboundCount",
