@@ -17,6 +17,10 @@
 //! - `cargo xtask dist`  — release binary plus `SHA256SUMS` in `target/dist/`, and every plugin
 //!   as a library in `target/dist/plugins/` (`dist_plugins.rs`).
 //! - `cargo xtask plugins` — every plugin as a debug library, checked for linked runtimes.
+//! - `cargo xtask seed-reports --database <url> [...]` — the reports benchmark's data (1,000,000
+//!   calls, 500 agents, 12 months by default); `cargo xtask bench-reports [--databases
+//!   sqlite,postgres] [--calls N]` — seed, criterion and wrk per database (`bench_reports.rs`,
+//!   `bench/reports.sh`, docs/benchmarks.md "Reports (issue 13)").
 //! - `cargo xtask fuzz [SECONDS]` — every cargo-fuzz target of `fuzz/` for SECONDS each (default
 //!   20; `fuzz/run.sh`, docs/fuzzing.md); `ci` runs each for [`CI_FUZZ_SECONDS`].
 
@@ -25,6 +29,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+mod bench_reports;
 mod codegen;
 mod dist;
 mod dist_plugins;
@@ -50,13 +55,15 @@ fn main() -> anyhow::Result<()> {
             _ => bail!("usage: cargo xtask remove-plugin <name>"),
         },
         Some("scaffold-check") => scaffold_check::scaffold_check(&root),
+        Some("seed-reports") => bench_reports::seed(&args[1..]),
+        Some("bench-reports") => bench_reports::bench(&args[1..]),
         Some("fuzz") => {
             let seconds = args.get(1).map_or("20", String::as_str);
             run("bash", &["fuzz/run.sh", seconds])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | new-plugin <name> | remove-plugin <name> | scaffold-check | dist | plugins | fuzz [SECONDS]"
+                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | new-plugin <name> | remove-plugin <name> | scaffold-check | dist | plugins | fuzz [SECONDS] | seed-reports --database <url> [...] | bench-reports [--databases sqlite,postgres] [--calls N]"
             );
             bail!("unknown or missing command")
         }

@@ -54,7 +54,7 @@ enum Command {
     /// Agent SIP devices: the credentials they REGISTER to ccgate's registrar with.
     #[command(subcommand)]
     Device(admin_cmd::DeviceCmd),
-    /// The reports plugin's rollups: `ccgate reports rebuild [--instance ID]`.
+    /// The reports plugin: `ccgate reports rebuild [--instance ID]`, `ccgate reports export`.
     #[command(subcommand)]
     Reports(reports_cmd::ReportsCmd),
     /// List every specified action with its plugin and status in this deployment (served,

@@ -8,6 +8,8 @@
 //!   specified but not served here ([`crate::catalog`]).
 //! - `GET /v1/instances/{id}/agent-states/stream`: the agents' states as Server-Sent Events
 //!   ([`crate::stream`]).
+//! - `POST /v1/instances/{id}/cdr-exports`, `GET .../cdr-exports/{ExportId}` and
+//!   `GET .../cdr-exports/{ExportId}/file`: asynchronous CDR exports ([`crate::exports`]).
 //! - `GET /healthz` (process up), `GET /readyz` (database reachable, nonce store not full),
 //!   `GET /metrics` (Prometheus), `GET /openapi.json` (the OpenAPI 3.1 document of every
 //!   specified action).
@@ -45,6 +47,15 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .route(
                 crate::stream::PATH,
                 web::get().to(crate::stream::agent_states),
+            )
+            .route(crate::exports::PATH, web::post().to(crate::exports::start))
+            .route(
+                crate::exports::STATUS_PATH,
+                web::get().to(crate::exports::status),
+            )
+            .route(
+                crate::exports::FILE_PATH,
+                web::get().to(crate::exports::file),
             );
         cfg.route("/", web::get().to(aliyun::rpc_entry))
             .route("/", web::post().to(aliyun::rpc_entry))

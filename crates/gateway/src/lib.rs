@@ -16,6 +16,7 @@ pub mod plugin_set;
 #[allow(unsafe_code)]
 pub mod dynamic;
 pub mod events;
+pub mod exports;
 pub mod http;
 pub mod input;
 pub mod lifecycle;

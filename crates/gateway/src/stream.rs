@@ -158,44 +158,16 @@ async fn start(
     state: &AppState,
     request_id: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for (k, v) in http.headers() {
-        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-        // `Authorization: Bearer <token>` is the token header of this endpoint.
-        if k.as_str() == "authorization"
-            && let Some(token) = v.strip_prefix("Bearer ")
-        {
-            headers.push(("x-acs-bearer-token".into(), token.trim().to_string()));
-            continue;
-        }
-        headers.push((k.as_str().to_string(), v));
-    }
-    let req = RpcRequest::new(
-        http.method().as_str(),
-        http.path(),
-        http.query_string(),
-        headers,
+    let ctx = path_context(
+        http,
         Vec::new(),
-    );
-    let has_credentials = req.header("x-acs-bearer-token").is_some()
-        || req.params.contains_key("BearerToken")
-        || req.header("authorization").is_some();
-    if !has_credentials || scheme(&req) == Scheme::V1 {
-        return Err(ApiError::new(
-            401,
-            "InvalidCredentials",
-            "The agent-state stream needs a bearer token (x-acs-bearer-token, Authorization: Bearer, or BearerToken) or an ACS3 signature.",
-        ));
-    }
-    let caller: Caller = authenticate(&state.auth, &req, SPEC.auth).await?;
-    match state.auth.keys.instance_account(instance_id).await? {
-        Some(acc) if *acc == *caller.account_id => {}
-        _ => {
-            return Err(ApiError::instance_not_found(&crate::input::shown(
-                instance_id,
-            )));
-        }
-    }
+        instance_id,
+        state,
+        request_id,
+        SPEC,
+        "The agent-state stream",
+    )
+    .await?;
     let resume = match http.headers().get("last-event-id") {
         None => None,
         Some(v) => Some(
@@ -208,20 +180,6 @@ async fn start(
                 })?,
         ),
     };
-    let mut ctx = Context {
-        request_id: request_id.to_string(),
-        account_id: caller.account_id.clone(),
-        principal: caller.principal.clone(),
-        role: caller.role,
-        caller_scope: None,
-        spec: SPEC,
-        instance_id: Some(instance_id.to_string()),
-        account_instances: Vec::new(),
-        db: state.db.clone(),
-        services: Arc::clone(&state.services),
-        clock: Default::default(),
-    };
-    access::resolve(&caller, &mut ctx).await?;
     let filter = Filter::of(ctx.role, ctx.caller_scope.as_ref());
     let services = Arc::clone(&state.services);
     // The first chunk is read before answering, so a missing agents plugin or a failing query
@@ -281,6 +239,84 @@ async fn start(
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(body))
+}
+
+/// Authenticates a request to a path route of the gateway outside the RPC dialects (this
+/// stream, the CDR exports of [`crate::exports`]) for `instance_id`, as the RPC API does
+/// ([`crate::auth::aliyun::authenticate`]): a Bearer token (`x-acs-bearer-token`,
+/// `Authorization: Bearer`, or the `BearerToken` query parameter) or an ACS3 signature over the
+/// method, path, query and `body`; signature v1 is refused (it does not sign the path). The
+/// instance must belong to the caller's account. Answers the request's context with the
+/// caller's effective role and scope ([`access::resolve`]); `what` names the resource in the
+/// 401 message.
+///
+/// Errors: 401 `InvalidCredentials` without credentials or with signature v1, the
+/// authentication errors, 404 `NotExists.InstanceId` for another account's instance, and the
+/// access queries' errors.
+pub(crate) async fn path_context(
+    http: &HttpRequest,
+    body: Vec<u8>,
+    instance_id: &str,
+    state: &AppState,
+    request_id: &str,
+    spec: ActionSpec,
+    what: &str,
+) -> Result<Context, ApiError> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (k, v) in http.headers() {
+        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        // `Authorization: Bearer <token>` is the token header of these routes.
+        if k.as_str() == "authorization"
+            && let Some(token) = v.strip_prefix("Bearer ")
+        {
+            headers.push(("x-acs-bearer-token".into(), token.trim().to_string()));
+            continue;
+        }
+        headers.push((k.as_str().to_string(), v));
+    }
+    let req = RpcRequest::new(
+        http.method().as_str(),
+        http.path(),
+        http.query_string(),
+        headers,
+        body,
+    );
+    let has_credentials = req.header("x-acs-bearer-token").is_some()
+        || req.params.contains_key("BearerToken")
+        || req.header("authorization").is_some();
+    if !has_credentials || scheme(&req) == Scheme::V1 {
+        return Err(ApiError::new(
+            401,
+            "InvalidCredentials",
+            format!(
+                "{what} needs a bearer token (x-acs-bearer-token, Authorization: Bearer, or BearerToken) or an ACS3 signature."
+            ),
+        ));
+    }
+    let caller: Caller = authenticate(&state.auth, &req, spec.auth).await?;
+    match state.auth.keys.instance_account(instance_id).await? {
+        Some(acc) if *acc == *caller.account_id => {}
+        _ => {
+            return Err(ApiError::instance_not_found(&crate::input::shown(
+                instance_id,
+            )));
+        }
+    }
+    let mut ctx = Context {
+        request_id: request_id.to_string(),
+        account_id: caller.account_id.clone(),
+        principal: caller.principal.clone(),
+        role: caller.role,
+        caller_scope: None,
+        spec,
+        instance_id: Some(instance_id.to_string()),
+        account_instances: Vec::new(),
+        db: state.db.clone(),
+        services: Arc::clone(&state.services),
+        clock: Default::default(),
+    };
+    access::resolve(&caller, &mut ctx).await?;
+    Ok(ctx)
 }
 
 /// Runs an agents query and reads its answer.

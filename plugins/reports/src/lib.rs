@@ -15,7 +15,11 @@
 //!   the partial days and the open periods up to now; [`clock`] knows each instance's zone
 //!   ([`zones`], settings `time_zone` / `time_zones`);
 //! - [`render`] turns tallies into the seed's fields (no I/O); [`actions`] has one module per
-//!   action; [`rebuild`] recomputes the rollups from the copies (`ccgate reports rebuild`).
+//!   action; [`rebuild`] recomputes the rollups from the copies (`ccgate reports rebuild`);
+//! - [`export`] writes the calls of a time range as CSV or Parquet, page by page; [`jobs`]
+//!   runs exports asynchronously (table `reports_export`, task [`jobs::TASK`]) for the
+//!   gateway's `/v1/instances/{id}/cdr-exports` resource, which reaches them through the
+//!   [`queries`] `export_start`, `export_status` and `export_file`.
 //!
 //! [`api`] is generated from `plugins/reports/api/` by `cargo xtask codegen` (never edit it).
 
@@ -25,8 +29,11 @@ pub mod actions;
 pub mod api;
 pub mod clock;
 pub mod compute;
+pub mod export;
 pub mod facts;
 pub mod ingest;
+pub mod jobs;
+pub mod queries;
 pub mod rebuild;
 pub mod render;
 pub mod storage;
@@ -34,16 +41,20 @@ pub mod tally;
 pub mod zones;
 
 #[cfg(test)]
+mod export_tests;
+#[cfg(test)]
 mod naive;
 #[cfg(test)]
 mod properties;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
 use ccgate_plugin_sdk::serde_json::Value;
+use ccgate_plugin_sdk::task::TaskContext;
 use ccgate_plugin_sdk::{
     ActionSpec, ApiError, ApiResult, Context, EventContext, Params, Plugin, Reply, StoredEvent,
     Subscription, async_trait,
@@ -64,13 +75,21 @@ pub struct Settings {
     /// Per-instance zones: `{ "<InstanceId>" = "Europe/Berlin" }`. Changing an instance's zone
     /// takes `ccgate reports rebuild` to move its daily rollups to the new local days.
     pub time_zones: BTreeMap<String, String>,
+    /// Where CDR exports are written (`<export_dir>/<ExportId>.<csv|parquet>`), created when
+    /// missing; relative to the working directory. Default `./data/exports`, beside the
+    /// default SQLite file. Several gateway processes on one database need a shared directory.
+    pub export_dir: String,
 }
+
+/// The default of [`Settings::export_dir`].
+pub const DEFAULT_EXPORT_DIR: &str = "./data/exports";
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             time_zone: "Asia/Shanghai".into(),
             time_zones: BTreeMap::new(),
+            export_dir: DEFAULT_EXPORT_DIR.into(),
         }
     }
 }
@@ -96,10 +115,21 @@ impl Settings {
 }
 
 /// What every handler of this plugin is given with the request (`ctx.state()`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct State {
     /// The instances' time zones.
     pub zones: Zones,
+    /// Where CDR exports are written ([`Settings::export_dir`]).
+    pub export_dir: PathBuf,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            zones: Zones::default(),
+            export_dir: PathBuf::from(DEFAULT_EXPORT_DIR),
+        }
+    }
 }
 
 /// The reports plugin (config name `reports`): `ReportsPlugin::default()`.
@@ -115,7 +145,10 @@ impl ReportsPlugin {
     /// The plugin with `zones`, whatever [`Plugin::init`] is given later; for tests.
     pub fn with_zones(zones: Zones) -> Self {
         let plugin = Self::default();
-        let _ = plugin.state.set(State { zones });
+        let _ = plugin.state.set(State {
+            zones,
+            ..State::default()
+        });
         plugin
     }
 
@@ -150,8 +183,12 @@ impl Plugin for ReportsPlugin {
     /// Errors: a bad or unknown key, named (`plugins.reports.time_zone: ...`).
     async fn init(&self, settings: &Value) -> Result<(), String> {
         let settings: Settings = ccgate_plugin_sdk::settings::parse("reports", settings)?;
+        if settings.export_dir.trim().is_empty() {
+            return Err("plugins.reports.export_dir: must not be empty".into());
+        }
         let _ = self.state.set(State {
             zones: settings.zones()?,
+            export_dir: PathBuf::from(&settings.export_dir),
         });
         Ok(())
     }
@@ -159,6 +196,26 @@ impl Plugin for ReportsPlugin {
     /// [`api::dispatch`].
     async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
         api::dispatch(self.state(), ctx, action, params).await
+    }
+
+    /// The CDR export queries ([`queries`]).
+    async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        api::queries::dispatch(self.state(), ctx, name, args).await
+    }
+
+    /// [`jobs::TASK`]: writes the CDR exports.
+    fn tasks(&self) -> Vec<&'static str> {
+        vec![jobs::TASK]
+    }
+
+    /// Claims and runs export jobs until stopped ([`jobs::run`]).
+    ///
+    /// Errors: storage (the host starts the task again after a back-off).
+    async fn run_task(&self, index: usize, cx: TaskContext) -> Result<(), String> {
+        if index != 0 {
+            return Err(format!("plugin reports has no task #{index}"));
+        }
+        jobs::run(&cx, &self.state().export_dir).await
     }
 
     /// [`ROLLUPS`] on `calls.call_ended` and `agents.state_changed`.
@@ -207,6 +264,7 @@ mod tests {
             plugin.subscriptions()[0].topics,
             ["calls.call_ended", "agents.state_changed"]
         );
+        assert_eq!(plugin.tasks(), [jobs::TASK]);
     }
 
     #[tokio::test]
@@ -229,5 +287,18 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.starts_with("plugins.reports.time_zones.i:"), "{e}");
+        assert_eq!(
+            ReportsPlugin::default().state().export_dir,
+            PathBuf::from(DEFAULT_EXPORT_DIR)
+        );
+        let plugin = ReportsPlugin::default();
+        plugin
+            .init(&json!({"export_dir": "/var/lib/ccgate/exports"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            plugin.state().export_dir,
+            PathBuf::from("/var/lib/ccgate/exports")
+        );
     }
 }

@@ -102,7 +102,9 @@ async fn rebuild_instance(
             .order_by_asc(fragment::Column::LocalDay)
             .limit(PAGE);
         if let Some((seq, day)) = after {
-            q = q.filter(
+            // `start_seq >= seq` lets the primary key seek to the page instead of scanning
+            // every earlier fragment (the OR alone is not a range): pages stay O(page).
+            q = q.filter(fragment::Column::StartSeq.gte(seq)).filter(
                 ccgate_plugin_sdk::sea_orm::Condition::any()
                     .add(fragment::Column::StartSeq.gt(seq))
                     .add(

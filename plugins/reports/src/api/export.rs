@@ -11,6 +11,7 @@ ccgate_plugin_abi::export_plugin!(
     entities = [
         crate::storage::call::Entity,
         crate::storage::daily::Entity,
+        crate::storage::export::Entity,
         crate::storage::fragment::Entity,
         crate::storage::open::Entity
     ]

@@ -21,6 +21,7 @@ pub mod list_call_measure_summary_reports;
 pub mod list_skill_group_summary_reports;
 pub mod list_skill_group_summary_reports_by_interval;
 pub mod list_skill_group_summary_reports_since_midnight;
+pub mod queries;
 pub mod shapes;
 
 #[allow(unused_imports)]

@@ -10,11 +10,13 @@
 //! - `reports_state_fragment` (`instance_id, job_id`): the after-call work of a call that
 //!   arrives after its work (`crate::ingest`).
 //! - `reports_daily`'s primary key (`instance_id, dim, dim_id, local_day`): a scope's days.
+//! - `reports_export` (`status, created_ms`): the export task claims the oldest pending job
+//!   (M0002).
 
 use ccgate_plugin_sdk::sea_orm::{DynIden, EntityTrait, Schema};
 use ccgate_plugin_sdk::sea_orm_migration::prelude::*;
 
-use super::{call, daily, fragment, open};
+use super::{call, daily, export, fragment, open};
 
 /// Name of this plugin's migration bookkeeping table.
 pub const MIGRATION_TABLE: &str = "ccgate_migrations_reports";
@@ -25,7 +27,7 @@ pub struct Migrator;
 #[ccgate_plugin_sdk::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001CreateTables)]
+        vec![Box::new(M0001CreateTables), Box::new(M0002CreateExports)]
     }
 
     fn migration_table_name() -> DynIden {
@@ -96,5 +98,36 @@ impl MigrationTrait for M0001CreateTables {
             ))
             .await?;
         Ok(())
+    }
+}
+
+/// Creates the CDR export jobs' table `reports_export` (`crate::jobs`).
+struct M0002CreateExports;
+
+impl MigrationName for M0002CreateExports {
+    fn name(&self) -> &str {
+        "m0002_create_reports_export"
+    }
+}
+
+#[ccgate_plugin_sdk::async_trait]
+impl MigrationTrait for M0002CreateExports {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let schema = Schema::new(manager.get_database_backend());
+        manager
+            .create_table(
+                schema
+                    .create_table_from_entity(export::Entity)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "idx_reports_export_status",
+                export::Entity,
+                &["status", "created_ms"],
+            ))
+            .await
     }
 }

@@ -5,13 +5,15 @@
 //! - [`fragment`] (`reports_state_fragment`): closed agent-state periods split at local
 //!   midnights; [`open`] (`reports_agent_open`): each agent's current period
 //!   (`agents.state_changed`);
-//! - [`daily`] (`reports_daily`): the daily rollups the summary reports read.
+//! - [`daily`] (`reports_daily`): the daily rollups the summary reports read;
+//! - [`export`] (`reports_export`): the asynchronous CDR export jobs (`crate::jobs`).
 //!
 //! Times are UTC epoch milliseconds in BIGINT columns; local days are days since 1970-01-01 in
 //! the instance's zone (`crate::clock`).
 
 pub mod call;
 pub mod daily;
+pub mod export;
 pub mod fragment;
 pub mod migration;
 pub mod open;
