@@ -521,6 +521,16 @@ def test_call_detail_records(day):
         assert page_n["TotalCount"] == d.n_calls and (page_n["PageNumber"], page_n["PageSize"]) == (n, 2)
         paged += [r["ContactId"] for r in rows_n]
     assert paged == ids
+    # TotalCount of a full page over whole days: the per-day call counts (summed on the
+    # database) plus the partial days at the ends, with and without filters
+    wide = dict(StartTime=int(d.t0 * 1000) - 3 * 86_400_000, StopTime=int(d.t_end * 1000) + 2 * 86_400_000,
+                PageSize=1)
+    for f, want in [({}, ids), (dict(ContactType="Inbound"), ids[:4]),
+                    (dict(ContactDisposition="Success,NoAnswer"), [ids[1], ids[2], ids[4], ids[5]]),
+                    (dict(PhoneNumber=d.hotline), ids[:4]),
+                    (dict(ContactType="Outbound,Back2Back", PhoneNumber=d.outnum), ids[4:])]:
+        rows_w, page_w = cdr_list(d, **wide, **f)
+        assert page_w["TotalCount"] == len(want) and [r["ContactId"] for r in rows_w] == want[:1], (f, page_w)
     # another tenant sees none of them
     other = d.tenant.gateway.demo
     try:

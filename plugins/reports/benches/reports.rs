@@ -21,6 +21,7 @@
 //!   range plus ONE filter: `ContactType=Inbound` (74% of the rows) and `=Back2Back` (8%),
 //!   `ContactDisposition=Success` (most) and `=AbandonedInQueue` (~6%), `Criteria=<customer>`
 //!   (the customer number of the last call), `Criteria=<login>` (an agent's login name),
+//!   `Criteria=group00` (a skill group's name: its calls, ~5%),
 //!   `PhoneNumber=<number>` (a call center number, 1/8 of the calls), `ContactId=<id>`.
 
 use std::hint::black_box;
@@ -263,6 +264,8 @@ fn bench_reports(c: &mut Criterion) {
             "Criteria",
             latest.agent_login_name.clone(),
         ),
+        // A skill group's name: every call of one of the 20 groups (~5% of the year).
+        ("Criteria=group", "Criteria", "group00".into()),
         (
             "PhoneNumber",
             "PhoneNumber",

@@ -200,8 +200,8 @@ pub fn fragment_contributions(f: &fragment::Model) -> Vec<(&'static str, String,
         .collect()
 }
 
-/// Stores an ended call and adds it to the rollups of its local day. Answers `false` for a
-/// redelivery (the call is already stored).
+/// Stores an ended call and adds it to the rollups and the call counts of its local day.
+/// Answers `false` for a redelivery (the call is already stored).
 ///
 /// Errors: storage; nothing is stored then.
 pub async fn call_ended(
@@ -231,6 +231,7 @@ pub async fn call_ended(
     for (dim, id, t) in call_contributions(&row) {
         add_to_day(&txn, &row.instance_id, dim, &id, row.local_day, &t).await?;
     }
+    crate::counts::add(&txn, &row).await?;
     call::ActiveModel::from(row).insert(&txn).await?;
     txn.commit().await?;
     Ok(true)

@@ -12,7 +12,8 @@
 //!   rollups ([`tally::Tally`] per instance, agent, skill group and number per local day),
 //!   each event in one transaction, idempotently;
 //! - [`compute`] answers any range from the rollups of whole local days plus raw records of
-//!   the partial days and the open periods up to now; [`clock`] knows each instance's zone
+//!   the partial days and the open periods up to now; [`counts`] gives ListCallDetailRecords'
+//!   TotalCount from per-day call counts; [`clock`] knows each instance's zone
 //!   ([`zones`], settings `time_zone` / `time_zones`);
 //! - [`render`] turns tallies into the seed's fields (no I/O); [`actions`] has one module per
 //!   action; [`rebuild`] recomputes the rollups from the copies (`ccgate reports rebuild`);
@@ -29,6 +30,7 @@ pub mod actions;
 pub mod api;
 pub mod clock;
 pub mod compute;
+pub mod counts;
 pub mod export;
 pub mod facts;
 pub mod ingest;

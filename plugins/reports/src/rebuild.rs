@@ -1,5 +1,5 @@
-//! `ccgate reports rebuild`: recomputes the daily rollups from the reports' own records of
-//! calls and closed state periods, in one transaction per instance. The figures equal those
+//! `ccgate reports rebuild`: recomputes the daily rollups and the per-day call counts from the
+//! reports' own records of calls and closed state periods, in one transaction per instance. The figures equal those
 //! the events built incrementally (the property test checks it); rebuilding is also how the
 //! rollups move to new local days after an instance's time zone changed: each call's local
 //! day and each period's split at midnight are recomputed in the current zone first.
@@ -156,6 +156,7 @@ async fn rebuild_instance(
             accumulate(&mut sums, c.local_day, call_contributions(&c));
         }
     }
+    crate::counts::recount(&txn, Some(instance)).await?;
     daily::Entity::delete_many()
         .filter(daily::Column::InstanceId.eq(instance))
         .exec(&txn)

@@ -12,11 +12,13 @@
 //! - `reports_daily`'s primary key (`instance_id, dim, dim_id, local_day`): a scope's days.
 //! - `reports_export` (`status, created_ms`): the export task claims the oldest pending job
 //!   (M0002).
+//! - `reports_call_count`'s primary key (`instance_id, local_day, call_type, disposition,
+//!   call_center_number`): the days of a range, summed (M0003, filled from `reports_call`).
 
 use ccgate_plugin_sdk::sea_orm::{DynIden, EntityTrait, Schema};
 use ccgate_plugin_sdk::sea_orm_migration::prelude::*;
 
-use super::{call, daily, export, fragment, open};
+use super::{call, call_count, daily, export, fragment, open};
 
 /// Name of this plugin's migration bookkeeping table.
 pub const MIGRATION_TABLE: &str = "ccgate_migrations_reports";
@@ -27,7 +29,11 @@ pub struct Migrator;
 #[ccgate_plugin_sdk::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001CreateTables), Box::new(M0002CreateExports)]
+        vec![
+            Box::new(M0001CreateTables),
+            Box::new(M0002CreateExports),
+            Box::new(M0003CreateCallCounts),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -129,5 +135,31 @@ impl MigrationTrait for M0002CreateExports {
                 &["status", "created_ms"],
             ))
             .await
+    }
+}
+
+/// Creates the per-day call counts `reports_call_count` (`crate::counts`) and fills them from
+/// the calls stored so far.
+struct M0003CreateCallCounts;
+
+impl MigrationName for M0003CreateCallCounts {
+    fn name(&self) -> &str {
+        "m0003_create_reports_call_count"
+    }
+}
+
+#[ccgate_plugin_sdk::async_trait]
+impl MigrationTrait for M0003CreateCallCounts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let schema = Schema::new(manager.get_database_backend());
+        manager
+            .create_table(
+                schema
+                    .create_table_from_entity(call_count::Entity)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        crate::counts::recount(manager.get_connection(), None).await
     }
 }

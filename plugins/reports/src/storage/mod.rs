@@ -6,12 +6,15 @@
 //!   midnights; [`open`] (`reports_agent_open`): each agent's current period
 //!   (`agents.state_changed`);
 //! - [`daily`] (`reports_daily`): the daily rollups the summary reports read;
+//! - [`call_count`] (`reports_call_count`): calls per local day, type, disposition and number
+//!   (ListCallDetailRecords' `TotalCount`);
 //! - [`export`] (`reports_export`): the asynchronous CDR export jobs (`crate::jobs`).
 //!
 //! Times are UTC epoch milliseconds in BIGINT columns; local days are days since 1970-01-01 in
 //! the instance's zone (`crate::clock`).
 
 pub mod call;
+pub mod call_count;
 pub mod daily;
 pub mod export;
 pub mod fragment;
