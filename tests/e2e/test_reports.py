@@ -521,6 +521,15 @@ def test_call_detail_records(day):
         assert page_n["TotalCount"] == d.n_calls and (page_n["PageNumber"], page_n["PageSize"]) == (n, 2)
         paged += [r["ContactId"] for r in rows_n]
     assert paged == ids
+    # Criteria pages: merged from the customer, login and group alternatives, in order, each
+    # call once (the DialEx call matches both the agent's login and the group)
+    for order, want in (("ASC", ids[:5]), ("DESC", ids[:5][::-1])):
+        got_pages = []
+        for n in (1, 2, 3):
+            rows_c, page_c = cdr_list(d, Criteria=d.group_name, OrderBy=order, PageNumber=n, PageSize=2)
+            assert page_c["TotalCount"] == 5, (order, n, page_c)
+            got_pages += [r["ContactId"] for r in rows_c]
+        assert got_pages == want, (order, got_pages)
     # TotalCount of a full page over whole days: the per-day call counts (summed on the
     # database) plus the partial days at the ends, with and without filters
     wide = dict(StartTime=int(d.t0 * 1000) - 3 * 86_400_000, StopTime=int(d.t_end * 1000) + 2 * 86_400_000,
@@ -528,7 +537,9 @@ def test_call_detail_records(day):
     for f, want in [({}, ids), (dict(ContactType="Inbound"), ids[:4]),
                     (dict(ContactDisposition="Success,NoAnswer"), [ids[1], ids[2], ids[4], ids[5]]),
                     (dict(PhoneNumber=d.hotline), ids[:4]),
-                    (dict(ContactType="Outbound,Back2Back", PhoneNumber=d.outnum), ids[4:])]:
+                    (dict(ContactType="Outbound,Back2Back", PhoneNumber=d.outnum), ids[4:]),
+                    # the group's daily rollups plus the agent's calls outside the group
+                    (dict(Criteria=d.group_name), ids[:5]), (dict(Criteria=d.login_a), ids[1:5])]:
         rows_w, page_w = cdr_list(d, **wide, **f)
         assert page_w["TotalCount"] == len(want) and [r["ContactId"] for r in rows_w] == want[:1], (f, page_w)
     # another tenant sees none of them

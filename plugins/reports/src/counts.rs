@@ -5,18 +5,21 @@
 //! [`call_count`](crate::storage::call_count) answer the whole local days of a range with one
 //! indexed `SUM` over at most (days × types × dispositions × numbers) small rows; only the
 //! partial first and last days are counted call by call. The filters these counts can answer
-//! are [`Filter`]'s (time, `ContactType`, `ContactDisposition`, `PhoneNumber`); `Criteria` and
-//! `ContactId` are selective and are counted directly by the action.
+//! are [`Filter`]'s (time, `ContactType`, `ContactDisposition`, `PhoneNumber`). A [`Criteria`]
+//! naming a skill group sums the group's daily rollups ([`total_by_criteria`]); a customer's
+//! number, an agent's login and `ContactId` are selective and are counted directly.
 
 use ccgate_plugin_sdk::sea_orm::sea_query::{Expr, Query};
 use ccgate_plugin_sdk::sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Select,
 };
 use ccgate_plugin_sdk::storage::count;
 use chrono_tz::Tz;
 
 use crate::clock;
-use crate::storage::{call, call_count};
+use crate::storage::{call, call_count, daily};
+use crate::tally::Tally;
 
 /// The filters of ListCallDetailRecords that the per-day counts answer (seed 004 §11.1); an
 /// empty list or `None` does not filter.
@@ -66,6 +69,27 @@ impl Filter {
     }
 }
 
+/// The whole local days of `[start, stop)` in `tz`: (first day, last day, UTC start of the
+/// first, UTC end of the last); `None` when no local day lies wholly inside.
+fn whole_days(tz: Tz, start: i64, stop: i64) -> Option<(i32, i32, i64, i64)> {
+    let first = clock::local_day(tz, start);
+    let first_whole = if clock::day_start(tz, first) == start {
+        first
+    } else {
+        first + 1
+    };
+    // Every day before the one `stop` falls in ends at or before `stop`.
+    let last_whole = clock::local_day(tz, stop) - 1;
+    (first_whole <= last_whole).then(|| {
+        (
+            first_whole,
+            last_whole,
+            clock::day_start(tz, first_whole),
+            clock::day_start(tz, last_whole + 1),
+        )
+    })
+}
+
 /// How many of the instance's calls that began in `[start, stop)` (UTC epoch ms) match `f`:
 /// the per-day counts of the whole local days of `tz` inside the range plus a count of the
 /// calls of the partial days at either end. `stop` should not lie far beyond now (no call
@@ -83,28 +107,121 @@ pub async fn total<C: ConnectionTrait>(
     if stop <= start {
         return Ok(0);
     }
-    let first = clock::local_day(tz, start);
-    let first_whole = if clock::day_start(tz, first) == start {
-        first
-    } else {
-        first + 1
-    };
-    // Every day before the one `stop` falls in ends at or before `stop`.
-    let last_whole = clock::local_day(tz, stop) - 1;
-    if first_whole > last_whole {
+    let Some((first, last, whole_start, whole_end)) = whole_days(tz, start, stop) else {
         return count(db, calls(instance, start, stop, f)).await;
-    }
-    let (whole_start, whole_end) = (
-        clock::day_start(tz, first_whole),
-        clock::day_start(tz, last_whole + 1),
-    );
-    let mut n = sum_days(db, instance, first_whole, last_whole, f).await?;
+    };
+    let mut n = sum_days(db, instance, first, last, f).await?;
+    n += edges(db, start, stop, whole_start, whole_end, |s, e| {
+        calls(instance, s, e, f)
+    })
+    .await?;
+    Ok(n)
+}
+
+/// The calls of the partial days before `whole_start` and from `whole_end`, counted.
+async fn edges<C: ConnectionTrait>(
+    db: &C,
+    start: i64,
+    stop: i64,
+    whole_start: i64,
+    whole_end: i64,
+    query: impl Fn(i64, i64) -> Select<call::Entity>,
+) -> Result<u64, DbErr> {
+    let mut n = 0;
     if start < whole_start {
-        n += count(db, calls(instance, start, whole_start, f)).await?;
+        n += count(db, query(start, whole_start)).await?;
     }
     if whole_end < stop {
-        n += count(db, calls(instance, whole_end, stop, f)).await?;
+        n += count(db, query(whole_end, stop)).await?;
     }
+    Ok(n)
+}
+
+/// ListCallDetailRecords' `Criteria` (seed 004 §11.1): a call matches when its customer's
+/// number or its agent's login name equals `text`, or its skill group is one of `groups` (the
+/// groups named `text`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Criteria {
+    /// The text searched for.
+    pub text: String,
+    /// The ids of the skill groups named `text`.
+    pub groups: Vec<String>,
+}
+
+impl Criteria {
+    /// The condition on `reports_call`.
+    pub fn condition(&self) -> Condition {
+        let any = self.person();
+        if self.groups.is_empty() {
+            any
+        } else {
+            any.add(call::Column::SkillGroupId.is_in(self.groups.clone()))
+        }
+    }
+
+    /// The condition as its alternatives, each one indexed range of `reports_call` (customer,
+    /// login, skill groups): a page is merged from their first rows.
+    pub fn branches(&self) -> Vec<Condition> {
+        let mut out = vec![
+            Condition::all().add(call::Column::CustomerNumber.eq(self.text.as_str())),
+            Condition::all().add(call::Column::AgentLoginName.eq(self.text.as_str())),
+        ];
+        if !self.groups.is_empty() {
+            out.push(Condition::all().add(call::Column::SkillGroupId.is_in(self.groups.clone())));
+        }
+        out
+    }
+
+    /// The customer-or-agent half of the condition.
+    fn person(&self) -> Condition {
+        Condition::any()
+            .add(call::Column::CustomerNumber.eq(self.text.as_str()))
+            .add(call::Column::AgentLoginName.eq(self.text.as_str()))
+    }
+}
+
+/// How many of the instance's calls that began in `[start, stop)` match `c`, when `c` names
+/// skill groups (a group's calls are thousands a month): for the whole local days, the
+/// groups' daily call counts (`Tally::calls` of their rollups) plus the customer's or agent's
+/// calls outside those groups (few); the partial end days counted call by call. Without
+/// groups, the (selective) matching calls are counted.
+///
+/// Errors: storage.
+pub async fn total_by_criteria<C: ConnectionTrait>(
+    db: &C,
+    tz: Tz,
+    instance: &str,
+    start: i64,
+    stop: i64,
+    c: &Criteria,
+) -> Result<u64, DbErr> {
+    let matching = |s: i64, e: i64| calls(instance, s, e, &Filter::default()).filter(c.condition());
+    if stop <= start {
+        return Ok(0);
+    }
+    let whole = whole_days(tz, start, stop).filter(|_| !c.groups.is_empty());
+    let Some((first, last, whole_start, whole_end)) = whole else {
+        return count(db, matching(start, stop)).await;
+    };
+    let rollups = daily::Entity::find()
+        .filter(daily::Column::InstanceId.eq(instance))
+        .filter(daily::Column::Dim.eq(daily::SKILL_GROUP))
+        .filter(daily::Column::DimId.is_in(c.groups.clone()))
+        .filter(daily::Column::LocalDay.between(first, last))
+        .all(db)
+        .await?;
+    let mut n: u64 = rollups
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Tally>(&r.tally)
+                .map_or(0, |t| u64::try_from(t.calls).unwrap_or(0))
+        })
+        .sum();
+    let outside_groups = calls(instance, whole_start, whole_end, &Filter::default())
+        .filter(c.person())
+        .filter(call::Column::SkillGroupId.is_not_in(c.groups.clone()));
+    n += count(db, outside_groups).await?;
+    n += edges(db, start, stop, whole_start, whole_end, matching).await?;
     Ok(n)
 }
 

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 
 use crate::clock::{self, Piece};
 use crate::compute::{self, Scope};
-use crate::counts::{self, Filter};
+use crate::counts::{self, Criteria, Filter};
 use crate::facts::{CallEnded, StateChanged};
 use crate::storage::daily;
 use crate::zones::Zones;
@@ -331,6 +331,41 @@ async fn check_counts(db: &DatabaseConnection, script: &Script, tz: chrono_tz::T
                 .await
                 .unwrap();
             assert_eq!(got, want, "TotalCount of [{start}, {stop}) with {f:?}");
+        }
+        for c in [
+            // a group's name: its daily rollups plus the person's calls outside the group
+            Criteria {
+                text: "u1".into(),
+                groups: vec!["g2".into()],
+            },
+            Criteria {
+                text: "13800000001".into(),
+                groups: vec!["g1".into(), "g2".into()],
+            },
+            Criteria {
+                text: "u2".into(),
+                groups: Vec::new(),
+            },
+        ] {
+            let want = script
+                .calls
+                .iter()
+                .filter(|k| (start..stop).contains(&k.start_ms))
+                .filter(|k| {
+                    let customer = if k.call_type == "Inbound" {
+                        &k.caller
+                    } else {
+                        &k.callee
+                    };
+                    *customer == c.text
+                        || k.agent_login_name == c.text
+                        || c.groups.contains(&k.skill_group_id)
+                })
+                .count() as u64;
+            let got = counts::total_by_criteria(db, tz, INSTANCE, start, stop, &c)
+                .await
+                .unwrap();
+            assert_eq!(got, want, "TotalCount of [{start}, {stop}) with {c:?}");
         }
     }
 }

@@ -35,6 +35,7 @@ macro_rules! tally {
 
 tally!(
     sum: [
+        calls: "Calls of the scope, of any type (its CDRs: ListCallDetailRecords' Criteria count by skill group).",
         in_line: "Inbound calls (CallsIncomingLine).",
         in_ivr: "Inbound calls that entered an IVR (CallsIncomingIVR).",
         in_ivr_abandoned: "Inbound calls abandoned in the IVR (CallsAbandonedInIVR).",
@@ -86,6 +87,7 @@ pub const SERVICE_LEVEL_MS: i64 = 20_000;
 impl Tally {
     /// Adds one call with figures `f` and after-call work `work_ms` so far.
     pub fn add_call(&mut self, f: &CallFigures, work_ms: i64) {
+        self.calls += 1;
         if f.inbound {
             self.in_line += 1;
             self.in_ivr += i64::from(f.ivr);

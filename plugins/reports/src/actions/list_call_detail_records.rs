@@ -11,15 +11,18 @@
 //! seconds. `Agents[].AgentId` is the agent's RamId.
 //!
 //! `TotalCount` comes from the page when the page is the last one, else from the per-day call
-//! counts plus the partial days at the ends ([`crate::counts`]); with `ContactId` or `Criteria`
-//! the matching calls are counted.
+//! counts plus the partial days at the ends ([`crate::counts`]); `Criteria` naming a skill
+//! group from the group's daily rollups; with `ContactId`, a customer's number or an agent's
+//! login (selective), or `Criteria` with other filters, the matching calls are counted.
 //!
 //! Errors: 400 `InvalidParameter` for an unknown ContactType / ContactDisposition value or a
 //! StopTime before StartTime.
 
 use ccgate_plugin_sdk::ApiResult;
 use ccgate_plugin_sdk::paging::PageRequest;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder};
+use ccgate_plugin_sdk::sea_orm::{
+    ColumnTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use ccgate_plugin_sdk::storage::{count, page, total_from_page};
 
 use crate::actions::scopes::{group_ids_named, group_names, ram_ids};
@@ -31,7 +34,7 @@ use crate::api::list_call_detail_records::{
     Request, Response,
 };
 use crate::clock;
-use crate::counts::{self, Filter};
+use crate::counts::{self, Criteria, Filter};
 use crate::storage::call;
 
 /// One day, ms.
@@ -70,6 +73,45 @@ fn enum_list(name: &str, text: Option<&str>, allowed: &[&str]) -> ApiResult<Vec<
     Ok(items)
 }
 
+/// A page of the calls of `base` that match `c`, merged from the first `offset + size` rows
+/// of each of `c`'s alternatives (customer, login, groups) in the page's order. The database
+/// answers `a OR b OR c` with ORDER BY by collecting and sorting every match (a skill group's
+/// calls of a year: ~40 ms on SQLite); each alternative alone is one ordered index range.
+async fn page_of_branches(
+    ctx: &Ctx<'_>,
+    base: Select<call::Entity>,
+    c: &Criteria,
+    desc: bool,
+    pr: PageRequest,
+) -> ApiResult<Vec<call::Model>> {
+    let order = if desc { Order::Desc } else { Order::Asc };
+    let want = pr.offset() + pr.size;
+    let mut all = Vec::new();
+    for branch in c.branches() {
+        let rows = base
+            .clone()
+            .filter(branch)
+            .order_by(call::Column::StartMs, order.clone())
+            .order_by(call::Column::ContactId, order.clone())
+            .limit(want)
+            .all(&ctx.db)
+            .await?;
+        all.extend(rows);
+    }
+    all.sort_by(|a, b| (a.start_ms, &a.contact_id).cmp(&(b.start_ms, &b.contact_id)));
+    if desc {
+        all.reverse();
+    }
+    // A call matching two alternatives appears twice, side by side after the sort.
+    all.dedup_by(|a, b| a.contact_id == b.contact_id);
+    let offset = usize::try_from(pr.offset()).unwrap_or(usize::MAX);
+    Ok(all
+        .into_iter()
+        .skip(offset)
+        .take(pr.size as usize)
+        .collect())
+}
+
 /// Serves ListCallDetailRecords.
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let types = enum_list("ContactType", req.contact_type.as_deref(), CONTACT_TYPES)?;
@@ -102,49 +144,54 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
             .map(str::to_string),
     };
     let mut q = counts::calls(ctx.instance(), start, stop, &filter);
-    // ContactId and Criteria are selective (one call; one customer, agent or group): their
-    // matches are counted directly, the rest from the per-day counts.
-    let mut selective = false;
-    if let Some(id) = req.contact_id.as_deref().filter(|s| !s.is_empty()) {
+    let contact_id = req.contact_id.as_deref().filter(|s| !s.is_empty());
+    if let Some(id) = contact_id {
         q = q.filter(call::Column::ContactId.eq(id));
-        selective = true;
     }
-    if let Some(c) = req
-        .criteria
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let mut any = Condition::any()
-            .add(call::Column::CustomerNumber.eq(c))
-            .add(call::Column::AgentLoginName.eq(c));
-        let groups = group_ids_named(ctx, c).await?;
-        if !groups.is_empty() {
-            any = any.add(call::Column::SkillGroupId.is_in(groups));
-        }
-        q = q.filter(any);
-        selective = true;
+    let criteria = match req.criteria.as_deref().map(str::trim) {
+        Some(text) if !text.is_empty() => Some(Criteria {
+            text: text.to_string(),
+            groups: group_ids_named(ctx, text).await?,
+        }),
+        _ => None,
+    };
+    if let Some(c) = &criteria {
+        q = q.filter(c.condition());
     }
     let order = match req.order_by {
-        OrderBy::Desc => ccgate_plugin_sdk::sea_orm::Order::Desc,
-        _ => ccgate_plugin_sdk::sea_orm::Order::Asc,
+        OrderBy::Desc => Order::Desc,
+        _ => Order::Asc,
     };
     let pr = PageRequest::new(req.page_number, req.page_size);
-    let rows = page(
-        &ctx.db,
-        q.clone()
-            .order_by(call::Column::StartMs, order.clone())
-            .order_by(call::Column::ContactId, order),
-        pr,
-    )
-    .await?;
-    let total = match total_from_page(pr, rows.len()) {
-        Some(n) => n,
-        None if selective => count(&ctx.db, q).await?,
-        // No call begins in the future: a far StopTime is counted up to tomorrow.
-        None => {
-            let stop = stop.min(now + DAY_MS);
-            counts::total(&ctx.db, zone(ctx), ctx.instance(), start, stop, &filter).await?
+    let rows = match &criteria {
+        Some(c) if contact_id.is_none() => {
+            let base = counts::calls(ctx.instance(), start, stop, &filter);
+            page_of_branches(ctx, base, c, req.order_by == OrderBy::Desc, pr).await?
+        }
+        _ => {
+            page(
+                &ctx.db,
+                q.clone()
+                    .order_by(call::Column::StartMs, order.clone())
+                    .order_by(call::Column::ContactId, order),
+                pr,
+            )
+            .await?
+        }
+    };
+    // No call begins in the future: a far StopTime is counted up to tomorrow.
+    let count_stop = stop.min(now + DAY_MS);
+    let tz = zone(ctx);
+    let total = match (total_from_page(pr, rows.len()), &criteria) {
+        (Some(n), _) => n,
+        // One call at most.
+        _ if contact_id.is_some() => count(&ctx.db, q).await?,
+        (None, Some(c)) if filter == Filter::default() => {
+            counts::total_by_criteria(&ctx.db, tz, ctx.instance(), start, count_stop, c).await?
+        }
+        (None, Some(_)) => count(&ctx.db, q).await?,
+        (None, None) => {
+            counts::total(&ctx.db, tz, ctx.instance(), start, count_stop, &filter).await?
         }
     };
     let agent_ids: Vec<String> = rows
