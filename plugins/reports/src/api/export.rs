@@ -10,6 +10,7 @@ ccgate_plugin_abi::export_plugin!(
     crate::ReportsPlugin::default(),
     entities = [
         crate::storage::call::Entity,
+        crate::storage::call_count::Entity,
         crate::storage::daily::Entity,
         crate::storage::export::Entity,
         crate::storage::fragment::Entity,
