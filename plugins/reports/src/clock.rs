@@ -99,6 +99,27 @@ pub fn ymd(day: i32) -> (i32, u32, u32) {
     (d.year(), d.month(), d.day())
 }
 
+/// The whole local days of `[start, stop)` in `tz`: (first day, last day, UTC start of the
+/// first, UTC end of the last); `None` when no local day lies wholly inside.
+pub fn whole_days(tz: Tz, start: i64, stop: i64) -> Option<(i32, i32, i64, i64)> {
+    let first = local_day(tz, start);
+    let first_whole = if day_start(tz, first) == start {
+        first
+    } else {
+        first + 1
+    };
+    // Every day before the one `stop` falls in ends at or before `stop`.
+    let last_whole = local_day(tz, stop) - 1;
+    (first_whole <= last_whole).then(|| {
+        (
+            first_whole,
+            last_whole,
+            day_start(tz, first_whole),
+            day_start(tz, last_whole + 1),
+        )
+    })
+}
+
 /// A piece of a report range: `[start, end)` in UTC epoch ms; `day` is its local day, and
 /// `whole` says whether it is that entire day (then the daily rollups answer it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +191,36 @@ pub fn bucket_label(tz: Tz, piece: &Piece, daily: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `whole_days` names exactly the pieces `day_pieces` marks whole, across Berlin's
+    /// 23-hour day (2024-03-31) and for ranges with and without partial ends.
+    #[test]
+    fn whole_days_are_the_whole_pieces() {
+        for tz in [
+            zone("Asia/Shanghai").unwrap(),
+            zone("Europe/Berlin").unwrap(),
+        ] {
+            let d0 = day_start(tz, day_of(NaiveDate::from_ymd_opt(2024, 3, 30).unwrap()));
+            let d3 = day_start(tz, day_of(NaiveDate::from_ymd_opt(2024, 4, 2).unwrap()));
+            for (start, stop) in [
+                (d0, d3),
+                (d0 + 1, d3),
+                (d0, d3 - 1),
+                (d0 + 1, d0 + 2),
+                (d0, d0),
+            ] {
+                let whole: Vec<Piece> = day_pieces(tz, start, stop)
+                    .into_iter()
+                    .filter(|p| p.whole)
+                    .collect();
+                let want = whole.first().map(|f| {
+                    let l = whole.last().unwrap();
+                    (f.day, l.day, f.start, l.end)
+                });
+                assert_eq!(whole_days(tz, start, stop), want, "{tz} [{start}, {stop})");
+            }
+        }
+    }
 
     #[test]
     fn local_times_of_shanghai_and_a_dst_zone() {

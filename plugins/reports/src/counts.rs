@@ -69,27 +69,6 @@ impl Filter {
     }
 }
 
-/// The whole local days of `[start, stop)` in `tz`: (first day, last day, UTC start of the
-/// first, UTC end of the last); `None` when no local day lies wholly inside.
-fn whole_days(tz: Tz, start: i64, stop: i64) -> Option<(i32, i32, i64, i64)> {
-    let first = clock::local_day(tz, start);
-    let first_whole = if clock::day_start(tz, first) == start {
-        first
-    } else {
-        first + 1
-    };
-    // Every day before the one `stop` falls in ends at or before `stop`.
-    let last_whole = clock::local_day(tz, stop) - 1;
-    (first_whole <= last_whole).then(|| {
-        (
-            first_whole,
-            last_whole,
-            clock::day_start(tz, first_whole),
-            clock::day_start(tz, last_whole + 1),
-        )
-    })
-}
-
 /// How many of the instance's calls that began in `[start, stop)` (UTC epoch ms) match `f`:
 /// the per-day counts of the whole local days of `tz` inside the range plus a count of the
 /// calls of the partial days at either end. `stop` should not lie far beyond now (no call
@@ -107,7 +86,7 @@ pub async fn total<C: ConnectionTrait>(
     if stop <= start {
         return Ok(0);
     }
-    let Some((first, last, whole_start, whole_end)) = whole_days(tz, start, stop) else {
+    let Some((first, last, whole_start, whole_end)) = clock::whole_days(tz, start, stop) else {
         return count(db, calls(instance, start, stop, f)).await;
     };
     let mut n = sum_days(db, instance, first, last, f).await?;
@@ -199,7 +178,7 @@ pub async fn total_by_criteria<C: ConnectionTrait>(
     if stop <= start {
         return Ok(0);
     }
-    let whole = whole_days(tz, start, stop).filter(|_| !c.groups.is_empty());
+    let whole = clock::whole_days(tz, start, stop).filter(|_| !c.groups.is_empty());
     let Some((first, last, whole_start, whole_end)) = whole else {
         return count(db, matching(start, stop)).await;
     };
