@@ -229,6 +229,8 @@ class SipRig:
     port: int
     agent_port: int
     customer_port: int
+    turn_port: int
+    turn_secret: str
     AGENT_PREFIX = "1380"
     CUSTOMER_PREFIX = "1390"
 
@@ -237,6 +239,9 @@ class SipRig:
         """Also the demo instance's (`ccc-test`) call-event webhook: POSTed to
         `http://127.0.0.1:<webhook_port>/hooks` (tests/e2e/test_webhooks.py listens there)."""
         port, agent, customer = free_udp_port(), free_udp_port(), free_udp_port()
+        # The TURN server of tests/e2e/test_workbench.py (a real coturn it starts on this
+        # port with this secret): GetTURNCredentials and GetTURNServerList answer it.
+        turn_port, turn_secret = free_port(), "e2e-turn-" + uuid.uuid4().hex
         path = workdir / "telephony.toml"
         path.write_text(
             "[telephony]\n"
@@ -255,8 +260,15 @@ class SipRig:
             '[plugins.calls.webhooks."ccc-test"]\n'
             f'url = "http://127.0.0.1:{webhook_port}/hooks"\n'
             f'secret = "{webhook_secret}"\n'
+            "[plugins.workbench.turn]\n"
+            f'secret = "{turn_secret}"\n'
+            "[[plugins.workbench.turn.servers]]\n"
+            'region = "local"\n'
+            'name = "e2e coturn"\n'
+            f'domain = "127.0.0.1:{turn_port}"\n'
+            'cidr = "127.0.0.0/8"\n'
         )
-        return cls(path, port, agent, customer)
+        return cls(path, port, agent, customer, turn_port, turn_secret)
 
 
 def free_udp_port() -> int:

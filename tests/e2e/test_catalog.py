@@ -16,9 +16,10 @@ def test_openapi_document_validates_and_lists_every_action(gateway):
     doc = resp.json()
     validate(doc)  # raises OpenAPIValidationError on any violation of OpenAPI 3.1
     operations = [op for path in doc["paths"].values() for op in path.values()]
-    # 80 actions of the seeds, 16 more the official 2020 SDK sends (the agent desk: 8 state
-    # actions, 7 call actions; StartBack2BackCall 2020-07-01).
-    assert len(operations) == 96
+    # 80 actions of the seeds, 18 more the official 2020 SDK sends (the agent desk: 8 state
+    # actions, 7 call actions; StartBack2BackCall 2020-07-01; the workbench's
+    # UpdateConfigItems and ListConfigItems).
+    assert len(operations) == 98
     implemented = {op["operationId"] for op in operations if op["x-ccgate-implemented"]}
     assert "ListPhoneNumbers_2020_07_01" in implemented
     assert "DialEx_2017_07_05" in implemented
@@ -54,8 +55,13 @@ def test_ccgate_actions_lists_every_action_with_plugin_and_status(gateway):
         if len(cols) >= 5:
             plugin, version, action, status = cols[:4]
             rows[(version, action)] = (plugin, status)
-    assert len(rows) == 96
+    assert len(rows) == 98
     assert rows[("2020-07-01", "SignInGroup")] == ("agents", "served")
+    assert rows[("2017-07-05", "RequestLoginInfo")] == ("workbench", "served")
+    assert rows[("2020-07-01", "UpdateConfigItems")] == ("workbench", "served")
+    assert rows[("2017-07-05", "ListAgentDevices")] == ("device-diagnostics", "served")
+    assert rows[("2017-07-05", "GetRecordOssUploadParam")] == (
+        "device-diagnostics", "not-implemented")
     assert rows[("2017-07-05", "ListRoles")] == ("roles", "served")
     assert rows[("2020-07-01", "ListPhoneNumbers")] == ("numbers", "served")
     assert rows[("huawei-cc-management-v1", "queryIVRFlowList")] == ("flows", "served")

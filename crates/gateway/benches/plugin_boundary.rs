@@ -64,6 +64,7 @@ fn ctx(db: &sea_orm::DatabaseConnection, reg: &Arc<Registry>, spec: ActionSpec) 
         principal: Principal::AccessKey { id: "ak".into() },
         role: ccgate_plugin_sdk::Role::Admin,
         caller_scope: None,
+        token: None,
         spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: vec![INSTANCE.into()],

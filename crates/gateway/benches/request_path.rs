@@ -565,6 +565,7 @@ fn bench_dispatch(c: &mut Criterion) {
         principal: Principal::AccessKey { id: AK.into() },
         role: ccgate_plugin_sdk::Role::Admin,
         caller_scope: None,
+        token: None,
         spec: route.spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: Vec::new(),

@@ -10,6 +10,8 @@
 //!   ([`crate::stream`]).
 //! - `POST /v1/instances/{id}/cdr-exports`, `GET .../cdr-exports/{ExportId}` and
 //!   `GET .../cdr-exports/{ExportId}/file`: asynchronous CDR exports ([`crate::exports`]).
+//! - `GET /login-keys/{InstanceId}`: the public key that verifies an instance's SignData
+//!   ([`crate::login_keys`]).
 //! - `GET /healthz` (process up), `GET /readyz` (database reachable, nonce store not full),
 //!   `GET /metrics` (Prometheus), `GET /openapi.json` (the OpenAPI 3.1 document of every
 //!   specified action).
@@ -56,6 +58,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .route(
                 crate::exports::FILE_PATH,
                 web::get().to(crate::exports::file),
+            )
+            .route(
+                crate::login_keys::PATH,
+                web::get().to(crate::login_keys::get),
             );
         cfg.route("/", web::get().to(aliyun::rpc_entry))
             .route("/", web::post().to(aliyun::rpc_entry))

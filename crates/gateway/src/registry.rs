@@ -74,6 +74,10 @@ pub struct Registry {
     telephony: std::sync::OnceLock<Arc<ccgate_telephony::Telephony>>,
     /// The master key, for the host queries that keep secrets (SIP device passwords).
     master: std::sync::OnceLock<crate::crypto::MasterKey>,
+    /// The token service, for the host query that refreshes a caller's Bearer token.
+    tokens: std::sync::OnceLock<crate::auth::bearer::TokenService>,
+    /// Where clients reach this host (host query `host.endpoints`).
+    endpoints: std::sync::OnceLock<ccgate_plugin_sdk::host::Endpoints>,
 }
 
 impl Registry {
@@ -131,6 +135,16 @@ impl Registry {
     /// Hands the master key to the host queries that seal secrets; the first call wins.
     pub fn set_master(&self, master: crate::crypto::MasterKey) {
         let _ = self.master.set(master);
+    }
+
+    /// Hands the token service to the host query `auth.refresh_token`; the first call wins.
+    pub fn set_tokens(&self, tokens: crate::auth::bearer::TokenService) {
+        let _ = self.tokens.set(tokens);
+    }
+
+    /// Sets the addresses the host query `host.endpoints` answers; the first call wins.
+    pub fn set_endpoints(&self, endpoints: ccgate_plugin_sdk::host::Endpoints) {
+        let _ = self.endpoints.set(endpoints);
     }
 
     /// The enabled plugins, in registration order.
@@ -205,6 +219,16 @@ impl Services for RegistryServices {
             {
                 return answer.map(Some);
             }
+            if let Some(answer) = crate::host::answer(
+                self.0.tokens.get(),
+                self.0.master.get(),
+                self.0.endpoints.get(),
+                ctx,
+                name,
+                &args,
+            ) {
+                return answer.map(Some);
+            }
             return host_query(ctx, name, args).await.map(Some);
         }
         match self.0.plugins.iter().find(|p| p.name() == plugin) {
@@ -231,6 +255,7 @@ pub fn system_context(
         },
         role: ccgate_plugin_sdk::Role::Admin,
         caller_scope: None,
+        token: None,
         spec,
         instance_id: None,
         account_instances: Vec::new(),

@@ -137,6 +137,14 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         }
         None => None,
     };
+    core.registry.set_tokens(tokens.clone());
+    let tel = core.settings.telephony.as_ref();
+    core.registry.set_endpoints(crate::host::endpoints(
+        &bind,
+        tel.and_then(|t| t.public_host.as_deref()),
+        telephony.as_ref().map(|h| h.engine.local_udp()),
+        tel.and_then(|t| t.listen_tcp),
+    ));
     let webhooks_stop = ccgate_plugin_sdk::StopSignal::new();
     let webhooks = crate::webhooks::start(
         core.db.clone(),

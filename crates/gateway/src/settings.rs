@@ -233,7 +233,16 @@ mod tests {
         assert!(s.database.url.starts_with("sqlite://"));
         assert_eq!(
             s.plugins.enabled,
-            vec!["agents", "calls", "flows", "numbers", "reports", "roles"]
+            vec![
+                "agents",
+                "calls",
+                "device-diagnostics",
+                "flows",
+                "numbers",
+                "reports",
+                "roles",
+                "workbench"
+            ]
         );
         assert_eq!(s.events.poll_ms, 500);
         assert_eq!(s.events.lease_secs, 10);
@@ -255,7 +264,16 @@ mod tests {
         assert_eq!(s.plugins.tables["flows"]["x"], "y");
         assert_eq!(
             s.plugins.enabled,
-            vec!["agents", "calls", "flows", "numbers", "reports", "roles"]
+            vec![
+                "agents",
+                "calls",
+                "device-diagnostics",
+                "flows",
+                "numbers",
+                "reports",
+                "roles",
+                "workbench"
+            ]
         );
         assert!(!s.plugins.tables.contains_key("enabled"));
     }

@@ -308,6 +308,7 @@ pub(crate) async fn path_context(
         principal: caller.principal.clone(),
         role: caller.role,
         caller_scope: None,
+        token: None,
         spec,
         instance_id: Some(instance_id.to_string()),
         account_instances: Vec::new(),

@@ -588,6 +588,7 @@ fn context(ctx: wire::WireContext, spec: ActionSpec) -> Context {
         principal: ctx.principal(),
         role: ctx.role(),
         caller_scope: ctx.caller_scope,
+        token: ctx.token,
         request_id: ctx.request_id,
         account_id: ctx.account_id,
         spec,

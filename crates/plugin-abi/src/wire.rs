@@ -408,6 +408,9 @@ pub struct WireContext {
     pub backend: Backend,
     /// `Context::caller_scope`.
     pub caller_scope: Option<ccgate_plugin_sdk::CallerScope>,
+    /// `Context::token` (absent in messages of older hosts).
+    #[serde(default)]
+    pub token: Option<ccgate_plugin_sdk::TokenGrant>,
 }
 
 impl WireContext {
@@ -507,6 +510,8 @@ pub struct WireContextRef<'a> {
     pub backend: Backend,
     /// `Context::caller_scope`.
     pub caller_scope: Option<&'a ccgate_plugin_sdk::CallerScope>,
+    /// `Context::token`.
+    pub token: Option<&'a ccgate_plugin_sdk::TokenGrant>,
 }
 
 impl<'a> WireContextRef<'a> {
@@ -526,6 +531,7 @@ impl<'a> WireContextRef<'a> {
             account_instances: &ctx.account_instances,
             backend: Backend::from_sea(ctx.db.get_database_backend()),
             caller_scope: ctx.caller_scope.as_ref(),
+            token: ctx.token.as_ref(),
         }
     }
 }
@@ -1155,6 +1161,7 @@ mod tests {
                 account_instances: &[],
                 backend: Backend::Postgres,
                 caller_scope: Some(&scope),
+                token: None,
             },
             params: &params,
             v2020_errors: true,

@@ -55,6 +55,30 @@ pub struct CallerScope {
     pub led_skill_group_ids: Vec<String>,
 }
 
+/// The Bearer token a request carries, as the gateway verified it (not expired, not revoked,
+/// its AccessKey active). Handlers rarely need it; the host query `auth.refresh_token`
+/// ([`crate::host::REFRESH_TOKEN`]) reads it to issue a successor with the same subject,
+/// account, AccessKey binding and role.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenGrant {
+    /// The token's id (`jti`, 32 hex digits), what `ccgate token revoke` names.
+    pub token_id: String,
+    /// Issued at, UTC epoch seconds.
+    pub issued_at: i64,
+    /// Expires at, UTC epoch seconds.
+    pub expires_at: i64,
+    /// The AccessKey the token was issued under; it dies with that key. `None` for tokens of a
+    /// whole account.
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// The role claim (`admin`, `skill-group-leader`, `agent`); `None` acts as admin.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Whether the subject is a user's login name resolved in the request's instance.
+    #[serde(default)]
+    pub user: bool,
+}
+
 /// A principal of the account's user directory (`ccgate user add`; the stand-in for RAM
 /// sub-users that `AssignUsers` imports from), as [`Services::directory_lookup`] answers it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -147,6 +171,9 @@ pub struct Context {
     /// plugin is not enabled. List handlers filter by it; the gateway has checked the spec's
     /// `[access]` parameters against it before the handler runs.
     pub caller_scope: Option<CallerScope>,
+    /// The Bearer token of the request ([`TokenGrant`]); `None` for AccessKey signatures and
+    /// for work the host starts itself.
+    pub token: Option<TokenGrant>,
     /// The action being served.
     pub spec: ActionSpec,
     /// The instance named by `InstanceId`, already checked to belong to `account_id`.

@@ -13,6 +13,7 @@ pub mod contract;
 pub mod cx;
 pub mod error;
 pub mod events;
+pub mod host;
 pub mod paging;
 pub mod params;
 pub mod plugin;
@@ -27,7 +28,7 @@ pub mod time;
 
 pub use action::{Access, ActionSpec, AuthModes, Dialect, Envelope, InstanceScope, Role, Roles};
 pub use async_trait::async_trait;
-pub use context::{CallerScope, Context, DirectoryUser, Principal, Services};
+pub use context::{CallerScope, Context, DirectoryUser, Principal, Services, TokenGrant};
 pub use contract::JsonString;
 pub use cx::Cx;
 pub use error::{ApiError, ApiResult};

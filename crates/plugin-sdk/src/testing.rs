@@ -239,11 +239,56 @@ impl Services for PluginServices {
         {
             return answer.map(Some);
         }
+        if plugin == HOST_SERVICES
+            && let Some(answer) = host_answer(ctx, name, &args)
+        {
+            return answer.map(Some);
+        }
         match self.plugins.iter().find(|p| p.name() == plugin) {
             Some(p) => p.query(ctx, name, args).await.map(Some),
             None => Ok(None),
         }
     }
+}
+
+/// The test host's answers to [`crate::host`]'s queries: sealing is reversible and visible
+/// (`test-sealed:<plaintext>`), the endpoints are fixed (`127.0.0.1:8080`, SIP
+/// `127.0.0.1:5060`), and a refreshed token is `test-token-<jti>` with the old lifetime.
+fn host_answer(ctx: &Context, name: &str, args: &Value) -> Option<ApiResult<Value>> {
+    use crate::host;
+    let text = |key: &str| args.get(key).and_then(Value::as_str).unwrap_or_default();
+    Some(Ok(match name {
+        host::SEAL => serde_json::json!({ "sealed": format!("test-sealed:{}", text("plaintext")) }),
+        host::OPEN => match text("sealed").strip_prefix("test-sealed:") {
+            Some(p) => serde_json::json!({ "plaintext": p }),
+            None => return Some(Err(crate::ApiError::internal())),
+        },
+        host::ENDPOINTS => serde_json::to_value(host::Endpoints {
+            http: "127.0.0.1:8080".into(),
+            sip_udp: Some("127.0.0.1:5060".into()),
+            sip_tcp: None,
+        })
+        .unwrap_or_default(),
+        host::REFRESH_TOKEN => {
+            let Some(grant) = &ctx.token else {
+                return Some(Err(crate::ApiError::new(
+                    400,
+                    "InvalidParameter",
+                    "The request carries no Bearer token to refresh.",
+                )));
+            };
+            let now = ctx.now_ms() / 1000;
+            let id = format!("{:032x}", now as u128 + 1);
+            serde_json::to_value(host::RefreshedToken {
+                token: format!("test-token-{id}"),
+                token_id: id,
+                issued_at: now,
+                expires_at: now + (grant.expires_at - grant.issued_at),
+            })
+            .unwrap_or_default()
+        }
+        _ => return None,
+    }))
 }
 
 /// A migrated in-memory SQLite database and the plugins under test.
@@ -332,6 +377,7 @@ impl TestEnv {
             },
             role: crate::Role::Admin,
             caller_scope: None,
+            token: None,
             spec,
             instance_id: Some(instance.to_string()),
             account_instances: vec![instance.to_string()],

@@ -24,8 +24,9 @@ use ccgate_plugin_sdk::sea_orm::{
 
 use crate::api::Ctx;
 use crate::api::queries::{
-    authorize, caller, reserve, roster as roster_query, skill_group_index as index_query,
-    skill_groups as groups_query, state_log_after, state_snapshot, transition,
+    authorize, caller, reserve, roster as roster_query, service_extension,
+    skill_group_index as index_query, skill_groups as groups_query, state_log_after,
+    state_snapshot, transition,
 };
 use crate::state::store::{self, parse_ids};
 use crate::state::{AgentState, Command, WARM_UP};
@@ -42,9 +43,56 @@ pub async fn caller(ctx: &Ctx<'_>, args: caller::Args) -> ApiResult<caller::Outp
     Ok(caller::Output {
         found: true,
         led_skill_group_ids: users::group_ids_of(&ctx.db, &u.id).await?,
+        role: role.as_str().to_string(),
+        roles: roles.get(&u.id).cloned().unwrap_or_default(),
         user_id: u.id,
         login_name: u.login_name,
-        role: role.as_str().to_string(),
+        ram_id: u.ram_id,
+        display_name: u.display_name,
+        extension: u.extension,
+        phone: u.phone,
+    })
+}
+
+/// `service_extension`: the extension of `service_type`'s route point in `instance_id`,
+/// allocated from the users' extension counter on first ask (so no agent ever has it).
+///
+/// Errors: storage failures.
+pub async fn service_extension(
+    ctx: &Ctx<'_>,
+    args: service_extension::Args,
+) -> ApiResult<service_extension::Output> {
+    use ccgate_plugin_sdk::sea_orm::{ActiveValue::Set, EntityTrait};
+
+    use crate::storage::service_extension as svc;
+    let key = (args.instance_id.clone(), args.service_type.clone());
+    if let Some(row) = svc::Entity::find_by_id(key.clone()).one(&ctx.db).await? {
+        return Ok(service_extension::Output {
+            extension: row.extension,
+        });
+    }
+    let txn = ctx.db.begin().await?;
+    let n = store::next_counter(&txn, &args.instance_id, store::Counter::Extension).await?;
+    let inserted = svc::Entity::insert(svc::ActiveModel {
+        instance_id: Set(args.instance_id.clone()),
+        service_type: Set(args.service_type.clone()),
+        extension: Set(n.to_string()),
+        created_at: Set(ctx.now_ms()),
+    })
+    .exec_without_returning(&txn)
+    .await;
+    match inserted {
+        Ok(_) => txn.commit().await?,
+        // Another request allocated it first: theirs stands, this number is not used.
+        Err(e) if crate::storage::is_unique_violation(&e) => txn.rollback().await?,
+        Err(e) => return Err(e.into()),
+    }
+    let row = svc::Entity::find_by_id(key)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(ccgate_plugin_sdk::ApiError::internal)?;
+    Ok(service_extension::Output {
+        extension: row.extension,
     })
 }
 

@@ -92,9 +92,11 @@ fn fake_agents(asked: Asked, busy: bool) -> FakePlugin {
             let (id, login) = match r.split('@').next().unwrap_or_default() {
                 "agent1" | "u-1" => ("u-1", "agent1"),
                 "agent2" | "u-2" => ("u-2", "agent2"),
-                _ => return Ok(json!({"found": false, "user_id": "", "login_name": "", "role": "", "led_skill_group_ids": []})),
+                _ => return Ok(json!({"found": false, "user_id": "", "login_name": "", "role": "", "led_skill_group_ids": [],
+                    "ram_id": "", "display_name": "", "extension": "", "phone": "", "roles": []})),
             };
-            Ok(json!({"found": true, "user_id": id, "login_name": login, "role": "agent", "led_skill_group_ids": []}))
+            Ok(json!({"found": true, "user_id": id, "login_name": login, "role": "agent", "led_skill_group_ids": [],
+                "ram_id": "", "display_name": login, "extension": "", "phone": "", "roles": ["agent"]}))
         })
 }
 

@@ -44,6 +44,7 @@ async fn call(
         principal: Principal::AccessKey { id: "ak".into() },
         role: ccgate_plugin_sdk::Role::Admin,
         caller_scope: None,
+        token: None,
         spec,
         instance_id: Some(INSTANCE.into()),
         account_instances: vec![INSTANCE.into()],

@@ -229,6 +229,7 @@ pub async fn authenticate(
         }
         let role = claims.role();
         let user = claims.is_user();
+        let token = claims.grant();
         return Ok(Caller {
             account_id: claims.acc,
             principal: Principal::Bearer {
@@ -236,6 +237,7 @@ pub async fn authenticate(
             },
             role,
             user,
+            token: Some(token),
         });
     } else if let Some(value) = req
         .header("authorization")
@@ -321,6 +323,7 @@ async fn verify_v1(state: &AuthState, req: &RpcRequest) -> Result<Caller, ApiErr
         principal: Principal::AccessKey { id: ak.to_string() },
         role: ccgate_plugin_sdk::Role::Admin,
         user: false,
+        token: None,
     })
 }
 
@@ -383,5 +386,6 @@ async fn verify_acs3(state: &AuthState, req: &RpcRequest, value: &str) -> Result
         },
         role: ccgate_plugin_sdk::Role::Admin,
         user: false,
+        token: None,
     })
 }

@@ -152,5 +152,6 @@ pub async fn authenticate(
         },
         role: ccgate_plugin_sdk::Role::Admin,
         user: false,
+        token: None,
     })
 }

@@ -63,6 +63,18 @@ impl Claims {
         self.usr || self.role.is_some()
     }
 
+    /// What a handler's context knows of the token ([`ccgate_plugin_sdk::TokenGrant`]).
+    pub fn grant(&self) -> ccgate_plugin_sdk::TokenGrant {
+        ccgate_plugin_sdk::TokenGrant {
+            token_id: self.jti.clone(),
+            issued_at: self.iat,
+            expires_at: self.exp,
+            access_key_id: self.ak.clone(),
+            role: self.role.clone(),
+            user: self.usr,
+        }
+    }
+
     /// The role the token acts with; an unknown role name acts as an agent (least privilege).
     pub fn role(&self) -> ccgate_plugin_sdk::Role {
         match self.role.as_deref() {

@@ -39,6 +39,9 @@ pub struct Caller {
     /// the instance, [`bearer::Claims::is_user`]): resolved through the agents plugin
     /// ([`access::resolve`]). `false` for AccessKeys and account/AccessKey tokens.
     pub user: bool,
+    /// The verified Bearer token ([`ccgate_plugin_sdk::TokenGrant`], handed to the handler's
+    /// context); `None` for signatures.
+    pub token: Option<ccgate_plugin_sdk::TokenGrant>,
 }
 
 impl Caller {

@@ -375,6 +375,7 @@ async fn run<D: PathDialect>(
         principal: caller.principal.clone(),
         role: caller.role,
         caller_scope: None,
+        token: caller.token.clone(),
         spec: route.spec,
         instance_id,
         account_instances,

@@ -339,6 +339,7 @@ fn wire_context(ctx: &Context) -> WireContext {
         account_instances: ctx.account_instances.clone(),
         backend: Backend::from_sea(ctx.db.get_database_backend()),
         caller_scope: ctx.caller_scope.clone(),
+        token: ctx.token.clone(),
     }
 }
 

@@ -18,6 +18,10 @@ pub fn builtin() -> Vec<Arc<dyn Plugin>> {
     all.push(Arc::new(ccgate_agents::AgentsPlugin::default()));
     #[cfg(feature = "plugin-calls")]
     all.push(Arc::new(ccgate_calls::CallsPlugin::default()));
+    #[cfg(feature = "plugin-device-diagnostics")]
+    all.push(Arc::new(
+        ccgate_device_diagnostics::DeviceDiagnosticsPlugin::default(),
+    ));
     #[cfg(feature = "plugin-flows")]
     all.push(Arc::new(ccgate_flows::FlowsPlugin::default()));
     #[cfg(feature = "plugin-numbers")]
@@ -26,5 +30,7 @@ pub fn builtin() -> Vec<Arc<dyn Plugin>> {
     all.push(Arc::new(ccgate_reports::ReportsPlugin::default()));
     #[cfg(feature = "plugin-roles")]
     all.push(Arc::new(ccgate_roles::RolesPlugin::default()));
+    #[cfg(feature = "plugin-workbench")]
+    all.push(Arc::new(ccgate_workbench::WorkbenchPlugin::default()));
     all
 }

@@ -232,6 +232,7 @@ fn ctx_for(
         principal: Principal::AccessKey { id: "ak".into() },
         role: ccgate_plugin_sdk::Role::Admin,
         caller_scope: None,
+        token: None,
         spec: ActionSpec::rpc("2017-07-05", action),
         instance_id: Some("inst-1".into()),
         account_instances: vec!["inst-1".into()],

@@ -11,6 +11,7 @@ ccgate_plugin_abi::export_plugin!(
     entities = [
         crate::storage::agent_state::Entity,
         crate::storage::counter::Entity,
+        crate::storage::service_extension::Entity,
         crate::storage::skill_group::Entity,
         crate::storage::skill_group_number::Entity,
         crate::storage::skill_level::Entity,

@@ -106,6 +106,21 @@ pub mod caller {
         /// The skill groups the user is a member of (a skill-group leader leads them), by id.
         #[serde(rename = "led_skill_group_ids")]
         pub led_skill_group_ids: Vec<String>,
+        /// The user's RamId (16 decimal digits).
+        #[serde(rename = "ram_id")]
+        pub ram_id: String,
+        /// The user's display name.
+        #[serde(rename = "display_name")]
+        pub display_name: String,
+        /// The user's extension (8001, 8002, ...): what its SIP device registers as.
+        #[serde(rename = "extension")]
+        pub extension: String,
+        /// The user's mobile phone number; empty when none was given.
+        #[serde(rename = "phone")]
+        pub phone: String,
+        /// Every role name of the user (admin, skill-group-leader, agent), most privileged first.
+        #[serde(rename = "roles")]
+        pub roles: Vec<String>,
     }
 
     impl ResponseBody for Output {
@@ -115,6 +130,11 @@ pub mod caller {
             "login_name",
             "role",
             "led_skill_group_ids",
+            "ram_id",
+            "display_name",
+            "extension",
+            "phone",
+            "roles",
         ];
     }
 }
@@ -273,6 +293,43 @@ pub mod roster {
             "SkillGroupIds",
             "SkillGroupNames",
         ];
+    }
+}
+
+/// Query `service_extension`: The extension of a service route point (the satisfaction survey) in an instance, allocated on first ask from the counter that numbers users' extensions, so it never collides with an agent's. One indexed read; the first ask also bumps the counter and inserts, in one transaction.
+pub mod service_extension {
+    #[allow(unused_imports)]
+    use ccgate_plugin_sdk::ResponseBody;
+    use serde::{Deserialize, Serialize};
+
+    /// The query's name on the wire.
+    pub const NAME: &str = "service_extension";
+
+    /// The arguments of query `agents.service_extension`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Args {
+        /// The instance.
+        #[serde(rename = "instance_id")]
+        pub instance_id: String,
+        /// The service, e.g. SatisfactionSurvey.
+        #[serde(rename = "service_type")]
+        pub service_type: String,
+    }
+
+    impl ResponseBody for Args {
+        const FIELDS: &'static [&'static str] = &["instance_id", "service_type"];
+    }
+
+    /// The result of query `agents.service_extension`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The extension (8001, 8002, ...).
+        #[serde(rename = "extension")]
+        pub extension: String,
+    }
+
+    impl ResponseBody for Output {
+        const FIELDS: &'static [&'static str] = &["extension"];
     }
 }
 
@@ -651,6 +708,10 @@ pub async fn dispatch(
         "roster" => {
             let args: roster::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::roster(&cx, args).await?)
+        }
+        "service_extension" => {
+            let args: service_extension::Args = query::decode_args(name, args)?;
+            query::encode_output(name, crate::queries::service_extension(&cx, args).await?)
         }
         "skill_group_index" => {
             let args: skill_group_index::Args = query::decode_args(name, args)?;

@@ -14,6 +14,8 @@
 //! - `uq_agents_state_log_seq` (`instance_id, seq`): the stream reads "after seq n";
 //!   `idx_agents_state_log_user_time` (`instance_id, user_id, at_ms`): ListAgentEvents and
 //!   ListAgentStateLogs read one agent's window.
+//! - `agents_service_extensions` (M0002) is keyed by (`instance_id`, `service_type`): one
+//!   route-point extension per service, found by its key.
 
 use ccgate_plugin_sdk::sea_orm::{self, DynIden};
 use ccgate_plugin_sdk::sea_orm_migration::prelude::*;
@@ -30,7 +32,10 @@ pub struct Migrator;
 #[ccgate_plugin_sdk::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001CreateTables)]
+        vec![
+            Box::new(M0001CreateTables),
+            Box::new(M0002ServiceExtensions),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -381,5 +386,53 @@ impl MigrationTrait for M0001CreateTables {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum AgentsServiceExtensions {
+    Table,
+    InstanceId,
+    ServiceType,
+    Extension,
+    CreatedAt,
+}
+
+/// M0002: `agents_service_extensions`, the route-point extensions of services (GetServiceExtensions).
+struct M0002ServiceExtensions;
+
+impl MigrationName for M0002ServiceExtensions {
+    fn name(&self) -> &str {
+        "m0002_agents_service_extensions"
+    }
+}
+
+#[ccgate_plugin_sdk::async_trait]
+impl MigrationTrait for M0002ServiceExtensions {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use AgentsServiceExtensions as E;
+        manager
+            .create_table(
+                Table::create()
+                    .table(E::Table)
+                    .if_not_exists()
+                    .col(string_len(E::InstanceId, 64))
+                    .col(string_len(E::ServiceType, 64))
+                    .col(string_len(E::Extension, 32))
+                    .col(big_integer(E::CreatedAt))
+                    .primary_key(Index::create().col(E::InstanceId).col(E::ServiceType))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(AgentsServiceExtensions::Table)
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -16,6 +16,7 @@ pub mod agent_state;
 pub mod counter;
 pub mod groups;
 pub mod migration;
+pub mod service_extension;
 pub mod skill_group;
 pub mod skill_group_number;
 pub mod skill_level;

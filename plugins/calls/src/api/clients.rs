@@ -48,6 +48,21 @@ pub mod agents {
             /// The skill groups the user is a member of (a skill-group leader leads them), by id.
             #[serde(rename = "led_skill_group_ids")]
             pub led_skill_group_ids: Vec<String>,
+            /// The user's RamId (16 decimal digits).
+            #[serde(rename = "ram_id")]
+            pub ram_id: String,
+            /// The user's display name.
+            #[serde(rename = "display_name")]
+            pub display_name: String,
+            /// The user's extension (8001, 8002, ...): what its SIP device registers as.
+            #[serde(rename = "extension")]
+            pub extension: String,
+            /// The user's mobile phone number; empty when none was given.
+            #[serde(rename = "phone")]
+            pub phone: String,
+            /// Every role name of the user (admin, skill-group-leader, agent), most privileged first.
+            #[serde(rename = "roles")]
+            pub roles: Vec<String>,
         }
 
         impl ResponseBody for Output {
@@ -57,6 +72,11 @@ pub mod agents {
                 "login_name",
                 "role",
                 "led_skill_group_ids",
+                "ram_id",
+                "display_name",
+                "extension",
+                "phone",
+                "roles",
             ];
         }
     }

@@ -155,6 +155,7 @@ async fn serve(
         principal: caller.principal.clone(),
         role: caller.role,
         caller_scope: None,
+        token: caller.token.clone(),
         spec,
         instance_id,
         account_instances,

@@ -85,12 +85,14 @@ impl PathDialect for CcManagement {
             }
         }
         let role = claims.role();
+        let token = claims.grant();
         Ok(Caller {
             account_id: claims.acc,
             principal: Principal::AccessKey { id: claims.sub },
             role,
             // tokenByAkSk tokens act for an app key, never for a user.
             user: false,
+            token: Some(token),
         })
     }
 
