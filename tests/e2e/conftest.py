@@ -475,7 +475,8 @@ def ccgate_binary(tmp_path_factory) -> Path:
     return copy
 
 
-DYNAMIC_PLUGINS = ("agents", "calls", "flows", "numbers", "roles")
+DYNAMIC_PLUGINS = ("agents", "calls", "device-diagnostics", "flows", "numbers", "roles",
+                   "workbench")
 
 
 def plugin_mode() -> str:
@@ -495,7 +496,7 @@ def plugin_libraries(tmp_path_factory) -> list[Path]:
     dest = tmp_path_factory.mktemp("plugins")
     out = []
     for name in DYNAMIC_PLUGINS:
-        lib = src / f"libccgate_{name}.so"
+        lib = src / f"libccgate_{name.replace('-', '_')}.so"
         if not lib.exists():
             pytest.exit(
                 f"plugin library {lib} not found; build it with `cargo rustc -p ccgate-{name} "

@@ -244,7 +244,7 @@ pub fn e2e_dynamic(databases: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     // Flows, numbers and hostile input on every selected backend (their storage crosses the
-    // boundary statement by statement); the agents and calls suites, which exercise the
+    // boundary statement by statement); the agents, calls and workbench suites, which exercise the
     // boundary (caller scope, directory lookup, state stream, telephony host queries, call
     // events) rather than the backends, on the first one only, to keep CI short.
     let dbs = selected.join(",");
@@ -264,6 +264,9 @@ pub fn e2e_dynamic(databases: &str) -> anyhow::Result<()> {
             "tests/e2e/test_agents.py",
             // Calls as a library: the telephony host queries and the call events (issue 12).
             "tests/e2e/test_calls.py",
+            // Workbench and device diagnostics as libraries: the token grant in the context and
+            // the host queries auth.refresh_token, crypto.seal/open, host.endpoints (issue 14).
+            "tests/e2e/test_workbench.py",
         ],
     )
 }
