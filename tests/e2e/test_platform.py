@@ -3,8 +3,13 @@ spec says which roles may call it; the gateway refuses others with 403 before th
 plugin settings (`[plugins.<name>]`, `CCGATE__PLUGINS__<NAME>__<KEY>`), read at start-up.
 """
 
+import os
+import socket
 import subprocess
+import time
 import uuid
+
+import requests
 
 from conftest import call_api, client_2020
 
@@ -84,3 +89,75 @@ def test_a_bad_plugin_setting_stops_start_up_with_one_line_naming_the_key(gatewa
     )
     assert r.returncode != 0
     assert "plugins.numbers.list_cache_ttl: unknown field" in r.stderr, r.stderr
+
+
+def _serve(binary, workdir, env, timeout=60):
+    return subprocess.run([str(binary), "serve"], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _clean_env(tmp_path):
+    """A fresh SQLite database and master key under `tmp_path`; no inherited CCGATE__ keys."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCGATE")}
+    env.update({
+        "CCGATE__DATABASE__URL": f"sqlite://{tmp_path / 'ccgate.db'}?mode=rwc",
+        "CCGATE__SECURITY__MASTER_KEY_FILE": str(tmp_path / "master.key"),
+        "CCGATE__LOG__FORMAT": "json",
+    })
+    return env
+
+
+def test_a_misspelled_setting_or_section_stops_start_up_naming_it(ccgate_binary, tmp_path):
+    env = _clean_env(tmp_path)
+    r = _serve(ccgate_binary, tmp_path, {**env, "CCGATE__SERVER__BND": "127.0.0.1:1"})
+    assert r.returncode != 0
+    assert "server.bnd: unknown field `bnd`" in r.stderr, r.stderr
+    r = _serve(ccgate_binary, tmp_path, {**env, "CCGATE__LOG__FORMAT": "xml"})
+    assert r.returncode != 0
+    assert "log.format: unknown variant `xml`" in r.stderr, r.stderr
+    conf = tmp_path / "typo.toml"
+    conf.write_text('[servr]\nbind = "127.0.0.1:1"\n')
+    r = _serve(ccgate_binary, tmp_path, {**env, "CCGATE_CONFIG": str(conf)})
+    assert r.returncode != 0
+    assert "unknown field `servr`" in r.stderr, r.stderr
+    assert not (tmp_path / "ccgate.db").exists(), "refused before touching the database"
+
+
+def test_ccgate_actions_opens_no_database(ccgate_binary, tmp_path):
+    env = _clean_env(tmp_path)
+    env["CCGATE__DATABASE__URL"] = "postgres://nobody@127.0.0.1:1/unreachable"
+    r = subprocess.run([str(ccgate_binary), "actions"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "RequestLoginInfo" in r.stdout and "served" in r.stdout
+
+
+def test_a_busy_port_loses_no_demo_secret(ccgate_binary, tmp_path):
+    env = _clean_env(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        env["CCGATE__SERVER__BIND"] = f"127.0.0.1:{busy.getsockname()[1]}"
+        r = _serve(ccgate_binary, tmp_path, env)
+    assert r.returncode != 0
+    assert "AccessKeySecret" not in r.stdout, "a secret printed by a server that never listened"
+    # The next start on a free port creates the demo and prints its secret once it listens.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env["CCGATE__SERVER__BIND"] = f"127.0.0.1:{port}"
+    out = tmp_path / "serve.out"
+    with open(out, "wb") as f:
+        proc = subprocess.Popen([str(ccgate_binary), "serve"], cwd=tmp_path, env=env, stdout=f,
+                                stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while "AccessKeySecret" not in out.read_text(errors="replace"):
+                assert proc.poll() is None, "ccgate serve exited"
+                assert time.monotonic() < deadline, "no demo printed"
+                time.sleep(0.1)
+            # Printed after binding: the port answers.
+            assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).text == "ok"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

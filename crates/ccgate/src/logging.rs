@@ -3,16 +3,16 @@
 
 use std::io::IsTerminal;
 
-use ccgate_gateway::settings::LogSettings;
+use ccgate_gateway::settings::{LogFormat, LogSettings};
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber (logs go to stderr).
 pub fn init(log: &LogSettings) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.filter));
-    let json = match log.format.as_str() {
-        "json" => true,
-        "text" => false,
-        _ => !std::io::stderr().is_terminal(),
+    let json = match log.format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -75,16 +75,27 @@ async fn main() -> anyhow::Result<()> {
     }
     let settings = Settings::load(cli.config.as_deref())?;
     logging::init(&settings.log);
+    // Listing what this configuration serves opens no database.
     if let Command::Plugins = cli.command {
         return plugins_cmd::run(&settings);
+    }
+    if let Command::Actions = cli.command {
+        let registry =
+            ccgate_gateway::registry::Registry::new(ccgate_gateway::plugin_set::plugins(
+                ccgate_gateway::plugin_set::load(&settings.plugins)?,
+            ))?;
+        actions_cmd::run(&registry);
+        return Ok(());
     }
     let core = Core::open(settings).await?;
     match cli.command {
         Command::Serve => {
-            if let Some(demo) = core.bootstrap().await? {
-                admin_cmd::print_demo(&demo, &core.settings.server.bind);
-            }
-            ccgate_gateway::runtime::serve(core).await
+            ccgate_gateway::runtime::serve(core, |demo, bind| {
+                if let Some(demo) = demo {
+                    admin_cmd::print_demo(&demo, bind);
+                }
+            })
+            .await
         }
         Command::Migrate => {
             println!("migrations applied");
@@ -97,11 +108,9 @@ async fn main() -> anyhow::Result<()> {
         Command::User(c) => admin_cmd::user(&core, c).await,
         Command::Device(c) => admin_cmd::device(&core, c).await,
         Command::Reports(c) => reports_cmd::run(&core, c).await,
-        Command::Actions => {
-            actions_cmd::run(&core.registry);
-            Ok(())
-        }
         Command::Call(_) => unreachable!("handled before settings are loaded"),
-        Command::Plugins => unreachable!("handled before the database is opened"),
+        Command::Plugins | Command::Actions => {
+            unreachable!("handled before the database is opened")
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! host on. Asked through [`crate::registry::RegistryServices`] like every host query.
 
 use ccgate_plugin_sdk::host::{self, Endpoints, Plain, RefreshedToken, Sealed};
-use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Principal};
+use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Principal, TokenGrant};
 use serde_json::Value;
 
 use crate::auth::bearer::{AUD_ALIYUN, TokenService};
@@ -25,7 +25,7 @@ pub fn answer(
     let out = match name {
         host::REFRESH_TOKEN => tokens
             .ok_or_else(ApiError::internal)
-            .and_then(|t| refresh(t, ctx))
+            .and_then(|t| refresh(t, &ctx.account_id, &ctx.principal, ctx.token.as_ref()))
             .and_then(|r| encode(name, &r)),
         host::SEAL => master.ok_or_else(ApiError::internal).and_then(|m| {
             let plain: Plain = ccgate_plugin_sdk::query::decode_args(name, args.clone())?;
@@ -59,8 +59,13 @@ fn encode<T: serde::Serialize>(name: &str, v: &T) -> ApiResult<Value> {
 
 /// A token like the request's: same subject, account, AccessKey binding and role claim, the
 /// same lifetime from now, a fresh id. Only Alibaba-dialect tokens (principal `Bearer`).
-fn refresh(tokens: &TokenService, ctx: &Context) -> ApiResult<RefreshedToken> {
-    let (Some(grant), Principal::Bearer { subject }) = (&ctx.token, &ctx.principal) else {
+fn refresh(
+    tokens: &TokenService,
+    account_id: &str,
+    principal: &Principal,
+    grant: Option<&TokenGrant>,
+) -> ApiResult<RefreshedToken> {
+    let (Some(grant), Principal::Bearer { subject }) = (grant, principal) else {
         return Err(ApiError::new(
             400,
             "InvalidParameter",
@@ -74,9 +79,9 @@ fn refresh(tokens: &TokenService, ctx: &Context) -> ApiResult<RefreshedToken> {
         .map(|r| ccgate_plugin_sdk::Role::parse(r).unwrap_or(ccgate_plugin_sdk::Role::Agent));
     let ak = grant.access_key_id.as_deref();
     let (token, claims) = if grant.user {
-        tokens.issue_for_user(subject, &ctx.account_id, AUD_ALIYUN, ttl, ak, role)
+        tokens.issue_for_user(subject, account_id, AUD_ALIYUN, ttl, ak, role)
     } else {
-        tokens.issue_as(subject, &ctx.account_id, AUD_ALIYUN, ttl, ak, role)
+        tokens.issue_as(subject, account_id, AUD_ALIYUN, ttl, ak, role)
     };
     Ok(RefreshedToken {
         token,
@@ -116,6 +121,46 @@ pub fn endpoints(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refreshed_token_keeps_user_key_and_role_with_the_old_lifetime() {
+        let svc = TokenService::from_secret("k1".into(), b"0123456789abcdef0123456789abcdef");
+        let (_, old) = svc.issue_for_user(
+            "alice",
+            "acc-1",
+            AUD_ALIYUN,
+            900,
+            Some("LTAI1"),
+            Some(ccgate_plugin_sdk::Role::Agent),
+        );
+        let who = Principal::Bearer {
+            subject: "alice".into(),
+        };
+        let fresh = refresh(&svc, "acc-1", &who, Some(&old.grant())).unwrap();
+        let claims = svc.verify(&fresh.token, AUD_ALIYUN).unwrap();
+        assert_eq!(
+            (
+                claims.sub.as_str(),
+                claims.acc.as_str(),
+                claims.ak.as_deref()
+            ),
+            ("alice", "acc-1", Some("LTAI1"))
+        );
+        assert_eq!(claims.role.as_deref(), Some("agent"));
+        assert!(claims.usr);
+        assert_eq!(claims.exp - claims.iat, 900);
+        assert_ne!(claims.jti, old.jti);
+        assert_eq!(fresh.token_id, claims.jti);
+        // Without a Bearer token there is nothing to refresh.
+        let ak = Principal::AccessKey { id: "LTAI1".into() };
+        assert_eq!(
+            refresh(&svc, "acc-1", &ak, Some(&old.grant()))
+                .unwrap_err()
+                .code,
+            "InvalidParameter"
+        );
+        assert!(refresh(&svc, "acc-1", &who, None).is_err());
+    }
 
     #[test]
     fn endpoints_show_reachable_addresses() {

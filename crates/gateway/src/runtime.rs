@@ -38,9 +38,15 @@ impl Core {
             &settings.security.master_key,
             Path::new(&settings.security.master_key_file),
         )?;
-        let db = store::connect(&settings.database.url, settings.database.max_connections)
-            .await
-            .with_context(|| format!("connect to {}", redact(&settings.database.url)))?;
+        let db = store::connect_with(
+            &settings.database.url,
+            settings.database.max_connections,
+            Some(std::time::Duration::from_millis(
+                settings.database.acquire_timeout_ms,
+            )),
+        )
+        .await
+        .with_context(|| format!("connect to {}", redact(&settings.database.url)))?;
         let registry = Arc::new(Registry::new(plugin_set::plugins(plugin_set::load(
             &settings.plugins,
         )?))?);
@@ -98,7 +104,14 @@ pub fn redact(url: &str) -> String {
 /// timeout, keep-alive, a server-wide cap split over the workers, the per-address count) are
 /// `http::server`'s. The open-files limit is raised to its hard maximum so the caps, not
 /// the descriptor table, decide.
-pub async fn serve(core: Core) -> anyhow::Result<()> {
+///
+/// The demo account (`[bootstrap] demo`, [`Core::bootstrap`]) is created only once the listener
+/// is bound, and handed to `on_listening` then (which prints its one-time secret): a busy
+/// port stops start-up before any secret exists, so none is lost.
+pub async fn serve(
+    core: Core,
+    on_listening: impl FnOnce(Option<admin::Demo>, &str),
+) -> anyhow::Result<()> {
     let tokens = core.tokens().await?;
     let bind = core.settings.server.bind.clone();
     let workers = match core.settings.server.workers {
@@ -151,6 +164,13 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
         Arc::clone(&core.registry),
         webhooks_stop.clone(),
     );
+    let demo_for = (
+        core.settings.bootstrap.demo,
+        core.settings.bootstrap.demo_instance.clone(),
+        core.db.clone(),
+        Arc::clone(&core.registry),
+        core.master.clone(),
+    );
     let state = web::Data::new(AppState::new(
         core.settings,
         core.db,
@@ -161,6 +181,13 @@ pub async fn serve(core: Core) -> anyhow::Result<()> {
     let streams_end = state.streams_end.clone();
     let server = crate::http::server::build(state, &bind, workers, &limits)?;
     tracing::info!(%bind, "ccgate listening");
+    let (demo_on, demo_instance, db, registry, master) = demo_for;
+    let demo = if demo_on {
+        admin::bootstrap_demo(&db, &registry, &master, &demo_instance).await?
+    } else {
+        None
+    };
+    on_listening(demo, &bind);
     let served = lifecycle::serve_until(
         server,
         lifecycle::termination(),

@@ -8,6 +8,7 @@ pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 
 /// All settings of a ccgate process.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// `[server]`
     pub server: ServerSettings,
@@ -36,6 +37,7 @@ pub struct Settings {
 
 /// `[server]`: the HTTP listener.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Listen address, e.g. `127.0.0.1:8080`.
     pub bind: String,
@@ -47,15 +49,25 @@ pub struct ServerSettings {
 
 /// `[database]`: where state lives.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// A sea-orm URL: `sqlite://...`, `postgres://...`, `mysql://...`.
     pub url: String,
     /// Connection pool size.
     pub max_connections: u32,
+    /// Longest a request waits for a pooled connection, milliseconds; when the database is
+    /// down, requests answer 503 `ServiceUnavailable` after it. Default 1000.
+    #[serde(default = "default_acquire_timeout_ms")]
+    pub acquire_timeout_ms: u64,
+}
+
+fn default_acquire_timeout_ms() -> u64 {
+    1000
 }
 
 /// `[security]`: secrets at rest, replay protection, tokens.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SecuritySettings {
     /// Base64 of a 32-byte master key; empty means use `master_key_file`.
     pub master_key: String,
@@ -80,6 +92,7 @@ pub struct SecuritySettings {
 /// `[limits]`: what one client or one request may use (issue 9). Every refusal is answered in
 /// the dialect's envelope with a RequestId.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LimitSettings {
     /// Most parameters (query and form body together) of one RPC request (400
     /// `Parameter.Maximum`).
@@ -123,17 +136,48 @@ pub struct PluginSettings {
     pub tables: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum LogFormat {
+    /// JSON when stderr is not a terminal, text when it is.
+    Auto,
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl TryFrom<String> for LogFormat {
+    type Error = String;
+
+    /// `auto`, `text` or `json`. (Read from a string so that every source, file or
+    /// environment, words a bad value the same way.)
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "auto" => Ok(Self::Auto),
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!(
+                "unknown variant `{other}`, expected one of `auto`, `text`, `json`"
+            )),
+        }
+    }
+}
+
 /// `[log]`: tracing output.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
-    /// `auto`, `text` or `json`.
-    pub format: String,
+    /// `auto`, `text` or `json` (anything else stops start-up).
+    pub format: LogFormat,
     /// EnvFilter directive.
     pub filter: String,
 }
 
 /// `[bootstrap]`: first-start behaviour.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BootstrapSettings {
     /// Create the demo account on an empty database.
     pub demo: bool,
@@ -143,7 +187,7 @@ pub struct BootstrapSettings {
 
 /// `[events]`: delivery of events between plugins (`docs/events.md`).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EventSettings {
     /// How often the log's newest id is read, in milliseconds: the longest an event written by
     /// another process waits before delivery starts (events published in this process wake the
@@ -173,7 +217,7 @@ impl Default for EventSettings {
 
 /// `[shutdown]`: what SIGTERM or SIGINT waits for, in order.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ShutdownSettings {
     /// Seconds in-flight HTTP requests get to finish once the listener is closed; connections
     /// still open then are closed.
@@ -198,7 +242,10 @@ impl Default for ShutdownSettings {
 impl Settings {
     /// Loads the layers. `file` is the optional `--config FILE`.
     ///
-    /// Errors: an unreadable or invalid file, or a value of the wrong type.
+    /// Errors: an unreadable or invalid file; an unknown key or section, a misspelling, or a
+    /// value of the wrong type, as one line naming it (`server: unknown field \`bnd\`, expected
+    /// one of ...`, `log.format: unknown variant \`xml\`, ...`). `[plugins.<name>]` tables
+    /// are the plugins' own to check (`Plugin::init`).
     pub fn load(file: Option<&str>) -> Result<Self, config::ConfigError> {
         let mut builder = config::Config::builder().add_source(config::File::from_str(
             DEFAULT_TOML,
@@ -207,7 +254,7 @@ impl Settings {
         if let Some(path) = file {
             builder = builder.add_source(config::File::with_name(path).required(true));
         }
-        builder
+        let layers = builder
             .add_source(
                 config::Environment::with_prefix("CCGATE")
                     .prefix_separator("__")
@@ -217,8 +264,16 @@ impl Settings {
                     .with_list_parse_key("plugins.enabled")
                     .with_list_parse_key("plugins.libraries"),
             )
-            .build()?
-            .try_deserialize()
+            .build()?;
+        serde_path_to_error::deserialize(layers).map_err(|e| {
+            let path = e.path().to_string();
+            let what = e.into_inner();
+            config::ConfigError::Message(if path == "." {
+                what.to_string()
+            } else {
+                format!("{path}: {what}")
+            })
+        })
     }
 }
 
@@ -276,6 +331,33 @@ mod tests {
             ]
         );
         assert!(!s.plugins.tables.contains_key("enabled"));
+    }
+
+    #[test]
+    fn unknown_keys_misspelled_sections_and_bad_values_stop_start_up_naming_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |text: &str| {
+            let path = dir.path().join("bad.toml");
+            std::fs::write(&path, text).unwrap();
+            Settings::load(Some(path.to_str().unwrap()))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = load("[server]\nbnd = \"0.0.0.0:9\"\n");
+        assert!(e.starts_with("server.bnd: unknown field `bnd`"), "{e}");
+        let e = load("[servr]\nbind = \"0.0.0.0:9\"\n");
+        assert!(e.contains("unknown field `servr`"), "{e}");
+        let e = load("[log]\nformat = \"xml\"\n");
+        assert!(e.starts_with("log.format: unknown variant `xml`"), "{e}");
+        let e = load("[security]\nreplay_window_secs = \"soon\"\n");
+        assert!(e.starts_with("security.replay_window_secs: "), "{e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+        // Plugin tables stay the plugins' to check.
+        let path = dir.path().join("ok.toml");
+        std::fs::write(&path, "[plugins.workbench]\nregion = \"eu\"\n").unwrap();
+        let s = Settings::load(Some(path.to_str().unwrap())).unwrap();
+        assert_eq!(s.plugins.tables["workbench"]["region"], "eu");
+        assert_eq!(s.log.format, LogFormat::Auto);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use ccgate_telephony::{
     DeviceCredential, DeviceDirectory, InboundRouter, Telephony, TelephonyConfig,
 };
 use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     TransactionTrait,
@@ -237,24 +238,37 @@ pub async fn set_device(
     req: &SetDevice,
 ) -> ApiResult<DeviceSet> {
     check_device(req).map_err(|m| ApiError::new(400, "InvalidParameter", m))?;
-    let key = (req.instance_id.clone(), req.device_id.clone());
+    let sealed = master.seal(&req.password);
+    let now = chrono::Utc::now().timestamp_millis();
+    // Write first, read never: on SQLite (WAL) a transaction that reads and then writes fails
+    // at once with "database is locked" when another connection committed in between (its
+    // snapshot is stale; the busy timeout does not apply), while one that starts by writing
+    // waits its turn. So: update the row; none updated means it is new.
     let txn = db.begin().await.map_err(internal)?;
-    let existing = sip_device::Entity::find_by_id(key)
-        .one(&txn)
+    let updated = sip_device::Entity::update_many()
+        .col_expr(sip_device::Column::UserId, Expr::value(req.user_id.clone()))
+        .col_expr(
+            sip_device::Column::PasswordSealed,
+            Expr::value(sealed.clone()),
+        )
+        .col_expr(sip_device::Column::UpdatedAt, Expr::value(now))
+        .filter(sip_device::Column::InstanceId.eq(&req.instance_id))
+        .filter(sip_device::Column::DeviceId.eq(&req.device_id))
+        .exec(&txn)
         .await
         .map_err(internal)?;
-    let row = sip_device::ActiveModel {
-        instance_id: Set(req.instance_id.clone()),
-        device_id: Set(req.device_id.clone()),
-        user_id: Set(req.user_id.clone()),
-        password_sealed: Set(master.seal(&req.password)),
-        updated_at: Set(chrono::Utc::now().timestamp_millis()),
-    };
-    let created = existing.is_none();
+    let created = updated.rows_affected == 0;
     if created {
-        row.insert(&txn).await.map_err(internal)?;
-    } else {
-        row.update(&txn).await.map_err(internal)?;
+        sip_device::ActiveModel {
+            instance_id: Set(req.instance_id.clone()),
+            device_id: Set(req.device_id.clone()),
+            user_id: Set(req.user_id.clone()),
+            password_sealed: Set(sealed),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(internal)?;
     }
     txn.commit().await.map_err(internal)?;
     Ok(DeviceSet { created })

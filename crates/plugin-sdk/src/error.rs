@@ -159,11 +159,33 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 503 `ServiceUnavailable`: the database cannot be reached (no connection within
+    /// `[database] acquire_timeout_ms`); the client may retry.
+    pub fn database_unavailable() -> Self {
+        Self::new(
+            503,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable: its database cannot be reached. Try again later.",
+        )
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
-    /// Storage failures are internal errors; the caller logs the cause with the RequestId.
+    /// Storage failures: 503 `ServiceUnavailable` when no database connection could be had
+    /// (the database is down or unreachable: [`ApiError::database_unavailable`]); otherwise
+    /// 500 `InternalError`. The cause is logged with the RequestId.
     fn from(err: sea_orm::DbErr) -> Self {
-        tracing::error!(error = %err, "storage error");
-        Self::internal()
+        match err {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                tracing::error!(error = %err, "database unavailable");
+                Self::database_unavailable()
+            }
+            _ => {
+                tracing::error!(error = %err, "storage error");
+                Self::internal()
+            }
+        }
     }
 }
 

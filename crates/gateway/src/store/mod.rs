@@ -13,9 +13,23 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::registry::Registry;
 
+/// Opens the pool for `url` ([`connect_with`] with the pool's default acquire timeout, 30 s).
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, max_connections, None).await
+}
+
 /// Opens the pool for `url`. For SQLite the file's directory is created, WAL and a busy
 /// timeout are set so concurrent requests wait instead of failing.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+///
+/// `acquire_timeout` bounds how long a request waits for a connection (`[database]
+/// acquire_timeout_ms`): when the database is down, requests fail after it with 503
+/// `ServiceUnavailable` ([`ccgate_plugin_sdk::ApiError`]'s storage mapping) instead of hanging,
+/// and the pool reconnects by itself once the database is back.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = std::path::Path::new(&path)
             .parent()
@@ -29,6 +43,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    if let Some(t) = acquire_timeout {
+        opts.acquire_timeout(t);
+    }
     if url.starts_with("sqlite:") {
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

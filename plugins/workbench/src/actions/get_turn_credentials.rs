@@ -25,15 +25,10 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     }
     let name = req.user_name.trim();
     let user = if name == "0" {
-        match people::me(ctx, "UserName").await {
-            Ok(Some(u)) => u.ram_id,
-            Ok(None) => ctx.principal.display_name().to_string(),
-            Err(e) if ctx.caller_scope.is_none() => {
-                // No user to resolve and no agents plugin: the caller's own name will do.
-                let _ = e;
-                ctx.principal.display_name().to_string()
-            }
-            Err(e) => return Err(e),
+        match people::me(ctx, "UserName").await? {
+            Some(u) => u.ram_id,
+            // A caller that is no user of the instance (an AccessKey, an account's token).
+            None => ctx.principal.display_name().to_string(),
         }
     } else {
         let u = people::find(ctx, "UserName", name)
