@@ -458,6 +458,57 @@ class Gateway:
         return f"{prefix}-{next(self._seq)}-{uuid.uuid4().hex[:6]}"
 
 
+def clean_env(workdir: Path, **overrides: str) -> dict:
+    """The environment of a gateway of its own: a fresh SQLite database and master key under
+    `workdir`, no inherited CCGATE settings, JSON logs; `overrides` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCGATE")}
+    env.update({
+        "CCGATE__DATABASE__URL": f"sqlite://{workdir / 'ccgate.db'}?mode=rwc",
+        "CCGATE__SECURITY__MASTER_KEY_FILE": str(workdir / "master.key"),
+        "CCGATE__LOG__FORMAT": "json",
+    })
+    env.update(overrides)
+    return env
+
+
+class SoloGateway:
+    """`ccgate serve` of its own (not the session's), for tests that need other settings or
+    break its database: started with `env`, ready once it printed the demo credentials."""
+
+    def __init__(self, binary: Path, workdir: Path, env: dict):
+        self.port = free_port()
+        self.endpoint = f"127.0.0.1:{self.port}"
+        self.env = {**env, "CCGATE__SERVER__BIND": self.endpoint}
+        self.workdir = workdir
+        self.binary = binary
+        self.out = workdir / "solo.out"
+        self._f = open(self.out, "wb")
+        self.proc = subprocess.Popen([str(binary), "serve"], cwd=workdir, env=self.env,
+                                     stdout=self._f, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_TIMEOUT
+        creds = None
+        while creds is None:
+            assert self.proc.poll() is None, "ccgate serve exited"
+            assert time.monotonic() < deadline, "ccgate not ready"
+            creds = Gateway._parse_demo(self.out.read_text(errors="replace"))
+            time.sleep(0.1)
+        self.instance_id, self.access_key_id, self.access_key_secret = creds
+
+    def admin(self, *args: str) -> str:
+        r = subprocess.run([str(self.binary), *args], cwd=self.workdir, env=self.env,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._f.close()
+
+
 @pytest.fixture(scope="session")
 def ccgate_binary(tmp_path_factory) -> Path:
     raw = os.environ.get("CCGATE_BIN", "target/debug/ccgate")

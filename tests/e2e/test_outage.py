@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import Gateway, Sdk2017, free_port, sdk_error
+from conftest import Sdk2017, SoloGateway, clean_env, free_port, sdk_error
 
 
 def _pg_bin() -> Path:
@@ -81,34 +81,15 @@ def outage_rig(ccgate_binary, tmp_path):
     pg.init()
     pg.start()
     pg.create_db("ccgate")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCGATE")}
-    env.update({
-        "CCGATE__SERVER__BIND": f"127.0.0.1:{port}",
-        "CCGATE__DATABASE__URL": f"postgres://postgres@127.0.0.1:{pg.port}/ccgate",
-        "CCGATE__SECURITY__MASTER_KEY_FILE": str(tmp_path / "master.key"),
-        "CCGATE__LOG__FORMAT": "json",
-    })
-    out = tmp_path / "serve.out"
-    f = open(out, "wb")
-    proc = subprocess.Popen([str(ccgate_binary), "serve"], cwd=tmp_path, env=env, stdout=f,
-                            stderr=subprocess.DEVNULL)
+    solo = None
     try:
-        deadline = time.monotonic() + 90
-        creds = None
-        while creds is None:
-            assert proc.poll() is None, "ccgate serve exited"
-            assert time.monotonic() < deadline, "ccgate not ready"
-            creds = Gateway._parse_demo(out.read_text(errors="replace"))
-            time.sleep(0.1)
-        yield pg, f"127.0.0.1:{port}", creds
+        solo = SoloGateway(ccgate_binary, tmp_path, clean_env(
+            tmp_path,
+            CCGATE__DATABASE__URL=f"postgres://postgres@127.0.0.1:{pg.port}/ccgate"))
+        yield pg, solo.endpoint, (solo.instance_id, solo.access_key_id, solo.access_key_secret)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        f.close()
+        if solo is not None:
+            solo.stop()
         try:
             pg.stop()
         except AssertionError:

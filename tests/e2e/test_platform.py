@@ -3,7 +3,6 @@ spec says which roles may call it; the gateway refuses others with 403 before th
 plugin settings (`[plugins.<name>]`, `CCGATE__PLUGINS__<NAME>__<KEY>`), read at start-up.
 """
 
-import os
 import socket
 import subprocess
 import time
@@ -11,7 +10,7 @@ import uuid
 
 import requests
 
-from conftest import call_api, client_2020
+from conftest import call_api, clean_env, client_2020
 
 
 def user_token(gateway, demo, instance, role):
@@ -96,19 +95,8 @@ def _serve(binary, workdir, env, timeout=60):
                           text=True, timeout=timeout)
 
 
-def _clean_env(tmp_path):
-    """A fresh SQLite database and master key under `tmp_path`; no inherited CCGATE__ keys."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCGATE")}
-    env.update({
-        "CCGATE__DATABASE__URL": f"sqlite://{tmp_path / 'ccgate.db'}?mode=rwc",
-        "CCGATE__SECURITY__MASTER_KEY_FILE": str(tmp_path / "master.key"),
-        "CCGATE__LOG__FORMAT": "json",
-    })
-    return env
-
-
 def test_a_misspelled_setting_or_section_stops_start_up_naming_it(ccgate_binary, tmp_path):
-    env = _clean_env(tmp_path)
+    env = clean_env(tmp_path)
     r = _serve(ccgate_binary, tmp_path, {**env, "CCGATE__SERVER__BND": "127.0.0.1:1"})
     assert r.returncode != 0
     assert "server.bnd: unknown field `bnd`" in r.stderr, r.stderr
@@ -124,7 +112,7 @@ def test_a_misspelled_setting_or_section_stops_start_up_naming_it(ccgate_binary,
 
 
 def test_ccgate_actions_opens_no_database(ccgate_binary, tmp_path):
-    env = _clean_env(tmp_path)
+    env = clean_env(tmp_path)
     env["CCGATE__DATABASE__URL"] = "postgres://nobody@127.0.0.1:1/unreachable"
     r = subprocess.run([str(ccgate_binary), "actions"], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=60)
@@ -133,7 +121,7 @@ def test_ccgate_actions_opens_no_database(ccgate_binary, tmp_path):
 
 
 def test_a_busy_port_loses_no_demo_secret(ccgate_binary, tmp_path):
-    env = _clean_env(tmp_path)
+    env = clean_env(tmp_path)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

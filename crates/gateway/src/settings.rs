@@ -116,6 +116,14 @@ pub struct LimitSettings {
     /// Most open connections from one client IP address; a request on a connection beyond it
     /// gets 429 `Throttling.Connections` and the connection is closed.
     pub max_connections_per_ip: usize,
+    /// Requests per second one AccessKey may make (a Bearer token counts against the key it
+    /// was issued under, an account token against its account); beyond, 429 `Throttling.User`
+    /// with `x-acs-retry-after` ([`crate::auth::rate`]). 0: no limit (the default).
+    #[serde(default)]
+    pub requests_per_key_per_second: u32,
+    /// Most requests one key may make at once before the rate applies; 0: the rate.
+    #[serde(default)]
+    pub request_burst_per_key: u32,
 }
 
 /// `[plugins]`: which domains are served, built in or loaded from libraries.

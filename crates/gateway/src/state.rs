@@ -27,6 +27,8 @@ pub struct AppState {
     pub services: Arc<dyn Services>,
     /// Credentials and replay state.
     pub auth: Arc<AuthState>,
+    /// Per-AccessKey request rates (`[limits] requests_per_key_per_second`); `None`: no limit.
+    pub rates: Option<crate::auth::rate::KeyRates>,
     /// Route templates of every path-routed operation, served or specified only.
     pub paths: PathRouter,
     /// Set to `true` when shutdown begins: open agent-state streams (`crate::stream`) end, so
@@ -50,7 +52,12 @@ impl AppState {
         let auth = AuthState::new(db.clone(), master, tokens, &settings.security, not_before);
         let services: Arc<dyn Services> = Arc::new(RegistryServices(Arc::clone(&registry)));
         let paths = PathRouter::new(&registry, catalog::CATALOG);
+        let rates = crate::auth::rate::KeyRates::new(
+            settings.limits.requests_per_key_per_second,
+            settings.limits.request_burst_per_key,
+        );
         Self {
+            rates,
             settings,
             db,
             registry,

@@ -18,6 +18,10 @@ pub struct ApiError {
     pub code: Cow<'static, str>,
     /// The `Message` field.
     pub message: String,
+    /// For throttling refusals: how long the client should wait, in milliseconds, sent as the
+    /// `x-acs-retry-after` header the official SDKs read (tea's `ThrottlingException`).
+    /// `None` for every other error.
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ApiError {
@@ -31,6 +35,7 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            retry_after_ms: None,
         }
     }
 

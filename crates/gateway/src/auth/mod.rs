@@ -12,6 +12,7 @@ pub mod aliyun;
 pub mod auth_v2;
 pub mod bearer;
 pub mod keys;
+pub mod rate;
 pub mod replay;
 pub mod signing;
 

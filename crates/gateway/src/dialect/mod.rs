@@ -346,6 +346,12 @@ async fn run<D: PathDialect>(
         body,
     };
     let caller = d.authenticate(state, &req).await?;
+    if let Some(rates) = &state.rates {
+        // Path dialects carry the HTTP status as their code.
+        rates
+            .check(&caller)
+            .map_err(|e| ApiError::new(429, "429", e.message))?;
+    }
     let route = match &m.leaf.value {
         Target::Served(route) => route,
         Target::Specified(entry) => {

@@ -162,12 +162,20 @@ pub fn respond(status: u16, xml: bool, root: &str, body: &Map<String, Value>) ->
 
 /// A complete error response.
 pub fn error_response(request_id: &str, host_id: &str, xml: bool, err: &ApiError) -> HttpResponse {
-    respond(
+    let mut resp = respond(
         err.status,
         xml,
         "Error",
         &error_body(request_id, host_id, err),
-    )
+    );
+    if let Some(ms) = err.retry_after_ms {
+        // The official SDKs raise a ThrottlingException carrying it (milliseconds).
+        resp.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-acs-retry-after"),
+            actix_web::http::header::HeaderValue::from(ms.max(1)),
+        );
+    }
+    resp
 }
 
 #[cfg(test)]

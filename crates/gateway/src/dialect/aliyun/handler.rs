@@ -132,6 +132,9 @@ async fn serve(
     let spec = route.spec;
     span.record("action", spec.action);
     let caller = authenticate(&state.auth, req, spec.auth).await?;
+    if let Some(rates) = &state.rates {
+        rates.check(&caller)?;
+    }
     caller.admitted_to(&spec)?;
     let style = if spec.is_2020() {
         ErrorStyle::V2020
