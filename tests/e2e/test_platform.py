@@ -149,3 +149,27 @@ def test_a_busy_port_loses_no_demo_secret(ccgate_binary, tmp_path):
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def test_every_answer_carries_its_request_id_in_x_acs_request_id(gateway, demo):
+    # A signed success through the official 2020 SDK's raw response.
+    client = demo.sdk2020()
+    from alibabacloud_tea_openapi import utils_models as m
+    from darabonba.runtime import RuntimeOptions
+    params = m.Params(action="ListContactFlows", version="2020-07-01", protocol="HTTP",
+                      pathname="/", method="POST", auth_type="AK", style="RPC",
+                      req_body_type="formData", body_type="json")
+    resp = client.call_api(params, m.OpenApiRequest(query={"InstanceId": demo.instance_id,
+                                                           "PageNumber": "1",
+                                                           "PageSize": "5"}),
+                           RuntimeOptions())
+    assert resp["headers"]["x-acs-request-id"] == resp["body"]["RequestId"]
+    # Refusals too: an unsigned request, and Huawei's token endpoint.
+    r = requests.get(gateway.base_url, params={"Action": "ListContactFlows",
+                                               "Version": "2017-07-05"}, timeout=5)
+    assert r.status_code >= 400
+    assert r.headers["x-acs-request-id"] == r.json()["RequestId"]
+    r = requests.post(gateway.base_url + "/apigovernance/api/oauth/tokenByAkSk",
+                      json={"app_key": "nope", "app_secret": "nope"}, timeout=5)
+    assert r.status_code >= 400
+    assert len(r.headers["x-acs-request-id"]) == 36

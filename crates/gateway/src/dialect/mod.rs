@@ -307,14 +307,14 @@ pub async fn serve<D: PathDialect>(
         .await
     {
         Ok(b) => b,
-        Err(refused) => return refused,
+        Err(refused) => return crate::request_id::tag(refused, &request_id),
     };
     let result = run(d, http, &body, state, m, &request_id)
         .instrument(span.clone())
         .await;
     let _enter = span.enter();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match result {
+    let resp = match result {
         Ok(reply) => {
             tracing::info!(status = 200, elapsed_ms, "served");
             d.success_response(reply)
@@ -327,7 +327,8 @@ pub async fn serve<D: PathDialect>(
             }
             d.error_response(&e)
         }
-    }
+    };
+    crate::request_id::tag(resp, &request_id)
 }
 
 async fn run<D: PathDialect>(

@@ -44,7 +44,7 @@ pub async fn rpc_entry(
         .await
     {
         Ok(b) => b,
-        Err(refused) => return refused,
+        Err(refused) => return crate::request_id::tag(refused, &request_id),
     };
     let headers = http
         .headers()
@@ -68,7 +68,7 @@ pub async fn rpc_entry(
         .instrument(span.clone())
         .await;
     let _enter = span.enter();
-    match result {
+    let resp = match result {
         Ok((envelope, reply, action)) => {
             tracing::info!(status = 200, elapsed_ms = elapsed_ms(started), "served");
             envelope::success_response(&request_id, envelope, reply, xml, action)
@@ -81,7 +81,8 @@ pub async fn rpc_entry(
             }
             envelope::error_response(&request_id, &state.settings.server.host_id, xml, &e)
         }
-    }
+    };
+    crate::request_id::tag(resp, &request_id)
 }
 
 fn elapsed_ms(started: Instant) -> f64 {

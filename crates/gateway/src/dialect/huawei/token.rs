@@ -9,6 +9,7 @@ use ccgate_plugin_sdk::ApiError;
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
+use tracing::Instrument;
 
 use crate::auth::bearer::AUD_HUAWEI;
 use crate::http::body;
@@ -31,17 +32,38 @@ pub async fn token_by_ak_sk(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    let started = std::time::Instant::now();
+    let request_id = crate::request_id::new_request_id();
+    let span = tracing::info_span!("request", request_id = %request_id, path = PATH);
     let limit = state.settings.limits.token_body_bytes;
-    let body = match body::read_or_refuse(&http, payload, &state, limit).await {
+    let body = match body::read_or_refuse(&http, payload, &state, limit)
+        .instrument(span.clone())
+        .await
+    {
         Ok(b) => b,
-        Err(refused) => return refused,
+        Err(refused) => return crate::request_id::tag(refused, &request_id),
     };
-    match issue(&http, &body, &state).await {
-        Ok(resp) => HttpResponse::Ok()
-            .content_type("application/json;charset=UTF-8")
-            .body(resp.to_string()),
-        Err(e) => super::error_response(&e),
-    }
+    let result = issue(&http, &body, &state).instrument(span.clone()).await;
+    let _enter = span.enter();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // One line per request, like every dialect's (the app key is the caller; never the secret).
+    let resp = match result {
+        Ok(resp) => {
+            tracing::info!(status = 200, elapsed_ms, "served");
+            HttpResponse::Ok()
+                .content_type("application/json;charset=UTF-8")
+                .body(resp.to_string())
+        }
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(status = e.status, code = %e.code, elapsed_ms, "failed");
+            } else {
+                tracing::info!(status = e.status, code = %e.code, elapsed_ms, "refused");
+            }
+            super::error_response(&e)
+        }
+    };
+    crate::request_id::tag(resp, &request_id)
 }
 
 async fn issue(
