@@ -1,5 +1,6 @@
-//! `cargo xtask dist`: a release build of the `ccgate` binary in `target/dist/`, with a
-//! `SHA256SUMS` file (`sha256sum -c SHA256SUMS` format) over everything shipped.
+//! `cargo xtask dist`: a release build of the `ccgate` binary in `<target>/dist/` (`target/`, or
+//! `CARGO_TARGET_DIR`), with a `SHA256SUMS` file (`sha256sum -c SHA256SUMS` format) over
+//! everything shipped.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,14 +14,17 @@ use crate::run;
 /// directory.
 pub fn dist(root: &Path) -> anyhow::Result<PathBuf> {
     run("cargo", &["build", "--release", "--locked", "-p", "ccgate"])?;
-    let out = root.join("target/dist");
+    let out = crate::target_dir(root).join("dist");
     if out.exists() {
         std::fs::remove_dir_all(&out)?;
     }
     std::fs::create_dir_all(&out)?;
     let binary = format!("ccgate{}", std::env::consts::EXE_SUFFIX);
-    std::fs::copy(root.join("target/release").join(&binary), out.join(&binary))
-        .context("copy the release binary")?;
+    std::fs::copy(
+        crate::target_dir(root).join("release").join(&binary),
+        out.join(&binary),
+    )
+    .context("copy the release binary")?;
     write_checksums(&out)?;
     eprintln!("dist: {}", out.display());
     Ok(out)

@@ -281,7 +281,14 @@ fn pytest_dynamic(dbs: &str, files: &[&str]) -> anyhow::Result<()> {
         .args(["-q", "-p", "no:cacheprovider"])
         .env("CCGATE_E2E_PLUGINS", "dynamic")
         .env("CCGATE_E2E_DATABASES", dbs)
-        .env("CCGATE_BIN", "target/debug/ccgate")
+        .env(
+            "CCGATE_BIN",
+            crate::target_dir(&crate::project_root()).join("debug/ccgate"),
+        )
+        .env(
+            "CCGATE_E2E_PLUGIN_DIR",
+            crate::target_dir(&crate::project_root()).join("debug"),
+        )
         .status()
         .context("spawn pytest")?;
     if !status.success() {

@@ -220,7 +220,10 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     let status = Command::new(".venv/bin/pytest")
         .args(["tests/e2e", "-q", "-p", "no:cacheprovider"])
         .env("CCGATE_E2E_DATABASES", &databases)
-        .env("CCGATE_BIN", "target/debug/ccgate")
+        .env(
+            "CCGATE_BIN",
+            target_dir(&project_root()).join("debug/ccgate"),
+        )
         .status()
         .context("spawn pytest")?;
     if !status.success() {

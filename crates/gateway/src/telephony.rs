@@ -240,11 +240,13 @@ pub async fn set_device(
     check_device(req).map_err(|m| ApiError::new(400, "InvalidParameter", m))?;
     let sealed = master.seal(&req.password);
     let now = chrono::Utc::now().timestamp_millis();
-    // Write first, read never: on SQLite (WAL) a transaction that reads and then writes fails
-    // at once with "database is locked" when another connection committed in between (its
-    // snapshot is stale; the busy timeout does not apply), while one that starts by writing
-    // waits its turn. So: update the row; none updated means it is new.
-    let txn = db.begin().await.map_err(internal)?;
+    // On SQLite (WAL) a deferred transaction that reads and then writes fails at once with
+    // "database is locked" when another connection committed in between (its snapshot is
+    // stale; the busy timeout does not apply; seen in CI). So: an immediate transaction
+    // (`begin_write`), and the update first; none updated means the device is new.
+    let txn = ccgate_plugin_sdk::storage::begin_write(db)
+        .await
+        .map_err(internal)?;
     let updated = sip_device::Entity::update_many()
         .col_expr(sip_device::Column::UserId, Expr::value(req.user_id.clone()))
         .col_expr(

@@ -71,7 +71,7 @@ pub async fn service_extension(
             extension: row.extension,
         });
     }
-    let txn = ctx.db.begin().await?;
+    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
     let n = store::next_counter(&txn, &args.instance_id, store::Counter::Extension).await?;
     let inserted = svc::Entity::insert(svc::ActiveModel {
         instance_id: Set(args.instance_id.clone()),

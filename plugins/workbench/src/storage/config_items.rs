@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use ccgate_plugin_sdk::sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 
 use super::config_item::{ActiveModel, Column, Entity};
@@ -39,7 +39,7 @@ pub async fn set(
     by: &str,
     now_ms: i64,
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = ccgate_plugin_sdk::storage::begin_write(db).await?;
     // Delete then insert: a portable upsert (MariaDB has no ON CONFLICT), atomic in the
     // transaction.
     Entity::delete_many()
