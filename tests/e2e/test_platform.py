@@ -3,6 +3,7 @@ spec says which roles may call it; the gateway refuses others with 403 before th
 plugin settings (`[plugins.<name>]`, `CCGATE__PLUGINS__<NAME>__<KEY>`), read at start-up.
 """
 
+import shutil
 import socket
 import subprocess
 import time
@@ -173,3 +174,24 @@ def test_every_answer_carries_its_request_id_in_x_acs_request_id(gateway, demo):
                       json={"app_key": "nope", "app_secret": "nope"}, timeout=5)
     assert r.status_code >= 400
     assert len(r.headers["x-acs-request-id"]) == 36
+
+
+def test_metrics_count_requests_per_action_and_pass_promtool(gateway, demo):
+    sdk = demo.sdk2017()
+    sdk.call("ListContactFlows", InstanceId=demo.instance_id)
+    text = requests.get(gateway.base_url + "/metrics", timeout=5).text
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is not installed (Debian prometheus; .ci/run installs it)"
+    r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    served = [l for l in text.splitlines() if l.startswith("ccgate_requests_total{")
+              and 'action="ListContactFlows"' in l and 'code="OK"' in l
+              and 'dialect="aliyun-rpc"' in l]
+    assert served and float(served[0].rsplit(" ", 1)[1]) >= 1, text[:2000]
+    assert 'ccgate_request_duration_seconds_bucket{' in text
+    assert "ccgate_db_pool_max_connections " in text
+    # A client's made-up action never becomes a label.
+    requests.get(gateway.base_url, params={"Action": "Made-Up-Action", "Version": "2017-07-05"},
+                 timeout=5)
+    assert "Made-Up-Action" not in requests.get(gateway.base_url + "/metrics", timeout=5).text

@@ -150,6 +150,7 @@ pub async fn serve(
         }
         None => None,
     };
+    crate::metrics::start_upkeep();
     core.registry.set_tokens(tokens.clone());
     let tel = core.settings.telephony.as_ref();
     core.registry.set_endpoints(crate::host::endpoints(

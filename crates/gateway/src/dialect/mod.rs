@@ -314,6 +314,12 @@ pub async fn serve<D: PathDialect>(
         .await;
     let _enter = span.enter();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    crate::metrics::record(
+        "path",
+        m.leaf.template,
+        result.as_ref().map_or_else(|e| &*e.code, |_| "OK"),
+        started.elapsed(),
+    );
     let resp = match result {
         Ok(reply) => {
             tracing::info!(status = 200, elapsed_ms, "served");

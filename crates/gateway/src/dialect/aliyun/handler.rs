@@ -64,9 +64,17 @@ pub async fn rpc_entry(
         body.to_vec(),
     );
     let xml = req.wants_xml();
-    let result = serve(&state, &mut req, &request_id, &span)
+    // The action as a metrics label: only one this build knows (never the client's text).
+    let mut routed: &'static str = "unknown";
+    let result = serve(&state, &mut req, &request_id, &span, &mut routed)
         .instrument(span.clone())
         .await;
+    crate::metrics::record(
+        "aliyun-rpc",
+        routed,
+        result.as_ref().map_or_else(|e| &*e.code, |_| "OK"),
+        started.elapsed(),
+    );
     let _enter = span.enter();
     let resp = match result {
         Ok((envelope, reply, action)) => {
@@ -97,6 +105,7 @@ async fn serve(
     req: &mut RpcRequest,
     request_id: &str,
     span: &tracing::Span,
+    routed: &mut &'static str,
 ) -> Result<(Envelope, Reply, &'static str), ApiError> {
     input::check_pairs(
         &[&req.query, &req.form],
@@ -108,6 +117,7 @@ async fn serve(
         // than pretending the action does not exist.
         if let Some(entry) = catalog::rpc(version, action) {
             span.record("action", entry.spec.action);
+            *routed = entry.spec.action;
             authenticate(&state.auth, req, entry.spec.auth).await?;
             return Err(catalog::not_implemented(entry));
         }
@@ -132,6 +142,7 @@ async fn serve(
     };
     let spec = route.spec;
     span.record("action", spec.action);
+    *routed = spec.action;
     let caller = authenticate(&state.auth, req, spec.auth).await?;
     if let Some(rates) = &state.rates {
         rates.check(&caller)?;

@@ -46,6 +46,12 @@ pub async fn token_by_ak_sk(
     let result = issue(&http, &body, &state).instrument(span.clone()).await;
     let _enter = span.enter();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    crate::metrics::record(
+        "huawei-token",
+        "tokenByAkSk",
+        result.as_ref().map_or_else(|e| &*e.code, |_| "OK"),
+        started.elapsed(),
+    );
     // One line per request, like every dialect's (the app key is the caller; never the secret).
     let resp = match result {
         Ok(resp) => {
