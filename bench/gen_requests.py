@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Pre-signs unique 2020-07-01 ListPhoneNumbers GET requests for wrk (bench/run.sh).
+"""Pre-signs unique GET requests of a list action for wrk (bench/run.sh, bench/plugin_ratio.sh).
 
 ccgate refuses a reused SignatureNonce and a Timestamp more than 15 minutes off, so every
 request wrk sends must be signed on its own. This writes COUNT request targets
@@ -15,7 +15,10 @@ Signature: Alibaba RPC signature v1, HMAC-SHA1, exactly as aliyun-python-sdk-cor
   4. StringToSign = "GET&" + enc("/") + "&" + enc(canonical);
   5. Signature = base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign)).
 
-PageNumber cycles over 1..PAGES, PageSize is fixed (default 20). Standard library only.
+The action is --action of --api-version (default: 2020-07-01 ListPhoneNumbers) on --instance.
+Paged (--pages P > 0, the default 100): PageNumber cycles over 1..P, PageSize is fixed
+(--page-size, default 20). Unpaged (--pages 0, e.g. 2017-07-05 ListContactFlows): no
+PageNumber / PageSize, only InstanceId. Standard library only.
 """
 
 import argparse
@@ -46,7 +49,11 @@ def main() -> None:
     ap.add_argument("--instance", default="ccc-test")
     ap.add_argument("--count", type=int, required=True, help="requests in total")
     ap.add_argument("--threads", type=int, default=2, help="one file per wrk thread")
-    ap.add_argument("--pages", type=int, default=100, help="PageNumber cycles over 1..PAGES")
+    ap.add_argument("--action", default="ListPhoneNumbers")
+    ap.add_argument("--api-version", default="2020-07-01")
+    ap.add_argument(
+        "--pages", type=int, default=100, help="PageNumber cycles over 1..PAGES; 0: unpaged"
+    )
     ap.add_argument("--page-size", type=int, default=20)
     ap.add_argument("--out", required=True, help="directory for urls.<n>.txt")
     args = ap.parse_args()
@@ -57,9 +64,10 @@ def main() -> None:
         for n in range(args.threads)
     ]
     timestamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    paged = args.pages > 0
     common = {
-        "Action": "ListPhoneNumbers",
-        "Version": "2020-07-01",
+        "Action": args.action,
+        "Version": args.api_version,
         "Format": "JSON",
         "RegionId": "cn-shanghai",
         "AccessKeyId": args.access_key_id,
@@ -68,34 +76,43 @@ def main() -> None:
         "SignatureType": "",
         "Timestamp": timestamp,
         "InstanceId": args.instance,
-        "PageSize": str(args.page_size),
     }
+    if paged:
+        common["PageSize"] = str(args.page_size)
     # Unique per run and per request: a random run prefix plus the request's index.
     run = os.urandom(8).hex()
-    # Only PageNumber and SignatureNonce vary, and both are unreserved characters that
-    # rfc3986 leaves alone: the string to sign is a fixed template around them, and the HMAC
-    # state after its fixed prefix is computed once (same result as sign_v1, checked below).
-    marks = {"PageNumber": "\x00PAGE\x00", "SignatureNonce": "\x00NONCE\x00"}
+    # Only PageNumber (when paged) and SignatureNonce vary, and both are unreserved characters
+    # that rfc3986 leaves alone: the string to sign is a fixed template around them, and the
+    # HMAC state after its fixed prefix is computed once (same result as sign_v1, checked
+    # below). Without paging the page mark stands for "" at the start of the template.
+    marks = {"SignatureNonce": "\x00NONCE\x00"}
+    if paged:
+        marks["PageNumber"] = "\x00PAGE\x00"
     template = dict(common, **marks)
     canonical = "&".join(f"{enc(k)}={v if k in marks else enc(v)}" for k, v in sorted(template.items()))
     sts = f"GET&{enc('/')}&{enc(canonical)}".replace("%00PAGE%00", "\x00PAGE\x00").replace(
         "%00NONCE%00", "\x00NONCE\x00"
     )
+    if not paged:
+        sts = "\x00PAGE\x00" + sts
     head, rest = sts.split("\x00PAGE\x00")
     mid, tail = rest.split("\x00NONCE\x00")
     base = hmac.new((args.access_key_secret + "&").encode(), head.encode(), hashlib.sha1)
     query_head = "&".join(f"{enc(k)}={enc(v)}" for k, v in common.items())
     for i in range(args.count):
-        page = str(i % args.pages + 1)
+        page = str(i % args.pages + 1) if paged else ""
         nonce = f"{run}{i:016x}"
         mac = base.copy()
         mac.update(f"{page}{mid}{nonce}{tail}".encode())
         sig = base64.b64encode(mac.digest()).decode()
         if i == 0:
-            check = dict(common, PageNumber=page, SignatureNonce=nonce)
+            check = dict(common, SignatureNonce=nonce)
+            if paged:
+                check["PageNumber"] = page
             assert sig == sign_v1("GET", check, args.access_key_secret), "template signing"
+        paging = f"&PageNumber={page}" if paged else ""
         files[i % args.threads].write(
-            f"/?{query_head}&PageNumber={page}&SignatureNonce={nonce}&Signature={enc(sig)}\n"
+            f"/?{query_head}{paging}&SignatureNonce={nonce}&Signature={enc(sig)}\n"
         )
     for f in files:
         f.close()

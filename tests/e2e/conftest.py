@@ -19,6 +19,10 @@ Environment:
   `cargo rustc -p ccgate-flows --lib --crate-type cdylib --features dynamic` (same for
   `ccgate-numbers`), or `cargo xtask plugins`.
 - `CCGATE_E2E_PLUGIN_DIR` where the libraries are (default `target/debug`).
+- `CCGATE_E2E_REPLICAS`  `2`: the session's gateway is two `ccgate serve` replicas on one database,
+  sharing the machine's Redis (`[cluster] redis_url`, `CCGATE_E2E_REDIS`, default
+  `redis://127.0.0.1:6379`), behind nginx, which sends each request to the next replica in turn
+  (`cargo xtask ci` runs the SDK modules that need no SIP phone this way on PostgreSQL).
 
 Client factories (all official SDKs, nothing hand-signed):
 - `Sdk2017`      family A: `aliyun-python-sdk-core` `AcsClient` + the typed
@@ -361,7 +365,56 @@ class Gateway:
                 raise RuntimeError(f"ccgate did not restart on {self.backend}:\n" + self.log_tail(40))
             time.sleep(0.1)
 
+    # replicas ---------------------------------------------------------------------------------
+
+    def start_replica_pair(self) -> None:
+        """Turns this gateway into two replicas behind nginx (`CCGATE_E2E_REPLICAS=2`): a second
+        `ccgate serve` on the same database and Redis with its own HTTP and SIP ports, and nginx
+        round-robin over both, one request to each in turn (keep-alive connections included).
+        `endpoint`, `base_url` and `port` then name nginx; the SIP phones still talk to the
+        first replica."""
+        self.replicas = [self.endpoint]
+        sip_b = free_udp_port()
+        config_b = self.workdir / "telephony-b.toml"
+        config_b.write_text(
+            self.sip.config.read_text().replace(
+                f'listen_udp = "127.0.0.1:{self.sip.port}"', f'listen_udp = "127.0.0.1:{sip_b}"'
+            )
+        )
+        port_b = free_port()
+        env_b = {**self.env, "CCGATE__SERVER__BIND": f"127.0.0.1:{port_b}", "CCGATE_CONFIG": str(config_b)}
+        self._out_b = open(self.workdir / "serve-b.stdout", "wb")
+        self.proc_b = subprocess.Popen(
+            [str(self.binary), "serve"], cwd=self.workdir, env=env_b,
+            stdout=self._out_b, stderr=open(self.workdir / "serve-b.stderr", "wb"),
+            stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert self.proc_b.poll() is None, (self.workdir / "serve-b.stderr").read_text()[-3000:]
+            assert time.monotonic() < deadline, "replica B not ready"
+            try:
+                if requests.get(f"http://127.0.0.1:{port_b}/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.replicas.append(f"127.0.0.1:{port_b}")
+        self.nginx = Nginx(self.workdir / "nginx", self.replicas)
+        self.port = self.nginx.port
+        self.endpoint = f"127.0.0.1:{self.port}"
+        self.base_url = f"http://{self.endpoint}"
+
     def stop(self) -> None:
+        if getattr(self, "nginx", None) is not None:
+            self.nginx.stop()
+        proc_b = getattr(self, "proc_b", None)
+        if proc_b is not None and proc_b.poll() is None:
+            proc_b.terminate()
+            try:
+                proc_b.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc_b.kill()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -456,6 +509,67 @@ class Gateway:
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}-{next(self._seq)}-{uuid.uuid4().hex[:6]}"
+
+
+def redis_url() -> str:
+    """The Redis the cluster tests share (the machine's, by default)."""
+    return os.environ.get("CCGATE_E2E_REDIS", "redis://127.0.0.1:6379")
+
+
+def replica_count() -> int:
+    n = os.environ.get("CCGATE_E2E_REPLICAS", "1")
+    if n not in ("1", "2"):
+        pytest.exit(f"CCGATE_E2E_REPLICAS must be 1 or 2, not {n!r}", returncode=2)
+    return int(n)
+
+
+class Nginx:
+    """nginx (Debian `nginx-light`) on a free loopback port, round-robin over `upstreams`
+    (`host:port`), passing the client's Host header (ACS3 signs it) and never retrying a
+    request on another replica."""
+
+    def __init__(self, workdir: Path, upstreams: list[str]):
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(binary).exists():
+            pytest.fail("nginx is not installed (Debian: nginx-light)")
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        servers = "\n".join(f"    server {u} max_fails=0;" for u in upstreams)
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        conf = workdir / "nginx.conf"
+        conf.write_text(
+            f"{user}worker_processes 1;\ndaemon off;\npid {workdir}/nginx.pid;\n"
+            f"error_log {workdir}/error.log warn;\nevents {{ worker_connections 1024; }}\n"
+            "http {\n  access_log off;\n  large_client_header_buffers 8 1m;\n"
+            f"  client_body_temp_path {workdir}/body;\n  proxy_temp_path {workdir}/proxy;\n"
+            f"  fastcgi_temp_path {workdir}/fcgi;\n  uwsgi_temp_path {workdir}/uwsgi;\n"
+            f"  scgi_temp_path {workdir}/scgi;\n"
+            f"  upstream ccgate {{\n{servers}\n    keepalive 32;\n  }}\n"
+            f"  server {{\n    listen 127.0.0.1:{self.port};\n    client_max_body_size 64m;\n"
+            "    location / {\n      proxy_pass http://ccgate;\n      proxy_http_version 1.1;\n"
+            '      proxy_set_header Connection "";\n      proxy_set_header Host $http_host;\n'
+            "      proxy_next_upstream off;\n      proxy_buffering off;\n"
+            "      proxy_read_timeout 120s;\n    }\n  }\n}\n"
+        )
+        self.proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(workdir)],
+                                     stdout=subprocess.DEVNULL, stderr=open(workdir / "stderr", "wb"))
+        deadline = time.monotonic() + 10
+        while True:
+            assert self.proc.poll() is None, (workdir / "stderr").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
 
 
 def clean_env(workdir: Path, **overrides: str) -> dict:
@@ -562,11 +676,19 @@ def plugin_libraries(tmp_path_factory) -> list[Path]:
 @pytest.fixture(scope="session")
 def gateway(backend, ccgate_binary, plugin_libraries, tmp_path_factory) -> Gateway:
     gw = Gateway(ccgate_binary, tmp_path_factory.mktemp(f"gw-{backend}"), backend)
+    replicas = replica_count()
+    if replicas == 2:
+        # Replicas must share their nonces, caches and rate limits; a prefix of its own keeps
+        # this session's keys apart from any other user of the Redis.
+        gw.env["CCGATE__CLUSTER__REDIS_URL"] = redis_url()
+        gw.env["CCGATE__CLUSTER__KEY_PREFIX"] = "ccgate-e2e-" + uuid.uuid4().hex[:8]
     if plugin_libraries:
         gw.env["CCGATE__PLUGINS__ENABLED"] = ""
         gw.env["CCGATE__PLUGINS__LIBRARIES"] = ",".join(str(p) for p in plugin_libraries)
     try:
         gw.start()
+        if replicas == 2:
+            gw.start_replica_pair()
     except Exception:
         gw.stop()
         raise

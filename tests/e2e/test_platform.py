@@ -3,6 +3,7 @@ spec says which roles may call it; the gateway refuses others with 403 before th
 plugin settings (`[plugins.<name>]`, `CCGATE__PLUGINS__<NAME>__<KEY>`), read at start-up.
 """
 
+import re
 import shutil
 import socket
 import subprocess
@@ -176,22 +177,59 @@ def test_every_answer_carries_its_request_id_in_x_acs_request_id(gateway, demo):
     assert len(r.headers["x-acs-request-id"]) == 36
 
 
+def scrape(gateway) -> list[str]:
+    """`/metrics` of each replica of `gateway` (one, or two behind nginx with
+    `CCGATE_E2E_REPLICAS=2`): the counters are per process."""
+    replicas = getattr(gateway, "replicas", None) or [gateway.endpoint]
+    return [requests.get(f"http://{r}/metrics", timeout=5).text for r in replicas]
+
+
+def metric(texts, name, **labels):
+    """The sum over `texts` (expositions) of series `name` whose labels include `labels`; 0
+    when absent."""
+    want = [f'{k}="{v}"' for k, v in labels.items()]
+    total = 0.0
+    for line in "\n".join(texts).splitlines():
+        if line.startswith(name + "{"):
+            head, value = line.rsplit(" ", 1)
+            if all(w in head for w in want):
+                total += float(value)
+    return total
+
+
 def test_metrics_count_requests_per_action_and_pass_promtool(gateway, demo):
     sdk = demo.sdk2017()
-    sdk.call("ListContactFlows", InstanceId=demo.instance_id)
-    text = requests.get(gateway.base_url + "/metrics", timeout=5).text
+    before = scrape(gateway)
+    flows = sdk.call("ListContactFlows", InstanceId=demo.instance_id)
+    texts = scrape(gateway)
     promtool = shutil.which("promtool")
     assert promtool, "promtool is not installed (Debian prometheus; .ci/run installs it)"
-    r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
-                       text=True, timeout=30)
-    assert r.returncode == 0, r.stdout + r.stderr
-    served = [l for l in text.splitlines() if l.startswith("ccgate_requests_total{")
-              and 'action="ListContactFlows"' in l and 'code="OK"' in l
-              and 'dialect="aliyun-rpc"' in l]
-    assert served and float(served[0].rsplit(" ", 1)[1]) >= 1, text[:2000]
+    for text in texts:
+        r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stdout + r.stderr
+    text = "\n".join(texts)
+    assert metric(texts, "ccgate_requests_total", action="ListContactFlows", code="OK",
+                  dialect="aliyun-rpc") >= 1, text[:2000]
     assert 'ccgate_request_duration_seconds_bucket{' in text
     assert "ccgate_db_pool_max_connections " in text
+    # Plugin-boundary calls, counted by the host for built-in and library plugins alike: the
+    # action call into flows, and flows' query to numbers for the numbers bound to its flows.
+    def calls(t, plugin, kind):
+        return metric(t, "ccgate_plugin_calls_total", plugin=plugin, kind=kind)
+
+    assert calls(texts, "flows", "action") >= calls(before, "flows", "action") + 1, text[:4000]
+    assert metric(texts, "ccgate_plugin_call_duration_seconds_count", plugin="flows",
+                  kind="action") == calls(texts, "flows", "action")
+    assert 'ccgate_plugin_call_duration_seconds_bucket{plugin="flows",kind="action",le=' in text
+    if flows["ContactFlows"]["ContactFlow"]:
+        assert calls(texts, "numbers", "query") >= calls(before, "numbers", "query") + 1, text[:4000]
+    # Bounded labels: plugin names (or @host for the host's answers to plugins), three kinds.
+    for line in text.splitlines():
+        if line.startswith(("ccgate_plugin_calls_total{", "ccgate_plugin_call_duration_seconds")):
+            assert re.search(r'plugin="(@host|[a-z][a-z0-9-]*)",kind="(action|query|event)"',
+                             line), line
     # A client's made-up action never becomes a label.
     requests.get(gateway.base_url, params={"Action": "Made-Up-Action", "Version": "2017-07-05"},
                  timeout=5)
-    assert "Made-Up-Action" not in requests.get(gateway.base_url + "/metrics", timeout=5).text
+    assert not any("Made-Up-Action" in t for t in scrape(gateway))

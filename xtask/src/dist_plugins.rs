@@ -4,9 +4,13 @@
 //! framework or log subscriber of its own (../shared/design/ARCHITECTURE.md §4).
 //!
 //! - `cargo xtask plugins` builds the debug libraries (what tests/e2e loads in dynamic mode) and
-//!   checks them;
-//! - `cargo xtask dist` adds the release libraries to `target/dist/plugins/` (checked, and in
-//!   `SHA256SUMS`).
+//!   checks them (dependency graph and symbol table);
+//! - `cargo xtask dist` adds the stripped release libraries to `target/dist/plugins/` (in
+//!   `SHA256SUMS`): their dependency graph is checked, and their symbol tables are gone (profile
+//!   [`crate::dist::PROFILE`]), so the symbol check is the debug libraries' above (stricter:
+//!   without inlining, every function of a linked crate keeps its own symbol). The dynamic symbol
+//!   table the loader needs stays: each library must export `ccgate_plugin_entry`, and the
+//!   shipped binary must load them all (`ccgate plugins`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,13 +63,18 @@ pub fn plugin_crates(root: &Path) -> anyhow::Result<Vec<PluginCrate>> {
     Ok(out)
 }
 
-/// Builds every plugin crate as a library (debug, or `--release --locked`), one cargo
-/// invocation each; returns the crates and the paths cargo wrote (`target/<profile>/lib*.so`).
+/// Builds every plugin crate as a library (debug, or `--profile dist-release --locked`), one
+/// cargo invocation each; returns the crates and the paths cargo wrote
+/// (`target/<profile>/lib*.so`).
 pub fn build_plugin_libraries(
     root: &Path,
     release: bool,
 ) -> anyhow::Result<Vec<(PluginCrate, PathBuf)>> {
-    let profile = if release { "release" } else { "debug" };
+    let profile = if release {
+        crate::dist::PROFILE
+    } else {
+        "debug"
+    };
     let mut built = Vec::new();
     for krate in plugin_crates(root)? {
         let mut args = vec![
@@ -79,7 +88,7 @@ pub fn build_plugin_libraries(
             "dynamic",
         ];
         if release {
-            args.extend(["--release", "--locked"]);
+            args.extend(["--profile", crate::dist::PROFILE, "--locked"]);
         }
         run("cargo", &args)?;
         let path = crate::target_dir(root).join(profile).join(&krate.file);
@@ -104,8 +113,57 @@ const FORBIDDEN: &[&str] = &["tokio", "sqlx", "actix", "tracing_subscriber"];
 /// symbol table, `nm`; tracing-subscriber is in sea-orm-migration's graph but only its unused
 /// CLI calls it, so the linker drops it).
 pub fn check_plugin_links(root: &Path, libs: &[(PluginCrate, PathBuf)]) -> anyhow::Result<()> {
+    let mut problems = check_plugin_dependencies(root, libs)?;
+    for (_, path) in libs {
+        let nm = Command::new("nm")
+            .args(["--demangle", "--defined-only"])
+            .arg(path)
+            .output()
+            .context("run nm (binutils) on the plugin library")?;
+        if !nm.status.success() {
+            bail!("nm {} failed", path.display());
+        }
+        let symbols = String::from_utf8_lossy(&nm.stdout);
+        let mut linked: Vec<&str> = FORBIDDEN
+            .iter()
+            .copied()
+            .filter(|c| symbols.lines().any(|l| mentions_crate(l, c)))
+            .collect();
+        linked.dedup();
+        if !linked.is_empty() {
+            problems.push(format!(
+                "{} links its own {}",
+                path.display(),
+                linked.join(", ")
+            ));
+        }
+    }
+    fail_on(problems)?;
+    eprintln!(
+        "plugin libraries: {} checked, none links tokio, sqlx, actix or tracing-subscriber",
+        libs.len()
+    );
+    Ok(())
+}
+
+fn fail_on(problems: Vec<String>) -> anyhow::Result<()> {
+    if !problems.is_empty() {
+        bail!(
+            "plugin libraries must not carry their own runtime, driver or subscriber:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+/// The dependency-graph half of [`check_plugin_links`] (`cargo tree`: no tokio, sqlx or actix
+/// with the `dynamic` feature); returns the problems found.
+fn check_plugin_dependencies(
+    root: &Path,
+    libs: &[(PluginCrate, PathBuf)],
+) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
-    for (krate, path) in libs {
+    for (krate, _) in libs {
         let tree = Command::new("cargo")
             .current_dir(root)
             .args([
@@ -144,39 +202,32 @@ pub fn check_plugin_links(root: &Path, libs: &[(PluginCrate, PathBuf)]) -> anyho
                 deps.join(", ")
             ));
         }
+    }
+    Ok(problems)
+}
+
+/// The name of the one symbol a plugin library exports (`ccgate_plugin_abi::ffi::ENTRY_SYMBOL`).
+const ENTRY_SYMBOL: &str = "ccgate_plugin_entry";
+
+/// Fails unless every library's dynamic symbol table (`nm -D`, what `dlsym` reads; stripping
+/// keeps it) defines [`ENTRY_SYMBOL`].
+pub fn check_entry_exports(libs: &[(PluginCrate, PathBuf)]) -> anyhow::Result<()> {
+    for (_, path) in libs {
         let nm = Command::new("nm")
-            .args(["--demangle", "--defined-only"])
+            .args(["--dynamic", "--defined-only"])
             .arg(path)
             .output()
             .context("run nm (binutils) on the plugin library")?;
-        if !nm.status.success() {
-            bail!("nm {} failed", path.display());
-        }
-        let symbols = String::from_utf8_lossy(&nm.stdout);
-        let mut linked: Vec<&str> = FORBIDDEN
-            .iter()
-            .copied()
-            .filter(|c| symbols.lines().any(|l| mentions_crate(l, c)))
-            .collect();
-        linked.dedup();
-        if !linked.is_empty() {
-            problems.push(format!(
-                "{} links its own {}",
-                path.display(),
-                linked.join(", ")
-            ));
+        let exported = String::from_utf8_lossy(&nm.stdout)
+            .lines()
+            .any(|l| l.split_whitespace().last() == Some(ENTRY_SYMBOL));
+        if !nm.status.success() || !exported {
+            bail!(
+                "{} does not export {ENTRY_SYMBOL} (nm -D): the host cannot load it",
+                path.display()
+            );
         }
     }
-    if !problems.is_empty() {
-        bail!(
-            "plugin libraries must not carry their own runtime, driver or subscriber:\n  {}",
-            problems.join("\n  ")
-        );
-    }
-    eprintln!(
-        "plugin libraries: {} checked, none links tokio, sqlx, actix or tracing-subscriber",
-        libs.len()
-    );
     Ok(())
 }
 
@@ -209,17 +260,21 @@ fn mentions_crate(symbol: &str, name: &str) -> bool {
 pub fn plugins(root: &Path) -> anyhow::Result<()> {
     let libs = build_plugin_libraries(root, false)?;
     check_plugin_links(root, &libs)?;
+    check_entry_exports(&libs)?;
     for (_, path) in &libs {
         eprintln!("plugin library: {}", path.display());
     }
     Ok(())
 }
 
-/// The plugin part of `cargo xtask dist`: release libraries, checked, copied to
-/// `<out>/plugins/`, and the checksums rewritten to cover them.
+/// The plugin part of `cargo xtask dist`: stripped release libraries, checked (dependency
+/// graph, entry export), copied to `<out>/plugins/` with their own checksums, then loaded by
+/// the shipped binary (`<out>/ccgate --config <out>/ccgate.toml plugins` serving every domain
+/// from `<out>/plugins/`).
 pub fn dist(root: &Path, out: &Path) -> anyhow::Result<()> {
     let libs = build_plugin_libraries(root, true)?;
-    check_plugin_links(root, &libs)?;
+    fail_on(check_plugin_dependencies(root, &libs)?)?;
+    check_entry_exports(&libs)?;
     let dir = out.join("plugins");
     std::fs::create_dir_all(&dir)?;
     for (krate, path) in &libs {
@@ -227,7 +282,61 @@ pub fn dist(root: &Path, out: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("copy {}", path.display()))?;
     }
     crate::dist::write_checksums(&dir)?;
+    check_shipped_binary_loads(out, &dir, &libs)?;
     eprintln!("dist: {} plugin libraries in {}", libs.len(), dir.display());
+    Ok(())
+}
+
+/// Runs `ccgate plugins` of `out` (no database opened) with no built-in domain and every
+/// library of `dir`: each must be listed as loaded.
+fn check_shipped_binary_loads(
+    out: &Path,
+    dir: &Path,
+    libs: &[(PluginCrate, PathBuf)],
+) -> anyhow::Result<()> {
+    let binary = out.join(format!("ccgate{}", std::env::consts::EXE_SUFFIX));
+    let settings = out.join("ccgate.toml");
+    eprintln!(
+        "$ CCGATE__PLUGINS__ENABLED= CCGATE__PLUGINS__DIRECTORY={} {} --config {} plugins",
+        dir.display(),
+        binary.display(),
+        settings.display()
+    );
+    let listed = Command::new(&binary)
+        .arg("--config")
+        .arg(&settings)
+        .arg("plugins")
+        .env("CCGATE__PLUGINS__ENABLED", "")
+        .env("CCGATE__PLUGINS__DIRECTORY", dir)
+        .output()
+        .context("run the shipped ccgate")?;
+    let text = String::from_utf8_lossy(&listed.stdout);
+    if !listed.status.success() {
+        bail!(
+            "the shipped ccgate does not load the shipped plugin libraries: {}\n{text}{}",
+            listed.status,
+            String::from_utf8_lossy(&listed.stderr)
+        );
+    }
+    let missing: Vec<&str> = libs
+        .iter()
+        .map(|(krate, _)| krate.file.as_str())
+        .filter(|file| {
+            !text
+                .lines()
+                .any(|l| l.contains(" dynamic ") && l.trim_end().ends_with(file))
+        })
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "`ccgate plugins` does not list {} as loaded:\n{text}",
+            missing.join(", ")
+        );
+    }
+    eprintln!(
+        "dist: the shipped binary loads all {} shipped plugin libraries",
+        libs.len()
+    );
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! - `cargo xtask test`  — Rust tests, then the end-to-end SDK suite (tests/e2e) against the
 //!   real binary on SQLite, PostgreSQL and MariaDB (`--databases sqlite,postgres,mysql`).
 //! - `cargo xtask ci`    — what `.ci/run` runs: generated files up to date, fmt check, clippy
-//!   `-D warnings`, then `test`.
+//!   `-D warnings`, then `test`, then the systemd unit checked against the debug binary `test`
+//!   built (`verify-unit`).
 //! - `cargo xtask codegen [--check]` — regenerate (or check) everything generated from the action
 //!   specs `plugins/*/api/*.toml` and from the plugin crates `plugins/*/Cargo.toml` (workspace
 //!   members, gateway features, built-in list, config default, dynamic exports; see
@@ -14,8 +15,13 @@
 //! - `cargo xtask scaffold-check` — in a copy of the working tree: `new-plugin hello`, build, and
 //!   call its example action served built in and as a library (`scaffold_check.rs`; `ci` runs
 //!   it).
-//! - `cargo xtask dist`  — release binary plus `SHA256SUMS` in `target/dist/`, and every plugin
-//!   as a library in `target/dist/plugins/` (`dist_plugins.rs`).
+//! - `cargo xtask dist`  — stripped release binary (profile `dist-release`), the systemd unit
+//!   `packaging/ccgate.service` (verified) and the settings file it starts with
+//!   `packaging/ccgate.toml`, plus `SHA256SUMS`, in `target/dist/`, and every plugin as a
+//!   stripped library in `target/dist/plugins/`, loaded once by the shipped binary (`dist.rs`,
+//!   `dist_plugins.rs`).
+//! - `cargo xtask verify-unit [BINARY]` — `systemd-analyze verify` and `security` on
+//!   `packaging/ccgate.service`, its `ExecStart` pointed at BINARY (default: the debug binary).
 //! - `cargo xtask plugins` — every plugin as a debug library, checked for linked runtimes.
 //! - `cargo xtask seed-reports --database <url> [...]` — the reports benchmark's data (1,000,000
 //!   calls, 500 agents, 12 months by default); `cargo xtask bench-reports [--databases
@@ -46,6 +52,12 @@ fn main() -> anyhow::Result<()> {
         Some("codegen") => codegen::run(&root, &args[1..]),
         Some("dist") => dist::dist(&root).and_then(|out| dist_plugins::dist(&root, &out)),
         Some("plugins") => dist_plugins::plugins(&root),
+        Some("verify-unit") => {
+            let binary = args
+                .get(1)
+                .map_or_else(|| target_dir(&root).join("debug/ccgate"), |b| root.join(b));
+            dist::verify_unit(&root, &binary)
+        }
         Some("new-plugin") => match &args[1..] {
             [name] => scaffold::new_plugin(&root, name),
             _ => bail!("usage: cargo xtask new-plugin <name>   (name: [a-z][a-z0-9-]*)"),
@@ -63,7 +75,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | new-plugin <name> | remove-plugin <name> | scaffold-check | dist | plugins | fuzz [SECONDS] | seed-reports --database <url> [...] | bench-reports [--databases sqlite,postgres] [--calls N]"
+                "usage: cargo xtask <test|ci> [--databases sqlite,postgres,mysql] | codegen [--check] | new-plugin <name> | remove-plugin <name> | scaffold-check | dist | verify-unit [BINARY] | plugins | fuzz [SECONDS] | seed-reports --database <url> [...] | bench-reports [--databases sqlite,postgres] [--calls N]"
             );
             bail!("unknown or missing command")
         }
@@ -166,6 +178,12 @@ fn ci(rest: &[String]) -> anyhow::Result<()> {
         ],
     )?;
     test(rest)?;
+    // The systemd unit against the debug binary `test` built: systemd-analyze verify needs the
+    // ExecStart command to exist, and a release build only for this would double CI's build.
+    dist::verify_unit(
+        &project_root(),
+        &target_dir(&project_root()).join("debug/ccgate"),
+    )?;
     // A scaffolded plugin is served built in and as a library with nothing edited by hand
     // outside its folder (after `test`, so the dependencies are built).
     scaffold_check::scaffold_check(&project_root())?;
@@ -229,7 +247,46 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     if !status.success() {
         bail!("end-to-end tests failed: {status}");
     }
+    e2e_replicas(&databases)?;
     dist_plugins::e2e_dynamic(&databases)?;
+    Ok(())
+}
+
+/// The SDK modules that need no SIP phone (the phones register with one replica), run again
+/// through two replicas behind nginx on one PostgreSQL sharing the machine's Redis, one
+/// request to each in turn (issue 15, `CCGATE_E2E_REPLICAS=2`, tests/e2e/conftest.py).
+const REPLICA_MODULES: &[&str] = &[
+    "tests/e2e/test_auth.py",
+    "tests/e2e/test_catalog.py",
+    "tests/e2e/test_flows.py",
+    "tests/e2e/test_numbers.py",
+    "tests/e2e/test_isolation.py",
+    "tests/e2e/test_huawei.py",
+    "tests/e2e/test_storage.py",
+    "tests/e2e/test_platform.py",
+    "tests/e2e/test_agents.py",
+];
+
+fn e2e_replicas(databases: &str) -> anyhow::Result<()> {
+    if !databases.split(',').any(|d| d.trim() == "postgres") {
+        eprintln!("(the two-replica pass runs on PostgreSQL, which {databases:?} leaves out)");
+        return Ok(());
+    }
+    eprintln!("$ CCGATE_E2E_REPLICAS=2 CCGATE_E2E_DATABASES=postgres .venv/bin/pytest <modules>");
+    let status = Command::new(".venv/bin/pytest")
+        .args(REPLICA_MODULES)
+        .args(["-q", "-p", "no:cacheprovider"])
+        .env("CCGATE_E2E_DATABASES", "postgres")
+        .env("CCGATE_E2E_REPLICAS", "2")
+        .env(
+            "CCGATE_BIN",
+            target_dir(&project_root()).join("debug/ccgate"),
+        )
+        .status()
+        .context("spawn pytest")?;
+    if !status.success() {
+        bail!("end-to-end tests through two replicas failed: {status}");
+    }
     Ok(())
 }
 

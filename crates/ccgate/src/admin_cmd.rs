@@ -234,6 +234,7 @@ pub async fn instance(core: &Core, cmd: InstanceCmd) -> anyhow::Result<()> {
         }
         InstanceCmd::SetVdn { id, vdn } => {
             admin::set_instance_vdn(&core.db, &id, vdn).await?;
+            announce_auth_change(core).await;
         }
     }
     Ok(())
@@ -249,8 +250,14 @@ pub async fn key(core: &Core, cmd: KeyCmd) -> anyhow::Result<()> {
                 admin::create_access_key(&core.db, &core.master, &account, &description).await?;
             println!("AccessKeyId={}\nAccessKeySecret={}", k.id, k.secret);
         }
-        KeyCmd::Disable { id } => admin::set_access_key_active(&core.db, &id, false).await?,
-        KeyCmd::Enable { id } => admin::set_access_key_active(&core.db, &id, true).await?,
+        KeyCmd::Disable { id } => {
+            admin::set_access_key_active(&core.db, &id, false).await?;
+            announce_auth_change(core).await;
+        }
+        KeyCmd::Enable { id } => {
+            admin::set_access_key_active(&core.db, &id, true).await?;
+            announce_auth_change(core).await;
+        }
         KeyCmd::List { account } => {
             for k in admin::list_access_keys(&core.db, account.as_deref()).await? {
                 println!(
@@ -343,6 +350,7 @@ async fn revoke(
         }
         _ => bail!("give either a token or --access-key-id"),
     }
+    announce_auth_change(core).await;
     Ok(())
 }
 
@@ -366,4 +374,24 @@ pub fn print_demo(demo: &Demo, bind: &str) {
         demo.key.secret,
         demo.instance_id
     );
+}
+
+/// Tells running replicas (`[cluster] redis_url`) that AccessKeys, instances or tokens changed,
+/// so that they empty their caches now instead of after `[security] cache_ttl_secs`. Without
+/// a cluster it does nothing; when Redis cannot be reached it says so on stderr (the change is
+/// stored, running gateways see it within the cache lifetime).
+async fn announce_auth_change(core: &Core) {
+    let announced = match ccgate_gateway::cluster::Cluster::connect(&core.settings.cluster).await {
+        Ok(None) => return,
+        Ok(Some(cluster)) => cluster
+            .publish_now(&ccgate_gateway::cluster::Invalidation::Auth)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.0)),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = announced {
+        eprintln!(
+            "warning: could not tell the running replicas ({e:#}); they see the change within [security] cache_ttl_secs"
+        );
+    }
 }

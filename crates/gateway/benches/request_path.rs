@@ -406,8 +406,9 @@ async fn app_state(dir: &std::path::Path) -> (web::Data<AppState>, web::Data<App
         uncached,
         master.clone(),
         tokens.clone(),
+        None,
     ));
-    let cached = web::Data::new(AppState::new(settings, db, registry, master, tokens));
+    let cached = web::Data::new(AppState::new(settings, db, registry, master, tokens, None));
     (cached, uncached)
 }
 

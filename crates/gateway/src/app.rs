@@ -69,8 +69,9 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
     }
 }
 
-/// `GET /readyz`: 200 `ready` when the database answers and the SignatureNonce store has
-/// room; 503 with the reason otherwise. The second line shows the store's fill either way.
+/// `GET /readyz`: 200 `ready` when the database answers, the cluster's Redis answers (with
+/// `[cluster] redis_url`) and the SignatureNonce store has room; 503 with the reason otherwise.
+/// The second line shows the store's fill either way.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let replay = &state.auth.replay;
     let (held, capacity) = (replay.len(), replay.capacity());
@@ -78,15 +79,24 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         "nonce store: {held} of {capacity} ({:.1}%)",
         held as f64 * 100.0 / capacity.max(1) as f64
     );
-    match state.db.ping().await {
-        Err(e) => {
-            HttpResponse::ServiceUnavailable().body(format!("database unreachable: {e}\n{fill}"))
-        }
-        Ok(()) if held >= capacity => HttpResponse::ServiceUnavailable().body(format!(
-            "nonce store full: signed requests are refused\n{fill}"
-        )),
-        Ok(()) => HttpResponse::Ok().body(format!("ready\n{fill}")),
+    if let Err(e) = state.db.ping().await {
+        return HttpResponse::ServiceUnavailable()
+            .body(format!("database unreachable: {e}\n{fill}"));
     }
+    if held >= capacity {
+        return HttpResponse::ServiceUnavailable().body(format!(
+            "nonce store full: signed requests are refused\n{fill}"
+        ));
+    }
+    if let Some(cluster) = &state.cluster
+        && let Err(e) = cluster.ping().await
+    {
+        return HttpResponse::ServiceUnavailable().body(format!(
+            "cluster store (Redis) unreachable: {}\n{fill}",
+            e.0
+        ));
+    }
+    HttpResponse::Ok().body(format!("ready\n{fill}"))
 }
 
 /// `GET /metrics`: Prometheus text exposition of the gauges operators need to see before

@@ -46,6 +46,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::metrics::{CallKind, PluginCalls};
 use crate::settings::EventSettings;
 
 /// Bumped by every publish in this process (the SDK's publish hook); the head watchers of this
@@ -145,12 +146,15 @@ struct Subscriber {
     index: usize,
     name: &'static str,
     topics: Vec<&'static str>,
+    /// The plugin's call metrics (`ccgate_plugin_calls_total{kind="event"}`).
+    calls: Arc<PluginCalls>,
 }
 
 /// The subscriptions of `plugins`, checked.
 fn subscribers(plugins: &[Arc<dyn Plugin>]) -> Result<Vec<Subscriber>, SetupError> {
     let mut all: Vec<Subscriber> = Vec::new();
     for plugin in plugins {
+        let calls = Arc::new(PluginCalls::new(plugin.name()));
         for (index, Subscription { name, topics }) in plugin.subscriptions().into_iter().enumerate()
         {
             if name.is_empty() || name.chars().count() > 128 {
@@ -177,6 +181,7 @@ fn subscribers(plugins: &[Arc<dyn Plugin>]) -> Result<Vec<Subscriber>, SetupErro
                 index,
                 name,
                 topics,
+                calls: calls.clone(),
             });
         }
     }
@@ -637,8 +642,11 @@ impl Lane {
                 attempt,
             };
             let handled = {
-                let call = AssertUnwindSafe(self.sub.plugin.on_event(&ctx, self.sub.index, event))
-                    .catch_unwind();
+                let call = AssertUnwindSafe(self.sub.calls.time(
+                    CallKind::Event,
+                    self.sub.plugin.on_event(&ctx, self.sub.index, event),
+                ))
+                .catch_unwind();
                 let mut call = std::pin::pin!(call);
                 // The lease is renewed while the handler runs; a lost lease cancels the call.
                 loop {

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod cluster;
 pub mod crypto;
 pub mod dialect;
 pub mod plugin_set;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Dialect, Plugin, Services};
 use serde_json::Value;
 
+use crate::metrics::{CallKind, HOST_CALLS, PluginCalls};
 use crate::routes::{Lookup, PathTable, TemplateError};
 
 use ccgate_plugin_sdk::context::{DIRECTORY_LOOKUP, HOST_SERVICES};
@@ -22,6 +23,9 @@ pub struct Route {
     /// The action's index in `plugin.actions()`, handed to [`Plugin::handle`] so the plugin
     /// dispatches without matching the name again.
     pub index: usize,
+    /// The plugin's call metrics (one per plugin, shared by its routes): count a call of
+    /// [`Plugin::handle`] with [`PluginCalls::time`] and [`CallKind::Action`].
+    pub calls: Arc<PluginCalls>,
 }
 
 /// Errors while building the registry.
@@ -64,6 +68,8 @@ pub enum RegistryError {
 #[derive(Default)]
 pub struct Registry {
     plugins: Vec<Arc<dyn Plugin>>,
+    /// The call metrics of `plugins[i]`, at the same index.
+    calls: Vec<Arc<PluginCalls>>,
     /// Version → action → route (looked up with `&str`s, no allocation per request).
     rpc: HashMap<String, HashMap<String, Route>>,
     /// Path-routed operations by method and route template ([`crate::routes`]).
@@ -72,6 +78,8 @@ pub struct Registry {
     /// The SIP engine, when `[telephony]` is configured and the server runs
     /// ([`crate::telephony`]).
     telephony: std::sync::OnceLock<Arc<ccgate_telephony::Telephony>>,
+    /// The replicas' shared store, for the host query `cluster.lists_changed`.
+    cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
     /// The master key, for the host queries that keep secrets (SIP device passwords).
     master: std::sync::OnceLock<crate::crypto::MasterKey>,
     /// The token service, for the host query that refreshes a caller's Bearer token.
@@ -87,11 +95,13 @@ impl Registry {
     pub fn new(plugins: Vec<Arc<dyn Plugin>>) -> Result<Self, RegistryError> {
         let mut reg = Registry::default();
         for plugin in plugins {
+            let calls = Arc::new(PluginCalls::new(plugin.name()));
             for (index, spec) in plugin.actions().into_iter().enumerate() {
                 let route = Route {
                     plugin: plugin.clone(),
                     spec,
                     index,
+                    calls: calls.clone(),
                 };
                 let (version, action, prev) = match (spec.dialect, spec.route) {
                     (Dialect::AliyunRpc, _) | (_, None) => {
@@ -123,6 +133,7 @@ impl Registry {
                 }
             }
             reg.plugins.push(plugin);
+            reg.calls.push(calls);
         }
         Ok(reg)
     }
@@ -130,6 +141,11 @@ impl Registry {
     /// Hands the running SIP engine to the host queries; the first call wins.
     pub fn set_telephony(&self, engine: Arc<ccgate_telephony::Telephony>) {
         let _ = self.telephony.set(engine);
+    }
+
+    /// Hands the cluster to the host query `cluster.lists_changed`; the first call wins.
+    pub fn set_cluster(&self, cluster: Arc<crate::cluster::Cluster>) {
+        let _ = self.cluster.set(cluster);
     }
 
     /// Hands the master key to the host queries that seal secrets; the first call wins.
@@ -195,7 +211,8 @@ impl Registry {
 }
 
 /// [`Services`] over a registry: routes a query to the named plugin, `Ok(None)` when that
-/// plugin is not enabled.
+/// plugin is not enabled. Each query a plugin or the host answers is counted
+/// (`ccgate_plugin_calls_total{kind="query"}`, [`crate::metrics`]).
 pub struct RegistryServices(pub Arc<Registry>);
 
 #[async_trait]
@@ -208,33 +225,58 @@ impl Services for RegistryServices {
         args: Value,
     ) -> ApiResult<Option<Value>> {
         if plugin == HOST_SERVICES {
-            if let Some(answer) = crate::telephony::host_query(
-                self.0.telephony.get(),
-                self.0.master.get(),
-                &ctx.db,
-                name,
-                args.clone(),
-            )
-            .await
-            {
-                return answer.map(Some);
+            // Counted when this branch returns, whichever of the host's answers it gives.
+            let _counted = HOST_CALLS.start(CallKind::Query);
+            if name == ccgate_plugin_sdk::cache::LISTS_CHANGED {
+                if let Some(cluster) = self.0.cluster.get() {
+                    let changed: ccgate_plugin_sdk::cache::ListsChanged =
+                        ccgate_plugin_sdk::query::decode_args(name, args)?;
+                    cluster.publish(crate::cluster::Invalidation::Lists {
+                        plugin: changed.plugin,
+                        instance: changed.instance,
+                    });
+                }
+                return Ok(Some(Value::Null));
             }
-            if let Some(answer) = crate::host::answer(
-                self.0.tokens.get(),
-                self.0.master.get(),
-                self.0.endpoints.get(),
-                ctx,
-                name,
-                &args,
-            ) {
-                return answer.map(Some);
-            }
-            return host_query(ctx, name, args).await.map(Some);
+            return self.host_query(ctx, name, args).await.map(Some);
         }
-        match self.0.plugins.iter().find(|p| p.name() == plugin) {
-            Some(p) => p.query(ctx, name, args).await.map(Some),
+        let reg = &self.0;
+        match reg.plugins.iter().position(|p| p.name() == plugin) {
+            Some(i) => reg.calls[i]
+                .time(CallKind::Query, reg.plugins[i].query(ctx, name, args))
+                .await
+                .map(Some),
             None => Ok(None),
         }
+    }
+}
+
+impl RegistryServices {
+    /// A query to the host ([`HOST_SERVICES`]): telephony's, [`crate::host`]'s, then the
+    /// registry's own ([`host_query`]).
+    async fn host_query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        if let Some(answer) = crate::telephony::host_query(
+            self.0.telephony.get(),
+            self.0.master.get(),
+            &ctx.db,
+            name,
+            args.clone(),
+        )
+        .await
+        {
+            return answer;
+        }
+        if let Some(answer) = crate::host::answer(
+            self.0.tokens.get(),
+            self.0.master.get(),
+            self.0.endpoints.get(),
+            ctx,
+            name,
+            &args,
+        ) {
+            return answer;
+        }
+        host_query(ctx, name, args).await
     }
 }
 

@@ -113,6 +113,14 @@ pub async fn serve(
     on_listening: impl FnOnce(Option<admin::Demo>, &str),
 ) -> anyhow::Result<()> {
     let tokens = core.tokens().await?;
+    let cluster = crate::cluster::Cluster::connect(&core.settings.cluster).await?;
+    if let Some(c) = &cluster {
+        tracing::info!(
+            replica = c.replica(),
+            "cluster: sharing nonces, rate limits and cache invalidations through Redis"
+        );
+        core.registry.set_cluster(Arc::clone(c));
+    }
     let bind = core.settings.server.bind.clone();
     let workers = match core.settings.server.workers {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
@@ -178,7 +186,16 @@ pub async fn serve(
         core.registry,
         core.master,
         tokens,
+        cluster.clone(),
     ));
+    let cluster_stop = ccgate_plugin_sdk::StopSignal::new();
+    let cluster_tasks = match &cluster {
+        Some(c) => c.start_invalidation(
+            Arc::new(crate::cluster::sink::Replica::new(&state)),
+            cluster_stop.clone(),
+        ),
+        None => Vec::new(),
+    };
     let streams_end = state.streams_end.clone();
     let server = crate::http::server::build(state, &bind, workers, &limits)?;
     tracing::info!(%bind, "ccgate listening");
@@ -199,6 +216,10 @@ pub async fn serve(
     )
     .await;
     webhooks_stop.raise();
+    cluster_stop.raise();
+    for task in cluster_tasks {
+        let _ = task.await;
+    }
     if let Some(task) = webhooks {
         let _ = task.await;
     }

@@ -30,6 +30,9 @@ pub struct Settings {
     /// `[shutdown]`
     #[serde(default)]
     pub shutdown: ShutdownSettings,
+    /// `[cluster]`: state shared between replicas (absent or empty `redis_url`: one process).
+    #[serde(default)]
+    pub cluster: ClusterSettings,
     /// `[telephony]`: the SIP engine (absent: ccgate places no calls).
     #[serde(default)]
     pub telephony: Option<ccgate_telephony::TelephonyConfig>,
@@ -45,6 +48,69 @@ pub struct ServerSettings {
     pub workers: usize,
     /// `HostId` in Alibaba error envelopes.
     pub host_id: String,
+    /// PEM file of the certificate chain served over TLS (the server's certificate first);
+    /// with [`tls_key`](Self::tls_key), the listener speaks HTTPS only. Both or neither.
+    #[serde(default)]
+    pub tls_cert: Option<String>,
+    /// PEM file of the private key of [`tls_cert`](Self::tls_cert) (PKCS#8, PKCS#1 or SEC1).
+    #[serde(default)]
+    pub tls_key: Option<String>,
+}
+
+impl ServerSettings {
+    /// The TLS certificate and key files, `(tls_cert, tls_key)`, or `None` when TLS is off
+    /// (both unset; an empty string counts as unset, so an environment variable can clear one).
+    ///
+    /// Errors: only one of the two is set, as one line naming the missing key
+    /// (`server.tls_key: required when server.tls_cert is set`).
+    pub fn tls_files(&self) -> Result<Option<(&str, &str)>, String> {
+        fn set(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.is_empty())
+        }
+        match (set(&self.tls_cert), set(&self.tls_key)) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err("server.tls_key: required when server.tls_cert is set".into()),
+            (None, Some(_)) => Err("server.tls_cert: required when server.tls_key is set".into()),
+        }
+    }
+}
+
+/// `[cluster]`: what several replicas of ccgate on one database share through Redis
+/// (`crate::cluster`). Without `redis_url` every process keeps it to itself, as a single
+/// replica should.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// `redis://host:port/db` (or `rediss://` for TLS); empty: no cluster. When set, the
+    /// SignatureNonces, the invalidation of the AccessKey/instance caches and of the plugins'
+    /// list caches, and the per-AccessKey rate limits are shared between every replica that
+    /// names the same Redis and `key_prefix`.
+    #[serde(default)]
+    pub redis_url: String,
+    /// Prefix of every Redis key and channel ccgate uses (default `ccgate`), so that several
+    /// deployments can share one Redis.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// Longest a request waits for Redis, milliseconds (default 500); beyond it the request
+    /// is answered 503 `ServiceUnavailable` (replay protection fails closed).
+    #[serde(default = "default_redis_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_key_prefix() -> String {
+    "ccgate".into()
+}
+
+fn default_redis_timeout_ms() -> u64 {
+    500
+}
+
+impl ClusterSettings {
+    /// Whether a Redis is configured.
+    pub fn enabled(&self) -> bool {
+        !self.redis_url.trim().is_empty()
+    }
 }
 
 /// `[database]`: where state lives.
@@ -253,7 +319,8 @@ impl Settings {
     /// Errors: an unreadable or invalid file; an unknown key or section, a misspelling, or a
     /// value of the wrong type, as one line naming it (`server: unknown field \`bnd\`, expected
     /// one of ...`, `log.format: unknown variant \`xml\`, ...`). `[plugins.<name>]` tables
-    /// are the plugins' own to check (`Plugin::init`).
+    /// are the plugins' own to check (`Plugin::init`); only one of `[server] tls_cert` and
+    /// `tls_key` set ([`ServerSettings::tls_files`]).
     pub fn load(file: Option<&str>) -> Result<Self, config::ConfigError> {
         let mut builder = config::Config::builder().add_source(config::File::from_str(
             DEFAULT_TOML,
@@ -273,7 +340,7 @@ impl Settings {
                     .with_list_parse_key("plugins.libraries"),
             )
             .build()?;
-        serde_path_to_error::deserialize(layers).map_err(|e| {
+        let settings: Self = serde_path_to_error::deserialize(layers).map_err(|e| {
             let path = e.path().to_string();
             let what = e.into_inner();
             config::ConfigError::Message(if path == "." {
@@ -281,7 +348,12 @@ impl Settings {
             } else {
                 format!("{path}: {what}")
             })
-        })
+        })?;
+        settings
+            .server
+            .tls_files()
+            .map_err(config::ConfigError::Message)?;
+        Ok(settings)
     }
 }
 
@@ -366,6 +438,28 @@ mod tests {
         let s = Settings::load(Some(path.to_str().unwrap())).unwrap();
         assert_eq!(s.plugins.tables["workbench"]["region"], "eu");
         assert_eq!(s.log.format, LogFormat::Auto);
+    }
+
+    #[test]
+    fn tls_files_are_both_or_neither() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |text: &str| {
+            let path = dir.path().join("tls.toml");
+            std::fs::write(&path, text).unwrap();
+            Settings::load(Some(path.to_str().unwrap()))
+        };
+        let s = Settings::load(None).unwrap();
+        assert_eq!(s.server.tls_files(), Ok(None));
+        let s = load("[server]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n").unwrap();
+        assert_eq!(s.server.tls_files(), Ok(Some(("c.pem", "k.pem"))));
+        let e = load("[server]\ntls_cert = \"c.pem\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "server.tls_key: required when server.tls_cert is set");
+        let e = load("[server]\ntls_key = \"k.pem\"\ntls_cert = \"\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "server.tls_cert: required when server.tls_key is set");
     }
 
     #[test]

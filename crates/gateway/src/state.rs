@@ -27,6 +27,8 @@ pub struct AppState {
     pub services: Arc<dyn Services>,
     /// Credentials and replay state.
     pub auth: Arc<AuthState>,
+    /// The replicas' shared store (`[cluster] redis_url`); `None`: one process.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Per-AccessKey request rates (`[limits] requests_per_key_per_second`); `None`: no limit.
     pub rates: Option<crate::auth::rate::KeyRates>,
     /// Route templates of every path-routed operation, served or specified only.
@@ -37,13 +39,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state; `tokens` signs and verifies Bearer tokens.
+    /// Builds the state; `tokens` signs and verifies Bearer tokens; `cluster` (from
+    /// [`crate::cluster::Cluster::connect`]) shares nonces and rate limits between replicas.
     pub fn new(
         settings: Settings,
         db: DatabaseConnection,
         registry: Arc<Registry>,
         master: MasterKey,
         tokens: TokenService,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
     ) -> Self {
         // The replay start fence: the current whole second (`runtime::serve` waits for a new
         // second before building the state, so nothing signed earlier can pass).
@@ -55,8 +59,16 @@ impl AppState {
         let rates = crate::auth::rate::KeyRates::new(
             settings.limits.requests_per_key_per_second,
             settings.limits.request_burst_per_key,
-        );
+        )
+        .map(|r| match &cluster {
+            Some(c) => r.shared(Arc::clone(c)),
+            None => r,
+        });
+        if let Some(c) = &cluster {
+            let _ = auth.cluster.set(Arc::clone(c));
+        }
         Self {
+            cluster,
             rates,
             settings,
             db,

@@ -204,6 +204,66 @@ impl Drop for Invalidate<'_> {
     }
 }
 
+/// Host query a write action sends when it ends ([`announce`]): args [`ListsChanged`], answer
+/// `null`. With `[cluster] redis_url` the host tells the other replicas, which then send the
+/// plugin [`INVALIDATE_QUERY`]; without a cluster it does nothing.
+pub const LISTS_CHANGED: &str = "cluster.lists_changed";
+
+/// Query the host sends a plugin with a list cache when a write on another replica ended:
+/// args [`InvalidateLists`], answer `null`. The generated `api::queries::dispatch` of such a
+/// plugin answers it ([`ListCache::invalidate`]).
+pub const INVALIDATE_QUERY: &str = "ccgate.list_cache.invalidate";
+
+/// The arguments of [`LISTS_CHANGED`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListsChanged {
+    /// The plugin whose lists the write changed.
+    pub plugin: String,
+    /// The instance written.
+    pub instance: String,
+}
+
+/// The arguments of [`INVALIDATE_QUERY`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidateLists {
+    /// The instance whose cached pages are dropped.
+    pub instance: String,
+}
+
+/// Tells the host that a write of `plugin` in the request's instance ended (generated code
+/// calls it after each `list_cache = "invalidate"` action, whether it succeeded or not), so
+/// that other replicas drop their cached pages of the instance. Never fails: without a
+/// cluster, or when the host cannot pass it on, the other replicas' pages still expire with
+/// their TTL.
+pub async fn announce(ctx: &crate::Context, plugin: &str) {
+    let args = ListsChanged {
+        plugin: plugin.to_string(),
+        instance: ctx.instance().to_string(),
+    };
+    let Ok(args) = serde_json::to_value(&args) else {
+        return;
+    };
+    if let Err(e) = ctx
+        .services
+        .query(ctx, crate::context::HOST_SERVICES, LISTS_CHANGED, args)
+        .await
+    {
+        tracing::warn!(error = %e.message, "could not announce a list change to the host");
+    }
+}
+
+/// Answers [`INVALIDATE_QUERY`] for `cache` (generated `api::queries::dispatch`).
+///
+/// Errors: 500 `InternalError` for arguments of the wrong shape.
+pub fn answer_invalidate(
+    cache: &ListCache,
+    args: serde_json::Value,
+) -> crate::ApiResult<serde_json::Value> {
+    let args: InvalidateLists = crate::query::decode_args(INVALIDATE_QUERY, args)?;
+    cache.invalidate(&args.instance);
+    Ok(serde_json::Value::Null)
+}
+
 /// A lookup in progress: its key (with the generation taken when it started) and the age of the
 /// data read for it.
 pub struct Lookup {

@@ -13,7 +13,7 @@
 //! Only the request parameter is read: the gateway hands plugins no request headers, so the
 //! `x-acs-client-token` header is not seen.
 
-use ccgate_plugin_sdk::storage::begin_write;
+use ccgate_plugin_sdk::storage::{begin_write, is_unique_violation};
 use ccgate_plugin_sdk::telephony::{self, StartCall};
 use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Principal};
 
@@ -136,13 +136,6 @@ pub async fn start(
         return Err(e);
     }
     Ok(None)
-}
-
-fn is_unique_violation(e: &ccgate_plugin_sdk::sea_orm::DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(ccgate_plugin_sdk::sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
 }
 
 #[cfg(test)]

@@ -17,10 +17,14 @@
 //! - [`actions`]: one module per action, each with
 //!   `handle(&api::Ctx<'_>, Request) -> ApiResult<Response>` (and its tests, and the seed file
 //!   and section it follows);
-//! - [`storage`]: sea-orm entities, the migration, shared reads/writes;
+//! - [`storage`]: sea-orm entities, the migration, and every query and transaction of the
+//!   plugin (handlers, queries and loaders call its functions and build no SQL themselves;
+//!   times come from the caller, i.e. the request's clock `ctx.now_ms()`);
 //! - [`definition`]: flow definition (`Content`) validation;
+//! - [`related`]: loads what a flow list needs besides the rows (versions from [`storage`],
+//!   bound numbers from the numbers plugin's `by_contact_flow` query);
 //! - [`render`]: builds the 2017 `ContactFlow` / `ContactFlowVersion` / `PhoneNumber` objects
-//!   (generated types, no I/O besides loading the related rows);
+//!   and the 2020 `NumberList` from loaded data (generated types, no I/O);
 //! - [`flow_type`]: `MAIN_FLOW` / `Mainflow` and friends; [`queries`]: the `get` query.
 //!
 //! Errors a handler raises come from [`api::errors`], so every code it answers is one its spec
@@ -37,6 +41,7 @@ pub mod api;
 pub mod definition;
 pub mod flow_type;
 pub mod queries;
+pub mod related;
 pub mod render;
 pub mod storage;
 #[cfg(test)]
@@ -121,7 +126,9 @@ impl Plugin for FlowsPlugin {
             editor: SYSTEM_EDITOR.to_string(),
             publish: true,
         };
-        match storage::create_flow(db, &new).await {
+        // Not a request: there is no request clock here, so the flow is dated by the system
+        // clock.
+        match storage::create_flow(db, &new, ccgate_plugin_sdk::time::now_ms()).await {
             Ok(_) => Ok(()),
             Err(e) if e.code == "Conflict.ContactFlowName" => Ok(()),
             Err(e) => Err(DbErr::Custom(format!(

@@ -2,12 +2,11 @@
 //! generated types and dispatch: [`crate::api::queries`]; docs/plugin-contracts.md).
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::api::Ctx;
 use crate::api::queries::get::{Args, ContactFlows, Output};
 use crate::flow_type::FlowType;
-use crate::storage::contact_flow;
+use crate::storage::contact_flows;
 
 /// Query `get`: the flows of `args.instance_id` whose ids are in `args.contact_flow_ids`
 /// (others are left out), in creation order. `Type` uses the 2017-07-05 spelling
@@ -19,12 +18,7 @@ pub async fn get(ctx: &Ctx<'_>, args: Args) -> ApiResult<Output> {
     if args.contact_flow_ids.is_empty() {
         return Ok(Output::default());
     }
-    let flows = contact_flow::Entity::find()
-        .filter(contact_flow::Column::InstanceId.eq(args.instance_id))
-        .filter(contact_flow::Column::ContactFlowId.is_in(args.contact_flow_ids))
-        .order_by_asc(contact_flow::Column::Id)
-        .all(&ctx.db)
-        .await?;
+    let flows = contact_flows::by_ids(&ctx.db, &args.instance_id, args.contact_flow_ids).await?;
     Ok(Output {
         contact_flows: flows
             .into_iter()

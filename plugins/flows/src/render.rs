@@ -1,7 +1,8 @@
 //! Response rendering shared by several actions: the 2017-07-05 `ContactFlow`,
 //! `ContactFlowVersion` and `PhoneNumber` objects (the generated [`crate::api::shapes`] types,
-//! declared once in `plugins/flows/api/shapes/`), and the phone numbers read from the numbers
-//! plugin.
+//! declared once in `plugins/flows/api/shapes/`) and the 2020 `NumberList`. Formatting only,
+//! no I/O: the rows and the related data come loaded (versions and bound numbers by
+//! [`crate::related`]).
 //!
 //! Shapes: seed 004 §4.2 (ListContactFlows, lines 1132-1287) for `ContactFlow` and
 //! `ContactFlowVersion`; the `Canvas`/`Content` members of a version come from the official
@@ -9,13 +10,11 @@
 //! (aliyun/alibabacloud-csharp-sdk `ccc-20170705/core/Models/CreateContactFlowResponseBody.cs`,
 //! aliyun/aliyun-openapi-java-sdk `aliyun-java-sdk-ccc` `CreateContactFlowResponseUnmarshaller`
 //! and `CommitContactFlowVersionModificationResponseUnmarshaller`).
-//! Numbers come from the numbers plugin's `by_contact_flow` query (docs/plugin-contracts.md).
+//! Numbers are the numbers plugin's `by_contact_flow` answer (docs/plugin-contracts.md).
 
-use std::collections::HashMap;
+use ccgate_plugin_sdk::time;
 
-use ccgate_plugin_sdk::{ApiResult, Context, time};
-
-use crate::api::clients::numbers::{self, by_contact_flow};
+use crate::api::clients::numbers::by_contact_flow;
 use crate::api::shapes::{self, ContactFlow, ContactFlowVersion, PhoneNumber};
 use crate::flow_type::FlowType;
 use crate::storage::contact_flow_version::{STATUS_DRAFT, STATUS_PUBLISHED};
@@ -24,70 +23,6 @@ use crate::storage::{contact_flow, contact_flow_version};
 /// A phone number bound to a contact flow, as the numbers plugin's `by_contact_flow` query
 /// returns it.
 pub type BoundNumber = by_contact_flow::PhoneNumbers;
-
-/// Phone numbers bound to contact flows, by `ContactFlowId` (see [`numbers_by_flow`]).
-pub type NumbersByFlow = HashMap<String, Vec<BoundNumber>>;
-
-/// What listing `flows` needs besides the rows: their versions and bound numbers, loaded with
-/// one versions query and at most one `numbers`/`by_contact_flow` call.
-pub struct Related {
-    versions: HashMap<String, Vec<contact_flow_version::Model>>,
-    numbers: NumbersByFlow,
-}
-
-impl Related {
-    /// Loads the versions and numbers of `flows` (all of one instance, `ctx.instance()`).
-    ///
-    /// Errors: 500 on storage failures or a malformed numbers answer.
-    pub async fn load(ctx: &Context, flows: &[contact_flow::Model]) -> ApiResult<Self> {
-        if flows.is_empty() {
-            return Ok(Self {
-                versions: HashMap::new(),
-                numbers: NumbersByFlow::new(),
-            });
-        }
-        let ids = flows.iter().map(|f| f.contact_flow_id.clone()).collect();
-        let mut versions: HashMap<String, Vec<contact_flow_version::Model>> = HashMap::new();
-        for v in crate::storage::versions_of(&ctx.db, ids).await? {
-            versions
-                .entry(v.contact_flow_id.clone())
-                .or_default()
-                .push(v);
-        }
-        let numbers = numbers_by_flow(ctx, vec![ctx.instance().to_string()]).await?;
-        Ok(Self { versions, numbers })
-    }
-
-    /// The versions of `flow`, in storage order.
-    pub fn versions(&self, flow: &contact_flow::Model) -> Vec<&contact_flow_version::Model> {
-        self.versions
-            .get(&flow.contact_flow_id)
-            .map(|v| v.iter().collect())
-            .unwrap_or_default()
-    }
-
-    /// The numbers bound to `flow`, if any.
-    pub fn numbers(&self, flow: &contact_flow::Model) -> Option<&Vec<BoundNumber>> {
-        self.numbers.get(&flow.contact_flow_id)
-    }
-}
-
-/// Asks the numbers plugin which numbers are bound to the flows of `instance_ids` (its
-/// `by_contact_flow` query, through the generated client).
-///
-/// Returns an empty map when the numbers plugin is not enabled. Errors of the numbers plugin
-/// are passed on; an answer of another shape is a 500.
-pub async fn numbers_by_flow(ctx: &Context, instance_ids: Vec<String>) -> ApiResult<NumbersByFlow> {
-    let args = by_contact_flow::Args { instance_ids };
-    let Some(answer) = numbers::by_contact_flow(ctx, &args).await? else {
-        return Ok(NumbersByFlow::new());
-    };
-    Ok(answer
-        .contact_flows
-        .into_iter()
-        .map(|f| (f.contact_flow_id, f.phone_numbers))
-        .collect())
-}
 
 /// A 2017 `PhoneNumbers.PhoneNumber[]` item.
 pub fn phone_number_2017(n: &BoundNumber) -> PhoneNumber {
@@ -146,7 +81,7 @@ pub fn applied_version(
 /// A 2017 `ContactFlow` object: `ContactFlowId, InstanceId, ContactFlowName,
 /// ContactFlowDescription, Type, AppliedVersion, Versions.ContactFlowVersion[],
 /// PhoneNumbers.PhoneNumber[]`. `versions` are this flow's, oldest first; `numbers` as from
-/// [`numbers_by_flow`]; `with_body` as in [`version_2017`].
+/// [`crate::related::numbers_by_flow`]; `with_body` as in [`version_2017`].
 pub fn flow_2017(
     flow: &contact_flow::Model,
     versions: &[&contact_flow_version::Model],

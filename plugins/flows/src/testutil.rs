@@ -25,10 +25,12 @@ pub async fn env() -> TestEnv {
 
 /// A stand-in for the numbers plugin: answers `by_contact_flow` with [`FakeNumbers::answer`]
 /// (JSON, so tests can also send answers of the wrong shape) and records the arguments it was
-/// asked with.
+/// asked with. Like the real query it answers only the flows asked about: an answer of the
+/// right shape, `{"ContactFlows": [...]}`, is cut down to the entries whose `ContactFlowId` is
+/// in the call's `ContactFlowIds`; anything else is sent as it is.
 #[derive(Default)]
 pub struct FakeNumbers {
-    /// What `by_contact_flow` answers.
+    /// What `by_contact_flow` answers (before the cut described above).
     pub answer: Mutex<Value>,
     /// The `args` of every `by_contact_flow` call.
     pub asked: Mutex<Vec<Value>>,
@@ -53,8 +55,15 @@ impl Plugin for FakeNumbers {
     }
     async fn query(&self, _ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
         assert_eq!(name, "by_contact_flow");
+        let mut answer = self.answer.lock().unwrap().clone();
+        if let (Some(flows), Some(asked)) = (
+            answer.get_mut("ContactFlows").and_then(Value::as_array_mut),
+            args["ContactFlowIds"].as_array(),
+        ) {
+            flows.retain(|f| asked.contains(&f["ContactFlowId"]));
+        }
         self.asked.lock().unwrap().push(args);
-        Ok(self.answer.lock().unwrap().clone())
+        Ok(answer)
     }
 }
 

@@ -12,12 +12,45 @@
 //!
 //! # Counts
 //!
+//! Without filters, `TotalCount` is the instance's count in `numbers_instance_counts`, kept by
+//! the transactions that insert and delete numbers ([`crate::storage::instance_counts`]): one
+//! primary-key read, whatever the instance's size. With filters it is a `SELECT COUNT(*)` over
+//! the matching index entries ([`crate::storage::phone_numbers::count`]).
+//!
 //! [`CountCache`] keeps `TotalCount` per (instance, write generation, filters), so the pages of
-//! one listing share one `COUNT(*)`. A page built on a cached count is aged from when the count
+//! one listing share one count read. A page built on a cached count is aged from when the count
 //! was taken (`Cx::data_read_at`), so no answer is older than the TTL. Filters are keyed as the
 //! handler normalises them (an empty parameter is the same as an absent one).
 //!
 //! Memory: at most [`MAX_CACHED_COUNTS`] counts, besides the SDK cache's bound on pages.
+//!
+//! # What a write costs readers
+//!
+//! Every write action (AddPhoneNumber, AddBulkPhoneNumbers, ModifyPhoneNumber,
+//! RemovePhoneNumber), also one that fails without writing anything, bumps its instance's
+//! generation when it ends: all cached pages and counts of that instance become unreachable;
+//! other instances keep theirs. The next request for each page then rebuilds it:
+//!
+//! - unfiltered: one page query off `(instance_id, number)` (`LIMIT`/`OFFSET`), one read of the
+//!   page's skill groups, one `flows`/`get` call when the page has bound flows, rendering; and,
+//!   when the page is full or past the end, the count: one primary-key read of
+//!   `numbers_instance_counts` for the first such page after the write, the cached count for
+//!   the later ones of the same generation (concurrent first misses each read it: still one
+//!   indexed row each). No reader walks the instance's numbers: before M0003 the first full
+//!   page after every write ran a `COUNT(*)` over the instance's index entries (~300 µs for
+//!   10,000 numbers on SQLite), and every request that missed before that count was cached ran
+//!   its own;
+//! - filtered (`SearchPattern`, `Usage`, `Active`): the same, with one `COUNT(*)` over the
+//!   matching index entries per filter set and generation instead of the primary-key read.
+//!
+//! What stays wider than the write: every page carries `TotalCount`, so an add or a removal
+//! does change every unfiltered page of its instance (and each filtered list the number
+//! matches), and dropping them all is exact for those; but ModifyPhoneNumber changes one item
+//! (and the `Usage`-filtered lists), and a write that failed changed nothing, yet both drop the
+//! instance's pages too. Narrowing those is not in this plugin's hands: the invalidation is the
+//! generated dispatch's drop guard (`ListCache::invalidate_on_drop`, wired by
+//! `xtask/src/codegen/rust.rs` for `list_cache = "invalidate"`), which runs whatever the
+//! handler did.
 
 use std::time::{Duration, Instant};
 
@@ -36,6 +69,14 @@ pub struct ListFilter {
     pub usage: Option<&'static str>,
     /// `Active`, `None` when absent or empty.
     pub active: Option<bool>,
+}
+
+impl ListFilter {
+    /// No filter at all: every number of the instance (its `TotalCount` is the maintained
+    /// count, [`crate::storage::instance_counts`]).
+    pub fn is_none(&self) -> bool {
+        self.pattern.is_none() && self.usage.is_none() && self.active.is_none()
+    }
 }
 
 /// The key of a count: an instance's generation and the filters.

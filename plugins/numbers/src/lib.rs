@@ -16,13 +16,18 @@
 //! [`api::ACTIONS`] and [`api::dispatch`], which calls `actions::<module>::handle(&api::Ctx,
 //! Request) -> ApiResult<Response>` with this plugin's [`State`]. [`actions`] has one module per
 //! action (with its tests), whose `handle` takes the parsed request and checks the rest (number
-//! validity, the 400-number rule, existence, ownership); [`storage`] the tables and migrations,
-//! [`region`] number attribution (libphonenumber data), [`render`] the shared and per-action
-//! response structs, [`rules`] number validation and the usage rules, [`flows`] the reads from
-//! the flows domain, [`agents`] the reads from the agents domain, [`picking`] the caller-number ranking, [`queries`] the queries other
-//! plugins call, [`cache`] the count cache of 2020 ListPhoneNumbers (its pages are in the SDK's
-//! list cache, switched on in the specs: every write action of this plugin invalidates its
-//! instance at once, anything else is visible within `[plugins.numbers] list_cache_ttl_ms`).
+//! validity, the 400-number rule, existence, ownership); [`storage`] the tables, migrations and
+//! every query and transaction (handlers and queries call its functions and build no SQL;
+//! times come from the request's clock, `ctx.now_ms()`), [`region`] number attribution
+//! (libphonenumber data), [`related`] loads what a reply shows besides the number rows (skill
+//! groups from [`storage`], flows and skill-group names from the other plugins), [`render`]
+//! formats the shared and per-action response structs from loaded data (no I/O), [`rules`]
+//! number validation and the usage rules, [`flows`] the reads from the flows domain, [`agents`]
+//! the reads from the agents domain, [`picking`] the caller-number ranking, [`queries`] the
+//! queries other plugins call, [`cache`] the count cache of 2020 ListPhoneNumbers (its pages
+//! are in the SDK's list cache, switched on in the specs: every write action of this plugin
+//! invalidates its instance at once, anything else is visible within `[plugins.numbers]
+//! list_cache_ttl_ms`).
 //!
 //! Choices where the seeds are silent are documented on the action modules; in short:
 //! a number is bound to one instance at a time (409 `Conflict.PhoneNumber`); ModifyPhoneNumber
@@ -40,6 +45,7 @@ pub mod flows;
 pub mod picking;
 pub mod queries;
 pub mod region;
+pub mod related;
 pub mod render;
 pub mod rules;
 pub mod storage;
@@ -153,8 +159,8 @@ impl Plugin for NumbersPlugin {
         api::ACTIONS.to_vec()
     }
 
-    /// Creates or upgrades `numbers_phone_numbers` and `numbers_skill_groups`; migrations are
-    /// tracked in `ccgate_migrations_numbers`.
+    /// Creates or upgrades `numbers_phone_numbers`, `numbers_skill_groups` and
+    /// `numbers_instance_counts`; migrations are tracked in `ccgate_migrations_numbers`.
     async fn migrate(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
         storage::migration::Migrator::up(db, None).await
     }

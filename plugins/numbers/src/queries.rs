@@ -1,35 +1,25 @@
 //! The queries numbers offers other plugins (specs: `plugins/numbers/api/queries/`; generated
 //! types and dispatch: [`crate::api::queries`]; docs/plugin-contracts.md).
 
-use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use ccgate_plugin_sdk::{ApiError, ApiResult};
 
 use crate::api::Ctx;
 use crate::api::queries::by_contact_flow::{Args, ContactFlows, Output, PhoneNumbers};
 use crate::api::queries::{by_ids, inbound, outbound};
 use crate::rules;
-use crate::storage::{IN_LIST_MAX, NUMBER_MAX, phone_number, skill_groups_of};
+use crate::storage::{NUMBER_MAX, phone_numbers, skill_groups_of};
 
 /// `by_ids`: the numbers of `args.instance_id` with ids `args.phone_number_ids`, ordered by
 /// `Number`; unknown ids (and other instances' numbers) are absent. The agents domain validates
 /// and renders the outbound numbers of skill groups with it. One SQL query per
-/// [`IN_LIST_MAX`] ids; none for an empty list.
+/// [`crate::storage::IN_LIST_MAX`] ids; none for an empty list.
 ///
 /// Errors: 500 on storage failures.
 pub async fn by_ids(ctx: &Ctx<'_>, args: by_ids::Args) -> ApiResult<by_ids::Output> {
     let mut ids = args.phone_number_ids;
     ids.sort();
     ids.dedup();
-    let mut rows = Vec::new();
-    for chunk in ids.chunks(IN_LIST_MAX) {
-        rows.extend(
-            phone_number::Entity::find()
-                .filter(phone_number::Column::InstanceId.eq(&args.instance_id))
-                .filter(phone_number::Column::Id.is_in(chunk.iter().cloned()))
-                .all(&ctx.db)
-                .await?,
-        );
-    }
+    let mut rows = phone_numbers::of_instance_by_ids(&ctx.db, &args.instance_id, &ids).await?;
     rows.sort_by(|a, b| a.number.cmp(&b.number));
     Ok(by_ids::Output {
         phone_numbers: rows
@@ -61,21 +51,9 @@ pub async fn outbound(ctx: &Ctx<'_>, args: outbound::Args) -> ApiResult<outbound
     // The usage rule in SQL and a LIMIT: the rows read are bounded by `Limit`, not by the
     // instance's numbers (a 400 number can only be Inbound, so the LIMIT loses nothing to the
     // is_400 check below; it stays as a guard).
-    let outbound_usages = ["Outbound", "Bidirection"];
-    debug_assert!(outbound_usages.iter().all(|u| rules::allow_outbound(u)));
-    let mut find = phone_number::Entity::find()
-        .filter(phone_number::Column::InstanceId.eq(&args.instance_id))
-        .filter(phone_number::Column::Active.eq(true))
-        .filter(phone_number::Column::Usage.is_in(outbound_usages));
-    if !args.number.is_empty() {
-        find = find.filter(phone_number::Column::Number.eq(&args.number));
-    }
+    let number = Some(args.number.as_str()).filter(|n| !n.is_empty());
     let limit = args.limit.clamp(1, 100) as u64;
-    let rows = find
-        .order_by_asc(phone_number::Column::Number)
-        .limit(limit)
-        .all(&ctx.db)
-        .await?;
+    let rows = phone_numbers::outbound_limited(&ctx.db, &args.instance_id, number, limit).await?;
     Ok(outbound::Output {
         phone_numbers: rows
             .into_iter()
@@ -111,11 +89,7 @@ pub async fn inbound(ctx: &Ctx<'_>, args: inbound::Args) -> ApiResult<inbound::O
     } else {
         format!("+{digits}")
     };
-    let rows = phone_number::Entity::find()
-        .filter(phone_number::Column::Number.is_in([wanted.to_string(), toggled]))
-        .filter(phone_number::Column::Active.eq(true))
-        .all(&ctx.db)
-        .await?;
+    let rows = phone_numbers::active_by_numbers(&ctx.db, vec![wanted.to_string(), toggled]).await?;
     let Some(n) = rows
         .into_iter()
         .filter(|n| rules::allow_inbound(&n.usage))
@@ -135,23 +109,39 @@ pub async fn inbound(ctx: &Ctx<'_>, args: inbound::Args) -> ApiResult<inbound::O
     })
 }
 
-/// `by_contact_flow`: the numbers bound to contact flows of `args.instance_ids`, for the flows
-/// domain's 2017 `PhoneNumbers.PhoneNumber[]` and 2020 `NumberList`: one entry per flow
-/// (ordered by `ContactFlowId`) with its numbers ordered by `Number`; flows with no number are
-/// absent. One SQL query.
+/// Most `ContactFlowIds` one `by_contact_flow` call may name: the largest page of 2020
+/// ListContactFlows (`PageSize` 1-100), so a page of flows is one call. The spec
+/// (`plugins/numbers/api/queries/by_contact_flow.toml`) documents the same bound; callers
+/// with more flows (2017 ListContactFlows lists them all) split them over several calls.
+pub const BY_CONTACT_FLOW_MAX_IDS: usize = 100;
+
+/// `by_contact_flow`: the numbers of `args.instance_id` bound to the flows
+/// `args.contact_flow_ids`, for the flows domain's 2017 `PhoneNumbers.PhoneNumber[]` and 2020
+/// `NumberList`: one entry per flow (ordered by `ContactFlowId`) with its numbers ordered by
+/// `Number`; flows with no number are absent, and so are numbers bound to other flows or in
+/// other instances. One SQL query over `idx_numbers_phone_numbers_instance_flow`
+/// ([`phone_numbers::of_flows`]), whose rows are only the answer's numbers: its cost follows the flows
+/// asked about and their numbers, never the instance's other numbers. No query for an empty
+/// list.
 ///
-/// Errors: 500 on storage failures.
+/// Errors: 500 `InternalError` (logged) for more than [`BY_CONTACT_FLOW_MAX_IDS`] ids (a caller
+/// bug) and on storage failures.
 pub async fn by_contact_flow(ctx: &Ctx<'_>, args: Args) -> ApiResult<Output> {
-    if args.instance_ids.is_empty() {
+    if args.contact_flow_ids.len() > BY_CONTACT_FLOW_MAX_IDS {
+        tracing::error!(
+            ids = args.contact_flow_ids.len(),
+            max = BY_CONTACT_FLOW_MAX_IDS,
+            "numbers.by_contact_flow asked about too many contact flows"
+        );
+        return Err(ApiError::internal());
+    }
+    let mut ids = args.contact_flow_ids;
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
         return Ok(Output::default());
     }
-    let rows = phone_number::Entity::find()
-        .filter(phone_number::Column::InstanceId.is_in(args.instance_ids))
-        .filter(phone_number::Column::ContactFlowId.is_not_null())
-        .order_by_asc(phone_number::Column::ContactFlowId)
-        .order_by_asc(phone_number::Column::Number)
-        .all(&ctx.db)
-        .await?;
+    let rows = phone_numbers::of_flows(&ctx.db, &args.instance_id, ids).await?;
     let mut out: Vec<ContactFlows> = Vec::new();
     for n in rows {
         let Some(flow_id) = n.contact_flow_id.clone() else {
@@ -211,10 +201,16 @@ mod tests {
         let ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
         let v = h
             .numbers
-            .query(&ctx, "by_contact_flow", json!({"InstanceIds": [INSTANCE]}))
+            .query(
+                &ctx,
+                "by_contact_flow",
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": [FLOW_B, FLOW_A, FLOW_A]}),
+            )
             .await
             .unwrap();
         assert_eq!(v["ContactFlows"].as_array().unwrap().len(), 2, "{v}");
+        // Ordered by ContactFlowId whatever the order asked in.
+        assert_eq!(v["ContactFlows"][0]["ContactFlowId"], FLOW_A);
         let ids_a: Vec<&str> = of(&v, FLOW_A)
             .iter()
             .map(|x| x["PhoneNumberId"].as_str().unwrap())
@@ -236,17 +232,136 @@ mod tests {
         );
         assert_eq!(of(&v, FLOW_A)[0]["AllowOutbound"], json!(false));
 
-        // Both instances at once; the other instance's number joins flow A's list.
+        // The other instance's flow A has only its own number.
         let v = h
             .numbers
             .query(
                 &ctx,
                 "by_contact_flow",
-                json!({"InstanceIds": [INSTANCE, OTHER_INSTANCE]}),
+                json!({"InstanceId": OTHER_INSTANCE, "ContactFlowIds": [FLOW_A, FLOW_B]}),
             )
             .await
             .unwrap();
-        assert_eq!(of(&v, FLOW_A).len(), 3);
+        assert_eq!(v["ContactFlows"].as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(of(&v, FLOW_A)[0]["Number"], "13912345678");
+        assert_eq!(of(&v, FLOW_A)[0]["InstanceId"], OTHER_INSTANCE);
+    }
+
+    #[tokio::test]
+    async fn only_the_flows_asked_about_are_read() {
+        use ccgate_plugin_sdk::sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
+
+        let h = Harness::new().await;
+        let a = h.add("01086394552", "Inbound", Some(FLOW_A)).await;
+        h.add("053168962496", "Outbound", Some(FLOW_B)).await;
+        h.add("053168962497", "Outbound", Some(FLOW_B)).await;
+        h.add("05923293251", "Outbound", None).await;
+        h.add_in(OTHER_INSTANCE, "13912345678", "Inbound", Some(FLOW_A))
+            .await;
+        let ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
+        let v = h
+            .numbers
+            .query(
+                &ctx,
+                "by_contact_flow",
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": [FLOW_A]}),
+            )
+            .await
+            .unwrap();
+        // Flow B's numbers (bound, same instance) and the other instance's flow A number are
+        // not in the answer.
+        assert_eq!(v["ContactFlows"].as_array().unwrap().len(), 1, "{v}");
+        let ids: Vec<&str> = of(&v, FLOW_A)
+            .iter()
+            .map(|x| x["PhoneNumberId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![a.as_str()]);
+        // A flow without numbers: nothing.
+        let v = h
+            .numbers
+            .query(
+                &ctx,
+                "by_contact_flow",
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": ["flow-unbound"]}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(v, json!({"ContactFlows": []}));
+
+        // Nor are they read: the statement names the instance and the flows asked about, and
+        // SQLite answers it from the (instance_id, contact_flow_id, number) index without a
+        // sort (no scan of the instance's numbers, no temp B-tree).
+        use crate::storage::phone_numbers::bound_to_flows;
+        let select = bound_to_flows(INSTANCE, vec![FLOW_A.to_string()]);
+        let sql = select.clone().build(DbBackend::Sqlite).to_string();
+        assert!(
+            sql.contains(r#""instance_id" = 'ccc-test' AND "numbers_phone_numbers"."contact_flow_id" IN ('flow-a')"#),
+            "{sql}"
+        );
+        let plan_of = |ids: Vec<String>| {
+            let stmt = bound_to_flows(INSTANCE, ids).build(DbBackend::Sqlite);
+            let explain = Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", stmt.sql),
+                stmt.values.map(|v| v.0).unwrap_or_default(),
+            );
+            let db = &h.env.db;
+            async move {
+                db.query_all_raw(explain)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.try_get::<String>("", "detail").unwrap())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+        };
+        for ids in [
+            vec![FLOW_A.to_string()],
+            vec![FLOW_A.to_string(), FLOW_B.to_string()],
+        ] {
+            let plan = plan_of(ids).await;
+            assert!(
+                plan.contains(
+                    "USING INDEX idx_numbers_phone_numbers_instance_flow (instance_id=? AND contact_flow_id=?)"
+                ),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+
+    #[tokio::test]
+    async fn at_most_100_flows_per_call() {
+        let h = Harness::new().await;
+        let a = h.add("01086394552", "Inbound", Some(FLOW_A)).await;
+        let ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
+        let mut ids: Vec<String> = (1..super::BY_CONTACT_FLOW_MAX_IDS)
+            .map(|i| format!("flow-{i}"))
+            .collect();
+        ids.push(FLOW_A.to_string());
+        assert_eq!(ids.len(), 100);
+        let v = h
+            .numbers
+            .query(
+                &ctx,
+                "by_contact_flow",
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": ids}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(of(&v, FLOW_A)[0]["PhoneNumberId"], json!(a));
+        ids.push("flow-101".to_string());
+        let e = h
+            .numbers
+            .query(
+                &ctx,
+                "by_contact_flow",
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": ids}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (500, "InternalError"));
     }
 
     #[tokio::test]
@@ -266,7 +381,11 @@ mod tests {
         let ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
         let v = h
             .numbers
-            .query(&ctx, "by_contact_flow", json!({"InstanceIds": [INSTANCE]}))
+            .query(
+                &ctx,
+                "by_contact_flow",
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": [FLOW_A]}),
+            )
             .await
             .unwrap();
         assert_eq!(v, json!({"ContactFlows": []}));
@@ -333,9 +452,13 @@ mod tests {
         let h = Harness::new().await;
         let ctx = h.ctx(add_phone_number::SPEC, INSTANCE);
         for bad in [
-            json!({"InstanceIds": "x"}),
+            // The contract before ContactFlowIds: every number of the instances.
+            json!({"InstanceIds": [INSTANCE]}),
+            json!({"InstanceId": INSTANCE}),
+            json!({"ContactFlowIds": [FLOW_A]}),
+            json!({"InstanceId": INSTANCE, "ContactFlowIds": "x"}),
             json!({}),
-            json!({"InstanceIds": [1]}),
+            json!({"InstanceId": INSTANCE, "ContactFlowIds": [1]}),
         ] {
             let e = h
                 .numbers
@@ -346,7 +469,11 @@ mod tests {
         }
         let v = h
             .numbers
-            .query(&ctx, "by_contact_flow", json!({"InstanceIds": []}))
+            .query(
+                &ctx,
+                "by_contact_flow",
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": []}),
+            )
             .await
             .unwrap();
         assert_eq!(v, json!({"ContactFlows": []}));

@@ -15,21 +15,22 @@
 //! The 2017 `ContactFlow` object is left out when the number has no (known) flow (an `optional`
 //! response field of the specs).
 //!
-//! Rendering several numbers costs one skill-group query, one `flows`/`get` call and one
-//! `agents`/`skill_groups` call in total ([`Renderer::load`]), whatever the number count.
+//! Formatting only, no I/O: a [`Renderer`] holds the related data, loaded by
+//! [`crate::related::load`] with one skill-group query, one `flows`/`get` call and one
+//! `agents`/`skill_groups` call in total, whatever the number count.
 
 use std::collections::HashMap;
 
 use ccgate_plugin_sdk::serde_json::{Value, json};
-use ccgate_plugin_sdk::{ApiResult, Context};
 
-use crate::agents::{self, GroupInfo};
+use crate::agents::GroupInfo;
 use crate::api;
 use crate::api::shapes;
-use crate::flows::{self, FlowInfo};
-use crate::storage::{self, phone_number};
+use crate::flows::FlowInfo;
+use crate::storage::phone_number;
 
-/// The related data needed to render a set of numbers.
+/// The related data needed to render a set of numbers ([`crate::related::load`]), and the
+/// renderings.
 #[derive(Debug, Default)]
 pub struct Renderer {
     /// Contact flows by id; `None` when the flows plugin is disabled.
@@ -56,24 +57,6 @@ pub struct NamedGroup<'a> {
 }
 
 impl Renderer {
-    /// Loads the flows and skill groups of `numbers`: one query and two cross-plugin calls.
-    pub async fn load(ctx: &Context, numbers: &[phone_number::Model]) -> ApiResult<Self> {
-        let ids: Vec<String> = numbers.iter().map(|n| n.id.clone()).collect();
-        let groups = storage::skill_groups_of(&ctx.db, &ids).await?;
-        let flow_ids: Vec<String> = numbers
-            .iter()
-            .filter_map(|n| n.contact_flow_id.clone())
-            .collect();
-        let flows = flows::get_flows(ctx, &flow_ids).await?;
-        let group_ids: Vec<String> = groups.values().flatten().cloned().collect();
-        let group_info = agents::get_groups(ctx, &group_ids).await?;
-        Ok(Self {
-            flows,
-            groups,
-            group_info,
-        })
-    }
-
     /// The flow bound to `n`, when it exists and flows are enabled.
     pub fn flow_of(&self, n: &phone_number::Model) -> Option<&FlowInfo> {
         let id = n.contact_flow_id.as_ref()?;

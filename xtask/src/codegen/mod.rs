@@ -1,7 +1,8 @@
 //! `cargo xtask codegen [--check]`: generates, from the action specs in
 //! `plugins/<plugin>/api/*.toml`,
 //! - per plugin crate: `plugins/<plugin>/src/api/` (typed requests with validation, response
-//!   structs, the `SPEC` of each action, `ACTIONS`, the `Handlers` trait and `dispatch`);
+//!   structs, the `SPEC` of each action, `ACTIONS` and `dispatch`, which parses a request and
+//!   calls its handler `crate::actions::<module>::handle` directly);
 //! - for the gateway: `crates/gateway/src/catalog/generated.rs` (every specified action, for
 //!   `NotImplemented` answers and `ccgate actions`) and `crates/gateway/src/catalog/openapi.json`
 //!   (OpenAPI 3.1, served at `/openapi.json`);
@@ -57,11 +58,14 @@ pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
         }
         let mut extra = vec!["errors"];
         let offered: Vec<&spec::Query> = queries.iter().filter(|q| q.plugin == *plugin).collect();
-        if !offered.is_empty() {
+        // A list cache is invalidated across replicas through a query the host sends the
+        // plugin, so such a plugin gets `api::queries::dispatch` even if it offers no query.
+        let list_cache = list.iter().any(|s| s.list_cache.is_some());
+        if !offered.is_empty() || list_cache {
             extra.push("queries");
             files.insert(
                 dir.join("queries.rs"),
-                rustfmt(&rust::queries_module(plugin, &offered))?,
+                rustfmt(&rust::queries_module(plugin, &offered, list_cache))?,
             );
         }
         if let Some(u) = uses.get(*plugin).filter(|u| !u.queries.is_empty()) {

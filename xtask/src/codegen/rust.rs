@@ -1,5 +1,6 @@
 //! Rust code for a plugin crate: per action `src/api/<module>.rs` (SPEC, enums, Request with
-//! its parser, Response structs), and `src/api/mod.rs` (ACTIONS, the `Handlers` trait, dispatch).
+//! its parser, Response structs), and `src/api/mod.rs` (ACTIONS, the `Ctx` handlers take, and
+//! `dispatch`: parses a request and calls `crate::actions::<module>::handle`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -636,6 +637,7 @@ pub fn api_module(plugin: &str, specs: &[&Spec], extra_modules: &[&str]) -> Stri
     out.push_str("/// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].\npub type Ctx<'a> = Cx<'a, crate::State>;\n\n");
     out.push_str("/// Parses the parameters of action `action` (an index into [`ACTIONS`]), runs its handler and\n/// returns its typed reply (in debug builds checked against the spec: `contract::typed`).\n/// Actions with `list_cache = \"serve\"` answer from the plugin's list cache when they can;\n/// actions with `list_cache = \"invalidate\"` empty the instance's cached lists when they end.\n///\n/// Errors: the parameter errors of `<module>::Request::parse`, the handler's, and 501\n/// `NotImplemented` for an index this plugin does not serve.\n");
     out.push_str("pub async fn dispatch(state: &crate::State, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {\n    match action {\n");
+    let plugin_lit = lit(plugin);
     for (i, s) in implemented.iter().enumerate() {
         let m = s.module();
         let body = match s.list_cache.as_deref() {
@@ -643,7 +645,7 @@ pub fn api_module(plugin: &str, specs: &[&Spec], extra_modules: &[&str]) -> Stri
                 "let req = {m}::Request::parse(params)?;\n            let cache = state.list_cache();\n            let Some(lookup) = cache.lookup(ctx.instance(), {i}, &req) else {{\n                return contract::typed(crate::actions::{m}::handle(&Cx::new(ctx, state), req).await?);\n            }};\n            if let Some(hit) = cache.get(&lookup, &req) {{\n                return Ok(hit.into());\n            }}\n            let kept = req.clone();\n            let reply = contract::typed(crate::actions::{m}::handle(&Cx::cached(ctx, state, lookup.age()), req).await?)?;\n            Ok(cache.put(lookup, kept, reply).into())"
             ),
             Some("invalidate") => format!(
-                "let req = {m}::Request::parse(params)?;\n            // Runs when the write ends, also when it fails or is cancelled.\n            let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());\n            contract::typed(crate::actions::{m}::handle(&Cx::new(ctx, state), req).await?)"
+                "let req = {m}::Request::parse(params)?;\n            // Runs when the write ends, also when it fails or is cancelled.\n            let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());\n            let out = crate::actions::{m}::handle(&Cx::new(ctx, state), req).await;\n            // Other replicas drop their pages of the instance too (`[cluster]`).\n            ccgate_plugin_sdk::cache::announce(ctx, {plugin_lit}).await;\n            contract::typed(out?)"
             ),
             _ => format!(
                 "let req = {m}::Request::parse(params)?;\n            contract::typed(crate::actions::{m}::handle(&Cx::new(ctx, state), req).await?)"
@@ -824,8 +826,9 @@ fn query_structs(out: &mut String, q: &super::spec::Query) {
 }
 
 /// `src/api/queries.rs` of a providing plugin: per query its `Args` / `Output`, and
-/// [`dispatch`] to `crate::queries::<name>(&Ctx, Args) -> ApiResult<Output>`.
-pub fn queries_module(plugin: &str, queries: &[&super::spec::Query]) -> String {
+/// [`dispatch`] to `crate::queries::<name>(&Ctx, Args) -> ApiResult<Output>`. A plugin with a
+/// list cache (`list_cache`) also answers the host's `ccgate.list_cache.invalidate`.
+pub fn queries_module(plugin: &str, queries: &[&super::spec::Query], list_cache: bool) -> String {
     let mut out = header(&format!("`plugins/{plugin}/api/queries/*.toml`"));
     let _ = writeln!(
         out,
@@ -860,6 +863,9 @@ pub fn queries_module(plugin: &str, queries: &[&super::spec::Query]) -> String {
             "        {} => {{\n            let args: {m}::Args = query::decode_args(name, args)?;\n            query::encode_output(name, crate::queries::{m}(&cx, args).await?)\n        }}",
             lit(&q.name)
         );
+    }
+    if list_cache {
+        out.push_str("        ccgate_plugin_sdk::cache::INVALIDATE_QUERY => {\n            use ccgate_plugin_sdk::cache::HasListCache;\n            ccgate_plugin_sdk::cache::answer_invalidate(state.list_cache(), args)\n        }\n");
     }
     let _ = writeln!(
         out,

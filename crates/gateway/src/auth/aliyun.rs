@@ -315,8 +315,8 @@ async fn verify_v1(state: &AuthState, req: &RpcRequest) -> Result<Caller, ApiErr
         return Err(signature_mismatch(&sts));
     }
     state
-        .replay
         .check_nonce(ak, nonce, stamped, now)
+        .await?
         .map_err(replay_error)?;
     Ok(Caller {
         account_id: key.account_id.clone(),
@@ -376,8 +376,8 @@ async fn verify_acs3(state: &AuthState, req: &RpcRequest, value: &str) -> Result
         return Err(signature_mismatch(&sts));
     }
     state
-        .replay
         .check_nonce(&auth.access_key_id, nonce, stamped, now)
+        .await?
         .map_err(replay_error)?;
     Ok(Caller {
         account_id: key.account_id.clone(),

@@ -68,6 +68,10 @@ pub struct AuthState {
     pub replay: replay::ReplayGuard,
     /// Bearer token issuing and verification.
     pub tokens: bearer::TokenService,
+    /// The replicas' shared store (`[cluster] redis_url`), set once before serving; unset:
+    /// nonces are this process's alone.
+    pub cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
+    window: Duration,
 }
 
 /// Why a Bearer token that verifies is no longer honoured.
@@ -99,7 +103,39 @@ impl AuthState {
                 not_before,
             ),
             tokens,
+            cluster: std::sync::OnceLock::new(),
+            window: Duration::from_secs(security.replay_window_secs),
         })
+    }
+
+    /// Records `nonce` of `access_key` (stamped `ts`, already checked): first in this process
+    /// ([`replay::ReplayGuard::check_nonce`]: quota and memory bound), then, with a cluster,
+    /// in Redis, so that a nonce used on another replica is refused too.
+    ///
+    /// Errors: `Ok(Err(..))` why the nonce is refused; `Err` 503 `ServiceUnavailable` when the
+    /// cluster store does not answer (fail closed).
+    pub async fn check_nonce(
+        &self,
+        access_key: &str,
+        nonce: &str,
+        ts: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), replay::ReplayError>, ApiError> {
+        if let Err(e) = self.replay.check_nonce(access_key, nonce, ts, now) {
+            return Ok(Err(e));
+        }
+        let Some(cluster) = self.cluster.get() else {
+            return Ok(Ok(()));
+        };
+        // Remembered until the timestamp leaves the window (plus a second for clock skew
+        // between replicas), after which the request is refused as expired anyway.
+        let until = ts + chrono::Duration::from_std(self.window).unwrap_or_default();
+        let keep = (until - now).to_std().unwrap_or_default() + Duration::from_secs(1);
+        if cluster.claim_nonce(access_key, nonce, keep).await? {
+            Ok(Ok(()))
+        } else {
+            Ok(Err(replay::ReplayError::NonceUsed))
+        }
     }
 
     /// Checks that a verified token is still honoured: its AccessKey (when bound to one) is

@@ -6,7 +6,9 @@
 //! wait in `x-acs-retry-after` (milliseconds), which the official tea SDKs turn into a
 //! `ThrottlingException`.
 //!
-//! The limit is per process: with several replicas each allows the rate.
+//! With a cluster (`[cluster] redis_url`) the cells live in Redis ([`crate::cluster::Cluster::rate`],
+//! the same algorithm over Redis's clock), so the replicas together allow the rate; without
+//! one the limit is per process.
 
 use std::num::NonZeroU32;
 
@@ -21,6 +23,9 @@ use super::Caller;
 pub struct KeyRates {
     limiter: RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>,
     clock: DefaultClock,
+    per_second: u32,
+    burst: u32,
+    cluster: Option<std::sync::Arc<crate::cluster::Cluster>>,
 }
 
 impl KeyRates {
@@ -32,26 +37,45 @@ impl KeyRates {
         Some(Self {
             limiter: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
             clock: DefaultClock::default(),
+            per_second: rate.get(),
+            burst: burst.get(),
+            cluster: None,
         })
+    }
+
+    /// The same limits, counted in the cluster's Redis (shared by every replica).
+    pub fn shared(mut self, cluster: std::sync::Arc<crate::cluster::Cluster>) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    fn refusal(wait_ms: u64) -> ApiError {
+        let mut e = ApiError::new(
+            429,
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+        );
+        e.retry_after_ms = Some(wait_ms.max(1));
+        e
     }
 
     /// Counts one request of `caller`.
     ///
     /// Errors: 429 `Throttling.User` with [`ApiError::retry_after_ms`] when the key is over
-    /// its rate.
-    pub fn check(&self, caller: &Caller) -> Result<(), ApiError> {
+    /// its rate; 503 `ServiceUnavailable` when the cluster's Redis does not answer.
+    pub async fn check(&self, caller: &Caller) -> Result<(), ApiError> {
         let key = key_of(caller);
+        if let Some(cluster) = &self.cluster {
+            return match cluster.rate(&key, self.per_second, self.burst).await? {
+                None => Ok(()),
+                Some(wait) => Err(Self::refusal(wait)),
+            };
+        }
         match self.limiter.check_key(&key) {
             Ok(()) => Ok(()),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(self.clock.now());
-                let mut e = ApiError::new(
-                    429,
-                    "Throttling.User",
-                    "Request was denied due to user flow control.",
-                );
-                e.retry_after_ms = Some(wait.as_millis().max(1) as u64);
-                Err(e)
+                Err(Self::refusal(wait.as_millis() as u64))
             }
         }
     }
@@ -82,19 +106,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_key_over_its_rate_waits_and_others_go_on() {
+    #[tokio::test]
+    async fn a_key_over_its_rate_waits_and_others_go_on() {
         assert!(KeyRates::new(0, 5).is_none(), "0 is no limit");
         let rates = KeyRates::new(2, 3).unwrap();
         let a = ak("LTAI-A");
         for _ in 0..3 {
-            rates.check(&a).unwrap();
+            rates.check(&a).await.unwrap();
         }
-        let e = rates.check(&a).unwrap_err();
+        let e = rates.check(&a).await.unwrap_err();
         assert_eq!((e.status, &*e.code), (429, "Throttling.User"));
         let wait = e.retry_after_ms.unwrap();
         assert!((1..=500).contains(&wait), "{wait} ms at 2/s");
-        rates.check(&ak("LTAI-B")).unwrap();
+        rates.check(&ak("LTAI-B")).await.unwrap();
         // A token issued under key A counts against A.
         let token = Caller {
             principal: Principal::Bearer {
@@ -110,6 +134,9 @@ mod tests {
             }),
             ..ak("x")
         };
-        assert_eq!(rates.check(&token).unwrap_err().code, "Throttling.User");
+        assert_eq!(
+            rates.check(&token).await.unwrap_err().code,
+            "Throttling.User"
+        );
     }
 }

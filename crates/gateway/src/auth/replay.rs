@@ -2,7 +2,8 @@
 //! SignatureNonce must not have been seen (per AccessKey) while that timestamp is acceptable.
 //!
 //! Nonces are kept as 64-bit keyed hashes in per-minute buckets of the request's (signed)
-//! timestamp; a bucket is dropped as soon as every timestamp in it is outside the window, since
+//! timestamp, spread over 64 shards by hash (each with its own lock, so no request waits for a
+//! large set being rehashed or freed); a bucket is dropped as soon as every timestamp in it is outside the window, since
 //! such a request is refused as expired anyway. The store is bounded and **fails closed**: when
 //! it holds `max_nonces` entries, new signed requests are refused (503 ServiceUnavailable) rather
 //! than forgetting nonces early, which would let replays through.
@@ -23,6 +24,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -53,35 +55,16 @@ struct Bucket {
     per_key: HashMap<u64, u32>,
 }
 
+/// The minutes of one shard: Unix minute of the request timestamp → its nonces.
 #[derive(Default)]
-struct Buckets {
-    /// Unix minute of the request timestamp → nonces.
+struct Shard {
     by_minute: BTreeMap<i64, Bucket>,
-    total: usize,
-    /// Nonces held per AccessKey (keyed hash) over all live minutes.
-    per_key: HashMap<u64, usize>,
 }
 
-impl Buckets {
-    /// Drops the minutes older than `oldest_live`, with their per-key counts.
-    fn expire(&mut self, oldest_live: i64) {
-        while let Some((&minute, _)) = self.by_minute.first_key_value() {
-            if minute >= oldest_live {
-                break;
-            }
-            let (_, bucket) = self.by_minute.pop_first().expect("non-empty");
-            self.total -= bucket.nonces.len();
-            for (key, n) in bucket.per_key {
-                if let Some(held) = self.per_key.get_mut(&key) {
-                    *held -= n as usize;
-                    if *held == 0 {
-                        self.per_key.remove(&key);
-                    }
-                }
-            }
-        }
-    }
-}
+/// Nonces are spread over this many shards by their hash, each behind its own lock: a shard's
+/// hash set grows (and rehashes) and is dropped 1/64 at a time, so no request waits for a
+/// whole minute's nonces being rehashed or freed behind one lock (issue 15's latency tails).
+const SHARDS: usize = 64;
 
 /// The timestamp window and the nonce store.
 pub struct ReplayGuard {
@@ -90,7 +73,14 @@ pub struct ReplayGuard {
     max_per_key: usize,
     not_before: DateTime<Utc>,
     keys: std::collections::hash_map::RandomState,
-    buckets: Mutex<Buckets>,
+    shards: Box<[Mutex<Shard>]>,
+    /// Nonces held per AccessKey (keyed hash) over every shard and live minute. Lock order:
+    /// a shard, then this.
+    per_key: Mutex<HashMap<u64, usize>>,
+    /// Nonces held in all.
+    total: AtomicUsize,
+    /// The oldest live minute every shard has been expired to.
+    swept: AtomicI64,
 }
 
 impl ReplayGuard {
@@ -110,7 +100,10 @@ impl ReplayGuard {
             max_per_key: max_per_key.min(max_nonces),
             not_before,
             keys: Default::default(),
-            buckets: Mutex::default(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            per_key: Mutex::default(),
+            total: AtomicUsize::new(0),
+            swept: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -136,6 +129,26 @@ impl ReplayGuard {
         Ok(t)
     }
 
+    /// Drops the minutes of `shard` older than `oldest_live`, with their counts.
+    fn expire(&self, shard: &mut Shard, oldest_live: i64) {
+        while let Some((&minute, _)) = shard.by_minute.first_key_value() {
+            if minute >= oldest_live {
+                break;
+            }
+            let (_, bucket) = shard.by_minute.pop_first().expect("non-empty");
+            self.total.fetch_sub(bucket.nonces.len(), Ordering::Relaxed);
+            let mut per_key = self.per_key.lock().unwrap_or_else(|e| e.into_inner());
+            for (key, n) in bucket.per_key {
+                if let Some(held) = per_key.get_mut(&key) {
+                    *held -= n as usize;
+                    if *held == 0 {
+                        per_key.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
     /// Records `nonce` of `access_key` for a request stamped `ts` (already checked by
     /// [`ReplayGuard::check_timestamp`]).
     ///
@@ -155,32 +168,52 @@ impl ReplayGuard {
         h.write(nonce.as_bytes());
         let hash = h.finish();
         let window = self.window.as_secs() as i64;
-        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        // Drop the minutes whose every timestamp is now outside the window.
-        b.expire((now.timestamp() - window).div_euclid(60));
-        if b.by_minute.values().any(|m| m.nonces.contains(&hash)) {
+        // The minutes whose every timestamp is now outside the window are dropped: once a
+        // minute from every shard (the first request of a new minute does it, one shard lock
+        // at a time), and from the request's own shard on every request.
+        let oldest_live = (now.timestamp() - window).div_euclid(60);
+        if self.swept.fetch_max(oldest_live, Ordering::Relaxed) < oldest_live {
+            for shard in self.shards.iter() {
+                let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+                self.expire(&mut shard, oldest_live);
+            }
+        }
+        let mut shard = self.shards[(hash % SHARDS as u64) as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.expire(&mut shard, oldest_live);
+        if shard.by_minute.values().any(|m| m.nonces.contains(&hash)) {
             return Err(ReplayError::NonceUsed);
         }
-        if b.per_key.get(&key_hash).copied().unwrap_or(0) >= self.max_per_key {
+        let mut per_key = self.per_key.lock().unwrap_or_else(|e| e.into_inner());
+        let held = per_key.entry(key_hash).or_default();
+        if *held >= self.max_per_key {
+            if *held == 0 {
+                per_key.remove(&key_hash);
+            }
             return Err(ReplayError::KeyQuota(self.max_per_key));
         }
-        if b.total >= self.max_nonces {
+        if self.total.load(Ordering::Relaxed) >= self.max_nonces {
+            if *held == 0 {
+                per_key.remove(&key_hash);
+            }
             return Err(ReplayError::Saturated);
         }
-        let bucket = b
+        *held += 1;
+        self.total.fetch_add(1, Ordering::Relaxed);
+        drop(per_key);
+        let bucket = shard
             .by_minute
             .entry(ts.timestamp().div_euclid(60))
             .or_default();
         bucket.nonces.insert(hash);
         *bucket.per_key.entry(key_hash).or_default() += 1;
-        *b.per_key.entry(key_hash).or_default() += 1;
-        b.total += 1;
         Ok(())
     }
 
     /// Nonces currently remembered.
     pub fn len(&self) -> usize {
-        self.buckets.lock().unwrap_or_else(|e| e.into_inner()).total
+        self.total.load(Ordering::Relaxed)
     }
 
     /// True when no nonce is remembered.

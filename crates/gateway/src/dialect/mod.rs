@@ -355,9 +355,10 @@ async fn run<D: PathDialect>(
     let caller = d.authenticate(state, &req).await?;
     if let Some(rates) = &state.rates {
         // Path dialects carry the HTTP status as their code.
-        rates
-            .check(&caller)
-            .map_err(|e| ApiError::new(429, "429", e.message))?;
+        rates.check(&caller).await.map_err(|e| {
+            let status = e.status;
+            ApiError::new(status, status.to_string(), e.message)
+        })?;
     }
     let route = match &m.leaf.value {
         Target::Served(route) => route,
@@ -406,8 +407,11 @@ async fn run<D: PathDialect>(
             }
         })?;
     route
-        .plugin
-        .handle(&ctx, route.index, &params)
+        .calls
+        .time(
+            crate::metrics::CallKind::Action,
+            route.plugin.handle(&ctx, route.index, &params),
+        )
         .await
         .map_err(|e| d.plugin_error(e))
 }

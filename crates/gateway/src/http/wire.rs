@@ -6,14 +6,15 @@
 //! in a header value, a URI over 65,534 bytes), one that is too large (over 128 KiB or 96
 //! headers) or one that does not arrive within the head timeout with a fixed, bodiless response
 //! (`400`, `431`, `408`; actix-http 3.20 `h1/dispatcher.rs`), written straight to the socket
-//! with no hook to change it. [`EnvelopeIo`] wraps the TCP stream: when the dispatcher writes
-//! exactly such a response — a bodiless 400/408/431/500 head, the last bytes of its write
-//! buffer; the application never sends one, since every refusal of ours has a body — it sends
-//! an error envelope instead: Alibaba's JSON `{RequestId, HostId, Code, Message, Recommend}`,
-//! or a path dialect's (Huawei cc-management `{retCode, message}`, CC-iSales `{resultCode,
-//! resultDesc, returnCode, returnDesc}`) when the request line's path starts with one of its
-//! prefixes ([`crate::dialect::for_path`]; no route table here, only the bytes of the request
-//! line). Everything else passes through untouched.
+//! with no hook to change it. [`EnvelopeIo`] wraps the connection's stream (the TCP stream, or
+//! the TLS stream over it when `[server] tls_cert` is set: the bytes seen here are always plain
+//! HTTP): when the dispatcher writes exactly such a response — a bodiless 400/408/431/500 head,
+//! the last bytes of its write buffer; the application never sends one, since every refusal of
+//! ours has a body — it sends an error envelope instead: Alibaba's JSON `{RequestId, HostId,
+//! Code, Message, Recommend}`, or a path dialect's (Huawei cc-management `{retCode, message}`,
+//! CC-iSales `{resultCode, resultDesc, returnCode, returnDesc}`) when the request line's path
+//! starts with one of its prefixes ([`crate::dialect::for_path`]; no route table here, only the
+//! bytes of the request line). Everything else passes through untouched.
 //!
 //! The stream also holds the connection's [`Slot`] in the per-address count, given back when
 //! actix-http drops the connection.
@@ -32,9 +33,10 @@ use crate::dialect;
 use crate::dialect::aliyun::envelope;
 use crate::request_id::new_request_id;
 
-/// A TCP connection whose actix-generated refusals are rewritten into envelopes.
-pub struct EnvelopeIo {
-    io: TcpStream,
+/// A connection whose actix-generated refusals are rewritten into envelopes: over `S`, a
+/// [`TcpStream`] (plain HTTP, the default) or a TLS stream (HTTPS; [`super::server`]).
+pub struct EnvelopeIo<S = TcpStream> {
+    io: S,
     host_id: Arc<str>,
     /// The path dialect of the newest request line read (`None`: Alibaba).
     dialect: Option<Dialect>,
@@ -43,9 +45,10 @@ pub struct EnvelopeIo {
     slot: Option<Slot>,
 }
 
-impl EnvelopeIo {
-    /// Wraps `io`; `host_id` is the `HostId` of Alibaba envelopes.
-    pub fn new(io: TcpStream, host_id: Arc<str>, slot: Option<Slot>) -> Self {
+impl<S> EnvelopeIo<S> {
+    /// Wraps `io`; `host_id` is the `HostId` of Alibaba envelopes, `slot` the connection's
+    /// place in the per-address count (given back when this is dropped).
+    pub fn new(io: S, host_id: Arc<str>, slot: Option<Slot>) -> Self {
         Self {
             io,
             host_id,
@@ -59,7 +62,9 @@ impl EnvelopeIo {
     pub fn slot(&self) -> Option<&Slot> {
         self.slot.as_ref()
     }
+}
 
+impl<S: AsyncWrite + Unpin> EnvelopeIo<S> {
     /// Writes what is left of `pending`.
     fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some((bytes, done)) = &mut self.pending {
@@ -158,7 +163,7 @@ fn path_dialect(bytes: &[u8]) -> Option<Option<Dialect>> {
     Some(dialect::for_path(path))
 }
 
-impl AsyncRead for EnvelopeIo {
+impl<S: AsyncRead + Unpin> AsyncRead for EnvelopeIo<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -174,7 +179,7 @@ impl AsyncRead for EnvelopeIo {
     }
 }
 
-impl AsyncWrite for EnvelopeIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for EnvelopeIo<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

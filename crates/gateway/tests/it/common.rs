@@ -152,6 +152,7 @@ pub async fn app_tuned(plugins: Vec<Arc<dyn Plugin>>, tune: impl FnOnce(&mut Set
         registry,
         master.clone(),
         tokens.clone(),
+        None,
     );
     // Requests signed up to the window before the app was built (old captures) are judged by
     // their signature only: no start fence within the window.

@@ -18,16 +18,13 @@
 //! Either way the reply is the version that now holds the modification. A version locked by
 //! another principal (`LockedBy`, seed 004 §4.2) cannot be changed.
 
-use ccgate_plugin_sdk::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-};
-use ccgate_plugin_sdk::{ApiResult, time};
+use ccgate_plugin_sdk::ApiResult;
 
 use crate::api::Ctx;
 use crate::api::commit_contact_flow_version_modification::{Request, Response};
 use crate::flow_type::FlowType;
-use crate::storage::contact_flow_version::STATUS_DRAFT;
-use crate::storage::{self, contact_flow_version};
+use crate::storage;
+use crate::storage::contact_flow_versions::{self, Modification};
 use crate::{definition, render};
 
 /// Params: `ContactFlowVersionId` (required), `Content` (required, at most 1,000,000
@@ -51,62 +48,18 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let flow = storage::find_flow(&ctx.db, ctx.instance(), &target.contact_flow_id).await?;
     definition::check(content, FlowType::from_stored(&flow.flow_type))?;
 
-    let now = ctx.now_ms();
-    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
-    let written = if target.status == STATUS_DRAFT {
-        let mut am = target.into_active_model();
-        am.content = Set(content.to_string());
-        if let Some(canvas) = canvas {
-            am.canvas = Set(canvas.to_string());
-        }
-        am.last_modified = Set(now);
-        am.last_modified_by = Set(who.clone());
-        am.update(&txn).await?
-    } else {
-        let versions = contact_flow_version::Entity::find()
-            .filter(contact_flow_version::Column::ContactFlowId.eq(&flow.contact_flow_id))
-            .order_by_desc(contact_flow_version::Column::VersionMs)
-            .all(&txn)
-            .await?;
-        match versions.iter().find(|v| v.status == STATUS_DRAFT) {
-            Some(draft) => {
-                storage::ensure_unlocked(draft, &who)?;
-                let mut am = draft.clone().into_active_model();
-                am.content = Set(content.to_string());
-                am.canvas = Set(canvas.unwrap_or(&target.canvas).to_string());
-                am.last_modified = Set(now);
-                am.last_modified_by = Set(who.clone());
-                am.update(&txn).await?
-            }
-            None => {
-                let version_ms =
-                    storage::next_version_ms(now, versions.first().map(|v| v.version_ms));
-                let label = time::version_label(version_ms);
-                contact_flow_version::ActiveModel {
-                    contact_flow_version_id: Set(uuid::Uuid::new_v4().to_string()),
-                    contact_flow_id: Set(flow.contact_flow_id.clone()),
-                    instance_id: Set(flow.instance_id.clone()),
-                    description: Set(storage::version_description(&flow.name, &label)),
-                    version: Set(label),
-                    version_ms: Set(version_ms),
-                    status: Set(STATUS_DRAFT.to_string()),
-                    content: Set(content.to_string()),
-                    canvas: Set(canvas.unwrap_or(&target.canvas).to_string()),
-                    last_modified: Set(now),
-                    last_modified_by: Set(who.clone()),
-                    locked_by: Set(None),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?
-            }
-        }
-    };
-    let mut flow_am = flow.into_active_model();
-    flow_am.updated_at = Set(now);
-    flow_am.editor = Set(who);
-    flow_am.update(&txn).await?;
-    txn.commit().await?;
+    let written = contact_flow_versions::commit_modification(
+        &ctx.db,
+        flow,
+        target,
+        Modification {
+            content,
+            canvas,
+            who: &who,
+            now_ms: ctx.now_ms(),
+        },
+    )
+    .await?;
 
     Ok(Response {
         contact_flow_version: render::version_2017(&written, true),

@@ -53,7 +53,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         editor: storage::principal_name(ctx.principal.display_name()),
         publish: false,
     };
-    let (flow, version) = storage::create_flow(&ctx.db, &new).await?;
+    let (flow, version) = storage::create_flow(&ctx.db, &new, ctx.now_ms()).await?;
     Ok(Response {
         contact_flow: render::flow_2017(&flow, &[&version], None, true),
     })
@@ -281,5 +281,28 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(list["ContactFlows"]["ContactFlow"], serde_json::json!([]));
+    }
+
+    #[tokio::test]
+    async fn times_come_from_the_request_clock() {
+        let mut env = env().await;
+        // 2021-03-08 15:34:49 UTC.
+        env.clock = ccgate_plugin_sdk::time::Clock::fixed(1_615_217_689_000);
+        let reply = create(&env, INSTANCE, "Welcome", "Mainflow", "").await;
+        let v = &reply["ContactFlow"]["Versions"]["ContactFlowVersion"][0];
+        assert_eq!(v["Version"], "20210308153449");
+        assert_eq!(v["LastModified"], "2021-03-08 15:34:49");
+        assert_eq!(v["ContactFlowVersionDescription"], "Welcome-20210308153449");
+        let listed = call(
+            &env,
+            crate::api::list_contact_flows_v2020::SPEC,
+            INSTANCE,
+            &[("PageNumber", "1"), ("PageSize", "10")],
+        )
+        .await
+        .unwrap();
+        let item = &listed["Data"]["List"][0];
+        assert_eq!(item["CreatedTime"], "2021-03-08 15:34:49.0");
+        assert_eq!(item["UpdatedTime"], "2021-03-08 15:34:49.0");
     }
 }

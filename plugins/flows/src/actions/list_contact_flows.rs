@@ -7,25 +7,23 @@
 //! LastModifiedBy, LockedBy, Status}, PhoneNumbers.PhoneNumber[] {PhoneNumberId, InstanceId,
 //! Number, PhoneNumberDescription, TestOnly, RemainingTime, AllowOutbound, Usage, Trunks}}`,
 //! flows in creation order, versions oldest first. Numbers come from the numbers plugin's
-//! `by_contact_flow` query; with that plugin disabled every `PhoneNumber` list is empty.
+//! `by_contact_flow` query, asked about the listed flows only (one call per 100 flows:
+//! [`crate::related::NUMBERS_QUERY_MAX_FLOWS`]), so numbers not bound to a flow cost nothing; with that
+//! plugin disabled every `PhoneNumber` list is empty.
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::api::Ctx;
 use crate::api::list_contact_flows::{ContactFlows, Request, Response};
+use crate::related::Related;
 use crate::render;
-use crate::storage::contact_flow;
+use crate::storage::contact_flows;
 
 /// Params: `InstanceId` only (checked by the gateway). Reply: see the module docs.
 /// Errors: 500 on storage failures or a malformed numbers answer.
 pub async fn handle(ctx: &Ctx<'_>, _req: Request) -> ApiResult<Response> {
-    let flows = contact_flow::Entity::find()
-        .filter(contact_flow::Column::InstanceId.eq(ctx.instance()))
-        .order_by_asc(contact_flow::Column::Id)
-        .all(&ctx.db)
-        .await?;
-    let related = render::Related::load(ctx, &flows).await?;
+    let flows = contact_flows::of_instance(&ctx.db, ctx.instance()).await?;
+    let related = Related::load(ctx, &flows).await?;
     let contact_flow = flows
         .iter()
         .map(|f| {
@@ -110,7 +108,7 @@ mod tests {
         let list = call(&env, SPEC, INSTANCE, &[]).await.unwrap();
         assert_eq!(
             numbers.asked.lock().unwrap().as_slice(),
-            [json!({"InstanceIds": [INSTANCE]})]
+            [json!({"InstanceId": INSTANCE, "ContactFlowIds": [a, b]})]
         );
         let flows = list["ContactFlows"]["ContactFlow"].as_array().unwrap();
         let pn = &flows[0]["PhoneNumbers"]["PhoneNumber"];
@@ -128,6 +126,48 @@ mod tests {
         );
         assert_eq!(flows[1]["ContactFlowId"], b);
         assert_eq!(flows[1]["PhoneNumbers"]["PhoneNumber"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn many_flows_are_asked_about_in_calls_of_at_most_100() {
+        use crate::related::NUMBERS_QUERY_MAX_FLOWS;
+
+        let (env, numbers) = env_with_numbers().await;
+        let mut ids = Vec::new();
+        for i in 0..=NUMBERS_QUERY_MAX_FLOWS {
+            ids.push(create_main(&env, INSTANCE, &format!("f{i:03}")).await);
+        }
+        let (first, last) = (ids[0].clone(), ids[NUMBERS_QUERY_MAX_FLOWS].clone());
+        *numbers.answer.lock().unwrap() = json!({"ContactFlows": [
+            {"ContactFlowId": first.clone(), "PhoneNumbers": [bound_number("057100001")]},
+            {"ContactFlowId": last.clone(), "PhoneNumbers": [bound_number("057100002")]},
+        ]});
+        let list = call(&env, SPEC, INSTANCE, &[]).await.unwrap();
+        let asked = numbers.asked.lock().unwrap().clone();
+        assert_eq!(
+            asked,
+            [
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": ids[..NUMBERS_QUERY_MAX_FLOWS]}),
+                json!({"InstanceId": INSTANCE, "ContactFlowIds": [last.clone()]}),
+            ]
+        );
+        let flows = list["ContactFlows"]["ContactFlow"].as_array().unwrap();
+        assert_eq!(flows.len(), NUMBERS_QUERY_MAX_FLOWS + 1);
+        let numbers_of = |i: usize| flows[i]["PhoneNumbers"]["PhoneNumber"].clone();
+        assert_eq!(numbers_of(0)[0]["Number"], "057100001");
+        assert_eq!(
+            numbers_of(NUMBERS_QUERY_MAX_FLOWS)[0]["Number"],
+            "057100002"
+        );
+        assert_eq!(numbers_of(1), json!([]));
+    }
+
+    #[tokio::test]
+    async fn no_flows_ask_nothing() {
+        let (env, numbers) = env_with_numbers().await;
+        create_main(&env, OTHER_INSTANCE, "elsewhere").await;
+        call(&env, SPEC, INSTANCE, &[]).await.unwrap();
+        assert!(numbers.asked.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

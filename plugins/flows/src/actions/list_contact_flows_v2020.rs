@@ -12,22 +12,22 @@
 //! - `Description` is the flow's description; `Editor` who last changed or published it;
 //! - `Published` is whether any version is in effect;
 //! - `UpdatedTime` / `CreatedTime` are `yyyy-MM-dd HH:mm:ss.S` UTC;
-//! - `NumberList` holds the `Number`s bound to the flow (numbers plugin `by_contact_flow`;
-//!   empty when that plugin is disabled).
+//! - `NumberList` holds the `Number`s bound to the flow (numbers plugin `by_contact_flow`,
+//!   one call asking about the page's flows only, so its cost follows the page, not the
+//!   instance's numbers; empty when that plugin is disabled).
 
-use ccgate_plugin_sdk::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use ccgate_plugin_sdk::sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder,
-};
-use ccgate_plugin_sdk::{ApiResult, PageRequest, storage, time};
+use ccgate_plugin_sdk::sea_orm::Order;
+use ccgate_plugin_sdk::{ApiResult, PageRequest, time};
 
 use crate::api::Ctx;
 use crate::api::list_contact_flows_v2020::{
     Data, List, OrderByField, Request, Response, SortOrder,
 };
 use crate::flow_type::FlowType;
+use crate::related::Related;
 use crate::render;
 use crate::storage::contact_flow_version::STATUS_DRAFT;
+use crate::storage::contact_flows::{self, ListQuery};
 use crate::storage::{contact_flow, contact_flow_version};
 
 /// Params ([`Request`]): `PageNumber`, `PageSize` (required, 1-100); `Type` (optional,
@@ -52,33 +52,16 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         OrderByField::Name => contact_flow::Column::Name,
         OrderByField::UpdatedTime => contact_flow::Column::UpdatedAt,
     };
-    let search = req.search_pattern.as_deref();
-
-    let mut cond = Condition::all().add(contact_flow::Column::InstanceId.eq(ctx.instance()));
-    if let Some(t) = flow_type {
-        cond = cond.add(contact_flow::Column::FlowType.eq(t));
-    }
-    if let Some(pattern) = search {
-        cond = cond.add(search_condition(pattern));
-    }
-
-    let query = contact_flow::Entity::find().filter(cond);
-    let flows = storage::page(
-        &ctx.db,
-        query
-            .clone()
-            .order_by(order_by, order.clone())
-            .order_by(contact_flow::Column::Id, order),
-        page,
-    )
-    .await?;
-    // A short page tells the total; otherwise one COUNT(*) over the same filters.
-    let total = match storage::total_from_page(page, flows.len()) {
-        Some(total) => total,
-        None => storage::count(&ctx.db, query).await?,
+    let query = ListQuery {
+        flow_type,
+        search: req.search_pattern.as_deref(),
+        order_by,
+        order,
     };
+    // A short page tells the total; otherwise one COUNT(*) over the same filters.
+    let (flows, total) = contact_flows::page(&ctx.db, ctx.instance(), &query, page).await?;
 
-    let related = render::Related::load(ctx, &flows).await?;
+    let related = Related::load(ctx, &flows).await?;
 
     let list = flows
         .iter()
@@ -100,28 +83,6 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
 /// A count as the spec's `integer` (counts never come near `i64::MAX`).
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// Name or description contains `pattern`: literally, or (ASCII case-insensitively) after
-/// `LOWER()` on both sides, so the match is the same on SQLite, PostgreSQL and MySQL.
-fn search_condition(pattern: &str) -> Condition {
-    let raw = format!("%{}%", storage::escape_like(pattern));
-    let lower = format!("%{}%", storage::escape_like(&pattern.to_lowercase()));
-    let mut any = Condition::any();
-    for col in [
-        contact_flow::Column::Name,
-        contact_flow::Column::Description,
-    ] {
-        any = any
-            .add(
-                Expr::col((contact_flow::Entity, col)).like(LikeExpr::new(raw.clone()).escape('!')),
-            )
-            .add(
-                Func::lower(Expr::col((contact_flow::Entity, col)))
-                    .like(LikeExpr::new(lower.clone()).escape('!')),
-            );
-    }
-    any
 }
 
 /// One `Data.List[]` item (see the module docs).
@@ -245,6 +206,51 @@ mod tests {
         assert_eq!(item["Published"], true);
         assert!(item.get("DraftId").is_none(), "{item}");
         assert_eq!(item["Definition"], definition_for("MAIN_FLOW"));
+    }
+
+    #[tokio::test]
+    async fn numbers_are_asked_for_the_flows_of_the_page_only() {
+        let (env, numbers) = env_with_numbers().await;
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            ids.push(create_main(&env, INSTANCE, &format!("f{i}")).await);
+            set_times(&env, &format!("f{i}"), 1000 * i, 1000 * i).await;
+        }
+        // Every flow has a number; the page (newest first, one per page) shows f1 only.
+        *numbers.answer.lock().unwrap() = json!({"ContactFlows": [
+            {"ContactFlowId": ids[0].clone(), "PhoneNumbers": [bound_number("4002890000")]},
+            {"ContactFlowId": ids[1].clone(), "PhoneNumbers": [bound_number("4002890001")]},
+            {"ContactFlowId": ids[2].clone(), "PhoneNumbers": [bound_number("4002890002")]},
+        ]});
+        let reply = call(
+            &env,
+            SPEC,
+            INSTANCE,
+            &[("PageNumber", "2"), ("PageSize", "1")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(names(&reply), ["f1"]);
+        assert_eq!(
+            reply["Data"]["List"][0]["NumberList"],
+            json!(["4002890001"])
+        );
+        assert_eq!(
+            numbers.asked.lock().unwrap().as_slice(),
+            [json!({"InstanceId": INSTANCE, "ContactFlowIds": [ids[1].clone()]})]
+        );
+        // A page past the end asks nothing.
+        numbers.asked.lock().unwrap().clear();
+        let reply = call(
+            &env,
+            SPEC,
+            INSTANCE,
+            &[("PageNumber", "4"), ("PageSize", "1")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply["Data"]["List"], json!([]));
+        assert!(numbers.asked.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -9,15 +9,12 @@
 //! matter. Publishing is synchronous here. The version's definition was validated when it
 //! was written, so it is not checked again.
 
-use ccgate_plugin_sdk::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, sea_query::Expr,
-};
 use ccgate_plugin_sdk::{ApiResult, Empty};
 
 use crate::api::Ctx;
 use crate::api::publish_contact_flow_version::{Request, Response};
-use crate::storage::contact_flow_version::{STATUS_ARCHIVED, STATUS_PUBLISHED};
-use crate::storage::{self, contact_flow_version};
+use crate::storage::contact_flow_version::STATUS_PUBLISHED;
+use crate::storage::{self, contact_flow_versions};
 
 /// Params: `ContactFlowVersionId` (required), `UseTianGong` (optional boolean, ignored).
 /// Reply: empty (envelope only).
@@ -35,25 +32,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         return Ok(Empty {});
     }
 
-    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
-    contact_flow_version::Entity::update_many()
-        .col_expr(
-            contact_flow_version::Column::Status,
-            Expr::value(STATUS_ARCHIVED),
-        )
-        .filter(contact_flow_version::Column::ContactFlowId.eq(&flow.contact_flow_id))
-        .filter(contact_flow_version::Column::Status.eq(STATUS_PUBLISHED))
-        .exec(&txn)
-        .await?;
-    let mut am = target.into_active_model();
-    am.status = Set(STATUS_PUBLISHED.to_string());
-    am.update(&txn).await?;
-    let mut flow_am = flow.into_active_model();
-    flow_am.applied_version_id = Set(Some(version_id.to_string()));
-    flow_am.updated_at = Set(ctx.now_ms());
-    flow_am.editor = Set(who);
-    flow_am.update(&txn).await?;
-    txn.commit().await?;
+    contact_flow_versions::publish(&ctx.db, flow, target, version_id, who, ctx.now_ms()).await?;
     Ok(Empty {})
 }
 

@@ -18,11 +18,10 @@
 //! accepted and ignored (huawei-aicc.md §3.1).
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::api::Ctx;
 use crate::api::query_ivr_flow_list::{Request, Response, ResponseResult};
-use crate::storage::contact_flow;
+use crate::storage::contact_flows;
 
 /// The `flowType` reported for every flow (see the module docs).
 pub const FLOW_TYPE_THIRD_PARTY_IVR: i64 = 3;
@@ -30,15 +29,7 @@ pub const FLOW_TYPE_THIRD_PARTY_IVR: i64 = 3;
 /// Params: none (the body is ignored). Reply: the whole body, see the module docs.
 /// Errors: 500 on storage failures.
 pub async fn handle(ctx: &Ctx<'_>, _req: Request) -> ApiResult<Response> {
-    let flows = if ctx.account_instances.is_empty() {
-        Vec::new()
-    } else {
-        contact_flow::Entity::find()
-            .filter(contact_flow::Column::InstanceId.is_in(ctx.account_instances.clone()))
-            .order_by_asc(contact_flow::Column::Id)
-            .all(&ctx.db)
-            .await?
-    };
+    let flows = contact_flows::of_instances(&ctx.db, ctx.account_instances.clone()).await?;
     let result = flows
         .into_iter()
         .map(|f| ResponseResult {

@@ -1,12 +1,18 @@
-//! Storage of the flows plugin: sea-orm entities, the migration, and the reads and writes the
-//! actions share (lookups that answer the documented `NotExists.*` errors, flow creation with
-//! its first version in one transaction, route-point allocation).
+//! Storage of the flows plugin: sea-orm entities, the migration, and every read and write of
+//! the plugin (the actions, [`crate::queries`] and [`crate::related`] call these functions and
+//! build no SQL themselves): here the lookups that answer the documented `NotExists.*` errors, flow creation
+//! with its first version in one transaction, route-point allocation and the versions of a set
+//! of flows; [`contact_flows`] the flow lists (2017, 2020 pages, Huawei, the `get` query);
+//! [`contact_flow_versions`] publishing and saving a modification (one transaction each).
 //!
 //! Tables: `flows_contact_flow` ([`contact_flow`]) and `flows_contact_flow_version`
-//! ([`contact_flow_version`]); see [`migration`].
+//! ([`contact_flow_version`]); see [`migration`]. Times are written as the caller passes them
+//! (the request's clock, `Context::now_ms`); storage never reads the clock itself.
 
 pub mod contact_flow;
 pub mod contact_flow_version;
+pub mod contact_flow_versions;
+pub mod contact_flows;
 pub mod migration;
 
 use ccgate_plugin_sdk::sea_orm::{
@@ -136,7 +142,8 @@ pub struct NewFlow {
 use ccgate_plugin_sdk::storage::is_unique_violation;
 
 /// Creates a flow and its first version in one transaction, allocating the next free route
-/// point of the instance.
+/// point of the instance. `now_ms` (UTC epoch ms, the caller's clock) is the creation time and
+/// the first version's label time.
 ///
 /// Errors: 409 `Conflict.ContactFlowName` when the instance already has a flow of that name,
 /// 409 `Conflict.RoutePoint` when the instance's route points are exhausted, 500 on storage
@@ -144,6 +151,7 @@ use ccgate_plugin_sdk::storage::is_unique_violation;
 pub async fn create_flow(
     db: &DatabaseConnection,
     new: &NewFlow,
+    now_ms: i64,
 ) -> ApiResult<(contact_flow::Model, contact_flow_version::Model)> {
     let mut last_err = None;
     for _ in 0..CREATE_ATTEMPTS {
@@ -165,7 +173,7 @@ pub async fn create_flow(
             .await?;
         let route_point = next_route_point(max_in_use.flatten().as_deref())
             .ok_or_else(errors::conflict_route_point)?;
-        match insert_flow(&txn, new, route_point).await {
+        match insert_flow(&txn, new, route_point, now_ms).await {
             Ok(created) => {
                 txn.commit().await?;
                 return Ok(created);
@@ -195,8 +203,8 @@ async fn insert_flow<C: ConnectionTrait>(
     txn: &C,
     new: &NewFlow,
     route_point: String,
+    now: i64,
 ) -> Result<(contact_flow::Model, contact_flow_version::Model), DbErr> {
-    let now = time::now_ms();
     let contact_flow_id = uuid::Uuid::new_v4().to_string();
     let version_id = uuid::Uuid::new_v4().to_string();
     let label = time::version_label(now);

@@ -26,19 +26,15 @@
 use std::collections::HashSet;
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{active, new_number, skill_group_ids};
-use crate::agents;
+use super::{new_number, skill_group_ids};
 use crate::api::Ctx;
 use crate::api::add_bulk_phone_numbers::{
     ArrearagePhoneNumbers, FailedPhoneNumbers, PhoneNumbers, Request, Response, UserdPhoneNumbers,
 };
 use crate::api::errors;
-use crate::flows;
-use crate::render::Renderer;
-use crate::rules;
-use crate::storage::{self, phone_number};
+use crate::storage::{self, phone_number, phone_numbers};
+use crate::{agents, flows, related, rules};
 
 /// Most skill-group bindings (numbers × skill groups) one call may create: the rows written
 /// and the `SkillGroups` rendered per added number both grow with the product.
@@ -76,48 +72,27 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     }
 
     let now = ctx.now_ms();
-    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
-    let taken: HashSet<String> = if candidates.is_empty() {
-        HashSet::new()
-    } else {
-        phone_number::Entity::find()
-            .filter(phone_number::Column::Number.is_in(candidates.iter().cloned()))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|n| n.number)
-            .collect()
-    };
-    let mut added: Vec<phone_number::Model> = Vec::new();
-    for number in candidates {
-        if taken.contains(&number) {
-            used.push(number);
-        } else {
-            added.push(new_number(ctx.instance(), &number, usage, flow_id, now));
+    let rows: Vec<phone_number::Model> = candidates
+        .iter()
+        .map(|number| new_number(ctx.instance(), number, usage, flow_id, now))
+        .collect();
+    // Numbers already bound (to any instance) are skipped, in the same transaction.
+    let added = match phone_numbers::insert_unless_taken(&ctx.db, ctx.instance(), rows, &groups)
+        .await
+    {
+        Ok(inserted) => {
+            used.extend(inserted.taken);
+            inserted.added
         }
-    }
-    let written: Result<(), ccgate_plugin_sdk::sea_orm::DbErr> = async {
-        for chunk in added.chunks(200) {
-            phone_number::Entity::insert_many(chunk.iter().map(active))
-                .exec(&txn)
-                .await?;
-        }
-        let ids: Vec<String> = added.iter().map(|n| n.id.clone()).collect();
-        storage::insert_skill_groups(&txn, ctx.instance(), &ids, &groups).await?;
-        Ok(())
-    }
-    .await;
-    match written {
-        Ok(()) => txn.commit().await?,
         Err(e) if storage::is_unique_violation(&e) => {
             return Err(errors::conflict_phone_number_msg(
                 "One of the phone numbers was bound by a concurrent request; nothing was added. Retry the request.",
             ));
         }
         Err(e) => return Err(e.into()),
-    }
+    };
 
-    let renderer = Renderer::load(ctx, &added).await?;
+    let renderer = related::load(ctx, &added).await?;
     Ok(Response {
         arrearage_phone_numbers: ArrearagePhoneNumbers::default(),
         failed_phone_numbers: FailedPhoneNumbers {

@@ -15,15 +15,12 @@
 //! to any instance (a number belongs to one instance at a time).
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{active, new_number, number_conflict};
+use super::{new_number, number_conflict};
 use crate::api::Ctx;
 use crate::api::add_phone_number::{Request, Response};
-use crate::flows;
-use crate::render::Renderer;
-use crate::rules;
-use crate::storage::{self, phone_number};
+use crate::storage::{self, phone_numbers};
+use crate::{flows, related, rules};
 
 /// Serves AddPhoneNumber.
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
@@ -34,25 +31,21 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     if let Some(id) = flow_id {
         flows::require_flow(ctx, id).await?;
     }
-    if let Some(existing) = phone_number::Entity::find()
-        .filter(phone_number::Column::Number.eq(&number))
-        .one(&ctx.db)
-        .await?
-    {
+    if let Some(existing) = phone_numbers::find_by_number(&ctx.db, &number).await? {
         return Err(number_conflict(
             &number,
             existing.instance_id == ctx.instance(),
         ));
     }
     let model = new_number(ctx.instance(), &number, usage, flow_id, ctx.now_ms());
-    match active(&model).insert(&ctx.db).await {
+    match phone_numbers::insert(&ctx.db, &model).await {
         Ok(_) => {}
         Err(e) if storage::is_unique_violation(&e) => {
             return Err(number_conflict(&number, false));
         }
         Err(e) => return Err(e.into()),
     }
-    let renderer = Renderer::load(ctx, std::slice::from_ref(&model)).await?;
+    let renderer = related::load(ctx, std::slice::from_ref(&model)).await?;
     Ok(Response {
         phone_number: renderer.add_phone_number(&model),
     })

@@ -21,12 +21,11 @@
 //! Errors: `MissingParameter` / `Parameter.Empty` (Callee).
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::api::Ctx;
 use crate::api::check_number_avaliable::{CalleeAvaliable, CallerAvaliable, Request, Response};
 use crate::rules;
-use crate::storage::phone_number;
+use crate::storage::phone_numbers;
 
 fn invalid(n: &str) -> String {
     format!("Invalid Number : Number {n} is not a valid phone number")
@@ -42,11 +41,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         None => None,
         Some(c) if rules::number_problem(c).is_some() => Some(invalid(c)),
         Some(c) => {
-            let row = phone_number::Entity::find()
-                .filter(phone_number::Column::Number.eq(c))
-                .filter(phone_number::Column::InstanceId.eq(ctx.instance()))
-                .one(&ctx.db)
-                .await?;
+            let row = phone_numbers::find_by_number_in_instance(&ctx.db, ctx.instance(), c).await?;
             match row {
                 None => Some(format!(
                     "Instance Number : Number {c} does not belong to current instance"

@@ -19,13 +19,12 @@
 //! boolean), 400 `ResultTooLarge` when more than [`MAX_NUMBERS`] numbers match.
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::api::Ctx;
 use crate::api::errors;
 use crate::api::list_phone_numbers::{PhoneNumbers, Request, Response};
-use crate::render::Renderer;
-use crate::storage::phone_number;
+use crate::related;
+use crate::storage::phone_numbers;
 
 /// Most numbers 2017 ListPhoneNumbers answers (about 4.6 MB of JSON): the action has no paging,
 /// and one answer must not grow with the instance (2020 ListPhoneNumbers pages).
@@ -34,20 +33,12 @@ pub const MAX_NUMBERS: u64 = 10_000;
 /// Serves 2017 ListPhoneNumbers: one number query (at most [`MAX_NUMBERS`] + 1 rows), one
 /// skill-group query, one flows call.
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
-    let mut query =
-        phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(ctx.instance()));
-    if req.outbound_only {
-        query = query.filter(phone_number::Column::Usage.is_in(["Outbound", "Bidirection"]));
-    }
-    let rows = query
-        .order_by_asc(phone_number::Column::Number)
-        .limit(MAX_NUMBERS + 1)
-        .all(&ctx.db)
-        .await?;
+    let rows =
+        phone_numbers::list(&ctx.db, ctx.instance(), req.outbound_only, MAX_NUMBERS + 1).await?;
     if rows.len() as u64 > MAX_NUMBERS {
         return Err(errors::result_too_large(MAX_NUMBERS));
     }
-    let renderer = Renderer::load(ctx, &rows).await?;
+    let renderer = related::load(ctx, &rows).await?;
     Ok(Response {
         phone_numbers: PhoneNumbers {
             phone_number: rows
@@ -189,10 +180,14 @@ mod tests {
             })
             .collect();
         for chunk in rows.chunks(500) {
-            phone_number::Entity::insert_many(chunk.iter().map(crate::actions::active))
-                .exec(&h.env.db)
-                .await
-                .unwrap();
+            phone_number::Entity::insert_many(
+                chunk
+                    .iter()
+                    .map(crate::storage::phone_numbers::active_model),
+            )
+            .exec(&h.env.db)
+            .await
+            .unwrap();
         }
         let e = h
             .call(SPEC, &[("OutboundOnly", "false")])

@@ -12,20 +12,24 @@
 //! [`crate::render`] for the constant ones).
 //!
 //! Filtering, ordering and paging run in SQL: `WHERE instance_id = ? [AND ...] ORDER BY number
-//! LIMIT <size> OFFSET ?` ([`storage::page`]), read off the index `(instance_id, number)` (or `(instance_id, usage,
-//! number)` with a `Usage` filter) without sorting; `number` is unique (index
-//! `uq_numbers_phone_numbers_number`), so the order is total without a tie-breaker. `LIMIT` is
-//! a literal (SQLite re-prepares a cached statement whose bound `LIMIT` changes, since the limit
-//! is plan-relevant; a bound `OFFSET` is not) and `OFFSET` a bound value, so there is one
-//! prepared statement per filter shape and page size. `TotalCount` is `offset + rows` when the
-//! page is neither full nor past the end, else one `SELECT COUNT(*)` over the same index. The
-//! page's skill groups come in one query, their names in one `agents`/`skill_groups` call and its
-//! flow names in one `flows`/`get` call.
+//! LIMIT <size> OFFSET ?` ([`phone_numbers::page`], [`storage::page`]), read off the index
+//! `(instance_id, number)` (or `(instance_id, usage, number)` with a `Usage` filter) without
+//! sorting; `number` is unique (index `uq_numbers_phone_numbers_number`), so the order is total
+//! without a tie-breaker. `LIMIT` is a literal (SQLite re-prepares a cached statement whose
+//! bound `LIMIT` changes, since the limit is plan-relevant; a bound `OFFSET` is not) and
+//! `OFFSET` a bound value, so there is one prepared statement per filter shape and page size.
+//! `TotalCount` is `offset + rows` when the page is neither full nor past the end, else, without
+//! filters, the instance's count maintained by the writes (one primary-key read of
+//! `numbers_instance_counts`, [`crate::storage::instance_counts`]) and, with filters, one
+//! `SELECT COUNT(*)` over the same index ([`phone_numbers::count`]). The page's skill groups
+//! come in one query, their names in one `agents`/`skill_groups` call and its flow names in one
+//! `flows`/`get` call ([`crate::related::load`]).
 //!
 //! Pages are cached by the generated dispatch (`list_cache = "serve"` in the spec; key =
 //! instance, its write generation and the parsed request) and counts here ([`crate::cache`]).
 //! Every write action of this plugin invalidates its instance at once; other replicas' writes
-//! and flow renames show within the TTL (`[plugins.numbers] list_cache_ttl_ms`, 1 s).
+//! and flow renames show within the TTL (`[plugins.numbers] list_cache_ttl_ms`, 1 s). What a
+//! write costs the readers after it is in [`crate::cache`] ("What a write costs readers").
 //!
 //! Errors (seed 002): `Parameter.Null` / `Parameter.Empty` (PageNumber, PageSize),
 //! `Parameter.Enumeration` (Usage), `Parameter.Minimum` / `Parameter.Maximum` (paging),
@@ -34,18 +38,19 @@
 use std::time::Instant;
 
 use ccgate_plugin_sdk::cache::HasListCache;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use ccgate_plugin_sdk::{ApiResult, PageRequest, storage};
 
 use crate::api::Ctx;
 use crate::api::list_phone_numbers_v2020::{Data, Request, Response};
 use crate::cache::{CachedCount, CountKey, ListFilter};
-use crate::render::Renderer;
-use crate::storage::phone_number;
+use crate::related;
+use crate::storage::phone_numbers;
 
 /// Serves 2020 ListPhoneNumbers. The page cache is the generated dispatch's (the spec says
 /// `list_cache = "serve"`); this handler reuses a cached `TotalCount` of the same filters when
-/// one is younger than the TTL, and then ages the page from that count (`data_read_at`).
+/// one is younger than the TTL, and then ages the page from that count (`data_read_at`); else
+/// it reads the count ([`phone_numbers::count`]: the maintained count without filters, a
+/// `COUNT(*)` with them) and caches it.
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     // Both are validated to 1..=100 by the request parser.
     let page = PageRequest {
@@ -64,14 +69,8 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
         },
     };
     let known = state.counts.get(&key);
-    let query = filtered(ctx.instance(), &key.filter);
     let started = Instant::now();
-    let rows = storage::page(
-        &ctx.db,
-        query.clone().order_by_asc(phone_number::Column::Number),
-        page,
-    )
-    .await?;
+    let rows = phone_numbers::page(&ctx.db, ctx.instance(), &key.filter, page).await?;
     let total = match (storage::total_from_page(page, rows.len()), known) {
         (Some(total), _) => total,
         (None, Some(c)) => {
@@ -79,7 +78,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
             c.total
         }
         (None, None) => {
-            let total = storage::count(&ctx.db, query).await?;
+            let total = phone_numbers::count(&ctx.db, ctx.instance(), &key.filter).await?;
             state.counts.put(
                 key,
                 CachedCount {
@@ -90,7 +89,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
             total
         }
     };
-    let renderer = Renderer::load(ctx, &rows).await?;
+    let renderer = related::load(ctx, &rows).await?;
     Ok(Response {
         data: Data {
             page_number: i64::try_from(page.number).unwrap_or(i64::MAX),
@@ -102,22 +101,6 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
                 .collect(),
         },
     })
-}
-
-/// The instance's numbers matching `filter`, unordered.
-fn filtered(instance: &str, filter: &ListFilter) -> Select<phone_number::Entity> {
-    let mut query =
-        phone_number::Entity::find().filter(phone_number::Column::InstanceId.eq(instance));
-    if let Some(p) = &filter.pattern {
-        query = query.filter(phone_number::Column::Number.like(storage::like_contains(p)));
-    }
-    if let Some(u) = filter.usage {
-        query = query.filter(phone_number::Column::Usage.eq(u));
-    }
-    if let Some(a) = filter.active {
-        query = query.filter(phone_number::Column::Active.eq(a));
-    }
-    query
 }
 
 #[cfg(test)]
@@ -404,6 +387,78 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code, "InvalidParameter");
+    }
+
+    /// Issue 15: without filters, `TotalCount` is the maintained count, read from
+    /// `numbers_instance_counts`, not counted: a wrong value set there by hand is what the
+    /// list reports. Filtered lists still count, and a short page still tells its own total.
+    #[tokio::test]
+    async fn unfiltered_total_count_is_read_not_counted() {
+        use crate::storage::instance_count;
+
+        let h = Harness::new().await;
+        seed(&h).await;
+        instance_count::ActiveModel {
+            instance_id: Set(INSTANCE.to_string()),
+            total: Set(1234),
+        }
+        .update(&h.env.db)
+        .await
+        .unwrap();
+        let v = h
+            .call(SPEC, &[("PageNumber", "1"), ("PageSize", "2")])
+            .await
+            .unwrap();
+        assert_eq!(numbers(&v), vec!["01086394552", "02160664656"]);
+        assert_eq!(v["Data"]["TotalCount"], 1234, "read from the table");
+        // Past the end: the count too.
+        let v = h
+            .call(SPEC, &[("PageNumber", "9"), ("PageSize", "2")])
+            .await
+            .unwrap();
+        assert_eq!(v["Data"]["TotalCount"], 1234);
+        // Empty filters are no filters.
+        let v = h
+            .call(
+                SPEC,
+                &[
+                    ("PageNumber", "2"),
+                    ("PageSize", "2"),
+                    ("SearchPattern", ""),
+                    ("Usage", ""),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(v["Data"]["TotalCount"], 1234);
+        // A short page tells its total without a count.
+        assert_eq!(page(&h, &[]).await["Data"]["TotalCount"], 4);
+        // With a filter: `COUNT(*)`.
+        for filter in [
+            ("SearchPattern", "1"),
+            ("Usage", "Outbound"),
+            ("Active", "true"),
+        ] {
+            let v = h
+                .call(SPEC, &[("PageNumber", "1"), ("PageSize", "1"), filter])
+                .await
+                .unwrap();
+            let expected = if filter.0 == "Usage" { 2 } else { 4 };
+            assert_eq!(v["Data"]["TotalCount"], expected, "{filter:?}");
+        }
+        // An instance that never had a number: no row, 0.
+        let v = h
+            .call_in(SPEC, "ccc-empty", &[("PageNumber", "2"), ("PageSize", "1")])
+            .await
+            .unwrap();
+        assert_eq!(v["Data"]["TotalCount"], 0);
+        // The next write moves the stored value, and the list shows it at once.
+        h.add("13900000000", "Inbound", None).await;
+        let v = h
+            .call(SPEC, &[("PageNumber", "1"), ("PageSize", "2")])
+            .await
+            .unwrap();
+        assert_eq!(v["Data"]["TotalCount"], 1235);
     }
 
     /// Issue 9: 25,000 `%` (escaped to 50,000) exceeded SQLite's LIKE pattern limit: 500.

@@ -5,6 +5,10 @@
 //! generated from `plugins/numbers/api/<Action>.<version>.toml`): parameter presence, emptiness,
 //! types, enumerations and lengths are checked there. The handlers check what is not a
 //! parameter-shape rule (number validity, the 400-number rule, existence and ownership).
+//!
+//! Handlers read and write through [`crate::storage`] (they build no SQL, and each transaction
+//! is one storage function), load what a reply shows with [`crate::related::load`] and format
+//! it with [`crate::render`]; times come from the request's clock (`ctx.now_ms()`).
 
 pub mod add_bulk_phone_numbers;
 pub mod add_phone_number;
@@ -18,7 +22,6 @@ pub mod pick_local_number;
 pub mod remove_phone_number;
 
 use ccgate_plugin_sdk::ApiError;
-use ccgate_plugin_sdk::sea_orm::Set;
 
 use crate::api::errors;
 use crate::region;
@@ -59,23 +62,6 @@ pub(crate) fn new_number(
         active: true,
         created_at: now,
         updated_at: now,
-    }
-}
-
-/// An insertable active model with every column set.
-pub(crate) fn active(m: &phone_number::Model) -> phone_number::ActiveModel {
-    phone_number::ActiveModel {
-        id: Set(m.id.clone()),
-        instance_id: Set(m.instance_id.clone()),
-        number: Set(m.number.clone()),
-        usage: Set(m.usage.clone()),
-        contact_flow_id: Set(m.contact_flow_id.clone()),
-        description: Set(m.description.clone()),
-        province: Set(m.province.clone()),
-        city: Set(m.city.clone()),
-        active: Set(m.active),
-        created_at: Set(m.created_at),
-        updated_at: Set(m.updated_at),
     }
 }
 

@@ -22,67 +22,48 @@
 //! disabled the ids are stored unchecked and named by their id, `crate::agents`).
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ActiveModelTrait, DbErr, Set};
 
 use super::{number_not_found, skill_group_ids};
-use crate::agents;
 use crate::api::Ctx;
 use crate::api::modify_phone_number::{Request, Response};
-use crate::flows;
-use crate::render::Renderer;
-use crate::rules;
-use crate::storage::{self, phone_number};
+use crate::storage;
+use crate::storage::phone_numbers::{self, Modification};
+use crate::{agents, flows, related, rules};
 
-/// What to do with a binding.
-enum Change<T> {
-    Keep,
-    Set(T),
-}
-
-/// Serves ModifyPhoneNumber: the number and its skill groups change in one transaction.
+/// Serves ModifyPhoneNumber: the number and its skill groups change in one transaction
+/// ([`phone_numbers::modify`]).
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let id = req.phone_number_id.as_str();
     let usage = req.usage.as_str();
     // The spec marks both bindings `empty_clears`: `None` = omitted (keep), `Some(None)` /
     // `Some([])` = sent empty (clear).
-    let flow = match req.contact_flow_id {
-        None => Change::Keep,
-        Some(flow_id) => Change::Set(flow_id.map(|f| f.trim().to_string())),
-    };
-    let groups = match req.skill_group_id {
-        None => Change::Keep,
-        Some(ids) => Change::Set(skill_group_ids(ids)),
-    };
+    let flow: Option<Option<String>> = req
+        .contact_flow_id
+        .map(|flow_id| flow_id.map(|f| f.trim().to_string()));
+    let groups: Option<Vec<String>> = req.skill_group_id.map(skill_group_ids);
 
     let existing = storage::find_in_instance(&ctx.db, ctx.instance(), id)
         .await?
         .ok_or_else(|| number_not_found(id))?;
     rules::check_usage(&existing.number, usage)?;
-    if let Change::Set(Some(flow_id)) = &flow {
+    if let Some(Some(flow_id)) = &flow {
         flows::require_flow(ctx, flow_id).await?;
     }
-    if let Change::Set(groups) = &groups {
+    if let Some(groups) = &groups {
         agents::require_groups(ctx, groups).await?;
     }
 
-    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
-    let mut am: phone_number::ActiveModel = existing.into();
-    am.usage = Set(usage.to_string());
-    if let Change::Set(flow_id) = flow {
-        am.contact_flow_id = Set(flow_id);
-    }
-    am.updated_at = Set(ctx.now_ms());
-    let model = match am.update(&txn).await {
-        Ok(m) => m,
-        Err(DbErr::RecordNotUpdated) => return Err(number_not_found(id)),
-        Err(e) => return Err(e.into()),
+    let change = Modification {
+        usage,
+        contact_flow_id: flow,
+        skill_group_ids: groups.as_deref(),
+        now_ms: ctx.now_ms(),
     };
-    if let Change::Set(groups) = &groups {
-        storage::replace_skill_groups(&txn, ctx.instance(), &model.id, groups).await?;
-    }
-    txn.commit().await?;
+    let model = phone_numbers::modify(&ctx.db, ctx.instance(), existing, change)
+        .await?
+        .ok_or_else(|| number_not_found(id))?;
 
-    let renderer = Renderer::load(ctx, std::slice::from_ref(&model)).await?;
+    let renderer = related::load(ctx, std::slice::from_ref(&model)).await?;
     Ok(Response {
         phone_number: renderer.phone_number(&model),
     })

@@ -18,7 +18,6 @@
 //! `CalleeNumber` or a `CandidateNumber.N` is not a phone number (naming it); 404
 //! `NotExists.OutboundNumber` when there is nothing to pick from.
 
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use ccgate_plugin_sdk::{ApiResult, Context};
 
 use crate::api::Ctx;
@@ -27,16 +26,11 @@ use crate::api::pick_local_number::{Callee, Caller, Data, Request, Response};
 use crate::picking::{self, Candidate};
 use crate::region;
 use crate::rules;
-use crate::storage::phone_number;
+use crate::storage::phone_numbers;
 
 /// The instance's active outbound numbers as candidates, with their stored regions.
 pub(crate) async fn instance_outbound(ctx: &Context) -> ApiResult<Vec<Candidate>> {
-    Ok(phone_number::Entity::find()
-        .filter(phone_number::Column::InstanceId.eq(ctx.instance()))
-        .filter(phone_number::Column::Usage.is_in(["Outbound", "Bidirection"]))
-        .filter(phone_number::Column::Active.eq(true))
-        .order_by_asc(phone_number::Column::Number)
-        .all(&ctx.db)
+    Ok(phone_numbers::outbound_of_instance(&ctx.db, ctx.instance())
         .await?
         .into_iter()
         .map(|n| Candidate {

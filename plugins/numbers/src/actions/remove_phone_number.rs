@@ -7,33 +7,19 @@
 //! instance has no such number (numbers of other instances are not found either).
 
 use ccgate_plugin_sdk::ApiResult;
-use ccgate_plugin_sdk::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::number_not_found;
 use crate::api::Ctx;
 use crate::api::remove_phone_number::{Request, Response};
-use crate::storage::{self, number_skill_group, phone_number};
+use crate::storage::phone_numbers;
 
-/// Serves RemovePhoneNumber: deletes the bindings and the number in one transaction.
+/// Serves RemovePhoneNumber: deletes the bindings and the number in one transaction
+/// ([`phone_numbers::remove`]).
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let id = req.phone_number_id.as_str();
-    let txn = ccgate_plugin_sdk::storage::begin_write(&ctx.db).await?;
-    if storage::find_in_instance(&txn, ctx.instance(), id)
-        .await?
-        .is_none()
-    {
+    if !phone_numbers::remove(&ctx.db, ctx.instance(), id).await? {
         return Err(number_not_found(id));
     }
-    number_skill_group::Entity::delete_many()
-        .filter(number_skill_group::Column::PhoneNumberId.eq(id))
-        .exec(&txn)
-        .await?;
-    phone_number::Entity::delete_many()
-        .filter(phone_number::Column::Id.eq(id))
-        .filter(phone_number::Column::InstanceId.eq(ctx.instance()))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
     Ok(Response {})
 }
 

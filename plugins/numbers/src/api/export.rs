@@ -9,6 +9,7 @@
 ccgate_plugin_abi::export_plugin!(
     crate::NumbersPlugin::default(),
     entities = [
+        crate::storage::instance_count::Entity,
         crate::storage::number_skill_group::Entity,
         crate::storage::phone_number::Entity
     ]

@@ -62,18 +62,21 @@ pub async fn dispatch(
             let req = add_bulk_phone_numbers::Request::parse(params)?;
             // Runs when the write ends, also when it fails or is cancelled.
             let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            contract::typed(
-                crate::actions::add_bulk_phone_numbers::handle(&Cx::new(ctx, state), req).await?,
-            )
+            let out =
+                crate::actions::add_bulk_phone_numbers::handle(&Cx::new(ctx, state), req).await;
+            // Other replicas drop their pages of the instance too (`[cluster]`).
+            ccgate_plugin_sdk::cache::announce(ctx, "numbers").await;
+            contract::typed(out?)
         }
         // AddPhoneNumber 2017-07-05
         1 => {
             let req = add_phone_number::Request::parse(params)?;
             // Runs when the write ends, also when it fails or is cancelled.
             let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            contract::typed(
-                crate::actions::add_phone_number::handle(&Cx::new(ctx, state), req).await?,
-            )
+            let out = crate::actions::add_phone_number::handle(&Cx::new(ctx, state), req).await;
+            // Other replicas drop their pages of the instance too (`[cluster]`).
+            ccgate_plugin_sdk::cache::announce(ctx, "numbers").await;
+            contract::typed(out?)
         }
         // CheckNumberAvaliable 2017-07-05
         2 => {
@@ -124,9 +127,10 @@ pub async fn dispatch(
             let req = modify_phone_number::Request::parse(params)?;
             // Runs when the write ends, also when it fails or is cancelled.
             let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            contract::typed(
-                crate::actions::modify_phone_number::handle(&Cx::new(ctx, state), req).await?,
-            )
+            let out = crate::actions::modify_phone_number::handle(&Cx::new(ctx, state), req).await;
+            // Other replicas drop their pages of the instance too (`[cluster]`).
+            ccgate_plugin_sdk::cache::announce(ctx, "numbers").await;
+            contract::typed(out?)
         }
         // PickGlobalOutboundNumbers 2017-07-05
         7 => {
@@ -148,9 +152,10 @@ pub async fn dispatch(
             let req = remove_phone_number::Request::parse(params)?;
             // Runs when the write ends, also when it fails or is cancelled.
             let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            contract::typed(
-                crate::actions::remove_phone_number::handle(&Cx::new(ctx, state), req).await?,
-            )
+            let out = crate::actions::remove_phone_number::handle(&Cx::new(ctx, state), req).await;
+            // Other replicas drop their pages of the instance too (`[cluster]`).
+            ccgate_plugin_sdk::cache::announce(ctx, "numbers").await;
+            contract::typed(out?)
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }

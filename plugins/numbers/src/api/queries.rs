@@ -9,7 +9,7 @@
 use ccgate_plugin_sdk::serde_json::Value;
 use ccgate_plugin_sdk::{ApiError, ApiResult, Context, Cx, query};
 
-/// Query `by_contact_flow`: The phone numbers bound to contact flows of the given instances, grouped by flow; flows without numbers are left out. One SQL query.
+/// Query `by_contact_flow`: The phone numbers of one instance bound to the given contact flows (at most 100 ids: the flows of the page the caller renders), grouped by flow; flows without numbers and numbers of other flows or instances are left out. One indexed SQL query (instance_id = ? AND contact_flow_id IN (...), index idx_numbers_phone_numbers_instance_flow); none for an empty list. More than 100 ids is a caller bug: 500 InternalError.
 pub mod by_contact_flow {
     #[allow(unused_imports)]
     use ccgate_plugin_sdk::ResponseBody;
@@ -21,13 +21,16 @@ pub mod by_contact_flow {
     /// The arguments of query `numbers.by_contact_flow`.
     #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
     pub struct Args {
-        /// The instances whose numbers are read (an empty list reads nothing).
-        #[serde(rename = "InstanceIds")]
-        pub instance_ids: Vec<String>,
+        /// The instance whose numbers are read.
+        #[serde(rename = "InstanceId")]
+        pub instance_id: String,
+        /// The flows whose numbers are read: at most 100 ids (the largest 2020 ListContactFlows PageSize; a caller with more flows splits them over several calls); duplicates allowed; an empty list reads nothing.
+        #[serde(rename = "ContactFlowIds")]
+        pub contact_flow_ids: Vec<String>,
     }
 
     impl ResponseBody for Args {
-        const FIELDS: &'static [&'static str] = &["InstanceIds"];
+        const FIELDS: &'static [&'static str] = &["InstanceId", "ContactFlowIds"];
     }
 
     /// The result of query `numbers.by_contact_flow`.
@@ -340,6 +343,10 @@ pub async fn dispatch(
         "outbound" => {
             let args: outbound::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::outbound(&cx, args).await?)
+        }
+        ccgate_plugin_sdk::cache::INVALIDATE_QUERY => {
+            use ccgate_plugin_sdk::cache::HasListCache;
+            ccgate_plugin_sdk::cache::answer_invalidate(state.list_cache(), args)
         }
         other => {
             tracing::error!(query = other, "plugin numbers has no such query");

@@ -9,7 +9,14 @@
 //!   by instance and ordered by number (2017 and 2020 ListPhoneNumbers, paging in SQL).
 //! - `idx_numbers_phone_numbers_instance_usage` (`instance_id, usage, number`): the 2020 `Usage`
 //!   filter and the 2017 `OutboundOnly` filter.
-//! - `idx_numbers_phone_numbers_flow` (`contact_flow_id`): the `by_contact_flow` query.
+//! - `idx_numbers_phone_numbers_instance_flow` (`instance_id, contact_flow_id, number`; M0002):
+//!   the `by_contact_flow` query, `instance_id = ? AND contact_flow_id IN (...)` ordered by
+//!   `contact_flow_id, number`, reads only the numbers of the flows asked about, in index order.
+//!   It replaces M0001's `idx_numbers_phone_numbers_flow` (`contact_flow_id` alone), which
+//!   nothing else used.
+//! - `numbers_instance_counts` (M0003) is keyed by `instance_id` alone: the unfiltered 2020
+//!   ListPhoneNumbers reads its `TotalCount` there with one primary-key read
+//!   ([`super::instance_counts`]) instead of counting the instance's index entries.
 //! - `idx_numbers_skill_groups_group` (`instance_id, skill_group_id`): PickGlobalOutboundNumbers
 //!   finds the numbers of given skill groups; the primary key (`phone_number_id, ...`) serves
 //!   fetching the groups of a page of numbers.
@@ -26,7 +33,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001CreateTables)]
+        vec![
+            Box::new(M0001CreateTables),
+            Box::new(M0002InstanceFlowIndex),
+            Box::new(M0003InstanceCounts),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -48,6 +59,13 @@ enum NumbersPhoneNumbers {
     Active,
     CreatedAt,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum NumbersInstanceCounts {
+    Table,
+    InstanceId,
+    Total,
 }
 
 #[derive(DeriveIden)]
@@ -178,5 +196,197 @@ impl MigrationTrait for M0001CreateTables {
         manager
             .drop_table(Table::drop().table(NumbersPhoneNumbers::Table).to_owned())
             .await
+    }
+}
+
+/// M0002: `idx_numbers_phone_numbers_instance_flow` (`instance_id, contact_flow_id, number`) for
+/// the `by_contact_flow` query, in place of M0001's `idx_numbers_phone_numbers_flow`
+/// (`contact_flow_id`), whose queries all filter by instance too (see the module docs).
+struct M0002InstanceFlowIndex;
+
+impl MigrationName for M0002InstanceFlowIndex {
+    fn name(&self) -> &str {
+        "m0002_numbers_instance_flow_index"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002InstanceFlowIndex {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use NumbersPhoneNumbers as N;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_numbers_phone_numbers_instance_flow")
+                    .table(N::Table)
+                    .col(N::InstanceId)
+                    .col(N::ContactFlowId)
+                    .col(N::Number)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_numbers_phone_numbers_flow")
+                    .table(N::Table)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use NumbersPhoneNumbers as N;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_numbers_phone_numbers_flow")
+                    .table(N::Table)
+                    .col(N::ContactFlowId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_numbers_phone_numbers_instance_flow")
+                    .table(N::Table)
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// M0003: `numbers_instance_counts` (`instance_id` primary key, `total`), the number count of
+/// each instance, maintained by the transactions that insert or delete numbers
+/// ([`super::instance_counts`]), and filled here from the rows that exist:
+/// `INSERT INTO numbers_instance_counts (instance_id, total) SELECT instance_id, COUNT(*) FROM
+/// numbers_phone_numbers GROUP BY instance_id` (after emptying it, so that a re-run after a
+/// failure half-way on a backend without transactional DDL fills it once). The column types
+/// and collation of `instance_id` are those of `numbers_phone_numbers.instance_id`, so an
+/// instance is the same key in both tables on every backend.
+struct M0003InstanceCounts;
+
+impl MigrationName for M0003InstanceCounts {
+    fn name(&self) -> &str {
+        "m0003_numbers_instance_counts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003InstanceCounts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use NumbersInstanceCounts as C;
+        use NumbersPhoneNumbers as N;
+        manager
+            .create_table(
+                Table::create()
+                    .table(C::Table)
+                    .if_not_exists()
+                    .col(string_len(C::InstanceId, ID_MAX).primary_key())
+                    .col(big_integer(C::Total))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .execute(Query::delete().from_table(C::Table).to_owned())
+            .await?;
+        let fill = Query::insert()
+            .into_table(C::Table)
+            .columns([C::InstanceId, C::Total])
+            .select_from(
+                Query::select()
+                    .column(N::InstanceId)
+                    .expr(Expr::cust("COUNT(*)"))
+                    .from(N::Table)
+                    .group_by_col(N::InstanceId)
+                    .to_owned(),
+            )
+            .map_err(|e| DbErr::Migration(e.to_string()))?
+            .to_owned();
+        manager.execute(fill).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(NumbersInstanceCounts::Table).to_owned())
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ccgate_plugin_sdk::sea_orm::{ConnectOptions, Database, DatabaseConnection, EntityTrait};
+
+    use super::*;
+    use crate::storage::{instance_count, instance_counts, phone_number, phone_numbers};
+
+    async fn sqlite() -> DatabaseConnection {
+        let mut opts = ConnectOptions::new("sqlite::memory:");
+        opts.max_connections(1)
+            .min_connections(1)
+            .sqlx_logging(false);
+        Database::connect(opts).await.unwrap()
+    }
+
+    /// Rows written as a binary without M0003 wrote them: no count maintained.
+    async fn rows_before_m0003(db: &DatabaseConnection, instance: &str, n: usize) {
+        let rows: Vec<_> = (0..n)
+            .map(|i| {
+                let number = format!("0531{:02}{i:06}", instance.len());
+                phone_numbers::active_model(&crate::actions::new_number(
+                    instance, &number, "Inbound", None, 0,
+                ))
+            })
+            .collect();
+        phone_number::Entity::insert_many(rows)
+            .exec(db)
+            .await
+            .unwrap();
+    }
+
+    async fn stored_counts(db: &DatabaseConnection) -> Vec<(String, i64)> {
+        let mut rows: Vec<(String, i64)> = instance_count::Entity::find()
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.instance_id, r.total))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    #[tokio::test]
+    async fn m0003_fills_the_counts_of_existing_rows() {
+        let db = sqlite().await;
+        Migrator::up(&db, Some(2)).await.unwrap();
+        rows_before_m0003(&db, "ccc-a", 3).await;
+        rows_before_m0003(&db, "ccc-bb", 5).await;
+        Migrator::up(&db, None).await.unwrap();
+        let filled = vec![("ccc-a".to_string(), 3), ("ccc-bb".to_string(), 5)];
+        assert_eq!(stored_counts(&db).await, filled);
+        // Maintained from there on.
+        instance_counts::add(&db, "ccc-a", 1).await.unwrap();
+        assert_eq!(instance_counts::get(&db, "ccc-a").await.unwrap(), 4);
+        // Down and up again: dropped, then filled from the rows once more (the +1 above had no
+        // row behind it, so the refill drops it).
+        Migrator::down(&db, Some(1)).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(stored_counts(&db).await, filled);
+    }
+
+    #[tokio::test]
+    async fn m0003_on_an_empty_table_and_a_rerun_of_its_fill() {
+        let db = sqlite().await;
+        Migrator::up(&db, None).await.unwrap();
+        assert!(stored_counts(&db).await.is_empty());
+        // A re-run of `up` (as after a failure half-way on a backend without transactional
+        // DDL) empties the table first: each instance is counted once.
+        rows_before_m0003(&db, "ccc-a", 2).await;
+        let manager = SchemaManager::new(&db);
+        M0003InstanceCounts.up(&manager).await.unwrap();
+        M0003InstanceCounts.up(&manager).await.unwrap();
+        assert_eq!(stored_counts(&db).await, vec![("ccc-a".to_string(), 2)]);
     }
 }

@@ -1,4 +1,8 @@
-//! Storage of the numbers domain: sea-orm 2 entities and their migrations.
+//! Storage of the numbers domain: sea-orm 2 entities, their migrations, and every read and
+//! write of the plugin (the actions, [`crate::queries`] and [`crate::related`] call these
+//! functions and build no SQL themselves): the skill-group bindings here, the phone numbers in
+//! [`phone_numbers`], where each write transaction begins and ends inside one function. Times
+//! are written as the caller passes them (the request's clock, `Context::now_ms`).
 //!
 //! Tables (all prefixed `numbers_`):
 //! - [`phone_number`] (`numbers_phone_numbers`): one row per number bound to an instance
@@ -8,18 +12,25 @@
 //!   (§6.3 ModifyPhoneNumber `SkillGroupId.N`, §6.8), used by §6.7 PickGlobalOutboundNumbers.
 //!   Skill groups belong to the agents domain: they are stored here by id only, checked and
 //!   named through its `skill_groups` query (`crate::agents`).
+//! - [`instance_count`] (`numbers_instance_counts`): how many numbers each instance has, kept
+//!   equal to `COUNT(*)` by the same transactions that insert or delete numbers
+//!   ([`instance_counts`]), so the unfiltered 2020 ListPhoneNumbers reads `TotalCount` with one
+//!   primary-key read.
 //!
 //! Times are UTC epoch milliseconds in BIGINT columns; indexed strings are bounded VARCHARs so
 //! the same schema works on SQLite, PostgreSQL and MySQL/MariaDB.
 
+pub mod instance_count;
+pub mod instance_counts;
 pub mod migration;
 pub mod number_skill_group;
 pub mod phone_number;
+pub mod phone_numbers;
 
 use std::collections::HashMap;
 
 use ccgate_plugin_sdk::sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// Longest accepted id (`PhoneNumberId`, `InstanceId`, `ContactFlowId`), in characters.
@@ -72,6 +83,26 @@ pub async fn skill_groups_of<C: ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+/// The ids of the numbers of `instance` bound to any of the skill groups `skill_group_ids`,
+/// each once, unordered (PickGlobalOutboundNumbers; [`phone_numbers::by_ids`] reads the
+/// numbers then: two index lookups rather than one `IN (subquery)`, for which PostgreSQL picked
+/// a nested loop on freshly bulk-loaded tables).
+pub async fn numbers_in_skill_groups<C: ConnectionTrait>(
+    db: &C,
+    instance: &str,
+    skill_group_ids: Vec<String>,
+) -> Result<Vec<String>, DbErr> {
+    number_skill_group::Entity::find()
+        .select_only()
+        .distinct()
+        .column(number_skill_group::Column::PhoneNumberId)
+        .filter(number_skill_group::Column::InstanceId.eq(instance))
+        .filter(number_skill_group::Column::SkillGroupId.is_in(skill_group_ids))
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// Replaces the skill groups of number `number_id` (of `instance`) with `groups`, in order.

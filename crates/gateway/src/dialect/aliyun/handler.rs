@@ -145,7 +145,7 @@ async fn serve(
     *routed = spec.action;
     let caller = authenticate(&state.auth, req, spec.auth).await?;
     if let Some(rates) = &state.rates {
-        rates.check(&caller)?;
+        rates.check(&caller).await?;
     }
     caller.admitted_to(&spec)?;
     let style = if spec.is_2020() {
@@ -179,6 +179,12 @@ async fn serve(
         clock: Default::default(),
     };
     crate::auth::access::admit(&caller, &mut ctx, &params).await?;
-    let reply = route.plugin.handle(&ctx, route.index, &params).await?;
+    let reply = route
+        .calls
+        .time(
+            crate::metrics::CallKind::Action,
+            route.plugin.handle(&ctx, route.index, &params),
+        )
+        .await?;
     Ok((spec.envelope, reply, spec.action))
 }
