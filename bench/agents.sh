@@ -46,93 +46,20 @@ PAGES=$(((USERS + 99) / 100))
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-log() { printf '>>> %s\n' "$*" >&2; }
-die() { printf 'agents.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-# --- wrk ---------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null 2>&1; then
-    [ "$(id -u)" = 0 ] || die "wrk is not installed (apt-get install wrk, as root)"
-    log "wrk is missing: apt-get update && apt-get install -y wrk"
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
-fi
-
-# --- build -------------------------------------------------------------------------------
-TARGET=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-if [ -z "${CCGATE_BIN:-}" ]; then
-    log "cargo build --release -p ccgate"
-    cargo build --release -p ccgate
-fi
-if [ -z "${BARE_BIN:-}" ]; then
-    log "cargo build --release -p ccgate-gateway --example bare_actix"
-    cargo build --release -p ccgate-gateway --example bare_actix
-fi
-CCGATE="${CCGATE_BIN:-$TARGET/release/ccgate}"
-BARE="${BARE_BIN:-$TARGET/release/examples/bare_actix}"
-[ -x "$CCGATE" ] || die "no ccgate binary at $CCGATE"
-[ -x "$BARE" ] || die "no bare_actix binary at $BARE"
+# --- wrk and build -----------------------------------------------------------------------
+need_wrk
+TARGET=$(target_dir)
+build_binaries 1
+check_binaries 1
 
 # --- temp dir and clean-up ---------------------------------------------------------------
-TMP=$(mktemp -d -t ccgate-agents.XXXXXX)
-CCGATE_PID=""
-BARE_PID=""
-stop() { # pid: SIGTERM, then wait (ccgate drains in-flight requests)
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    stop "$CCGATE_PID"
-    stop "$BARE_PID"
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_http() { # url pid name
-    for _ in $(seq 300); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited during start-up (see above)"
-        sleep 0.1
-    done
-    die "$3 did not answer $1 within 30 s"
-}
-hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(date +%s.%N)"; }
-
-start_ccgate() {
-    (
-        cd "$TMP"
-        exec env CCGATE__SERVER__BIND="127.0.0.1:$CCGATE_PORT" \
-            CCGATE__SERVER__WORKERS="$WORKERS" \
-            CCGATE__DATABASE__URL="sqlite://$TMP/ccgate.db?mode=rwc" \
-            CCGATE__SECURITY__MASTER_KEY_FILE="$TMP/master.key" \
-            CCGATE__LOG__FILTER="$LOG_FILTER" \
-            "$CCGATE" serve
-    ) >>"$TMP/ccgate.out" 2>>"$TMP/ccgate.err" &
-    CCGATE_PID=$!
-    wait_http "http://127.0.0.1:$CCGATE_PORT/healthz" "$CCGATE_PID" ccgate ||
-        { cat "$TMP/ccgate.err" >&2; exit 1; }
-}
-start_bare() { # body file
-    CCGATE__SERVER__BIND="127.0.0.1:$BARE_PORT" CCGATE__SERVER__WORKERS="$WORKERS" \
-        BARE_BODY="$1" "$BARE" >"$TMP/bare.out" 2>&1 &
-    BARE_PID=$!
-    wait_http "http://127.0.0.1:$BARE_PORT/" "$BARE_PID" bare_actix
-}
+bench_tmp ccgate-agents
 
 # --- ccgate: first start (migrates, demo key), seed, sign in -----------------------------
-log "starting ccgate on 127.0.0.1:$CCGATE_PORT (SQLite in $TMP)"
-start_ccgate
-AK=$(awk '/AccessKeyId:/ {print $2; exit}' "$TMP/ccgate.out")
-SK=$(awk '/AccessKeySecret:/ {print $2; exit}' "$TMP/ccgate.out")
-[ -n "$AK" ] && [ -n "$SK" ] || die "no demo AccessKey in ccgate's output: $(cat "$TMP/ccgate.out")"
-export CCGATE_ENDPOINT="http://127.0.0.1:$CCGATE_PORT" CCGATE_ACCESS_KEY_ID="$AK" \
-    CCGATE_ACCESS_KEY_SECRET="$SK"
+first_start "SQLite in $TMP"
 stop "$CCGATE_PID"
 
 log "seeding $USERS users in $SKILL_GROUPS skill groups (SQL into $TMP/ccgate.db)"
@@ -159,9 +86,7 @@ EOF
 [ "$signed" = "$((USERS / 2))" ] || die "expected $((USERS / 2)) signed-in agents, ccgate lists $signed"
 log "ccgate lists $total agents, $signed signed in"
 
-log "restarting ccgate on the seeded database"
-stop "$CCGATE_PID"
-start_ccgate
+restart_ccgate
 
 # The bytes bare_actix answers: what ccgate answers (one page of 100; one TakeBreak).
 signed_target() { # action params... -> a signed GET target (`ccgate call` prints the JSON
@@ -181,17 +106,6 @@ curl -fsS "$CCGATE_ENDPOINT$(signed_target TakeBreak UserId=agent00000@$INSTANCE
 
 # --- wrk ---------------------------------------------------------------------------------
 COUNT=$((MAX_RPS * DURATION))
-run_wrk() { # name url urls-dir wrap -> prints "rps p50_us p99_us"
-    local name=$1 url=$2 dir=$3 wrap=$4 out="$TMP/wrk-$1.txt"
-    log "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency $url ($name)"
-    if ! CCBENCH_URLS="$dir" CCBENCH_WRAP=$wrap wrk -t"$THREADS" -c"$CONNECTIONS" \
-        -d"${DURATION}s" --latency -s bench/list_phone_numbers.lua "$url" >"$out" 2>&1; then
-        cat "$out" >&2
-        die "wrk against $name failed (non-2xx responses, socket errors or exhausted requests)"
-    fi
-    cat "$out" >&2
-    sed -n 's/^CCBENCH .*rps=\([0-9.]*\) .*p50_us=\([0-9]*\) .*p99_us=\([0-9]*\) .*/\1 \2 \3/p' "$out"
-}
 
 declare -a ROWS=()
 for load in list transition; do
@@ -208,9 +122,9 @@ for load in list transition; do
                 --threads "$THREADS" --users "$USERS" --out "$TMP/urls"
         fi
         log "generated in $(elapsed "$t0") s"
-        read -r c_rps c_p50 c_p99 < <(run_wrk "ccgate-$load" "$CCGATE_ENDPOINT" "$TMP/urls" 0)
+        read -r c_rps c_p50 c_p99 < <(run_wrk "ccgate-$load" "$CCGATE_ENDPOINT" 0)
         start_bare "$body"
-        read -r b_rps b_p50 b_p99 < <(run_wrk "bare-$load" "http://127.0.0.1:$BARE_PORT" "$TMP/urls" 1)
+        read -r b_rps b_p50 b_p99 < <(run_wrk "bare-$load" "http://127.0.0.1:$BARE_PORT" 1)
         B_HWM=$(hwm_kb "$BARE_PID")
         stop "$BARE_PID"
         BARE_PID=""

@@ -59,11 +59,10 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/bench_reports}
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-log() { printf '>>> %s\n' "$*" >&2; }
-die() { printf 'reports.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-TARGET=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+TARGET=$(target_dir)
 STATE="$TARGET/bench-reports"
 mkdir -p "$STATE"
 SQLITE_PATH=${SQLITE_PATH:-$STATE/bench_reports.db}
@@ -75,53 +74,13 @@ if [ -z "${SEEDER_BIN:-}" ] && [ "$SEED$WRK" != 00 ]; then
     cargo build --release -p ccgate-reports --example seed_reports
 fi
 SEEDER="${SEEDER_BIN:-$TARGET/release/examples/seed_reports}"
-if [ "$WRK" = 1 ]; then
-    if ! command -v wrk >/dev/null 2>&1; then
-        [ "$(id -u)" = 0 ] || die "wrk is not installed (apt-get install wrk, as root)"
-        log "wrk is missing: apt-get update && apt-get install -y wrk"
-        apt-get update
-        DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
-    fi
-    if [ -z "${CCGATE_BIN:-}" ]; then
-        log "cargo build --release -p ccgate"
-        cargo build --release -p ccgate
-    fi
-    if [ -z "${BARE_BIN:-}" ]; then
-        log "cargo build --release -p ccgate-gateway --example bare_actix"
-        cargo build --release -p ccgate-gateway --example bare_actix
-    fi
+if [ "$WRK" = 1 ]; then # sets CCGATE and BARE (only the wrk step uses them)
+    need_wrk
+    build_binaries 1
 fi
-CCGATE="${CCGATE_BIN:-$TARGET/release/ccgate}"
-BARE="${BARE_BIN:-$TARGET/release/examples/bare_actix}"
 
 # --- temp dir and clean-up ---------------------------------------------------------------
-TMP=$(mktemp -d -t ccgate-reports.XXXXXX)
-CCGATE_PID=""
-BARE_PID=""
-stop() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    stop "$CCGATE_PID"
-    stop "$BARE_PID"
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_http() { # url pid name
-    for _ in $(seq 600); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited during start-up"
-        sleep 0.1
-    done
-    die "$3 did not answer $1 within 60 s"
-}
+bench_tmp ccgate-reports
 
 url_of() { # db -> the sea-orm URL
     case $1 in
@@ -172,7 +131,7 @@ for DB in $DATABASES; do
             "$CCGATE" serve
     ) >"$TMP/ccgate-$DB.out" 2>"$TMP/ccgate-$DB.err" &
     CCGATE_PID=$!
-    wait_http "http://127.0.0.1:$CCGATE_PORT/healthz" "$CCGATE_PID" ccgate ||
+    wait_http "http://127.0.0.1:$CCGATE_PORT/healthz" "$CCGATE_PID" ccgate 60 ||
         { cat "$TMP/ccgate-$DB.err" >&2; exit 1; }
 
     common="Version=2017-07-05&Format=JSON&RegionId=cn-shanghai&SignatureType=BEARERTOKEN&BearerToken=$TOKEN&InstanceId=$INSTANCE"
@@ -222,7 +181,8 @@ if d is not None:
 else:
     print(f"  {sys.argv[2]}: TotalCalls {b['InstanceSummaryReport']['Overall']['TotalCalls']}")
 EOF
-        run_wrk() { # label url
+        run_wrk_row() { # label url -> "rps p50_us p99_us non2xx+socket_errors" (bench/lib.sh's
+            # run_wrk stops the script on a failed run)
             local out="$TMP/wrk-$DB-$name-$1.txt"
             log "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency $2 ($DB $name, $1)"
             # A load that fails (errors, timeouts) is reported in its row; the others still run.
@@ -233,12 +193,9 @@ EOF
             fi
             sed -n 's/^CCBENCH .*rps=\([0-9.]*\) .*p50_us=\([0-9]*\) .*p99_us=\([0-9]*\) .*non2xx=\([0-9]*\) socket_errors=\([0-9]*\).*/\1 \2 \3 \4+\5/p' "$out"
         }
-        read -r c_rps c_p50 c_p99 c_err < <(run_wrk ccgate "http://127.0.0.1:$CCGATE_PORT")
-        CCGATE__SERVER__BIND="127.0.0.1:$BARE_PORT" CCGATE__SERVER__WORKERS="$WORKERS" \
-            BARE_BODY="$TMP/body-$name.json" "$BARE" >"$TMP/bare.out" 2>&1 &
-        BARE_PID=$!
-        wait_http "http://127.0.0.1:$BARE_PORT/" "$BARE_PID" bare_actix
-        read -r b_rps b_p50 b_p99 b_err < <(run_wrk bare "http://127.0.0.1:$BARE_PORT")
+        read -r c_rps c_p50 c_p99 c_err < <(run_wrk_row ccgate "http://127.0.0.1:$CCGATE_PORT")
+        start_bare "$TMP/body-$name.json" 60
+        read -r b_rps b_p50 b_p99 b_err < <(run_wrk_row bare "http://127.0.0.1:$BARE_PORT")
         stop "$BARE_PID"
         BARE_PID=""
         [ -n "${c_rps:-}" ] && [ -n "${b_rps:-}" ] || die "could not read wrk results"

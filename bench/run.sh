@@ -66,10 +66,10 @@ INSTANCE=ccc-test
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 # shellcheck source=bench/seed.sh
 . bench/seed.sh
-log() { printf '>>> %s\n' "$*" >&2; }
-die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
 for load in $LOADS; do
     case $load in numbers2020 | flows2017 | flows2020) ;; *) die "unknown load $load in LOADS" ;; esac
@@ -77,94 +77,20 @@ done
 [ "$BOUND_FLOWS" -le "$FLOWS" ] || die "BOUND_FLOWS ($BOUND_FLOWS) > FLOWS ($FLOWS)"
 [ "$BOUND_NUMBERS" -le "$NUMBERS" ] || die "BOUND_NUMBERS ($BOUND_NUMBERS) > NUMBERS ($NUMBERS)"
 
-# --- wrk ---------------------------------------------------------------------------------
-if [ "$CHECK" != 1 ] && ! command -v wrk >/dev/null 2>&1; then
-    [ "$(id -u)" = 0 ] || die "wrk is not installed (apt-get install wrk, as root)"
-    log "wrk is missing: apt-get update && apt-get install -y wrk"
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
-fi
-
-# --- build -------------------------------------------------------------------------------
-TARGET=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-if [ -z "${CCGATE_BIN:-}" ]; then
-    log "cargo build --release -p ccgate"
-    cargo build --release -p ccgate
-fi
-if [ -z "${BARE_BIN:-}" ] && [ "$CHECK" != 1 ]; then
-    log "cargo build --release -p ccgate-gateway --example bare_actix"
-    cargo build --release -p ccgate-gateway --example bare_actix
-fi
-CCGATE="${CCGATE_BIN:-$TARGET/release/ccgate}"
-BARE="${BARE_BIN:-$TARGET/release/examples/bare_actix}"
-[ -x "$CCGATE" ] || die "no ccgate binary at $CCGATE"
-[ "$CHECK" = 1 ] || [ -x "$BARE" ] || die "no bare_actix binary at $BARE"
+# --- wrk and build (CHECK=1 needs neither wrk nor bare_actix) -----------------------------
+WITH_BARE=1
+if [ "$CHECK" = 1 ]; then WITH_BARE=0; else need_wrk; fi
+TARGET=$(target_dir)
+build_binaries "$WITH_BARE"
+check_binaries "$WITH_BARE"
 
 # --- temp dir and clean-up ---------------------------------------------------------------
-TMP=$(mktemp -d -t ccgate-bench.XXXXXX)
-CCGATE_PID=""
-BARE_PID=""
-stop() { # pid: SIGTERM, then wait (ccgate drains in-flight requests)
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    stop "$CCGATE_PID"
-    stop "$BARE_PID"
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_http() { # url pid name
-    for _ in $(seq 300); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited during start-up (see above)"
-        sleep 0.1
-    done
-    die "$3 did not answer $1 within 30 s"
-}
-hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-
-start_ccgate() {
-    (
-        cd "$TMP"
-        exec env CCGATE__SERVER__BIND="127.0.0.1:$CCGATE_PORT" \
-            CCGATE__SERVER__WORKERS="$WORKERS" \
-            CCGATE__DATABASE__URL="sqlite://$TMP/ccgate.db?mode=rwc" \
-            CCGATE__SECURITY__MASTER_KEY_FILE="$TMP/master.key" \
-            CCGATE__LOG__FILTER="$LOG_FILTER" \
-            "$CCGATE" serve
-    ) >>"$TMP/ccgate.out" 2>>"$TMP/ccgate.err" &
-    CCGATE_PID=$!
-    wait_http "http://127.0.0.1:$CCGATE_PORT/healthz" "$CCGATE_PID" ccgate ||
-        { cat "$TMP/ccgate.err" >&2; exit 1; }
-}
+bench_tmp ccgate-bench
 
 # --- ccgate: first start, demo key, seed -------------------------------------------------
-log "starting ccgate on 127.0.0.1:$CCGATE_PORT (SQLite in $TMP)"
-start_ccgate
-AK=$(awk '/AccessKeyId:/ {print $2; exit}' "$TMP/ccgate.out")
-SK=$(awk '/AccessKeySecret:/ {print $2; exit}' "$TMP/ccgate.out")
-[ -n "$AK" ] && [ -n "$SK" ] || die "no demo AccessKey in ccgate's output: $(cat "$TMP/ccgate.out")"
-export CCGATE_ENDPOINT="http://127.0.0.1:$CCGATE_PORT" CCGATE_ACCESS_KEY_ID="$AK" \
-    CCGATE_ACCESS_KEY_SECRET="$SK"
-
-log "creating $FLOWS contact flows (CreateContactFlow, via ccgate call)"
+first_start "SQLite in $TMP"
 t0=$(date +%s.%N)
-mapfile -t FLOW_IDS < <(seed_flows "$CCGATE" "$INSTANCE" "$FLOWS" "$TMP/seed.out" ||
-    echo "FAILED")
-[ "${#FLOW_IDS[@]}" = "$FLOWS" ] && [[ " ${FLOW_IDS[*]} " != *" FAILED "* ]] ||
-    die "CreateContactFlow failed"
-log "seeding $NUMBERS numbers, the first $BOUND_NUMBERS bound to $BOUND_FLOWS flows" \
-    "(AddBulkPhoneNumbers, 100 per call, via ccgate call)"
-seed_numbers "$CCGATE" "$INSTANCE" "$NUMBERS" "$TMP/seed.out" "$BOUND_NUMBERS" \
-    "${FLOW_IDS[@]:0:$BOUND_FLOWS}" || die "AddBulkPhoneNumbers failed"
+seed_instance
 "$CCGATE" call ListPhoneNumbers --api-version 2020-07-01 "InstanceId=$INSTANCE" \
     PageNumber=1 PageSize=1 >"$TMP/numbers.json"
 "$CCGATE" call ListContactFlows "InstanceId=$INSTANCE" >"$TMP/flows2017.json"
@@ -188,7 +114,7 @@ EOF
 [ "$BOUND_NUMBERS" = 0 ] || [ "$bound_flows" = "$BOUND_FLOWS" ] ||
     die "expected numbers on $BOUND_FLOWS flows, 2017 ListContactFlows has them on $bound_flows"
 log "seeded $total numbers and $flows_total flows ($bound_2017 numbers bound to $bound_flows" \
-    "flows) in $(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')") s"
+    "flows) in $(elapsed "$t0") s"
 FLOW_PAGES=$(((flows_total + FLOWS_PAGE_SIZE - 1) / FLOWS_PAGE_SIZE))
 ((FLOW_PAGES <= 100)) || FLOW_PAGES=100
 NUMBER_PAGES=$(((NUMBERS + 19) / 20))
@@ -196,9 +122,7 @@ NUMBER_PAGES=$(((NUMBERS + 19) / 20))
 ((NUMBER_PAGES >= 1)) || NUMBER_PAGES=1
 
 # Restart so that peak RSS covers serving only (not seeding) and caches start cold.
-log "restarting ccgate on the seeded database"
-stop "$CCGATE_PID"
-start_ccgate
+restart_ccgate
 
 # --- loads -------------------------------------------------------------------------------
 gen_load() { # load count threads out: signed GET targets of `load` (bench/gen_requests.py)
@@ -239,26 +163,7 @@ if [ "$CHECK" = 1 ]; then
     exit 0
 fi
 
-start_bare() { # body file
-    CCGATE__SERVER__BIND="127.0.0.1:$BARE_PORT" CCGATE__SERVER__WORKERS="$WORKERS" \
-        BARE_BODY="$1" "$BARE" >"$TMP/bare.out" 2>&1 &
-    BARE_PID=$!
-    wait_http "http://127.0.0.1:$BARE_PORT/" "$BARE_PID" bare_actix
-}
-
 # --- wrk ---------------------------------------------------------------------------------
-run_wrk() { # name url wrap -> prints "rps p50_us p99_us"
-    local name=$1 url=$2 wrap=$3 out="$TMP/wrk-$1.txt"
-    log "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency $url ($name)"
-    if ! CCBENCH_URLS="$TMP/urls" CCBENCH_WRAP=$wrap wrk -t"$THREADS" -c"$CONNECTIONS" \
-        -d"${DURATION}s" --latency -s bench/list_phone_numbers.lua "$url" >"$out" 2>&1; then
-        cat "$out" >&2
-        die "wrk against $name failed (non-2xx responses, socket errors or exhausted requests)"
-    fi
-    cat "$out" >&2
-    sed -n 's/^CCBENCH .*rps=\([0-9.]*\) .*p50_us=\([0-9]*\) .*p99_us=\([0-9]*\) .*/\1 \2 \3/p' "$out"
-}
-
 declare -a ROWS=() WHAT=()
 for load in $LOADS; do
     case $load in flows*) count=$((FLOWS_MAX_RPS * DURATION)) ;; *) count=$((MAX_RPS * DURATION)) ;; esac

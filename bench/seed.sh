@@ -1,5 +1,6 @@
-# Sourced by bench/run.sh and bench/plugin_ratio.sh (not run on its own). The functions call
-# `CCGATE call`, which reads CCGATE_ENDPOINT, CCGATE_ACCESS_KEY_ID and CCGATE_ACCESS_KEY_SECRET.
+# Sourced by bench/run.sh, bench/writes.sh and bench/plugin_ratio.sh (not run on its own). The
+# functions call `CCGATE call`, which reads CCGATE_ENDPOINT, CCGATE_ACCESS_KEY_ID and
+# CCGATE_ACCESS_KEY_SECRET.
 #
 # seed_numbers CCGATE INSTANCE NUMBERS OUT [BOUND FLOW_ID...]: adds NUMBERS phone numbers
 # 13800000000, 13800000001, ... to INSTANCE with AddBulkPhoneNumbers, at most 100 per call.
@@ -48,4 +49,21 @@ seed_flows() {
         python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ContactFlow"]["ContactFlowId"])' "$out" ||
             { cat "$out" >&2; return 1; }
     done
+}
+
+# seed_instance: the seeding of bench/run.sh and bench/writes.sh, from their settings (CCGATE,
+# INSTANCE, FLOWS, NUMBERS, BOUND_FLOWS, BOUND_NUMBERS, TMP) and with their log and die
+# (bench/lib.sh): FLOWS new flows (seed_flows), then NUMBERS numbers (seed_numbers), the first
+# BOUND_NUMBERS of them bound to the first BOUND_FLOWS of those flows. Dies when a call fails.
+seed_instance() {
+    local -a flow_ids
+    log "creating $FLOWS contact flows (CreateContactFlow, via ccgate call)"
+    mapfile -t flow_ids < <(seed_flows "$CCGATE" "$INSTANCE" "$FLOWS" "$TMP/seed.out" ||
+        echo "FAILED")
+    [ "${#flow_ids[@]}" = "$FLOWS" ] && [[ " ${flow_ids[*]} " != *" FAILED "* ]] ||
+        die "CreateContactFlow failed"
+    log "seeding $NUMBERS numbers, the first $BOUND_NUMBERS bound to $BOUND_FLOWS flows" \
+        "(AddBulkPhoneNumbers, 100 per call, via ccgate call)"
+    seed_numbers "$CCGATE" "$INSTANCE" "$NUMBERS" "$TMP/seed.out" "$BOUND_NUMBERS" \
+        "${flow_ids[@]:0:$BOUND_FLOWS}" || die "AddBulkPhoneNumbers failed"
 }

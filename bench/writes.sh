@@ -83,10 +83,10 @@ for var in CCGATE_BIN BARE_BIN; do
 done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 # shellcheck source=bench/seed.sh
 . bench/seed.sh
-log() { printf '>>> %s\n' "$*" >&2; }
-die() { printf 'writes.sh: %s\n' "$*" >&2; exit 1; }
 
 for w in $WRITES_PER_SEC; do
     [[ $w =~ ^[0-9]+$ ]] || die "WRITES_PER_SEC: $w is not a whole number of writes per second"
@@ -95,52 +95,23 @@ done
 [ "$BOUND_NUMBERS" -le "$NUMBERS" ] || die "BOUND_NUMBERS ($BOUND_NUMBERS) > NUMBERS ($NUMBERS)"
 [ "$NUMBERS" -le 10000 ] || die "NUMBERS ($NUMBERS) > 10,000 (the writer lists them with 2017 ListPhoneNumbers)"
 
-# --- wrk ---------------------------------------------------------------------------------
-if [ "$CHECK" != 1 ] && ! command -v wrk >/dev/null 2>&1; then
-    [ "$(id -u)" = 0 ] || die "wrk is not installed (apt-get install wrk, as root)"
-    log "wrk is missing: apt-get update && apt-get install -y wrk"
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
+# --- wrk and build (CHECK=1 needs neither wrk nor bare_actix) -----------------------------
+WITH_BARE=1
+if [ "$CHECK" = 1 ]; then WITH_BARE=0; else need_wrk; fi
+TARGET=$(target_dir)
+if [ -z "${CCGATE_BIN:-}" ] && [ "$CHECK" = 1 ]; then
+    log "cargo build -p ccgate (debug, CHECK=1)"
+    cargo build -p ccgate
+    CCGATE_BIN=$TARGET/debug/ccgate
 fi
-
-# --- build -------------------------------------------------------------------------------
-TARGET=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-if [ -z "${CCGATE_BIN:-}" ]; then
-    if [ "$CHECK" = 1 ]; then
-        log "cargo build -p ccgate (debug, CHECK=1)"
-        cargo build -p ccgate
-        CCGATE_BIN=$TARGET/debug/ccgate
-    else
-        log "cargo build --release -p ccgate"
-        cargo build --release -p ccgate
-    fi
-fi
-if [ -z "${BARE_BIN:-}" ] && [ "$CHECK" != 1 ]; then
-    log "cargo build --release -p ccgate-gateway --example bare_actix"
-    cargo build --release -p ccgate-gateway --example bare_actix
-fi
-CCGATE="${CCGATE_BIN:-$TARGET/release/ccgate}"
-BARE="${BARE_BIN:-$TARGET/release/examples/bare_actix}"
-[ -x "$CCGATE" ] || die "no ccgate binary at $CCGATE"
-[ "$CHECK" = 1 ] || [ -x "$BARE" ] || die "no bare_actix binary at $BARE"
+build_binaries "$WITH_BARE"
+check_binaries "$WITH_BARE"
 
 # --- temp dir, database and clean-up -----------------------------------------------------
-TMP=$(mktemp -d -t ccgate-writes.XXXXXX)
-CCGATE_PID=""
-BARE_PID=""
 WRITER_PID=""
 PG_MAINT=""
 PG_DB=""
-stop() { # pid: SIGTERM, then wait (ccgate drains in-flight requests)
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
+cleanup_writes() { # bench/lib.sh's cleanup, with the writer and the PostgreSQL database
     stop "$WRITER_PID"
     stop "$CCGATE_PID"
     stop "$BARE_PID"
@@ -154,8 +125,7 @@ cleanup() {
     fi
     rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp ccgate-writes cleanup_writes
 
 if [ -n "$DATABASE_URL" ]; then
     case $DATABASE_URL in
@@ -179,30 +149,6 @@ else
     DB_DESC="SQLite (file in $TMP)"
 fi
 
-wait_http() { # url pid name
-    for _ in $(seq 300); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited during start-up (see above)"
-        sleep 0.1
-    done
-    die "$3 did not answer $1 within 30 s"
-}
-
-start_ccgate() {
-    (
-        cd "$TMP"
-        exec env CCGATE__SERVER__BIND="127.0.0.1:$CCGATE_PORT" \
-            CCGATE__SERVER__WORKERS="$WORKERS" \
-            CCGATE__DATABASE__URL="$DB_URL" \
-            CCGATE__SECURITY__MASTER_KEY_FILE="$TMP/master.key" \
-            CCGATE__LOG__FILTER="$LOG_FILTER" \
-            "$CCGATE" serve
-    ) >>"$TMP/ccgate.out" 2>>"$TMP/ccgate.err" &
-    CCGATE_PID=$!
-    wait_http "http://127.0.0.1:$CCGATE_PORT/healthz" "$CCGATE_PID" ccgate ||
-        { cat "$TMP/ccgate.err" >&2; exit 1; }
-}
-
 total_count() { # -> TotalCount of the instance's 2020 ListPhoneNumbers
     "$CCGATE" call ListPhoneNumbers --api-version 2020-07-01 "InstanceId=$INSTANCE" \
         PageNumber=1 PageSize=1 >"$TMP/total.json" || { cat "$TMP/total.json" >&2; return 1; }
@@ -211,33 +157,16 @@ total_count() { # -> TotalCount of the instance's 2020 ListPhoneNumbers
 }
 
 # --- ccgate: first start, demo key, seed (as bench/run.sh) --------------------------------
-log "starting ccgate on 127.0.0.1:$CCGATE_PORT ($DB_DESC)"
-start_ccgate
-AK=$(awk '/AccessKeyId:/ {print $2; exit}' "$TMP/ccgate.out")
-SK=$(awk '/AccessKeySecret:/ {print $2; exit}' "$TMP/ccgate.out")
-[ -n "$AK" ] && [ -n "$SK" ] || die "no demo AccessKey in ccgate's output: $(cat "$TMP/ccgate.out")"
-export CCGATE_ENDPOINT="http://127.0.0.1:$CCGATE_PORT" CCGATE_ACCESS_KEY_ID="$AK" \
-    CCGATE_ACCESS_KEY_SECRET="$SK"
-
-log "creating $FLOWS contact flows (CreateContactFlow, via ccgate call)"
+first_start "$DB_DESC" "$DB_URL"
 t0=$(date +%s.%N)
-mapfile -t FLOW_IDS < <(seed_flows "$CCGATE" "$INSTANCE" "$FLOWS" "$TMP/seed.out" ||
-    echo "FAILED")
-[ "${#FLOW_IDS[@]}" = "$FLOWS" ] && [[ " ${FLOW_IDS[*]} " != *" FAILED "* ]] ||
-    die "CreateContactFlow failed"
-log "seeding $NUMBERS numbers, the first $BOUND_NUMBERS bound to $BOUND_FLOWS flows" \
-    "(AddBulkPhoneNumbers, 100 per call, via ccgate call)"
-seed_numbers "$CCGATE" "$INSTANCE" "$NUMBERS" "$TMP/seed.out" "$BOUND_NUMBERS" \
-    "${FLOW_IDS[@]:0:$BOUND_FLOWS}" || die "AddBulkPhoneNumbers failed"
+seed_instance
 total=$(total_count) || die "ListPhoneNumbers failed after seeding"
 [ "$total" = "$NUMBERS" ] || die "expected $NUMBERS numbers after seeding, ccgate lists $total"
-log "seeded $total numbers in $(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')") s"
+log "seeded $total numbers in $(elapsed "$t0") s"
 NUMBER_PAGES=$(((NUMBERS + 19) / 20))
 ((NUMBER_PAGES <= 100)) || NUMBER_PAGES=100
 
-log "restarting ccgate on the seeded database"
-stop "$CCGATE_PID"
-start_ccgate
+restart_ccgate "$DB_URL"
 
 gen_list() { # count threads out: signed 2020 ListPhoneNumbers targets (bench/gen_requests.py)
     python3 bench/gen_requests.py --access-key-id "$AK" --access-key-secret "$SK" \
@@ -335,23 +264,7 @@ EOF
 fi
 
 # --- wrk -----------------------------------------------------------------------------------
-BARE_PID=""
-CCGATE__SERVER__BIND="127.0.0.1:$BARE_PORT" CCGATE__SERVER__WORKERS="$WORKERS" \
-    BARE_BODY="$TMP/body.json" "$BARE" >"$TMP/bare.out" 2>&1 &
-BARE_PID=$!
-wait_http "http://127.0.0.1:$BARE_PORT/" "$BARE_PID" bare_actix
-
-run_wrk() { # name url wrap -> prints "rps p50_us p99_us"
-    local name=$1 url=$2 wrap=$3 out="$TMP/wrk-$1.txt"
-    log "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency $url ($name)"
-    if ! CCBENCH_URLS="$TMP/urls" CCBENCH_WRAP=$wrap wrk -t"$THREADS" -c"$CONNECTIONS" \
-        -d"${DURATION}s" --latency -s bench/list_phone_numbers.lua "$url" >"$out" 2>&1; then
-        cat "$out" >&2
-        die "wrk against $name failed (non-2xx responses, socket errors or exhausted requests)"
-    fi
-    cat "$out" >&2
-    sed -n 's/^CCBENCH .*rps=\([0-9.]*\) .*p50_us=\([0-9]*\) .*p99_us=\([0-9]*\) .*/\1 \2 \3/p' "$out"
-}
+start_bare "$TMP/body.json"
 
 declare -a ROWS=()
 count=$((MAX_RPS * DURATION))
