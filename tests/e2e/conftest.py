@@ -275,6 +275,18 @@ class SipRig:
         return cls(path, port, agent, customer, turn_port, turn_secret)
 
 
+def stop_process(proc: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM (ccgate drains in-flight requests), then SIGKILL after `timeout` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -408,13 +420,7 @@ class Gateway:
     def stop(self) -> None:
         if getattr(self, "nginx", None) is not None:
             self.nginx.stop()
-        proc_b = getattr(self, "proc_b", None)
-        if proc_b is not None and proc_b.poll() is None:
-            proc_b.terminate()
-            try:
-                proc_b.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc_b.kill()
+        stop_process(getattr(self, "proc_b", None), 15)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -564,12 +570,7 @@ class Nginx:
                 time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc, 10)
 
 
 def clean_env(workdir: Path, **overrides: str) -> dict:
@@ -615,11 +616,7 @@ class SoloGateway:
         return r.stdout
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc, 30)
         self._f.close()
 
 

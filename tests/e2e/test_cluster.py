@@ -39,6 +39,7 @@ from conftest import (
     free_port,
     redis_url,
     sdk_error,
+    stop_process,
 )
 from test_auth import capture_signed_url
 
@@ -78,12 +79,7 @@ class Replica:
         return r.stdout
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc, 30)
 
 
 class Pair:
@@ -259,9 +255,7 @@ class PrivateRedis:
             return False
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        stop_process(self.proc, 10)
 
 
 def test_a_redis_outage_refuses_signed_requests_until_it_is_back(ccgate_binary, tmp_path):
