@@ -26,7 +26,7 @@
 #                                          first BOUND_FLOWS of those flows, equal blocks
 #   FLOWS_PAGE_SIZE=10                     PageSize of 2020 ListContactFlows
 #   MAX_RPS=80000                          signed requests generated per run and load =
-#   FLOWS_MAX_RPS=50000                    MAX_RPS*DURATION (FLOWS_MAX_RPS for the flows
+#   FLOWS_MAX_RPS=150000                   MAX_RPS*DURATION (FLOWS_MAX_RPS for the flows
 #                                          loads); a run that exhausts them fails (raise it)
 #   CCGATE_PORT=18080 BARE_PORT=18081      loopback ports
 #   RESULTS=FILE                           also write the Markdown table to FILE
@@ -57,7 +57,7 @@ BOUND_FLOWS=${BOUND_FLOWS:-3}
 BOUND_NUMBERS=${BOUND_NUMBERS:-300}
 FLOWS_PAGE_SIZE=${FLOWS_PAGE_SIZE:-10}
 MAX_RPS=${MAX_RPS:-80000}
-FLOWS_MAX_RPS=${FLOWS_MAX_RPS:-50000}
+FLOWS_MAX_RPS=${FLOWS_MAX_RPS:-150000}
 CHECK=${CHECK:-0}
 LOG_FILTER=${LOG_FILTER:-warn}
 CCGATE_PORT=${CCGATE_PORT:-18080}

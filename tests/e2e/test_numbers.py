@@ -97,6 +97,32 @@ def test_add_phone_number_bound_to_a_flow(a2017, b2020, instance, new_number, m2
     assert f.number_list == [number]
 
 
+def test_flow_lists_show_a_binding_change_at_once(a2017, b2020, instance, new_number, m2020):
+    """Both ListContactFlows are cached (1 s), and the numbers they show come from the numbers
+    plugin: each numbers write drops the flows plugin's cached lists of the instance before it
+    answers, so the next list shows the binding (also through another replica, [cluster])."""
+    first = default_flow(a2017, instance)
+    second = create_flow(a2017, instance, "second")
+
+    def bound():
+        f17 = flows_2017(a2017, instance)
+        f20 = {f.name: f.number_list
+               for f in list_2020(b2020, m2020, instance).list}
+        return {name: ([n["Number"] for n in f17[name]["PhoneNumbers"]["PhoneNumber"]],
+                       f20[name])
+                for name in ("默认流程", "second")}
+
+    assert bound() == {"默认流程": ([], []), "second": ([], [])}  # both lists now cached
+    number = new_number()
+    pn = add(a2017, instance, number, "Bidirection", first["ContactFlowId"])
+    assert bound() == {"默认流程": ([number], [number]), "second": ([], [])}
+    a2017.call("ModifyPhoneNumber", InstanceId=instance, PhoneNumberId=pn["PhoneNumberId"],
+               Usage="Bidirection", ContactFlowId=second["ContactFlowId"])
+    assert bound() == {"默认流程": ([], []), "second": ([number], [number])}
+    a2017.call("RemovePhoneNumber", InstanceId=instance, PhoneNumberId=pn["PhoneNumberId"])
+    assert bound() == {"默认流程": ([], []), "second": ([], [])}
+
+
 def test_add_phone_number_without_flow(a2017, instance, new_number):
     number = new_number("上海")
     pn = add(a2017, instance, number, "Inbound")

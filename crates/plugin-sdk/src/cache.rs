@@ -5,15 +5,30 @@
 //!
 //! # What is cached
 //!
-//! The rendered reply ([`SharedReply`]) of a `serve` action, keyed by (instance, the instance's
-//! write *generation*, action, the parsed request). A hit costs a hash, a comparison of the
-//! request and a reference count; the gateway writes the JSON as rendered.
+//! The rendered reply ([`SharedReply`]) of a `serve` action, keyed by (instance, action, the
+//! parsed request) and stamped with the instance's write *generation* it was read at. A hit
+//! costs a hash, a comparison of the request and a reference count; the gateway writes the
+//! JSON as rendered.
+//!
+//! # What a write drops
+//!
+//! Each write that ends bumps its instance's generation and records what it changed in the
+//! instance's short change log ([`CHANGE_LOG`] entries): by default *everything*; a write whose
+//! handler says it changed one item in place ([`crate::Cx::changed_item_only`]: same lists,
+//! same place, same totals) records that item. An entry of an older generation is still
+//! served when every change since it is such an item change and the entry said which items it
+//! shows ([`crate::Cx::shows_items`]) and none of them changed; otherwise it is a miss. So
+//! editing one phone number drops the one page that lists it, not the instance's other pages.
 //!
 //! # Consistency contract
 //!
 //! 1. **Own writes, same process: immediately visible.** Every `invalidate` action bumps its
-//!    instance's generation when it ends (committed, failed, or cancelled mid-way: the bump
-//!    runs on drop), before its response is sent. A reader takes the generation *before* it
+//!    instance's generation when it ends (committed, failed with a server error, or cancelled
+//!    mid-way: the bump runs on drop), before its response is sent; a write refused with a
+//!    client error (4xx) changed nothing and keeps the pages ([`Invalidate::disarm`]), so a
+//!    handler must refuse before it writes. The plugins whose lists show the writer's data
+//!    (codegen: they use its queries) drop their pages of the instance before the answer too
+//!    ([`invalidate_dependent`]). A reader takes the generation *before* it
 //!    reads the database, so a page read before a write commits is stored under the old
 //!    generation and never served after the write's answer.
 //! 2. **Everything else: visible within the TTL.** An entry is served only while the data it
@@ -28,8 +43,8 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::plugin::{Reply, SharedReply};
@@ -46,14 +61,61 @@ pub trait HasListCache {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     instance: String,
-    generation: u64,
     action: usize,
     request: u64,
 }
 
+/// How many of an instance's latest changes are kept to check older entries against
+/// ([`ListCache::fetch`]); an entry older than that is a miss.
+pub const CHANGE_LOG: usize = 64;
+
+/// What one write changed, as the instance's change log keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Anything: every entry of the instance is stale.
+    All,
+    /// One item (by the hash of its key), in place.
+    Item(u64),
+}
+
+/// An instance's generation and its latest changes, oldest first: the change at index `i`
+/// made generation `generation - len + 1 + i`.
+#[derive(Debug, Default)]
+struct InstanceLog {
+    generation: u64,
+    changes: std::collections::VecDeque<Change>,
+}
+
+impl InstanceLog {
+    /// Whether an entry read at generation `since` and showing `items` (sorted hashes; `None`:
+    /// not said) is still current.
+    fn still_current(&self, since: u64, items: Option<&[u64]>) -> bool {
+        if since == self.generation {
+            return true;
+        }
+        let (Some(items), Some(behind)) = (items, self.generation.checked_sub(since)) else {
+            return false;
+        };
+        let behind = usize::try_from(behind).unwrap_or(usize::MAX);
+        if behind > self.changes.len() {
+            return false; // older than the log
+        }
+        self.changes
+            .iter()
+            .skip(self.changes.len() - behind)
+            .all(|c| matches!(c, Change::Item(h) if items.binary_search(h).is_err()))
+    }
+}
+
 #[derive(Clone)]
 struct Entry {
+    /// The instance's generation when the entry's data was read.
+    generation: u64,
+    /// The hashes of the items the entry shows (sorted), if its handler said so.
+    items: Option<Arc<[u64]>>,
     born: Instant,
+    /// Set by the one request that rebuilds the entry ahead of its expiry ([`Fetch::Refresh`]).
+    refreshing: Arc<AtomicBool>,
     /// The request the page answers, compared on a hit (the key holds only its hash, so two
     /// requests with equal hashes can never be served each other's page).
     request: Arc<dyn Any + Send + Sync>,
@@ -64,7 +126,10 @@ struct Entry {
 pub struct ListCache {
     ttl: Duration,
     pages: Option<moka::sync::Cache<Key, Entry>>,
-    generations: RwLock<HashMap<String, u64>>,
+    generations: RwLock<HashMap<String, InstanceLog>>,
+    /// The pages being rebuilt after a miss, each with the lock its builder holds
+    /// ([`ListCache::build_slot`]); at most one per request in flight.
+    building: Mutex<HashMap<Key, Arc<async_lock::Mutex<()>>>>,
     hasher: std::collections::hash_map::RandomState,
 }
 
@@ -97,6 +162,7 @@ impl ListCache {
             ttl,
             pages,
             generations: RwLock::new(HashMap::new()),
+            building: Mutex::new(HashMap::new()),
             hasher: Default::default(),
         }
     }
@@ -115,21 +181,33 @@ impl ListCache {
     /// was read with it.
     pub fn generation(&self, instance: &str) -> u64 {
         let map = self.generations.read().unwrap_or_else(|e| e.into_inner());
-        map.get(instance).copied().unwrap_or(0)
+        map.get(instance).map_or(0, |l| l.generation)
     }
 
     /// Makes everything cached for `instance` unreachable (bumps its generation).
     pub fn invalidate(&self, instance: &str) {
+        self.record(instance, Change::All);
+    }
+
+    fn record(&self, instance: &str, change: Change) {
         if self.pages.is_none() {
             return;
         }
         let mut map = self.generations.write().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(instance) {
-            Some(g) => *g += 1,
-            None => {
-                map.insert(instance.to_string(), 1);
-            }
+        let log = match map.get_mut(instance) {
+            Some(log) => log,
+            None => map.entry(instance.to_string()).or_default(),
+        };
+        log.generation += 1;
+        if log.changes.len() == CHANGE_LOG {
+            log.changes.pop_front();
         }
+        log.changes.push_back(change);
+    }
+
+    /// The hash an item key is logged and looked up by.
+    fn item_hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
     }
 
     /// A guard that invalidates `instance` when dropped: when the write action it spans
@@ -138,6 +216,8 @@ impl ListCache {
         Invalidate {
             cache: self,
             instance,
+            armed: AtomicBool::new(true),
+            change: Mutex::new(None),
         }
     }
 
@@ -146,13 +226,15 @@ impl ListCache {
     pub fn lookup<R: Hash>(&self, instance: &str, action: usize, request: &R) -> Option<Lookup> {
         self.pages.as_ref()?;
         Some(Lookup {
+            generation: self.generation(instance),
             key: Key {
                 instance: instance.to_string(),
-                generation: self.generation(instance),
                 action,
                 request: self.hasher.hash_one(request),
             },
             age: DataAge::now(),
+            items: Mutex::new(None),
+            hasher: self.hasher.clone(),
         })
     }
 
@@ -163,9 +245,68 @@ impl ListCache {
         lookup: &Lookup,
         request: &R,
     ) -> Option<SharedReply> {
-        let entry = self.pages.as_ref()?.get(&lookup.key)?;
-        (entry.born.elapsed() < self.ttl && entry.request.downcast_ref::<R>() == Some(request))
-            .then_some(entry.reply)
+        self.entry(lookup, request).map(|e| e.reply)
+    }
+
+    /// Like [`ListCache::get`], and rebuilds pages ahead of their expiry: the first request
+    /// that finds an entry older than [`REFRESH_AFTER`] of the TTL gets [`Fetch::Refresh`] and
+    /// rebuilds it, while every other request is still served the entry. So a page in steady
+    /// use is rebuilt by one request per TTL instead of by every request that arrives in the
+    /// moment it expires.
+    pub fn fetch<R: Eq + Send + Sync + 'static>(&self, lookup: &Lookup, request: &R) -> Fetch {
+        let Some(entry) = self.entry(lookup, request) else {
+            return Fetch::Miss;
+        };
+        if entry.born.elapsed() >= self.ttl.mul_f64(REFRESH_AFTER)
+            && !entry.refreshing.swap(true, Ordering::AcqRel)
+        {
+            return Fetch::Refresh;
+        }
+        Fetch::Hit(entry.reply)
+    }
+
+    /// Waits until no other request is rebuilding `lookup`'s page, then holds its build lock
+    /// until the returned guard is dropped. The generated dispatch takes it after a miss and
+    /// looks again before it builds, so requests that miss one page together run its handler
+    /// once (the first), and the others are served what it stored; if the first failed, the
+    /// next one builds.
+    pub async fn build_slot(&self, lookup: &Lookup) -> BuildSlot<'_> {
+        let lock = {
+            let mut building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(building.entry(lookup.key.clone()).or_default())
+        };
+        let guard = lock.lock_arc().await;
+        BuildSlot {
+            cache: self,
+            key: lookup.key.clone(),
+            lock,
+            _guard: guard,
+        }
+    }
+
+    fn entry<R: Eq + Send + Sync + 'static>(&self, lookup: &Lookup, request: &R) -> Option<Entry> {
+        let pages = self.pages.as_ref()?;
+        let mut entry = pages.get(&lookup.key)?;
+        if entry.born.elapsed() >= self.ttl || entry.request.downcast_ref::<R>() != Some(request) {
+            return None;
+        }
+        let now = {
+            let map = self.generations.read().unwrap_or_else(|e| e.into_inner());
+            match map.get(&lookup.key.instance) {
+                None => 0,
+                Some(log) if log.still_current(entry.generation, entry.items.as_deref()) => {
+                    log.generation
+                }
+                Some(_) => return None,
+            }
+        };
+        if now != entry.generation {
+            // Current across item changes that are not on it: restamp it, so the next hit
+            // checks only the changes after this one.
+            entry.generation = now;
+            pages.insert(lookup.key.clone(), entry.clone());
+        }
+        Some(entry)
     }
 
     /// Renders `reply` ([`SharedReply::new`]), stores it for `request` (aged from the
@@ -181,7 +322,14 @@ impl ListCache {
             pages.insert(
                 lookup.key,
                 Entry {
+                    generation: lookup.generation,
+                    items: lookup
+                        .items
+                        .into_inner()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .map(Arc::from),
                     born: lookup.age.born(),
+                    refreshing: Arc::new(AtomicBool::new(false)),
                     request: Arc::new(request),
                     reply: reply.clone(),
                 },
@@ -191,16 +339,94 @@ impl ListCache {
     }
 }
 
-/// Invalidates an instance's cached lists when dropped ([`ListCache::invalidate_on_drop`]).
+/// Which part of the TTL an entry is served for before one request rebuilds it
+/// ([`ListCache::fetch`]).
+pub const REFRESH_AFTER: f64 = 0.75;
+
+/// What [`ListCache::fetch`] found.
+pub enum Fetch {
+    /// A reply to serve.
+    Hit(SharedReply),
+    /// An entry due for a rebuild, claimed by this request: build and store the page (the
+    /// other requests are served the entry meanwhile).
+    Refresh,
+    /// Nothing to serve: take [`ListCache::build_slot`], look again, then build.
+    Miss,
+}
+
+/// The build lock of one page ([`ListCache::build_slot`]); released, and forgotten when no
+/// other request waits for it, on drop.
+pub struct BuildSlot<'a> {
+    cache: &'a ListCache,
+    key: Key,
+    lock: Arc<async_lock::Mutex<()>>,
+    _guard: async_lock::MutexGuardArc<()>,
+}
+
+impl Drop for BuildSlot<'_> {
+    fn drop(&mut self) {
+        let mut building = self
+            .cache
+            .building
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Held by the map, this slot and its guard: no one else waits, so forget the page.
+        // A request that takes the lock after this only builds again if nothing was stored.
+        if Arc::strong_count(&self.lock) <= 3
+            && let Some(l) = building.get(&self.key)
+            && Arc::ptr_eq(l, &self.lock)
+        {
+            building.remove(&self.key);
+        }
+    }
+}
+
+/// Invalidates an instance's cached lists when dropped ([`ListCache::invalidate_on_drop`]),
+/// unless [`Invalidate::disarm`]ed: everything, or only the item the write said it changed
+/// in place ([`Invalidate::changed_item_only`]).
 #[must_use = "the cache is invalidated when the guard is dropped"]
+#[derive(Debug)]
 pub struct Invalidate<'a> {
     cache: &'a ListCache,
     instance: &'a str,
+    armed: AtomicBool,
+    /// `None`: everything (the default); `Some(Some(h))`: one item; `Some(None)`: more than
+    /// one item was named, so everything.
+    change: Mutex<Option<Option<u64>>>,
+}
+
+impl Invalidate<'_> {
+    /// Keeps the instance's pages: the write was refused and changed nothing. The generated
+    /// dispatch calls it when a write action answers a client error (4xx): handlers refuse
+    /// (validation, not found, conflict) before they write, and a write that reached the
+    /// database and then failed answers 5xx, which still invalidates.
+    pub fn disarm(&self) {
+        self.armed.store(false, Ordering::Relaxed);
+    }
+
+    /// Narrows the invalidation to the item keyed `key` (see
+    /// [`crate::Cx::changed_item_only`]); naming a second item widens it to everything again.
+    pub fn changed_item_only(&self, key: &str) {
+        let hash = self.cache.item_hash(key);
+        let mut change = self.change.lock().unwrap_or_else(|e| e.into_inner());
+        *change = match *change {
+            None => Some(Some(hash)),
+            Some(Some(h)) if h == hash => Some(Some(h)),
+            Some(_) => Some(None),
+        };
+    }
 }
 
 impl Drop for Invalidate<'_> {
     fn drop(&mut self) {
-        self.cache.invalidate(self.instance);
+        if !self.armed.load(Ordering::Relaxed) {
+            return;
+        }
+        let change = match *self.change.get_mut().unwrap_or_else(|e| e.into_inner()) {
+            Some(Some(h)) => Change::Item(h),
+            _ => Change::All,
+        };
+        self.cache.record(self.instance, change);
     }
 }
 
@@ -230,14 +456,38 @@ pub struct InvalidateLists {
     pub instance: String,
 }
 
-/// Tells the host that a write of `plugin` in the request's instance ended (generated code
-/// calls it after each `list_cache = "invalidate"` action, whether it succeeded or not), so
-/// that other replicas drop their cached pages of the instance. Never fails: without a
-/// cluster, or when the host cannot pass it on, the other replicas' pages still expire with
-/// their TTL.
-pub async fn announce(ctx: &crate::Context, plugin: &str) {
-    let args = ListsChanged {
-        plugin: plugin.to_string(),
+/// Tells the host that a write in the request's instance ended, for each plugin in `plugins`
+/// whose lists it changed (the writer and its dependents; generated code calls it after each
+/// `list_cache = "invalidate"` action, whether it succeeded or not), so that other replicas
+/// drop their cached pages of the instance. Never fails: without a cluster, or when the host
+/// cannot pass it on, the other replicas' pages still expire with their TTL.
+pub async fn announce(ctx: &crate::Context, plugins: &[&str]) {
+    for plugin in plugins {
+        let args = ListsChanged {
+            plugin: plugin.to_string(),
+            instance: ctx.instance().to_string(),
+        };
+        let Ok(args) = serde_json::to_value(&args) else {
+            return;
+        };
+        if let Err(e) = ctx
+            .services
+            .query(ctx, crate::context::HOST_SERVICES, LISTS_CHANGED, args)
+            .await
+        {
+            tracing::warn!(error = %e.message, "could not announce a list change to the host");
+        }
+    }
+}
+
+/// Drops `plugin`'s cached lists of the request's instance on this replica by sending it
+/// [`INVALIDATE_QUERY`]. Generated code calls it after each `list_cache = "invalidate"` action
+/// for the plugins whose lists show the writer's data (they use its queries), before the
+/// write answers, so the caller's next list of that plugin shows the write. Nothing happens
+/// when `plugin` is not enabled. Never fails: an error is logged, and the pages still expire
+/// with `plugin`'s TTL.
+pub async fn invalidate_dependent(ctx: &crate::Context, plugin: &str) {
+    let args = InvalidateLists {
         instance: ctx.instance().to_string(),
     };
     let Ok(args) = serde_json::to_value(&args) else {
@@ -245,10 +495,10 @@ pub async fn announce(ctx: &crate::Context, plugin: &str) {
     };
     if let Err(e) = ctx
         .services
-        .query(ctx, crate::context::HOST_SERVICES, LISTS_CHANGED, args)
+        .query(ctx, plugin, INVALIDATE_QUERY, args)
         .await
     {
-        tracing::warn!(error = %e.message, "could not announce a list change to the host");
+        tracing::warn!(plugin, error = %e.message, "could not drop a dependent plugin's cached lists");
     }
 }
 
@@ -266,16 +516,34 @@ pub fn answer_invalidate(
 
 /// A lookup in progress: its key (with the generation taken when it started) and the age of the
 /// data read for it.
+#[derive(Debug)]
 pub struct Lookup {
+    /// The instance's generation when the lookup started (before any database read).
+    generation: u64,
     key: Key,
+    /// The items the reply shows ([`Lookup::shows_items`]), sorted hashes.
+    items: Mutex<Option<Vec<u64>>>,
+    /// The cache's item hasher.
+    hasher: std::collections::hash_map::RandomState,
     age: DataAge,
 }
 
 impl Lookup {
     /// The age of the data the reply is built from; handlers lower it with
-    /// [`DataAge::read_at`] (through `Cx::data_age`).
+    /// [`DataAge::read_at`] (through `Cx::data_read_at`).
     pub fn age(&self) -> &DataAge {
         &self.age
+    }
+
+    /// Records the keys of the items the reply shows (through [`crate::Cx::shows_items`]), so
+    /// that a later write that changed another item in place does not drop it. Only for a
+    /// reply whose list an in-place change cannot reorder, grow or shrink (e.g. a page without
+    /// filters on the changed fields).
+    pub fn shows_items<'k>(&self, keys: impl IntoIterator<Item = &'k str>) {
+        let mut hashes: Vec<u64> = keys.into_iter().map(|k| self.hasher.hash_one(k)).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        *self.items.lock().unwrap_or_else(|e| e.into_inner()) = Some(hashes);
     }
 }
 
@@ -363,6 +631,142 @@ mod tests {
         assert_eq!(c.generation("i-1"), 1);
         assert!(c.get(&c.lookup("i-1", 0, &1u8).unwrap(), &1u8).is_none());
         assert!(c.get(&c.lookup("i-2", 0, &1u8).unwrap(), &1u8).is_some());
+    }
+
+    #[test]
+    fn one_request_refreshes_an_ageing_entry_while_the_others_are_served() {
+        let ttl = Duration::from_millis(400);
+        let c = ListCache::new(ttl);
+        let l = c.lookup("i-1", 0, &1u8).unwrap();
+        c.put(l, 1u8, reply(1));
+        let fetch = |c: &ListCache| c.fetch(&c.lookup("i-1", 0, &1u8).unwrap(), &1u8);
+        assert!(matches!(fetch(&c), Fetch::Hit(_)), "young: served");
+        std::thread::sleep(ttl.mul_f64(REFRESH_AFTER) + Duration::from_millis(20));
+        assert!(
+            matches!(fetch(&c), Fetch::Refresh),
+            "the first request past 3/4 rebuilds"
+        );
+        for _ in 0..3 {
+            assert!(
+                matches!(fetch(&c), Fetch::Hit(_)),
+                "the others are still served"
+            );
+        }
+        c.put(c.lookup("i-1", 0, &1u8).unwrap(), 1u8, reply(2));
+        match fetch(&c) {
+            Fetch::Hit(r) => assert_eq!(r.json(), r#"{"TotalCount":2}"#),
+            _ => panic!("the rebuilt entry is served"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_that_miss_one_page_together_build_it_once() {
+        let c = Arc::new(ListCache::new(Duration::from_secs(60)));
+        let builds = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (c, builds) = (Arc::clone(&c), Arc::clone(&builds));
+            tasks.push(tokio::spawn(async move {
+                let l = c.lookup("i-1", 0, &1u8).unwrap();
+                if let Some(hit) = c.get(&l, &1u8) {
+                    return hit.json().to_string();
+                }
+                let _slot = c.build_slot(&l).await;
+                if let Some(hit) = c.get(&l, &1u8) {
+                    return hit.json().to_string();
+                }
+                builds.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                c.put(l, 1u8, reply(9)).json().to_string()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), r#"{"TotalCount":9}"#);
+        }
+        assert_eq!(
+            builds.load(Ordering::SeqCst),
+            1,
+            "one build for eight misses"
+        );
+        assert!(c.building.lock().unwrap().is_empty(), "no slot left behind");
+    }
+
+    fn put_showing(c: &ListCache, page: u8, items: &[&str]) {
+        let l = c.lookup("i-1", 0, &page).unwrap();
+        if !items.is_empty() {
+            l.shows_items(items.iter().copied());
+        }
+        c.put(l, page, reply(u64::from(page)));
+    }
+
+    fn served(c: &ListCache, page: u8) -> bool {
+        c.get(&c.lookup("i-1", 0, &page).unwrap(), &page).is_some()
+    }
+
+    fn change_item(c: &ListCache, key: &str) {
+        c.invalidate_on_drop("i-1").changed_item_only(key);
+    }
+
+    #[test]
+    fn an_item_changed_in_place_drops_only_the_entries_that_show_it() {
+        let c = ListCache::new(Duration::from_secs(60));
+        put_showing(&c, 1, &["a1", "a2"]);
+        put_showing(&c, 2, &["b1"]);
+        put_showing(&c, 3, &[]); // did not say what it shows
+        change_item(&c, "b1");
+        assert_eq!(c.generation("i-1"), 1);
+        assert!(served(&c, 1), "does not show b1");
+        assert!(!served(&c, 2), "shows b1");
+        assert!(!served(&c, 3), "shows who knows what");
+        change_item(&c, "zz");
+        assert!(served(&c, 1), "checked again after the restamp");
+        c.invalidate("i-1");
+        assert!(!served(&c, 1), "a change of everything drops it");
+    }
+
+    #[test]
+    fn a_write_naming_two_items_drops_everything() {
+        let c = ListCache::new(Duration::from_secs(60));
+        put_showing(&c, 1, &["a1"]);
+        {
+            let guard = c.invalidate_on_drop("i-1");
+            guard.changed_item_only("b1");
+            guard.changed_item_only("b2");
+        }
+        assert!(!served(&c, 1));
+    }
+
+    #[test]
+    fn an_entry_older_than_the_change_log_is_a_miss() {
+        let c = ListCache::new(Duration::from_secs(60));
+        put_showing(&c, 1, &["a1"]);
+        put_showing(&c, 2, &["a2"]);
+        for _ in 0..CHANGE_LOG {
+            change_item(&c, "zz");
+        }
+        assert!(served(&c, 1), "exactly the log's length behind");
+        change_item(&c, "zz");
+        assert!(served(&c, 1), "restamped by the hit before");
+        assert!(!served(&c, 2), "one change more than the log holds");
+    }
+
+    #[test]
+    fn a_page_read_before_an_item_change_it_shows_is_not_served_after_it() {
+        let c = ListCache::new(Duration::from_secs(60));
+        let before = c.lookup("i-1", 0, &1u8).unwrap();
+        before.shows_items(["a1"]);
+        change_item(&c, "a1");
+        c.put(before, 1u8, reply(1));
+        assert!(!served(&c, 1));
+    }
+
+    #[test]
+    fn a_disarmed_guard_keeps_the_pages() {
+        let c = ListCache::new(Duration::from_secs(60));
+        c.put(c.lookup("i-1", 0, &1u8).unwrap(), 1u8, reply(1));
+        c.invalidate_on_drop("i-1").disarm();
+        assert_eq!(c.generation("i-1"), 0);
+        assert!(c.get(&c.lookup("i-1", 0, &1u8).unwrap(), &1u8).is_some());
     }
 
     #[test]

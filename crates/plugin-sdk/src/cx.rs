@@ -8,7 +8,7 @@
 use std::ops::Deref;
 use std::time::Instant;
 
-use crate::cache::DataAge;
+use crate::cache::{Invalidate, Lookup};
 use crate::context::Context;
 
 /// The request context and the serving plugin's state `S`.
@@ -16,7 +16,10 @@ use crate::context::Context;
 pub struct Cx<'a, S> {
     ctx: &'a Context,
     state: &'a S,
-    age: Option<&'a DataAge>,
+    /// The list-cache lookup of a cached action.
+    lookup: Option<&'a Lookup>,
+    /// The list-cache guard of a write action.
+    invalidate: Option<&'a Invalidate<'a>>,
 }
 
 impl<'a, S> Cx<'a, S> {
@@ -25,25 +28,56 @@ impl<'a, S> Cx<'a, S> {
         Self {
             ctx,
             state,
-            age: None,
+            lookup: None,
+            invalidate: None,
         }
     }
 
-    /// The same, for an action whose reply is cached: `age` records how old its data is
-    /// (see [`crate::cache`]).
-    pub fn cached(ctx: &'a Context, state: &'a S, age: &'a DataAge) -> Self {
+    /// The same, for an action whose reply is cached: `lookup` records how old its data is
+    /// and which items it shows (see [`crate::cache`]).
+    pub fn cached(ctx: &'a Context, state: &'a S, lookup: &'a Lookup) -> Self {
         Self {
-            ctx,
-            state,
-            age: Some(age),
+            lookup: Some(lookup),
+            ..Self::new(ctx, state)
+        }
+    }
+
+    /// The same, for a write action whose end invalidates cached lists: `invalidate` is told
+    /// what the write changed (see [`crate::cache`]).
+    pub fn writing(ctx: &'a Context, state: &'a S, invalidate: &'a Invalidate<'a>) -> Self {
+        Self {
+            invalidate: Some(invalidate),
+            ..Self::new(ctx, state)
         }
     }
 
     /// Tells the list cache that the reply uses data read at `at` (e.g. a cached count), so
     /// the cached page expires a TTL after `at`. A no-op for actions that are not cached.
     pub fn data_read_at(&self, at: Instant) {
-        if let Some(age) = self.age {
-            age.read_at(at);
+        if let Some(lookup) = self.lookup {
+            lookup.age().read_at(at);
+        }
+    }
+
+    /// Tells the list cache which items (by key, e.g. the `PhoneNumberId`s of a page) the
+    /// reply shows, so a write that changes another item in place
+    /// ([`Cx::changed_item_only`]) keeps it. Say it only for a list that such a change cannot
+    /// reorder, grow or shrink (no filter on a field the change may touch). A no-op for
+    /// actions that are not cached.
+    pub fn shows_items<'k>(&self, keys: impl IntoIterator<Item = &'k str>) {
+        if let Some(lookup) = self.lookup {
+            lookup.shows_items(keys);
+        }
+    }
+
+    /// Tells the list cache that this write changed only the item keyed `key`, in place: it
+    /// stays in the same lists, at the same place, and no total changes (e.g.
+    /// ModifyPhoneNumber). Cached replies that said which items they show and do not show it
+    /// are kept; the others are dropped as after any write. Call it once the change is
+    /// committed; naming two items drops everything. A no-op for other actions.
+    pub fn changed_item_only(&self, key: &str) {
+        if let Some(invalidate) = self.invalidate {
+            invalidate.changed_item_only(key);
         }
     }
 

@@ -186,6 +186,10 @@ impl From<sea_orm::DbErr> for ApiError {
                 tracing::error!(error = %err, "database unavailable");
                 Self::database_unavailable()
             }
+            _ if crate::storage::connection_lost(&err) => {
+                tracing::error!(error = %err, "database connection lost");
+                Self::database_unavailable()
+            }
             _ => {
                 tracing::error!(error = %err, "storage error");
                 Self::internal()
@@ -196,3 +200,36 @@ impl From<sea_orm::DbErr> for ApiError {
 
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(all(test, feature = "sqlx"))]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+
+    use super::*;
+
+    fn statement_failed(e: sqlx::Error) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_bad_statement_internal() {
+        let lost = ApiError::from(statement_failed(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "server closed the connection",
+        ))));
+        assert_eq!(
+            (lost.status, lost.code.as_ref()),
+            (503, "ServiceUnavailable")
+        );
+        let timed_out = ApiError::from(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(
+            sqlx::Error::PoolTimedOut,
+        ))));
+        assert_eq!(timed_out.status, 503);
+        let bad = ApiError::from(statement_failed(sqlx::Error::RowNotFound));
+        assert_eq!((bad.status, bad.code.as_ref()), (500, "InternalError"));
+        let custom = ApiError::from(DbErr::Custom("no such column".into()));
+        assert_eq!(custom.status, 500);
+    }
+}

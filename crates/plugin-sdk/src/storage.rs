@@ -53,6 +53,42 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         || text.contains("duplicate key value")
 }
 
+/// Whether a failed statement says its connection is gone rather than that the statement was
+/// wrong: the socket broke (`Io`: the server stopped or restarted, or a proxy dropped it), the
+/// pool gave up, or the server says so (SQLSTATE class `08` connection exception; `57P01` to
+/// `57P03`, PostgreSQL shutting down or not yet accepting connections). `ApiError`'s storage
+/// mapping answers these 503 `ServiceUnavailable`, like a failed checkout: the pool pings only
+/// connections that sat idle before handing them out, so a connection that was busy when the
+/// database went away fails on its next statement instead.
+///
+/// Needs the `sqlx` feature (the gateway's build); without it this is always `false`, and a
+/// plugin library gets the host's classification (`DbErr::Conn`) across the boundary.
+pub fn connection_lost(err: &DbErr) -> bool {
+    #[cfg(feature = "sqlx")]
+    {
+        use sea_orm::sqlx;
+        let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err
+        else {
+            return false;
+        };
+        match e.as_ref() {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
+    }
+    #[cfg(not(feature = "sqlx"))]
+    {
+        let _ = err;
+        false
+    }
+}
+
 /// A `LIKE` pattern matching values that contain `text` anywhere (a substring search such as
 /// 2020 ListPhoneNumbers' `SearchPattern`), with `!` escaping `!`, `%` and `_` so they match
 /// literally on every backend.

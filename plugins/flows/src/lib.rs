@@ -47,9 +47,14 @@ pub mod storage;
 #[cfg(test)]
 mod testutil;
 
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ccgate_plugin_sdk::cache::{HasListCache, ListCache};
 use ccgate_plugin_sdk::sea_orm::{DatabaseConnection, DbErr};
 use ccgate_plugin_sdk::sea_orm_migration::MigratorTrait;
 use ccgate_plugin_sdk::{ActionSpec, ApiResult, Context, Params, Plugin, Reply, async_trait};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::flow_type::FlowType;
@@ -65,15 +70,86 @@ pub const DEFAULT_FLOW_NAME: &str = "默认流程";
 /// Who the default flow is attributed to (`Editor`, `LastModifiedBy`).
 pub const SYSTEM_EDITOR: &str = "system";
 
+/// Default TTL of cached flow lists (the `list_cache_ttl_ms` setting).
+pub const DEFAULT_LIST_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// The flows plugin's settings: `[plugins.flows]` in the config file
+/// (`CCGATE__PLUGINS__FLOWS__<KEY>` in the environment).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// How long a cached ListContactFlows answer (2017-07-05 and 2020-07-01) may be served,
+    /// in milliseconds: the bound on seeing writes made through other replicas without
+    /// `[cluster]`. `0` disables the cache. Default 1000.
+    pub list_cache_ttl_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            list_cache_ttl_ms: DEFAULT_LIST_CACHE_TTL.as_millis() as u64,
+        }
+    }
+}
+
 /// The flows plugin's state, handed to every handler with the request
-/// (`api::Ctx::state()`). Empty for now: the plugin has no settings and no caches.
-#[derive(Debug, Default)]
-pub struct State {}
+/// (`api::Ctx::state()`): the list cache of both ListContactFlows.
+///
+/// What is cached, and when it is dropped (`list_cache` in the specs, wired by the generated
+/// dispatch; contract in [`ccgate_plugin_sdk::cache`]): a ListContactFlows answer per
+/// (instance, request), served until the TTL or until a write that can change it ends on this
+/// replica: CreateContactFlow, CommitContactFlowVersionModification and
+/// PublishContactFlowVersion (this plugin's), and every numbers write (AddPhoneNumber,
+/// AddBulkPhoneNumbers, ModifyPhoneNumber, RemovePhoneNumber: the bound numbers the lists
+/// show come from numbers' `by_contact_flow` query, so codegen makes numbers' writes drop
+/// these pages too). With `[cluster]` the other replicas drop theirs as well.
+#[derive(Debug)]
+pub struct State {
+    list_cache: ListCache,
+}
+
+impl State {
+    /// The state for `settings`.
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            list_cache: ListCache::new(Duration::from_millis(settings.list_cache_ttl_ms)),
+        }
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new(&Settings::default())
+    }
+}
+
+impl HasListCache for State {
+    fn list_cache(&self) -> &ListCache {
+        &self.list_cache
+    }
+}
 
 /// The flows plugin (`[plugins] enabled = ["flows"]`): `FlowsPlugin::default()`.
 #[derive(Debug, Default)]
 pub struct FlowsPlugin {
-    state: State,
+    state: OnceLock<State>,
+}
+
+impl FlowsPlugin {
+    /// The plugin with flow lists cached for `ttl` (`Duration::ZERO` disables the cache),
+    /// whatever its settings say; for tests and benchmarks.
+    pub fn with_list_cache_ttl(ttl: Duration) -> Self {
+        let plugin = Self::default();
+        let _ = plugin.state.set(State::new(&Settings {
+            list_cache_ttl_ms: ttl.as_millis() as u64,
+        }));
+        plugin
+    }
+
+    /// The state handlers see (default settings until [`Plugin::init`] ran).
+    pub fn state(&self) -> &State {
+        self.state.get_or_init(State::default)
+    }
 }
 
 #[async_trait]
@@ -90,6 +166,16 @@ impl Plugin for FlowsPlugin {
         ACTIONS.to_vec()
     }
 
+    /// Reads `[plugins.flows]` ([`Settings`]).
+    ///
+    /// Errors: a bad or unknown key, named (`plugins.flows.list_cache_ttl_ms: ...`).
+    async fn init(&self, settings: &Value) -> Result<(), String> {
+        let settings: Settings = ccgate_plugin_sdk::settings::parse("flows", settings)?;
+        // Built with explicit test settings (`with_list_cache_ttl`): those win.
+        let _ = self.state.set(State::new(&settings));
+        Ok(())
+    }
+
     /// Runs this plugin's migrations (bookkeeping table `ccgate_migrations_flows`).
     async fn migrate(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
         storage::migration::Migrator::up(db, None).await
@@ -99,12 +185,12 @@ impl Plugin for FlowsPlugin {
     /// (`api::<module>::Request`), runs its handler `actions::<module>::handle` with this
     /// plugin's [`State`] and returns the handler's typed `Response`.
     async fn handle(&self, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {
-        api::dispatch(&self.state, ctx, action, params).await
+        api::dispatch(self.state(), ctx, action, params).await
     }
 
     /// The queries of `plugins/flows/api/queries/` ([`api::queries::dispatch`]).
     async fn query(&self, ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
-        api::queries::dispatch(&self.state, ctx, name, args).await
+        api::queries::dispatch(self.state(), ctx, name, args).await
     }
 
     /// Creates the instance's default main flow, [`DEFAULT_FLOW_NAME`], published, with the

@@ -54,6 +54,10 @@ impl Plugin for FakeNumbers {
         Err(ApiError::not_implemented(ctx.spec.action))
     }
     async fn query(&self, _ctx: &Context, name: &str, args: Value) -> ApiResult<Value> {
+        // Flows' writes drop the numbers plugin's cached lists (they show flow names).
+        if name == ccgate_plugin_sdk::cache::INVALIDATE_QUERY {
+            return Ok(Value::Null);
+        }
         assert_eq!(name, "by_contact_flow");
         let mut answer = self.answer.lock().unwrap().clone();
         if let (Some(flows), Some(asked)) = (
@@ -68,13 +72,15 @@ impl Plugin for FakeNumbers {
 }
 
 /// An environment with the flows plugin and a [`FakeNumbers`] answering "no numbers"
-/// (`{"ContactFlows": []}`) until told otherwise.
+/// (`{"ContactFlows": []}`) until told otherwise. The flow lists are not cached here: the fake
+/// changes its answer without a numbers write, which would drop the cached lists.
 pub async fn env_with_numbers() -> (TestEnv, Arc<FakeNumbers>) {
     let numbers = Arc::new(FakeNumbers {
         answer: Mutex::new(serde_json::json!({"ContactFlows": []})),
         asked: Mutex::default(),
     });
-    let env = TestEnv::new(vec![Arc::new(FlowsPlugin::default()), numbers.clone()]).await;
+    let flows = FlowsPlugin::with_list_cache_ttl(std::time::Duration::ZERO);
+    let env = TestEnv::new(vec![Arc::new(flows), numbers.clone()]).await;
     (env, numbers)
 }
 

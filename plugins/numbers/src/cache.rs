@@ -6,9 +6,11 @@
 //! specs: `list_cache = "serve"` on ListPhoneNumbers 2020-07-01 and `list_cache = "invalidate"`
 //! on AddPhoneNumber, AddBulkPhoneNumbers, ModifyPhoneNumber and RemovePhoneNumber. Its
 //! contract holds here: every write of this plugin invalidates its instance when it ends (also
-//! when it fails or is cancelled); other replicas' writes and flow renames (`ContactFlowName`
-//! comes from the flows plugin's `get` query) show within the TTL, the
-//! `list_cache_ttl_ms` setting ([`crate::Settings`], default 1 s; 0 disables caching).
+//! when it fails with a server error or is cancelled; a refused one, 4xx, keeps the pages), and
+//! so does every write of the flows plugin (`ContactFlowName` comes from its `get` query, so
+//! codegen makes its writes drop these pages too); other replicas' writes show within the
+//! TTL, or at once with `[cluster]`: the `list_cache_ttl_ms` setting ([`crate::Settings`],
+//! default 1 s; 0 disables caching).
 //!
 //! # Counts
 //!
@@ -27,9 +29,10 @@
 //! # What a write costs readers
 //!
 //! Every write action (AddPhoneNumber, AddBulkPhoneNumbers, ModifyPhoneNumber,
-//! RemovePhoneNumber), also one that fails without writing anything, bumps its instance's
-//! generation when it ends: all cached pages and counts of that instance become unreachable;
-//! other instances keep theirs. The next request for each page then rebuilds it:
+//! RemovePhoneNumber) that was not refused bumps its instance's generation when it ends: all
+//! cached pages and counts of that instance become unreachable; other instances keep theirs.
+//! The next request for each page then rebuilds it (requests that miss one page together build
+//! it once, `ccgate_plugin_sdk::cache::ListCache::build_slot`):
 //!
 //! - unfiltered: one page query off `(instance_id, number)` (`LIMIT`/`OFFSET`), one read of the
 //!   page's skill groups, one `flows`/`get` call when the page has bound flows, rendering; and,
@@ -45,12 +48,12 @@
 //!
 //! What stays wider than the write: every page carries `TotalCount`, so an add or a removal
 //! does change every unfiltered page of its instance (and each filtered list the number
-//! matches), and dropping them all is exact for those; but ModifyPhoneNumber changes one item
-//! (and the `Usage`-filtered lists), and a write that failed changed nothing, yet both drop the
-//! instance's pages too. Narrowing those is not in this plugin's hands: the invalidation is the
-//! generated dispatch's drop guard (`ListCache::invalidate_on_drop`, wired by
-//! `xtask/src/codegen/rust.rs` for `list_cache = "invalidate"`), which runs whatever the
-//! handler did.
+//! matches), and dropping them all is exact for those. ModifyPhoneNumber changes one number in
+//! place: it says so (`Cx::changed_item_only`), every unfiltered page says which numbers it
+//! lists (`Cx::shows_items`), so only the unfiltered pages that list that number and the
+//! filtered ones (a `Usage` filter may gain or lose it) are dropped. A refused write
+//! (answered 4xx: validation, not found, conflict, all raised before anything is written)
+//! keeps them all (`Invalidate::disarm` in the generated dispatch).
 
 use std::time::{Duration, Instant};
 
@@ -118,12 +121,15 @@ impl CountCache {
         Self { ttl, counts }
     }
 
-    /// The cached count for `key`, if it is still within the TTL.
+    /// The cached count for `key`, if it is younger than half the TTL. A page built on it is
+    /// aged from the count's read (`Cx::data_read_at`); half the TTL keeps such a page from
+    /// being due for a rebuild (`ccgate_plugin_sdk::cache::REFRESH_AFTER` of the TTL) as soon
+    /// as it is stored.
     pub fn get(&self, key: &CountKey) -> Option<CachedCount> {
         self.counts
             .as_ref()?
             .get(key)
-            .filter(|n| n.born.elapsed() < self.ttl)
+            .filter(|n| n.born.elapsed() < self.ttl / 2)
     }
 
     /// Stores a count (no-op when disabled).
@@ -322,8 +328,70 @@ mod tests {
         assert!(listed(&h, &[]).await.is_empty());
     }
 
+    /// The numbers of page `page` with one number per page (all filters as given).
+    async fn listed_page(h: &Harness, page: &str, extra: &[(&str, &str)]) -> Vec<String> {
+        let mut pairs = vec![("PageNumber", page), ("PageSize", "1")];
+        pairs.extend_from_slice(extra);
+        let v = h
+            .call(list_phone_numbers_v2020::SPEC, &pairs)
+            .await
+            .unwrap();
+        v["Data"]["List"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} {}",
+                    n["Number"].as_str().unwrap(),
+                    n["Usage"].as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+
     #[tokio::test]
-    async fn a_failed_write_invalidates_too() {
+    async fn modifying_a_number_drops_the_pages_that_list_it_and_the_filtered_ones_only() {
+        let h = Harness::new().await;
+        let first = h.add("02160664656", "Inbound", None).await;
+        h.add("02160664658", "Inbound", None).await;
+        assert_eq!(listed_page(&h, "1", &[]).await, ["02160664656 Inbound"]);
+        assert_eq!(listed_page(&h, "2", &[]).await, ["02160664658 Inbound"]);
+        let inbound = [("Usage", "Inbound")];
+        assert_eq!(
+            listed_page(&h, "1", &inbound).await,
+            ["02160664656 Inbound"]
+        );
+        // Behind the cache: page 2 would now read 02160664659 if it were rebuilt.
+        rename_behind_the_cache(&h, "02160664658", "02160664659").await;
+        h.call(
+            modify_phone_number::SPEC,
+            &[("PhoneNumberId", &first), ("Usage", "Bidirection")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            listed_page(&h, "1", &[]).await,
+            ["02160664656 Bidirection"],
+            "the page that lists the modified number is rebuilt"
+        );
+        assert_eq!(
+            listed_page(&h, "2", &[]).await,
+            ["02160664658 Inbound"],
+            "a page that does not list it is kept"
+        );
+        assert_eq!(
+            listed_page(&h, "1", &inbound).await,
+            ["02160664659 Inbound"],
+            "a Usage-filtered list may have lost it: rebuilt"
+        );
+        // Any other write still drops every page.
+        h.add("01086394552", "Outbound", None).await;
+        assert_eq!(listed_page(&h, "3", &[]).await, ["02160664659 Inbound"]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_keeps_the_pages_and_a_done_one_drops_them() {
         let (h, _) = seeded().await;
         let e = h
             .call(
@@ -333,7 +401,13 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code, "Conflict.PhoneNumber");
-        assert_eq!(listed(&h, &[]).await, ["02160664657"]);
+        assert_eq!(
+            listed(&h, &[]).await,
+            ["02160664656"],
+            "a refused write (4xx) changed nothing: the cached page stays"
+        );
+        h.add("01086394552", "Outbound", None).await;
+        assert_eq!(listed(&h, &[]).await, ["01086394552", "02160664657"]);
     }
 
     #[tokio::test]

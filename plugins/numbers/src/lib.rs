@@ -71,7 +71,7 @@ use crate::cache::{CountCache, MAX_CACHED_COUNTS};
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// How long a cached 2020 ListPhoneNumbers page or count may be served, in milliseconds:
-    /// the bound on seeing writes made through other replicas and flow renames
+    /// the bound on seeing writes made through other replicas without `[cluster]`
     /// ([`crate::cache`]). `0` disables the cache. Default 1000.
     pub list_cache_ttl_ms: u64,
 }

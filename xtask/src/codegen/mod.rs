@@ -31,6 +31,31 @@ use anyhow::{Context, bail};
 
 pub use spec::{Spec, load_all};
 
+/// The plugins whose cached lists show `plugin`'s data: those that serve a
+/// `list_cache = "serve"` action and use one of `plugin`'s queries (`api/uses.toml`), sorted.
+/// `plugin`'s `list_cache = "invalidate"` writes drop their pages too (so flows' lists show a
+/// number bound by numbers' ModifyPhoneNumber at once, and numbers' lists a renamed flow).
+pub fn list_cache_dependents<'a>(
+    plugin: &str,
+    by_plugin: &BTreeMap<&'a str, Vec<&Spec>>,
+    uses: &BTreeMap<String, spec::Uses>,
+) -> Vec<&'a str> {
+    let prefix = format!("{plugin}.");
+    by_plugin
+        .iter()
+        .filter(|(other, specs)| {
+            **other != plugin
+                && specs
+                    .iter()
+                    .any(|s| s.list_cache.as_deref() == Some("serve"))
+                && uses
+                    .get(**other)
+                    .is_some_and(|u| u.queries.iter().any(|q| q.starts_with(&prefix)))
+        })
+        .map(|(other, _)| *other)
+        .collect()
+}
+
 /// Every generated file: repository-relative path → content.
 pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
     let specs = load_all(root)?;
@@ -100,7 +125,12 @@ pub fn generate(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
         );
         files.insert(
             dir.join("mod.rs"),
-            rustfmt(&rust::api_module(plugin, list, &extra))?,
+            rustfmt(&rust::api_module(
+                plugin,
+                list,
+                &extra,
+                &list_cache_dependents(plugin, &by_plugin, &uses),
+            ))?,
         );
     }
     files.insert(

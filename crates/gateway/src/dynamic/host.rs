@@ -189,6 +189,8 @@ fn db_error(e: &DbErr) -> DbResult {
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => "foreign_key",
         _ => match e {
             DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => "conn",
+            // The guest's `ApiError` answers "conn" 503, as the host's own does for these.
+            _ if ccgate_plugin_sdk::storage::connection_lost(e) => "conn",
             DbErr::Query(_) => "query",
             DbErr::Exec(_) => "exec",
             DbErr::Type(_) => "type",

@@ -13,6 +13,9 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::registry::Registry;
 
+/// How long a pooled connection may sit idle before it is pinged on checkout.
+pub const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
 /// Opens the pool for `url` ([`connect_with`] with the pool's default acquire timeout, 30 s).
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     connect_with(url, max_connections, None).await
@@ -42,6 +45,11 @@ pub async fn connect_with(
     opts.max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
+        // Ping only a connection that sat idle (where a restart, a proxy or a firewall may
+        // have dropped it), not every checkout: on PostgreSQL the per-checkout ping was one
+        // extra round trip per statement. A busy connection whose server went away fails its
+        // next statement, which answers 503 like a failed checkout (`ApiError: From<DbErr>`).
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
     if let Some(t) = acquire_timeout {
         opts.acquire_timeout(t);

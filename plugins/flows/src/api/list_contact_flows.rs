@@ -32,7 +32,7 @@ pub const SPEC: ActionSpec = ActionSpec {
 };
 
 /// The parameters of ListContactFlows 2017-07-05, validated.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// `InstanceId`, string, required, at most 256 characters.
     ///

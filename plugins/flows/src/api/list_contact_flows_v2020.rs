@@ -112,7 +112,7 @@ impl OrderByField {
 }
 
 /// The parameters of ListContactFlows 2020-07-01, validated.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// `InstanceId`, string, required, at most 256 characters.
     ///

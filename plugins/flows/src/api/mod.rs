@@ -55,20 +55,50 @@ pub async fn dispatch(
         // CommitContactFlowVersionModification 2017-07-05
         0 => {
             let req = commit_contact_flow_version_modification::Request::parse(params)?;
-            contract::typed(
-                crate::actions::commit_contact_flow_version_modification::handle(
-                    &Cx::new(ctx, state),
-                    req,
-                )
-                .await?,
+            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
+            let out = match crate::actions::commit_contact_flow_version_modification::handle(
+                &Cx::writing(ctx, state, &invalidate),
+                req,
             )
+            .await
+            {
+                // Refused: handlers refuse (4xx) before they write, so no list changed.
+                Err(e) if e.status < 500 => {
+                    invalidate.disarm();
+                    return Err(e);
+                }
+                out => out,
+            };
+            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
+            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "numbers").await;
+            // Other replicas drop their pages of the instance too (`[cluster]`).
+            ccgate_plugin_sdk::cache::announce(ctx, &["flows", "numbers"]).await;
+            contract::typed(out?)
         }
         // CreateContactFlow 2017-07-05
         1 => {
             let req = create_contact_flow::Request::parse(params)?;
-            contract::typed(
-                crate::actions::create_contact_flow::handle(&Cx::new(ctx, state), req).await?,
+            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
+            let out = match crate::actions::create_contact_flow::handle(
+                &Cx::writing(ctx, state, &invalidate),
+                req,
             )
+            .await
+            {
+                // Refused: handlers refuse (4xx) before they write, so no list changed.
+                Err(e) if e.status < 500 => {
+                    invalidate.disarm();
+                    return Err(e);
+                }
+                out => out,
+            };
+            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
+            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "numbers").await;
+            // Other replicas drop their pages of the instance too (`[cluster]`).
+            ccgate_plugin_sdk::cache::announce(ctx, &["flows", "numbers"]).await;
+            contract::typed(out?)
         }
         // GetRoutePoint 2017-07-05
         2 => {
@@ -80,24 +110,88 @@ pub async fn dispatch(
         // ListContactFlows 2017-07-05
         3 => {
             let req = list_contact_flows::Request::parse(params)?;
-            contract::typed(
-                crate::actions::list_contact_flows::handle(&Cx::new(ctx, state), req).await?,
-            )
+            let cache = state.list_cache();
+            let Some(lookup) = cache.lookup(ctx.instance(), 3, &req) else {
+                return contract::typed(
+                    crate::actions::list_contact_flows::handle(&Cx::new(ctx, state), req).await?,
+                );
+            };
+            let _slot = match cache.fetch(&lookup, &req) {
+                ccgate_plugin_sdk::cache::Fetch::Hit(hit) => return Ok(hit.into()),
+                // Due for a rebuild: this request alone rebuilds, the others are served the entry.
+                ccgate_plugin_sdk::cache::Fetch::Refresh => None,
+                // Requests that miss one page together build it once.
+                ccgate_plugin_sdk::cache::Fetch::Miss => {
+                    let slot = cache.build_slot(&lookup).await;
+                    if let Some(hit) = cache.get(&lookup, &req) {
+                        return Ok(hit.into());
+                    }
+                    Some(slot)
+                }
+            };
+            let kept = req.clone();
+            let reply = contract::typed(
+                crate::actions::list_contact_flows::handle(&Cx::cached(ctx, state, &lookup), req)
+                    .await?,
+            )?;
+            Ok(cache.put(lookup, kept, reply).into())
         }
         // ListContactFlows 2020-07-01
         4 => {
             let req = list_contact_flows_v2020::Request::parse(params)?;
-            contract::typed(
-                crate::actions::list_contact_flows_v2020::handle(&Cx::new(ctx, state), req).await?,
-            )
+            let cache = state.list_cache();
+            let Some(lookup) = cache.lookup(ctx.instance(), 4, &req) else {
+                return contract::typed(
+                    crate::actions::list_contact_flows_v2020::handle(&Cx::new(ctx, state), req)
+                        .await?,
+                );
+            };
+            let _slot = match cache.fetch(&lookup, &req) {
+                ccgate_plugin_sdk::cache::Fetch::Hit(hit) => return Ok(hit.into()),
+                // Due for a rebuild: this request alone rebuilds, the others are served the entry.
+                ccgate_plugin_sdk::cache::Fetch::Refresh => None,
+                // Requests that miss one page together build it once.
+                ccgate_plugin_sdk::cache::Fetch::Miss => {
+                    let slot = cache.build_slot(&lookup).await;
+                    if let Some(hit) = cache.get(&lookup, &req) {
+                        return Ok(hit.into());
+                    }
+                    Some(slot)
+                }
+            };
+            let kept = req.clone();
+            let reply = contract::typed(
+                crate::actions::list_contact_flows_v2020::handle(
+                    &Cx::cached(ctx, state, &lookup),
+                    req,
+                )
+                .await?,
+            )?;
+            Ok(cache.put(lookup, kept, reply).into())
         }
         // PublishContactFlowVersion 2017-07-05
         5 => {
             let req = publish_contact_flow_version::Request::parse(params)?;
-            contract::typed(
-                crate::actions::publish_contact_flow_version::handle(&Cx::new(ctx, state), req)
-                    .await?,
+            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
+            let out = match crate::actions::publish_contact_flow_version::handle(
+                &Cx::writing(ctx, state, &invalidate),
+                req,
             )
+            .await
+            {
+                // Refused: handlers refuse (4xx) before they write, so no list changed.
+                Err(e) if e.status < 500 => {
+                    invalidate.disarm();
+                    return Err(e);
+                }
+                out => out,
+            };
+            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
+            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "numbers").await;
+            // Other replicas drop their pages of the instance too (`[cluster]`).
+            ccgate_plugin_sdk::cache::announce(ctx, &["flows", "numbers"]).await;
+            contract::typed(out?)
         }
         // queryIVRFlowList huawei-cc-management-v1
         6 => {

@@ -92,6 +92,10 @@ pub async fn dispatch(
             let args: get::Args = query::decode_args(name, args)?;
             query::encode_output(name, crate::queries::get(&cx, args).await?)
         }
+        ccgate_plugin_sdk::cache::INVALIDATE_QUERY => {
+            use ccgate_plugin_sdk::cache::HasListCache;
+            ccgate_plugin_sdk::cache::answer_invalidate(state.list_cache(), args)
+        }
         other => {
             tracing::error!(query = other, "plugin flows has no such query");
             Err(ApiError::internal())

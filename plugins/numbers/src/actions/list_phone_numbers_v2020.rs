@@ -27,9 +27,10 @@
 //!
 //! Pages are cached by the generated dispatch (`list_cache = "serve"` in the spec; key =
 //! instance, its write generation and the parsed request) and counts here ([`crate::cache`]).
-//! Every write action of this plugin invalidates its instance at once; other replicas' writes
-//! and flow renames show within the TTL (`[plugins.numbers] list_cache_ttl_ms`, 1 s). What a
-//! write costs the readers after it is in [`crate::cache`] ("What a write costs readers").
+//! Every write action of this plugin and of the flows plugin (whose `get` query gives the flow
+//! names) invalidates its instance at once; other replicas' writes show within the TTL
+//! (`[plugins.numbers] list_cache_ttl_ms`, 1 s), or at once with `[cluster]`. What a write
+//! costs the readers after it is in [`crate::cache`] ("What a write costs readers").
 //!
 //! Errors (seed 002): `Parameter.Null` / `Parameter.Empty` (PageNumber, PageSize),
 //! `Parameter.Enumeration` (Usage), `Parameter.Minimum` / `Parameter.Maximum` (paging),
@@ -50,7 +51,8 @@ use crate::storage::phone_numbers;
 /// `list_cache = "serve"`); this handler reuses a cached `TotalCount` of the same filters when
 /// one is younger than the TTL, and then ages the page from that count (`data_read_at`); else
 /// it reads the count ([`phone_numbers::count`]: the maintained count without filters, a
-/// `COUNT(*)` with them) and caches it.
+/// `COUNT(*)` with them) and caches it. An unfiltered page tells the cache which numbers it
+/// lists (`shows_items`), so a ModifyPhoneNumber of another number keeps it.
 pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     // Both are validated to 1..=100 by the request parser.
     let page = PageRequest {
@@ -71,6 +73,11 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let known = state.counts.get(&key);
     let started = Instant::now();
     let rows = phone_numbers::page(&ctx.db, ctx.instance(), &key.filter, page).await?;
+    if key.filter.is_none() {
+        // ModifyPhoneNumber changes one number in place (`changed_item_only`): an unfiltered
+        // page that does not list it stays cached. A filtered one may gain or lose it (Usage).
+        ctx.shows_items(rows.iter().map(|n| n.id.as_str()));
+    }
     let total = match (storage::total_from_page(page, rows.len()), known) {
         (Some(total), _) => total,
         (None, Some(c)) => {

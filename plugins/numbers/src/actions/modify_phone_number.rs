@@ -62,6 +62,9 @@ pub async fn handle(ctx: &Ctx<'_>, req: Request) -> ApiResult<Response> {
     let model = phone_numbers::modify(&ctx.db, ctx.instance(), existing, change)
         .await?
         .ok_or_else(|| number_not_found(id))?;
+    // Committed. The number keeps its place in the unfiltered lists and the instance's count:
+    // cached pages that do not list it stay (`Cx::changed_item_only`).
+    ctx.changed_item_only(&model.id);
 
     let renderer = related::load(ctx, std::slice::from_ref(&model)).await?;
     Ok(Response {

@@ -60,22 +60,49 @@ pub async fn dispatch(
         // AddBulkPhoneNumbers 2017-07-05
         0 => {
             let req = add_bulk_phone_numbers::Request::parse(params)?;
-            // Runs when the write ends, also when it fails or is cancelled.
-            let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out =
-                crate::actions::add_bulk_phone_numbers::handle(&Cx::new(ctx, state), req).await;
+            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
+            let out = match crate::actions::add_bulk_phone_numbers::handle(
+                &Cx::writing(ctx, state, &invalidate),
+                req,
+            )
+            .await
+            {
+                // Refused: handlers refuse (4xx) before they write, so no list changed.
+                Err(e) if e.status < 500 => {
+                    invalidate.disarm();
+                    return Err(e);
+                }
+                out => out,
+            };
+            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
+            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "flows").await;
             // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, "numbers").await;
+            ccgate_plugin_sdk::cache::announce(ctx, &["numbers", "flows"]).await;
             contract::typed(out?)
         }
         // AddPhoneNumber 2017-07-05
         1 => {
             let req = add_phone_number::Request::parse(params)?;
-            // Runs when the write ends, also when it fails or is cancelled.
-            let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = crate::actions::add_phone_number::handle(&Cx::new(ctx, state), req).await;
+            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
+            let out = match crate::actions::add_phone_number::handle(
+                &Cx::writing(ctx, state, &invalidate),
+                req,
+            )
+            .await
+            {
+                // Refused: handlers refuse (4xx) before they write, so no list changed.
+                Err(e) if e.status < 500 => {
+                    invalidate.disarm();
+                    return Err(e);
+                }
+                out => out,
+            };
+            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
+            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "flows").await;
             // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, "numbers").await;
+            ccgate_plugin_sdk::cache::announce(ctx, &["numbers", "flows"]).await;
             contract::typed(out?)
         }
         // CheckNumberAvaliable 2017-07-05
@@ -109,13 +136,23 @@ pub async fn dispatch(
                         .await?,
                 );
             };
-            if let Some(hit) = cache.get(&lookup, &req) {
-                return Ok(hit.into());
-            }
+            let _slot = match cache.fetch(&lookup, &req) {
+                ccgate_plugin_sdk::cache::Fetch::Hit(hit) => return Ok(hit.into()),
+                // Due for a rebuild: this request alone rebuilds, the others are served the entry.
+                ccgate_plugin_sdk::cache::Fetch::Refresh => None,
+                // Requests that miss one page together build it once.
+                ccgate_plugin_sdk::cache::Fetch::Miss => {
+                    let slot = cache.build_slot(&lookup).await;
+                    if let Some(hit) = cache.get(&lookup, &req) {
+                        return Ok(hit.into());
+                    }
+                    Some(slot)
+                }
+            };
             let kept = req.clone();
             let reply = contract::typed(
                 crate::actions::list_phone_numbers_v2020::handle(
-                    &Cx::cached(ctx, state, lookup.age()),
+                    &Cx::cached(ctx, state, &lookup),
                     req,
                 )
                 .await?,
@@ -125,11 +162,25 @@ pub async fn dispatch(
         // ModifyPhoneNumber 2017-07-05
         6 => {
             let req = modify_phone_number::Request::parse(params)?;
-            // Runs when the write ends, also when it fails or is cancelled.
-            let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = crate::actions::modify_phone_number::handle(&Cx::new(ctx, state), req).await;
+            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
+            let out = match crate::actions::modify_phone_number::handle(
+                &Cx::writing(ctx, state, &invalidate),
+                req,
+            )
+            .await
+            {
+                // Refused: handlers refuse (4xx) before they write, so no list changed.
+                Err(e) if e.status < 500 => {
+                    invalidate.disarm();
+                    return Err(e);
+                }
+                out => out,
+            };
+            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
+            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "flows").await;
             // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, "numbers").await;
+            ccgate_plugin_sdk::cache::announce(ctx, &["numbers", "flows"]).await;
             contract::typed(out?)
         }
         // PickGlobalOutboundNumbers 2017-07-05
@@ -150,11 +201,25 @@ pub async fn dispatch(
         // RemovePhoneNumber 2017-07-05
         9 => {
             let req = remove_phone_number::Request::parse(params)?;
-            // Runs when the write ends, also when it fails or is cancelled.
-            let _invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = crate::actions::remove_phone_number::handle(&Cx::new(ctx, state), req).await;
+            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
+            let out = match crate::actions::remove_phone_number::handle(
+                &Cx::writing(ctx, state, &invalidate),
+                req,
+            )
+            .await
+            {
+                // Refused: handlers refuse (4xx) before they write, so no list changed.
+                Err(e) if e.status < 500 => {
+                    invalidate.disarm();
+                    return Err(e);
+                }
+                out => out,
+            };
+            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
+            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "flows").await;
             // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, "numbers").await;
+            ccgate_plugin_sdk::cache::announce(ctx, &["numbers", "flows"]).await;
             contract::typed(out?)
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
