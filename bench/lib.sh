@@ -88,7 +88,10 @@ wait_http() { # url pid name [seconds, 30]: 0 once it answers; else says why and
 }
 
 start_ccgate() { # [db-url, default SQLite $TMP/ccgate.db]: ccgate serve in $TMP on CCGATE_PORT,
-    # master key in $TMP, output appended to $TMP/ccgate.out and .err; returns when it answers
+    # master key in $TMP, output appended to $TMP/ccgate.out and .err; returns when it answers.
+    # One AccessKey signs every request of a run, several million within the 15-minute nonce
+    # window: the per-key nonce quota (default 2,000,000, then 503) is raised to the store's
+    # total (MAX_NONCES_PER_KEY).
     (
         cd "$TMP"
         exec env CCGATE__SERVER__BIND="127.0.0.1:$CCGATE_PORT" \
@@ -96,6 +99,7 @@ start_ccgate() { # [db-url, default SQLite $TMP/ccgate.db]: ccgate serve in $TMP
             CCGATE__DATABASE__URL="${1:-sqlite://$TMP/ccgate.db?mode=rwc}" \
             CCGATE__SECURITY__MASTER_KEY_FILE="$TMP/master.key" \
             CCGATE__LOG__FILTER="$LOG_FILTER" \
+            CCGATE__SECURITY__MAX_NONCES_PER_KEY="${MAX_NONCES_PER_KEY:-20000000}" \
             "$CCGATE" serve
     ) >>"$TMP/ccgate.out" 2>>"$TMP/ccgate.err" &
     CCGATE_PID=$!

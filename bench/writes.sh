@@ -27,7 +27,7 @@
 #                                          modifies with one 2017 ListPhoneNumbers)
 #   WRITER_WORKERS=8 WRITER_POOL=20        writer threads; numbers the writer adds (untimed)
 #                                          before its timed writes, so a Remove always has one
-#   MAX_RPS=80000                          signed list requests per run = MAX_RPS*DURATION
+#   MAX_RPS=120000                         signed list requests per run = MAX_RPS*DURATION
 #   CCGATE_PORT=18080 BARE_PORT=18081      loopback ports
 #   RESULTS=FILE                           also write the Markdown table to FILE
 #   LOG_FILTER=warn                        ccgate's CCGATE__LOG__FILTER
@@ -66,7 +66,7 @@ BOUND_FLOWS=${BOUND_FLOWS:-3}
 BOUND_NUMBERS=${BOUND_NUMBERS:-300}
 WRITER_WORKERS=${WRITER_WORKERS:-8}
 WRITER_POOL=${WRITER_POOL:-20}
-MAX_RPS=${MAX_RPS:-80000}
+MAX_RPS=${MAX_RPS:-120000}
 LOG_FILTER=${LOG_FILTER:-warn}
 CCGATE_PORT=${CCGATE_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18081}
