@@ -62,13 +62,13 @@ class Signer:
         self.timestamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.lock = threading.Lock()
 
-    def target(self, action: str, params: dict) -> str:
+    def target(self, action: str, params: dict, version: str = "2020-07-01") -> str:
         with self.lock:
             self.n += 1
             nonce = f"{self.run}{self.n:016x}"
         p = {
             "Action": action,
-            "Version": "2020-07-01",
+            "Version": version,
             "Format": "JSON",
             "RegionId": "cn-shanghai",
             "AccessKeyId": self.ak,
@@ -189,11 +189,18 @@ def write_split(out: str, threads: int, targets) -> None:
 
 
 def cmd_list(args) -> None:
+    """Signed targets of a list action: PageNumber cycling 1..pages with PageSize page_size
+    (pages 0: unpaged), plus the fixed --param K=V pairs."""
     signer = Signer(args.ak, args.sk)
+    fixed = dict(p.split("=", 1) for p in args.param)
+
+    def params(k: int) -> dict:
+        if args.pages == 0:
+            return fixed
+        return {**fixed, "PageNumber": str(k % args.pages + 1), "PageSize": str(args.page_size)}
+
     write_split(args.out, args.threads, (
-        signer.target("ListRealtimeAgentStates",
-                      {"PageNumber": str(k % args.pages + 1), "PageSize": "100"})
-        for k in range(args.count)))
+        signer.target(args.action, params(k), args.version) for k in range(args.count)))
 
 
 def cmd_transition(args) -> None:
@@ -226,7 +233,11 @@ def main() -> None:
     p = sub.add_parser("list")
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--pages", type=int, default=50)
+    p.add_argument("--pages", type=int, default=50, help="0: unpaged")
+    p.add_argument("--page-size", type=int, default=100)
+    p.add_argument("--action", default="ListRealtimeAgentStates")
+    p.add_argument("--version", default="2020-07-01")
+    p.add_argument("--param", action="append", default=[], help="K=V, repeatable")
     p.add_argument("--out", required=True)
     p.set_defaults(f=cmd_list)
     p = sub.add_parser("transition")

@@ -8,11 +8,20 @@
 #   2. `transition`: signed 2020-07-01 TakeBreak / ReadyForService alternating over the 2,500
 #      signed-in agents (each one a state row, a state-log entry and an event in one write
 #      transaction), then bare actix-web (answering the bytes of one TakeBreak answer).
+#   3. the agent directory's other list actions on the same instance (LOADS below):
+#      `users` 2017 ListUsers (PageSize 100, PageNumber 1..50), `skillgroups` 2017
+#      ListSkillGroups (all 50), `usersofgroup` 2017 ListUsersOfSkillGroup (one group's
+#      members, PageSize 100, pages 1..2), `groupsofuser` 2017 ListSkillGroupsOfUser (one
+#      agent's groups), `agentstates` 2017 ListAgentStates (PageSize 100, pages 1..50),
+#      `groupstates` 2017 ListSkillGroupStates (PageSize 50, page 1), `roles` 2017 ListRoles,
+#      `statelogs` 2020 ListAgentStateLogs (one agent, default range: today) and `events` 2017
+#      ListAgentEvents (one agent by RamId).
 # Prints requests/s, p50 and p99 of every run as a Markdown table, and ccgate / bare.
 #
 # Usage: bench/agents.sh          (from anywhere; settings via environment)
 #   THREADS=2 CONNECTIONS=32 DURATION=15   wrk -t/-c/-d (seconds)
 #   RUNS=1                                 wrk runs per load and server
+#   LOADS="list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events"
 #   WORKERS=0                              HTTP workers of both servers (0 = one per core)
 #   USERS=5000 SKILL_GROUPS=50             agents and skill groups seeded
 #   MAX_RPS=10000                          signed requests generated per run and load =
@@ -43,6 +52,27 @@ CCGATE_PORT=${CCGATE_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18081}
 INSTANCE=ccc-test
 PAGES=$(((USERS + 99) / 100))
+LOADS=${LOADS:-list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events}
+# The first skill group and the first agent, as bench/agents.py seeds them.
+GROUP0=00000000-0000-4000-8000-000000000000
+USER0=00000000-0000-4000-9000-000000000000
+
+# A list load's action, version, pages (0 = unpaged), page size and fixed parameters.
+load_spec() { # load -> "action version pages page_size [K=V ...]"
+    case $1 in
+    list) echo "ListRealtimeAgentStates 2020-07-01 $PAGES 100" ;;
+    users) echo "ListUsers 2017-07-05 $PAGES 100" ;;
+    skillgroups) echo "ListSkillGroups 2017-07-05 0 0" ;;
+    usersofgroup) echo "ListUsersOfSkillGroup 2017-07-05 2 100 SkillGroupId=$GROUP0" ;;
+    groupsofuser) echo "ListSkillGroupsOfUser 2017-07-05 0 0 UserId=$USER0" ;;
+    agentstates) echo "ListAgentStates 2017-07-05 $PAGES 100" ;;
+    groupstates) echo "ListSkillGroupStates 2017-07-05 1 50" ;;
+    roles) echo "ListRoles 2017-07-05 0 0" ;;
+    statelogs) echo "ListAgentStateLogs 2020-07-01 0 0 AgentId=agent00000@$INSTANCE" ;;
+    events) echo "ListAgentEvents 2017-07-05 0 0 RamId.1=1000000000000000" ;;
+    *) return 1 ;;
+    esac
+}
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -88,35 +118,48 @@ log "ccgate lists $total agents, $signed signed in"
 
 restart_ccgate
 
-# The bytes bare_actix answers: what ccgate answers (one page of 100; one TakeBreak).
-signed_target() { # action params... -> a signed GET target (`ccgate call` prints the JSON
-    # reformatted: sign with agents.py and fetch the bytes with curl)
+# The bytes bare_actix answers: what ccgate answers (each list's first page; one TakeBreak).
+signed_target() { # version action params... -> a signed GET target (`ccgate call` prints the
+    # JSON reformatted: sign with agents.py and fetch the bytes with curl)
     python3 - "$AK" "$SK" "$@" <<'EOF'
 import sys
 sys.path.insert(0, "bench")
 import agents
-ak, sk, action, *pairs = sys.argv[1:]
-print(agents.Signer(ak, sk).target(action, dict(p.split("=", 1) for p in pairs)))
+ak, sk, version, action, *pairs = sys.argv[1:]
+print(agents.Signer(ak, sk).target(action, dict(p.split("=", 1) for p in pairs), version))
 EOF
 }
-curl -fsS "$CCGATE_ENDPOINT$(signed_target ListRealtimeAgentStates PageNumber=1 PageSize=100)" \
-    >"$TMP/list-body.json"
-curl -fsS "$CCGATE_ENDPOINT$(signed_target TakeBreak UserId=agent00000@$INSTANCE Code=Lunch)" \
+for load in $LOADS; do
+    [ "$load" != transition ] || continue
+    read -r action version pages size fixed < <(load_spec "$load") || die "unknown load $load"
+    paging=()
+    [ "$pages" = 0 ] || paging=(PageNumber=1 "PageSize=$size")
+    # shellcheck disable=SC2086 # fixed holds K=V words
+    curl -fsS "$CCGATE_ENDPOINT$(signed_target "$version" "$action" "${paging[@]}" $fixed)" \
+        >"$TMP/$load-body.json" || die "$action failed"
+    python3 -c 'import json, sys; b = json.load(open(sys.argv[1])); sys.exit(b.get("Success") is False or b.get("Code") not in (None, "OK", "200"))' \
+        "$TMP/$load-body.json" || die "$action answered an error: $(head -c 300 "$TMP/$load-body.json")"
+done
+curl -fsS "$CCGATE_ENDPOINT$(signed_target 2020-07-01 TakeBreak UserId=agent00000@$INSTANCE Code=Lunch)" \
     >"$TMP/transition-body.json"
 
 # --- wrk ---------------------------------------------------------------------------------
 COUNT=$((MAX_RPS * DURATION))
 
 declare -a ROWS=()
-for load in list transition; do
+for load in $LOADS; do
     body="$TMP/$load-body.json"
     for ((run = 1; run <= RUNS; run++)); do
         log "$load run $run/$RUNS: signing $COUNT requests ($THREADS files)"
         rm -rf "$TMP/urls"
         t0=$(date +%s.%N)
-        if [ "$load" = list ]; then
+        if [ "$load" != transition ]; then
+            read -r action version pages size fixed < <(load_spec "$load")
+            params=()
+            for kv in $fixed; do params+=(--param "$kv"); done
             python3 bench/agents.py list --ak "$AK" --sk "$SK" --count "$COUNT" \
-                --threads "$THREADS" --pages "$PAGES" --out "$TMP/urls"
+                --threads "$THREADS" --action "$action" --version "$version" --pages "$pages" \
+                --page-size "$size" "${params[@]}" --out "$TMP/urls"
         else
             python3 bench/agents.py transition --ak "$AK" --sk "$SK" --count "$COUNT" \
                 --threads "$THREADS" --users "$USERS" --out "$TMP/urls"
@@ -148,9 +191,19 @@ rows = [r.split() for r in sys.argv[12:]]
 print(f"wrk -t{threads} -c{conns} -d{dur}s --latency; workers={workers} (0 = one per core); "
       f"{users} agents in {groups} skill groups, {int(users)//2} signed in; ccgate {binary} "
       f"with CCGATE__LOG__FILTER={log_filter}\n")
+pages = (int(users) + 99) // 100
 what = {
-    "list": "ListRealtimeAgentStates 2020, PageSize 100, PageNumber 1..%d" % ((int(users) + 99) // 100),
+    "list": "ListRealtimeAgentStates 2020, PageSize 100, PageNumber 1..%d" % pages,
     "transition": "TakeBreak / ReadyForService 2020, alternating over the signed-in agents",
+    "users": "ListUsers 2017, PageSize 100, PageNumber 1..%d" % pages,
+    "skillgroups": "ListSkillGroups 2017, all %s groups" % groups,
+    "usersofgroup": "ListUsersOfSkillGroup 2017, one group, PageSize 100, PageNumber 1..2",
+    "groupsofuser": "ListSkillGroupsOfUser 2017, one agent",
+    "agentstates": "ListAgentStates 2017, PageSize 100, PageNumber 1..%d" % pages,
+    "groupstates": "ListSkillGroupStates 2017, PageSize 50, page 1",
+    "roles": "ListRoles 2017",
+    "statelogs": "ListAgentStateLogs 2020, one agent, today",
+    "events": "ListAgentEvents 2017, one agent",
 }
 print("| load | run | server | requests/s | p50 | p99 | body |")
 print("|---|---|---|---:|---:|---:|---:|")

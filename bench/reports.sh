@@ -10,7 +10,11 @@
 #      requests: ListAgentSummaryReports over the last 30 days (PageSize 100, pages 1..5),
 #      GetInstanceSummaryReport over the 12 months, and ListCallDetailRecords pages (PageSize 20)
 #      with the time range only (last day; 12 months) and with one filter over 12 months
-#      (ContactType, ContactDisposition, Criteria = a customer number or a skill group's name, PhoneNumber, ContactId).
+#      (ContactType, ContactDisposition, Criteria = a customer number or a skill group's name, PhoneNumber, ContactId);
+#      and the other report lists: ListSkillGroupSummaryReports (30 days),
+#      ListAgentSummaryReportsByInterval (last day, Hourly, PageSize 20, pages 1..5),
+#      ListSkillGroupSummaryReportsByInterval (30 days, Daily), the two SinceMidnight lists and
+#      ListCallMeasureSummaryReports (Monthly).
 #      Requests carry a Bearer token (`ccgate token issue`; wrk cannot sign each request, and a
 #      Bearer request needs no nonce), so wrk repeats the same targets.
 # Prints requests/s, p50 and p99 per load and server as a Markdown table.
@@ -139,10 +143,17 @@ for DB in $DATABASES; do
     s30=$(enc "$FROM30_LOCAL 00:00:00")
     e30=$(enc "$LAST_LOCAL 23:59:59")
     s12=$(enc "$FIRST_LOCAL 00:00:00")
+    s1=$(enc "$LAST_LOCAL 00:00:00")
     cdr="Action=ListCallDetailRecords&PageNumber=1&PageSize=20"
     loads=(
         "agents_30d_page100|Action=ListAgentSummaryReports&StartTime=$s30&EndTime=$e30&PageSize=100&PageNumber=%PAGE%"
         "instance_12m|Action=GetInstanceSummaryReport&StartTime=$s12&EndTime=$e30"
+        "groups_30d|Action=ListSkillGroupSummaryReports&StartTime=$s30&EndTime=$e30&PageSize=100&PageNumber=1"
+        "agents_hourly_1d_page20|Action=ListAgentSummaryReportsByInterval&StartTime=$s1&EndTime=$e30&Interval=Hourly&PageSize=20&PageNumber=%PAGE%"
+        "groups_daily_30d|Action=ListSkillGroupSummaryReportsByInterval&StartTime=$s30&EndTime=$e30&Interval=Daily&PageSize=100&PageNumber=1"
+        "agents_since_midnight_page100|Action=ListAgentSummaryReportsSinceMidnight&PageSize=100&PageNumber=%PAGE%"
+        "groups_since_midnight|Action=ListSkillGroupSummaryReportsSinceMidnight&PageSize=100&PageNumber=1"
+        "call_measure_monthly|Action=ListCallMeasureSummaryReports&IntervalType=Monthly"
         "cdr_time_1d|$cdr&StartTime=$LAST_MS&StopTime=$END_MS"
         "cdr_time_12m|$cdr&StartTime=$FIRST_MS&StopTime=$END_MS"
         "cdr_12m_ContactType=Inbound|$cdr&StartTime=$FIRST_MS&StopTime=$END_MS&ContactType=Inbound"
@@ -174,12 +185,16 @@ for DB in $DATABASES; do
         python3 - "$TMP/body-$name.json" "$name" <<'EOF' >&2
 import json, sys
 b = json.load(open(sys.argv[1]))
-d = b.get("PagedAgentSummaryReport") or b.get("CallDetailRecords")
-if d is not None:
-    rows = d["List"] if isinstance(d["List"], list) else d["List"].get("CallDetailRecord", [])
+paged = [v for k, v in b.items() if k.startswith("Paged") or k == "CallDetailRecords"]
+if paged and isinstance(paged[0], dict) and "TotalCount" in paged[0]:
+    d = paged[0]
+    lst = d.get("List")
+    rows = lst if isinstance(lst, list) else next(iter((lst or {}).values()), [])
     print(f"  {sys.argv[2]}: TotalCount {d['TotalCount']}, {len(rows)} rows")
-else:
+elif "InstanceSummaryReport" in b:
     print(f"  {sys.argv[2]}: TotalCalls {b['InstanceSummaryReport']['Overall']['TotalCalls']}")
+else:
+    print(f"  {sys.argv[2]}: answered {', '.join(sorted(b))}")
 EOF
         run_wrk_row() { # label url -> "rps p50_us p99_us non2xx+socket_errors" (bench/lib.sh's
             # run_wrk stops the script on a failed run)

@@ -243,6 +243,8 @@ class SipRig:
         """Also the demo instance's (`ccc-test`) call-event webhook: POSTed to
         `http://127.0.0.1:<webhook_port>/hooks` (tests/e2e/test_webhooks.py listens there)."""
         port, agent, customer = free_udp_port(), free_udp_port(), free_udp_port()
+        # No phone may take these for its own SIP or media socket (tests/e2e/sipp.py).
+        import_module("sipp").reserve(port, agent, customer)
         # The TURN server of tests/e2e/test_workbench.py (a real coturn it starts on this
         # port with this secret): GetTURNCredentials and GetTURNServerList answer it.
         turn_port, turn_secret = free_port(), "e2e-turn-" + uuid.uuid4().hex
@@ -387,6 +389,7 @@ class Gateway:
         first replica."""
         self.replicas = [self.endpoint]
         sip_b = free_udp_port()
+        import_module("sipp").reserve(sip_b)
         config_b = self.workdir / "telephony-b.toml"
         config_b.write_text(
             self.sip.config.read_text().replace(

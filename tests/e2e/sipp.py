@@ -73,20 +73,41 @@ def _can_bind(port: int, kind: int) -> bool:
             raise
 
 
+# Fixed ports other processes are configured to use (ccgate's SIP port and its trunks' phone
+# ports, `reserve`) but that nobody holds between calls: a free port the OS hands out may be one
+# of them. A phone's own SIP and media ports never are (CI once lost a test to an agent phone
+# whose media socket sat on the customer phone's fixed port: errno 98).
+RESERVED: set[int] = set()
+
+
+def reserve(*ports: int) -> None:
+    """Keeps `ports` out of the SIP and media ports handed to phones that do not ask for them."""
+    RESERVED.update(ports)
+
+
+def _wait_free(port: int, kind: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not _can_bind(port, kind):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"port {port} is still held by another process after {timeout}s")
+        time.sleep(0.05)
+
+
 def free_sip_port(transport: str = "udp") -> int:
     for _ in range(50):
         p = free_udp_port()
-        if transport == "udp" or _can_bind(p, socket.SOCK_STREAM):
+        if p not in RESERVED and (transport == "udp" or _can_bind(p, socket.SOCK_STREAM)):
             return p
     raise RuntimeError("no free loopback port for SIPp")
 
 
 def free_rtp_port(not_port: int = 0) -> int:
+    # SIPp's media takes -mp and the ports above it (RTCP, and video at +2/+3).
     for _ in range(200):
         p = free_udp_port() & ~1
-        if p > 1024 and p not in (not_port, not_port - 1) and _can_bind(p, socket.SOCK_DGRAM) and _can_bind(
-            p + 1, socket.SOCK_DGRAM
-        ):
+        if (p > 1024 and p not in (not_port, not_port - 1)
+                and not RESERVED.intersection(range(p, p + 4))
+                and _can_bind(p, socket.SOCK_DGRAM) and _can_bind(p + 1, socket.SOCK_DGRAM)):
             return p
     raise RuntimeError("no free even RTP port pair on 127.0.0.1")
 
@@ -140,6 +161,11 @@ class Phone:
         render(template, scenario, spec.ring_ms, spec.talk_ms)
 
         self.port = spec.port or free_sip_port(self.transport)
+        if spec.port:
+            # A fixed port (a trunk's phone) is ours only once the previous holder let go: a
+            # phone of the test before may still be exiting. `_wait_bound` below cannot tell
+            # SIPp's socket from someone else's.
+            _wait_free(spec.port, socket.SOCK_STREAM if self.transport == "tcp" else socket.SOCK_DGRAM)
         self.rtp_port = free_rtp_port(self.port)
         calls = spec.calls if spec.calls is not None else default_calls
         f = lambda n: str(self.dir / n)  # noqa: E731
