@@ -8,20 +8,20 @@
 #   2. `transition`: signed 2020-07-01 TakeBreak / ReadyForService alternating over the 2,500
 #      signed-in agents (each one a state row, a state-log entry and an event in one write
 #      transaction), then bare actix-web (answering the bytes of one TakeBreak answer).
-#   3. the agent directory's other list actions on the same instance (LOADS below):
-#      `users` 2017 ListUsers (PageSize 100, PageNumber 1..50), `skillgroups` 2017
-#      ListSkillGroups (all 50), `usersofgroup` 2017 ListUsersOfSkillGroup (one group's
-#      members, PageSize 100, pages 1..2), `groupsofuser` 2017 ListSkillGroupsOfUser (one
-#      agent's groups), `agentstates` 2017 ListAgentStates (PageSize 100, pages 1..50),
-#      `groupstates` 2017 ListSkillGroupStates (PageSize 50, page 1), `roles` 2017 ListRoles,
-#      `statelogs` 2020 ListAgentStateLogs (one agent, default range: today) and `events` 2017
-#      ListAgentEvents (one agent by RamId).
+#   3. the agent directory's other list actions that take AccessKey signatures, on the same
+#      instance (LOADS below): `users` 2017 ListUsers (PageSize 100, PageNumber 1..50),
+#      `skillgroups` 2017 ListSkillGroups (all 50), `agentstates` 2017 ListAgentStates
+#      (PageSize 100, pages 1..50), `groupstates` 2017 ListSkillGroupStates (PageSize 50,
+#      page 1), `statelogs` 2020 ListAgentStateLogs (one agent, default range: today) and
+#      `events` 2017 ListAgentEvents (one agent by RamId). Defined but not in the default
+#      LOADS: `usersofgroup` (ListUsersOfSkillGroup), `groupsofuser` (ListSkillGroupsOfUser)
+#      and `roles` (ListRoles) accept only Bearer tokens, which this script does not sign yet.
 # Prints requests/s, p50 and p99 of every run as a Markdown table, and ccgate / bare.
 #
 # Usage: bench/agents.sh          (from anywhere; settings via environment)
 #   THREADS=2 CONNECTIONS=32 DURATION=15   wrk -t/-c/-d (seconds)
 #   RUNS=1                                 wrk runs per load and server
-#   LOADS="list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events"
+#   LOADS="list transition users skillgroups agentstates groupstates statelogs events"
 #   WORKERS=0                              HTTP workers of both servers (0 = one per core)
 #   USERS=5000 SKILL_GROUPS=50             agents and skill groups seeded
 #   MAX_RPS=10000                          signed requests generated per run and load =
@@ -52,7 +52,7 @@ CCGATE_PORT=${CCGATE_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18081}
 INSTANCE=ccc-test
 PAGES=$(((USERS + 99) / 100))
-LOADS=${LOADS:-list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events}
+LOADS=${LOADS:-list transition users skillgroups agentstates groupstates statelogs events}
 # The first skill group and the first agent, as bench/agents.py seeds them.
 GROUP0=00000000-0000-4000-8000-000000000000
 USER0=00000000-0000-4000-9000-000000000000
