@@ -12,7 +12,7 @@
 #      with the time range only (last day; 12 months) and with one filter over 12 months
 #      (ContactType, ContactDisposition, Criteria = a customer number or a skill group's name, PhoneNumber, ContactId);
 #      and the other report lists: ListSkillGroupSummaryReports (30 days),
-#      ListAgentSummaryReportsByInterval (last day, Hourly, PageSize 20, pages 1..5),
+#      ListAgentSummaryReportsByInterval (30 days, Daily, PageSize 20, pages 1..5),
 #      ListSkillGroupSummaryReportsByInterval (30 days, Daily), the two SinceMidnight lists and
 #      ListCallMeasureSummaryReports (Monthly).
 #      Requests carry a Bearer token (`ccgate token issue`; wrk cannot sign each request, and a
@@ -143,13 +143,12 @@ for DB in $DATABASES; do
     s30=$(enc "$FROM30_LOCAL 00:00:00")
     e30=$(enc "$LAST_LOCAL 23:59:59")
     s12=$(enc "$FIRST_LOCAL 00:00:00")
-    s1=$(enc "$LAST_LOCAL 00:00:00")
     cdr="Action=ListCallDetailRecords&PageNumber=1&PageSize=20"
     loads=(
         "agents_30d_page100|Action=ListAgentSummaryReports&StartTime=$s30&EndTime=$e30&PageSize=100&PageNumber=%PAGE%"
         "instance_12m|Action=GetInstanceSummaryReport&StartTime=$s12&EndTime=$e30"
         "groups_30d|Action=ListSkillGroupSummaryReports&StartTime=$s30&EndTime=$e30&PageSize=100&PageNumber=1"
-        "agents_hourly_1d_page20|Action=ListAgentSummaryReportsByInterval&StartTime=$s1&EndTime=$e30&Interval=Hourly&PageSize=20&PageNumber=%PAGE%"
+        "agents_daily_30d_page20|Action=ListAgentSummaryReportsByInterval&StartTime=$s30&EndTime=$e30&Interval=Daily&PageSize=20&PageNumber=%PAGE%"
         "groups_daily_30d|Action=ListSkillGroupSummaryReportsByInterval&StartTime=$s30&EndTime=$e30&Interval=Daily&PageSize=100&PageNumber=1"
         "agents_since_midnight_page100|Action=ListAgentSummaryReportsSinceMidnight&PageSize=100&PageNumber=%PAGE%"
         "groups_since_midnight|Action=ListSkillGroupSummaryReportsSinceMidnight&PageSize=100&PageNumber=1"
