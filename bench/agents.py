@@ -55,14 +55,21 @@ def enc(s: str) -> str:
 class Signer:
     """Signature v1 (HMAC-SHA1) GET targets, with the common parameters the Python SDK sends."""
 
-    def __init__(self, ak: str, sk: str):
+    def __init__(self, ak: str, sk: str, bearer: str = ""):
         self.ak, self.key = ak, (sk + "&").encode()
+        # With a Bearer token: no signature and no nonce (wrk may repeat a target).
+        self.bearer = bearer
         self.run = os.urandom(8).hex()
         self.n = 0
         self.timestamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.lock = threading.Lock()
 
     def target(self, action: str, params: dict, version: str = "2020-07-01") -> str:
+        if self.bearer:
+            p = {"Action": action, "Version": version, "Format": "JSON", "RegionId": "cn-shanghai",
+                 "SignatureType": "BEARERTOKEN", "BearerToken": self.bearer,
+                 "InstanceId": INSTANCE, **params}
+            return "/?" + "&".join(f"{enc(k)}={enc(v)}" for k, v in p.items())
         with self.lock:
             self.n += 1
             nonce = f"{self.run}{self.n:016x}"
@@ -190,8 +197,8 @@ def write_split(out: str, threads: int, targets) -> None:
 
 def cmd_list(args) -> None:
     """Signed targets of a list action: PageNumber cycling 1..pages with PageSize page_size
-    (pages 0: unpaged), plus the fixed --param K=V pairs."""
-    signer = Signer(args.ak, args.sk)
+    (pages 0: unpaged), plus the fixed --param K=V pairs; with --bearer, Bearer targets."""
+    signer = Signer(args.ak, args.sk, args.bearer)
     fixed = dict(p.split("=", 1) for p in args.param)
 
     def params(k: int) -> dict:
@@ -238,6 +245,7 @@ def main() -> None:
     p.add_argument("--action", default="ListRealtimeAgentStates")
     p.add_argument("--version", default="2020-07-01")
     p.add_argument("--param", action="append", default=[], help="K=V, repeatable")
+    p.add_argument("--bearer", default="", help="a Bearer token instead of AccessKey signatures")
     p.add_argument("--out", required=True)
     p.set_defaults(f=cmd_list)
     p = sub.add_parser("transition")

@@ -13,15 +13,16 @@
 #      `skillgroups` 2017 ListSkillGroups (all 50), `agentstates` 2017 ListAgentStates
 #      (PageSize 100, pages 1..50), `groupstates` 2017 ListSkillGroupStates (PageSize 50,
 #      page 1), `statelogs` 2020 ListAgentStateLogs (one agent, default range: today) and
-#      `events` 2017 ListAgentEvents (one agent by RamId). Defined but not in the default
-#      LOADS: `usersofgroup` (ListUsersOfSkillGroup), `groupsofuser` (ListSkillGroupsOfUser)
-#      and `roles` (ListRoles) accept only Bearer tokens, which this script does not sign yet.
+#      `events` 2017 ListAgentEvents (one agent by RamId); and with a Bearer token of the demo
+#      account (these accept no AccessKey): `usersofgroup` 2017 ListUsersOfSkillGroup (one
+#      group's members, PageSize 100, pages 1..2), `groupsofuser` 2017 ListSkillGroupsOfUser
+#      (one agent) and `roles` 2017 ListRoles.
 # Prints requests/s, p50 and p99 of every run as a Markdown table, and ccgate / bare.
 #
 # Usage: bench/agents.sh          (from anywhere; settings via environment)
 #   THREADS=2 CONNECTIONS=32 DURATION=15   wrk -t/-c/-d (seconds)
 #   RUNS=1                                 wrk runs per load and server
-#   LOADS="list transition users skillgroups agentstates groupstates statelogs events"
+#   LOADS="list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events"
 #   WORKERS=0                              HTTP workers of both servers (0 = one per core)
 #   USERS=5000 SKILL_GROUPS=50             agents and skill groups seeded
 #   MAX_RPS=10000                          signed requests generated per run and load =
@@ -52,7 +53,9 @@ CCGATE_PORT=${CCGATE_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18081}
 INSTANCE=ccc-test
 PAGES=$(((USERS + 99) / 100))
-LOADS=${LOADS:-list transition users skillgroups agentstates groupstates statelogs events}
+LOADS=${LOADS:-list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events}
+# Loads whose action accepts only Bearer tokens (`ccgate token issue` for the demo account).
+BEARER_LOADS=" usersofgroup groupsofuser roles "
 # The first skill group and the first agent, as bench/agents.py seeds them.
 GROUP0=00000000-0000-4000-8000-000000000000
 USER0=00000000-0000-4000-9000-000000000000
@@ -120,14 +123,25 @@ restart_ccgate
 
 # The bytes bare_actix answers: what ccgate answers (each list's first page; one TakeBreak).
 signed_target() { # version action params... -> a signed GET target (`ccgate call` prints the
-    # JSON reformatted: sign with agents.py and fetch the bytes with curl)
-    python3 - "$AK" "$SK" "$@" <<'EOF'
+    # JSON reformatted: sign with agents.py and fetch the bytes with curl); Bearer with $BEARER
+    python3 - "$AK" "$SK" "${BEARER:-}" "$@" <<'EOF'
 import sys
 sys.path.insert(0, "bench")
 import agents
-ak, sk, version, action, *pairs = sys.argv[1:]
-print(agents.Signer(ak, sk).target(action, dict(p.split("=", 1) for p in pairs), version))
+ak, sk, bearer, version, action, *pairs = sys.argv[1:]
+print(agents.Signer(ak, sk, bearer).target(action, dict(p.split("=", 1) for p in pairs), version))
 EOF
+}
+cli() { # ccgate admin commands on the bench's database
+    (cd "$TMP" && CCGATE__DATABASE__URL="sqlite://$TMP/ccgate.db?mode=rwc" \
+        CCGATE__SECURITY__MASTER_KEY_FILE="$TMP/master.key" "$CCGATE" "$@")
+}
+ACCOUNT=$(cli account list | awk -F'\t' 'NF > 1 {print $1; exit}')
+[ -n "$ACCOUNT" ] || die "no account in the bench database"
+TOKEN=$(cli token issue --account "$ACCOUNT" --ttl 86400 | tail -1)
+[ -n "$TOKEN" ] || die "could not issue a Bearer token"
+bearer_for() { # load -> the token if the load is Bearer-only, else nothing
+    [[ $BEARER_LOADS == *" $1 "* ]] && echo "$TOKEN" || true
 }
 for load in $LOADS; do
     [ "$load" != transition ] || continue
@@ -135,7 +149,7 @@ for load in $LOADS; do
     paging=()
     [ "$pages" = 0 ] || paging=(PageNumber=1 "PageSize=$size")
     # shellcheck disable=SC2086 # fixed holds K=V words
-    curl -fsS "$CCGATE_ENDPOINT$(signed_target "$version" "$action" "${paging[@]}" $fixed)" \
+    curl -fsS "$CCGATE_ENDPOINT$(BEARER=$(bearer_for "$load") signed_target "$version" "$action" "${paging[@]}" $fixed)" \
         >"$TMP/$load-body.json" || die "$action failed"
     python3 -c 'import json, sys; b = json.load(open(sys.argv[1])); sys.exit(b.get("Success") is False or b.get("Code") not in (None, "OK", "200"))' \
         "$TMP/$load-body.json" || die "$action answered an error: $(head -c 300 "$TMP/$load-body.json")"
@@ -159,13 +173,16 @@ for load in $LOADS; do
             for kv in $fixed; do params+=(--param "$kv"); done
             python3 bench/agents.py list --ak "$AK" --sk "$SK" --count "$COUNT" \
                 --threads "$THREADS" --action "$action" --version "$version" --pages "$pages" \
-                --page-size "$size" "${params[@]}" --out "$TMP/urls"
+                --page-size "$size" "${params[@]}" --bearer "$(bearer_for "$load")" --out "$TMP/urls"
         else
             python3 bench/agents.py transition --ak "$AK" --sk "$SK" --count "$COUNT" \
                 --threads "$THREADS" --users "$USERS" --out "$TMP/urls"
         fi
         log "generated in $(elapsed "$t0") s"
-        read -r c_rps c_p50 c_p99 < <(run_wrk "ccgate-$load" "$CCGATE_ENDPOINT" 0)
+        # Bearer targets carry no nonce: wrk may wrap around them.
+        wrap=0
+        [ -z "$(bearer_for "$load")" ] || wrap=1
+        read -r c_rps c_p50 c_p99 < <(run_wrk "ccgate-$load" "$CCGATE_ENDPOINT" "$wrap")
         start_bare "$body"
         read -r b_rps b_p50 b_p99 < <(run_wrk "bare-$load" "http://127.0.0.1:$BARE_PORT" 1)
         B_HWM=$(hwm_kb "$BARE_PID")
