@@ -16,13 +16,14 @@
 #      `events` 2017 ListAgentEvents (one agent by RamId); and with a Bearer token of the demo
 #      account (these accept no AccessKey): `usersofgroup` 2017 ListUsersOfSkillGroup (one
 #      group's members, PageSize 100, pages 1..2), `groupsofuser` 2017 ListSkillGroupsOfUser
-#      (one agent) and `roles` 2017 ListRoles.
+#      (one agent), `roles` 2017 ListRoles and `realtimeagent` 2017 ListRealTimeAgent (every
+#      agent of the instance in one answer: the seed's action is unpaged).
 # Prints requests/s, p50 and p99 of every run as a Markdown table, and ccgate / bare.
 #
 # Usage: bench/agents.sh          (from anywhere; settings via environment)
 #   THREADS=2 CONNECTIONS=32 DURATION=15   wrk -t/-c/-d (seconds)
 #   RUNS=1                                 wrk runs per load and server
-#   LOADS="list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events"
+#   LOADS="list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events realtimeagent"
 #   WORKERS=0                              HTTP workers of both servers (0 = one per core)
 #   USERS=5000 SKILL_GROUPS=50             agents and skill groups seeded
 #   MAX_RPS=10000                          signed requests generated per run and load =
@@ -53,9 +54,9 @@ CCGATE_PORT=${CCGATE_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18081}
 INSTANCE=ccc-test
 PAGES=$(((USERS + 99) / 100))
-LOADS=${LOADS:-list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events}
+LOADS=${LOADS:-list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events realtimeagent}
 # Loads whose action accepts only Bearer tokens (`ccgate token issue` for the demo account).
-BEARER_LOADS=" usersofgroup groupsofuser roles "
+BEARER_LOADS=" usersofgroup groupsofuser roles realtimeagent "
 # The first skill group and the first agent, as bench/agents.py seeds them.
 GROUP0=00000000-0000-4000-8000-000000000000
 USER0=00000000-0000-4000-9000-000000000000
@@ -71,6 +72,7 @@ load_spec() { # load -> "action version pages page_size [K=V ...]"
     agentstates) echo "ListAgentStates 2017-07-05 $PAGES 100" ;;
     groupstates) echo "ListSkillGroupStates 2017-07-05 1 50" ;;
     roles) echo "ListRoles 2017-07-05 0 0" ;;
+    realtimeagent) echo "ListRealTimeAgent 2017-07-05 0 0" ;;
     statelogs) echo "ListAgentStateLogs 2020-07-01 0 0 AgentId=agent00000@$INSTANCE" ;;
     events) echo "ListAgentEvents 2017-07-05 0 0 RamId.1=1000000000000000" ;;
     *) return 1 ;;
@@ -219,6 +221,7 @@ what = {
     "agentstates": "ListAgentStates 2017, PageSize 100, PageNumber 1..%d" % pages,
     "groupstates": "ListSkillGroupStates 2017, PageSize 50, page 1",
     "roles": "ListRoles 2017",
+    "realtimeagent": "ListRealTimeAgent 2017, all agents (unpaged)",
     "statelogs": "ListAgentStateLogs 2020, one agent, today",
     "events": "ListAgentEvents 2017, one agent",
 }
