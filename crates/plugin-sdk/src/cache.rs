@@ -480,6 +480,36 @@ pub async fn announce(ctx: &crate::Context, plugins: &[&str]) {
     }
 }
 
+/// What the generated dispatch does when the handler of a `list_cache = "invalidate"` action of
+/// `plugin` returned `out` (its guard `invalidate` is dropped by the caller afterwards):
+///
+/// - a refusal (4xx) changed nothing: the guard is disarmed and the pages stay (handlers
+///   refuse before they write);
+/// - otherwise the plugins whose lists show `plugin`'s data (`dependents`, derived by codegen
+///   from `api/uses.toml`) drop their pages of the instance on this replica
+///   ([`invalidate_dependent`]) before the write answers, and the other replicas are told
+///   about `plugin` and its dependents ([`announce`]).
+///
+/// Returns `out` unchanged.
+pub async fn after_write<T>(
+    ctx: &crate::Context,
+    plugin: &str,
+    dependents: &[&str],
+    invalidate: &Invalidate<'_>,
+    out: crate::ApiResult<T>,
+) -> crate::ApiResult<T> {
+    if out.as_ref().is_err_and(|e| e.status < 500) {
+        invalidate.disarm();
+        return out;
+    }
+    for dependent in dependents {
+        invalidate_dependent(ctx, dependent).await;
+    }
+    announce(ctx, &[plugin]).await;
+    announce(ctx, dependents).await;
+    out
+}
+
 /// Drops `plugin`'s cached lists of the request's instance on this replica by sending it
 /// [`INVALIDATE_QUERY`]. Generated code calls it after each `list_cache = "invalidate"` action
 /// for the plugins whose lists show the writer's data (they use its queries), before the

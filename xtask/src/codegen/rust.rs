@@ -643,30 +643,23 @@ pub fn api_module(
     }
     out.push_str("];\n\n");
     out.push_str("/// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].\npub type Ctx<'a> = Cx<'a, crate::State>;\n\n");
+    if implemented
+        .iter()
+        .any(|s| s.list_cache.as_deref() == Some("invalidate"))
+    {
+        let _ = writeln!(
+            out,
+            "/// This plugin, as its writes announce themselves to the other replicas.\nconst LIST_CACHE_PLUGIN: &str = {};\n\n/// The plugins whose cached lists show this plugin's data (they use its queries): each write\n/// of this plugin drops their pages too (`ccgate_plugin_sdk::cache::after_write`).\nconst LIST_DEPENDENTS: &[&str] = &[{}];\n",
+            lit(plugin),
+            dependents
+                .iter()
+                .map(|d| lit(d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     out.push_str("/// Parses the parameters of action `action` (an index into [`ACTIONS`]), runs its handler and\n/// returns its typed reply (in debug builds checked against the spec: `contract::typed`).\n/// Actions with `list_cache = \"serve\"` answer from the plugin's list cache when they can;\n/// actions with `list_cache = \"invalidate\"` empty the instance's cached lists when they end.\n///\n/// Errors: the parameter errors of `<module>::Request::parse`, the handler's, and 501\n/// `NotImplemented` for an index this plugin does not serve.\n");
     out.push_str("pub async fn dispatch(state: &crate::State, ctx: &Context, action: usize, params: &Params) -> ApiResult<Reply> {\n    match action {\n");
-    // Plugins whose lists show this plugin's data: dropped on this replica before the write's
-    // answer, announced to the others with this plugin's own.
-    let dependents_code = if dependents.is_empty() {
-        String::new()
-    } else {
-        let mut code = String::from(
-            "// Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.\n            ",
-        );
-        for d in dependents {
-            let _ = write!(
-                code,
-                "ccgate_plugin_sdk::cache::invalidate_dependent(ctx, {}).await;\n            ",
-                lit(d)
-            );
-        }
-        code
-    };
-    let announced = std::iter::once(plugin)
-        .chain(dependents.iter().copied())
-        .map(lit)
-        .collect::<Vec<_>>()
-        .join(", ");
     for (i, s) in implemented.iter().enumerate() {
         let m = s.module();
         let body = match s.list_cache.as_deref() {
@@ -674,7 +667,7 @@ pub fn api_module(
                 "let req = {m}::Request::parse(params)?;\n            let cache = state.list_cache();\n            let Some(lookup) = cache.lookup(ctx.instance(), {i}, &req) else {{\n                return contract::typed(crate::actions::{m}::handle(&Cx::new(ctx, state), req).await?);\n            }};\n            let _slot = match cache.fetch(&lookup, &req) {{\n                ccgate_plugin_sdk::cache::Fetch::Hit(hit) => return Ok(hit.into()),\n                // Due for a rebuild: this request alone rebuilds, the others are served the entry.\n                ccgate_plugin_sdk::cache::Fetch::Refresh => None,\n                // Requests that miss one page together build it once.\n                ccgate_plugin_sdk::cache::Fetch::Miss => {{\n                    let slot = cache.build_slot(&lookup).await;\n                    if let Some(hit) = cache.get(&lookup, &req) {{\n                        return Ok(hit.into());\n                    }}\n                    Some(slot)\n                }}\n            }};\n            let kept = req.clone();\n            let reply = contract::typed(crate::actions::{m}::handle(&Cx::cached(ctx, state, &lookup), req).await?)?;\n            Ok(cache.put(lookup, kept, reply).into())"
             ),
             Some("invalidate") => format!(
-                "let req = {m}::Request::parse(params)?;\n            // Runs when the write ends, also when it fails with a server error or is cancelled.\n            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());\n            let out = match crate::actions::{m}::handle(&Cx::writing(ctx, state, &invalidate), req).await {{\n                // Refused: handlers refuse (4xx) before they write, so no list changed.\n                Err(e) if e.status < 500 => {{\n                    invalidate.disarm();\n                    return Err(e);\n                }}\n                out => out,\n            }};\n            {dependents_code}// Other replicas drop their pages of the instance too (`[cluster]`).\n            ccgate_plugin_sdk::cache::announce(ctx, &[{announced}]).await;\n            contract::typed(out?)"
+                "let req = {m}::Request::parse(params)?;\n            // Invalidates when dropped: when the write ends, also when it is cancelled.\n            let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());\n            let out = crate::actions::{m}::handle(&Cx::writing(ctx, state, &invalidate), req).await;\n            contract::typed(ccgate_plugin_sdk::cache::after_write(ctx, LIST_CACHE_PLUGIN, LIST_DEPENDENTS, &invalidate, out).await?)"
             ),
             _ => format!(
                 "let req = {m}::Request::parse(params)?;\n            contract::typed(crate::actions::{m}::handle(&Cx::new(ctx, state), req).await?)"

@@ -38,6 +38,13 @@ pub const ACTIONS: &[ActionSpec] = &[
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
 pub type Ctx<'a> = Cx<'a, crate::State>;
 
+/// This plugin, as its writes announce themselves to the other replicas.
+const LIST_CACHE_PLUGIN: &str = "flows";
+
+/// The plugins whose cached lists show this plugin's data (they use its queries): each write
+/// of this plugin drops their pages too (`ccgate_plugin_sdk::cache::after_write`).
+const LIST_DEPENDENTS: &[&str] = &["numbers"];
+
 /// Parses the parameters of action `action` (an index into [`ACTIONS`]), runs its handler and
 /// returns its typed reply (in debug builds checked against the spec: `contract::typed`).
 /// Actions with `list_cache = "serve"` answer from the plugin's list cache when they can;
@@ -55,50 +62,44 @@ pub async fn dispatch(
         // CommitContactFlowVersionModification 2017-07-05
         0 => {
             let req = commit_contact_flow_version_modification::Request::parse(params)?;
-            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            // Invalidates when dropped: when the write ends, also when it is cancelled.
             let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = match crate::actions::commit_contact_flow_version_modification::handle(
+            let out = crate::actions::commit_contact_flow_version_modification::handle(
                 &Cx::writing(ctx, state, &invalidate),
                 req,
             )
-            .await
-            {
-                // Refused: handlers refuse (4xx) before they write, so no list changed.
-                Err(e) if e.status < 500 => {
-                    invalidate.disarm();
-                    return Err(e);
-                }
-                out => out,
-            };
-            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
-            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "numbers").await;
-            // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, &["flows", "numbers"]).await;
-            contract::typed(out?)
+            .await;
+            contract::typed(
+                ccgate_plugin_sdk::cache::after_write(
+                    ctx,
+                    LIST_CACHE_PLUGIN,
+                    LIST_DEPENDENTS,
+                    &invalidate,
+                    out,
+                )
+                .await?,
+            )
         }
         // CreateContactFlow 2017-07-05
         1 => {
             let req = create_contact_flow::Request::parse(params)?;
-            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            // Invalidates when dropped: when the write ends, also when it is cancelled.
             let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = match crate::actions::create_contact_flow::handle(
+            let out = crate::actions::create_contact_flow::handle(
                 &Cx::writing(ctx, state, &invalidate),
                 req,
             )
-            .await
-            {
-                // Refused: handlers refuse (4xx) before they write, so no list changed.
-                Err(e) if e.status < 500 => {
-                    invalidate.disarm();
-                    return Err(e);
-                }
-                out => out,
-            };
-            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
-            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "numbers").await;
-            // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, &["flows", "numbers"]).await;
-            contract::typed(out?)
+            .await;
+            contract::typed(
+                ccgate_plugin_sdk::cache::after_write(
+                    ctx,
+                    LIST_CACHE_PLUGIN,
+                    LIST_DEPENDENTS,
+                    &invalidate,
+                    out,
+                )
+                .await?,
+            )
         }
         // GetRoutePoint 2017-07-05
         2 => {
@@ -172,26 +173,23 @@ pub async fn dispatch(
         // PublishContactFlowVersion 2017-07-05
         5 => {
             let req = publish_contact_flow_version::Request::parse(params)?;
-            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            // Invalidates when dropped: when the write ends, also when it is cancelled.
             let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = match crate::actions::publish_contact_flow_version::handle(
+            let out = crate::actions::publish_contact_flow_version::handle(
                 &Cx::writing(ctx, state, &invalidate),
                 req,
             )
-            .await
-            {
-                // Refused: handlers refuse (4xx) before they write, so no list changed.
-                Err(e) if e.status < 500 => {
-                    invalidate.disarm();
-                    return Err(e);
-                }
-                out => out,
-            };
-            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
-            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "numbers").await;
-            // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, &["flows", "numbers"]).await;
-            contract::typed(out?)
+            .await;
+            contract::typed(
+                ccgate_plugin_sdk::cache::after_write(
+                    ctx,
+                    LIST_CACHE_PLUGIN,
+                    LIST_DEPENDENTS,
+                    &invalidate,
+                    out,
+                )
+                .await?,
+            )
         }
         // queryIVRFlowList huawei-cc-management-v1
         6 => {

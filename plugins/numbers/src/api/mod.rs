@@ -43,6 +43,13 @@ pub const ACTIONS: &[ActionSpec] = &[
 /// What a handler of this plugin is given: the request's context and the plugin's [`crate::State`].
 pub type Ctx<'a> = Cx<'a, crate::State>;
 
+/// This plugin, as its writes announce themselves to the other replicas.
+const LIST_CACHE_PLUGIN: &str = "numbers";
+
+/// The plugins whose cached lists show this plugin's data (they use its queries): each write
+/// of this plugin drops their pages too (`ccgate_plugin_sdk::cache::after_write`).
+const LIST_DEPENDENTS: &[&str] = &["flows"];
+
 /// Parses the parameters of action `action` (an index into [`ACTIONS`]), runs its handler and
 /// returns its typed reply (in debug builds checked against the spec: `contract::typed`).
 /// Actions with `list_cache = "serve"` answer from the plugin's list cache when they can;
@@ -60,50 +67,44 @@ pub async fn dispatch(
         // AddBulkPhoneNumbers 2017-07-05
         0 => {
             let req = add_bulk_phone_numbers::Request::parse(params)?;
-            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            // Invalidates when dropped: when the write ends, also when it is cancelled.
             let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = match crate::actions::add_bulk_phone_numbers::handle(
+            let out = crate::actions::add_bulk_phone_numbers::handle(
                 &Cx::writing(ctx, state, &invalidate),
                 req,
             )
-            .await
-            {
-                // Refused: handlers refuse (4xx) before they write, so no list changed.
-                Err(e) if e.status < 500 => {
-                    invalidate.disarm();
-                    return Err(e);
-                }
-                out => out,
-            };
-            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
-            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "flows").await;
-            // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, &["numbers", "flows"]).await;
-            contract::typed(out?)
+            .await;
+            contract::typed(
+                ccgate_plugin_sdk::cache::after_write(
+                    ctx,
+                    LIST_CACHE_PLUGIN,
+                    LIST_DEPENDENTS,
+                    &invalidate,
+                    out,
+                )
+                .await?,
+            )
         }
         // AddPhoneNumber 2017-07-05
         1 => {
             let req = add_phone_number::Request::parse(params)?;
-            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            // Invalidates when dropped: when the write ends, also when it is cancelled.
             let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = match crate::actions::add_phone_number::handle(
+            let out = crate::actions::add_phone_number::handle(
                 &Cx::writing(ctx, state, &invalidate),
                 req,
             )
-            .await
-            {
-                // Refused: handlers refuse (4xx) before they write, so no list changed.
-                Err(e) if e.status < 500 => {
-                    invalidate.disarm();
-                    return Err(e);
-                }
-                out => out,
-            };
-            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
-            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "flows").await;
-            // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, &["numbers", "flows"]).await;
-            contract::typed(out?)
+            .await;
+            contract::typed(
+                ccgate_plugin_sdk::cache::after_write(
+                    ctx,
+                    LIST_CACHE_PLUGIN,
+                    LIST_DEPENDENTS,
+                    &invalidate,
+                    out,
+                )
+                .await?,
+            )
         }
         // CheckNumberAvaliable 2017-07-05
         2 => {
@@ -162,26 +163,23 @@ pub async fn dispatch(
         // ModifyPhoneNumber 2017-07-05
         6 => {
             let req = modify_phone_number::Request::parse(params)?;
-            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            // Invalidates when dropped: when the write ends, also when it is cancelled.
             let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = match crate::actions::modify_phone_number::handle(
+            let out = crate::actions::modify_phone_number::handle(
                 &Cx::writing(ctx, state, &invalidate),
                 req,
             )
-            .await
-            {
-                // Refused: handlers refuse (4xx) before they write, so no list changed.
-                Err(e) if e.status < 500 => {
-                    invalidate.disarm();
-                    return Err(e);
-                }
-                out => out,
-            };
-            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
-            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "flows").await;
-            // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, &["numbers", "flows"]).await;
-            contract::typed(out?)
+            .await;
+            contract::typed(
+                ccgate_plugin_sdk::cache::after_write(
+                    ctx,
+                    LIST_CACHE_PLUGIN,
+                    LIST_DEPENDENTS,
+                    &invalidate,
+                    out,
+                )
+                .await?,
+            )
         }
         // PickGlobalOutboundNumbers 2017-07-05
         7 => {
@@ -201,26 +199,23 @@ pub async fn dispatch(
         // RemovePhoneNumber 2017-07-05
         9 => {
             let req = remove_phone_number::Request::parse(params)?;
-            // Runs when the write ends, also when it fails with a server error or is cancelled.
+            // Invalidates when dropped: when the write ends, also when it is cancelled.
             let invalidate = state.list_cache().invalidate_on_drop(ctx.instance());
-            let out = match crate::actions::remove_phone_number::handle(
+            let out = crate::actions::remove_phone_number::handle(
                 &Cx::writing(ctx, state, &invalidate),
                 req,
             )
-            .await
-            {
-                // Refused: handlers refuse (4xx) before they write, so no list changed.
-                Err(e) if e.status < 500 => {
-                    invalidate.disarm();
-                    return Err(e);
-                }
-                out => out,
-            };
-            // Plugins whose cached lists show this plugin's data (they use its queries) drop theirs.
-            ccgate_plugin_sdk::cache::invalidate_dependent(ctx, "flows").await;
-            // Other replicas drop their pages of the instance too (`[cluster]`).
-            ccgate_plugin_sdk::cache::announce(ctx, &["numbers", "flows"]).await;
-            contract::typed(out?)
+            .await;
+            contract::typed(
+                ccgate_plugin_sdk::cache::after_write(
+                    ctx,
+                    LIST_CACHE_PLUGIN,
+                    LIST_DEPENDENTS,
+                    &invalidate,
+                    out,
+                )
+                .await?,
+            )
         }
         _ => Err(ApiError::not_implemented(ctx.spec.action)),
     }
