@@ -11,6 +11,10 @@ Subcommands (standard library only):
       (9b2e318), so they cannot seed over HTTP. Run it while ccgate is stopped (after a first
       start has migrated the file). Users are agent00000..., groups group00...; user i is in
       groups i % G and (i // G + i + 1) % G; extensions 8001...
+      With --devices D: also D agent device records (the rows AddAgentDevice writes,
+      plugins/device-diagnostics/src/storage) per agent and day over the last --days days
+      (default 7), login times spread evenly over each agent's day, the newest one an hour
+      before now.
 
   signin URL --ak ID --sk SECRET --users N --groups G [--concurrency C]
       Over HTTP, signed like aliyun-python-sdk-core (signature v1, HMAC-SHA1), every second
@@ -18,6 +22,11 @@ Subcommands (standard library only):
       TakeBreak (Code Lunch) for another third (the last third stays signed in: BREAK
       Warm-up). C concurrent keep-alive connections (default 8). Prints the time taken; fails
       on any non-200 answer.
+
+  config URL --ak ID --sk SECRET --users N --groups G
+      Over HTTP, signed 2020 UpdateConfigItems: four items at the instance scope, three at
+      every skill group's and two at every tenth user's (users 0, 10, 20, ...). Fails on any
+      non-200 answer.
 
   list --ak ID --sk SECRET --count N --threads T --pages P --out DIR
       N signed 2020 ListRealtimeAgentStates GET targets, PageSize 100, PageNumber cycling
@@ -145,38 +154,77 @@ def cmd_sql(args) -> None:
             " excluded.last_extension",
             (INSTANCE, 8000 + args.users),
         )
+        devices = []
+        for d in range(args.days * args.devices):
+            # Day d // D back, slot d % D of it; an hour's margin before now.
+            at = now - 3_600_000 - (d // args.devices) * 86_400_000 \
+                - (d % args.devices) * (86_400_000 // max(args.devices, 1))
+            devices += [(INSTANCE, user_id(i), str(1_000_000_000_000_000 + i),
+                         "Chrome 120.0.6099.109", f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}",
+                         "5060", "", 0, at - i, at - i) for i in range(args.users)]
+        db.executemany(
+            "INSERT INTO device_diagnostics_agent_devices (instance_id, user_id, ram_id,"
+            " browser_version, client_ip, client_port, remark, is_login, login_time, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)", devices)
     db.close()
 
 
-def cmd_signin(args) -> None:
-    signer = Signer(args.ak, args.sk)
-    url = urlsplit(args.url)
-    local = threading.local()
-    headers = {"Accept": "*/*", "x-sdk-client": "python/2.0.0"}
+class Client:
+    """Signed GETs over one keep-alive connection per thread; raises on a non-200 answer."""
 
-    def get(target: str) -> None:
-        conn = getattr(local, "conn", None)
+    def __init__(self, url: str, signer: Signer):
+        self.url, self.signer, self.local = urlsplit(url), signer, threading.local()
+
+    def call(self, action: str, params: dict) -> None:
+        conn = getattr(self.local, "conn", None)
         if conn is None:
-            conn = local.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-        conn.request("GET", target, headers=headers)
+            conn = self.local.conn = http.client.HTTPConnection(
+                self.url.hostname, self.url.port, timeout=30)
+        target = self.signer.target(action, params)
+        conn.request("GET", target, headers={"Accept": "*/*", "x-sdk-client": "python/2.0.0"})
         resp = conn.getresponse()
         body = resp.read()
         if resp.status != 200:
             raise RuntimeError(f"{resp.status} for {target[:120]}...: {body[:400]!r}")
 
+
+def cmd_config(args) -> None:
+    client = Client(args.url, Signer(args.ak, args.sk))
+
+    def items(**kv) -> str:
+        return json.dumps([{"Name": k, "Value": v} for k, v in kv.items()], separators=(",", ":"))
+
+    scopes = [("instance", INSTANCE, items(AllowChooseSkillGroup="1", AutoAnswerCall="3",
+                                           SatisfactionSurvey="1", SettingWorkbenchLogLevel="2"))]
+    scopes += [("skillGroup", group_id(g), items(AllowHangup="0", ShowCalledID="0",
+                                                 enableRecord="1"))
+               for g in range(args.groups)]
+    scopes += [("user", user_id(i), items(AutoAnswerCall=str(i % 60), ShowCalleeID="-1"))
+               for i in range(0, args.users, 10)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        list(pool.map(lambda s: client.call("UpdateConfigItems", {
+            "ObjectType": s[0], "ObjectId": s[1], "ConfigItems": s[2]}), scopes))
+    print(f"configured {len(scopes)} scopes in {time.monotonic() - started:.1f} s",
+          file=sys.stderr)
+
+
+def cmd_signin(args) -> None:
+    client = Client(args.url, Signer(args.ak, args.sk))
+
     def agent(i: int) -> None:
         who = f"{login(i)}@{INSTANCE}"
         groups = [f"group{g:02d}@{INSTANCE}" for g in groups_of(i, args.groups)]
-        get(signer.target("SignInGroup", {
+        client.call("SignInGroup", {
             "UserId": who,
             "DeviceId": f"ACC-YUNBS-1.0.10-{i:05d}",
             "SignedSkillGroupIdList": json.dumps(groups, separators=(",", ":")),
-        }))
+        })
         k = (i // 2) % 3
         if k == 1:
-            get(signer.target("ReadyForService", {"UserId": who}))
+            client.call("ReadyForService", {"UserId": who})
         elif k == 2:
-            get(signer.target("TakeBreak", {"UserId": who, "Code": "Lunch"}))
+            client.call("TakeBreak", {"UserId": who, "Code": "Lunch"})
 
     started = time.monotonic()
     with ThreadPoolExecutor(args.concurrency) as pool:
@@ -230,13 +278,17 @@ def main() -> None:
     p.add_argument("db")
     p.add_argument("--users", type=int, default=5000)
     p.add_argument("--groups", type=int, default=50)
+    p.add_argument("--devices", type=int, default=0, help="device records per agent and day")
+    p.add_argument("--days", type=int, default=7)
     p.set_defaults(f=cmd_sql)
-    p = sub.add_parser("signin")
-    p.add_argument("url")
-    p.add_argument("--users", type=int, default=5000)
-    p.add_argument("--groups", type=int, default=50)
-    p.add_argument("--concurrency", type=int, default=8)
-    p.set_defaults(f=cmd_signin)
+    # The two subcommands that write over HTTP take the same arguments.
+    for name, f in (("config", cmd_config), ("signin", cmd_signin)):
+        p = sub.add_parser(name)
+        p.add_argument("url")
+        p.add_argument("--users", type=int, default=5000)
+        p.add_argument("--groups", type=int, default=50)
+        p.add_argument("--concurrency", type=int, default=8)
+        p.set_defaults(f=f)
     p = sub.add_parser("list")
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--threads", type=int, default=2)

@@ -18,15 +18,24 @@
 #      group's members, PageSize 100, pages 1..2), `groupsofuser` 2017 ListSkillGroupsOfUser
 #      (one agent), `roles` 2017 ListRoles and `realtimeagent` 2017 ListRealTimeAgent (every
 #      agent of the instance in one answer: the seed's action is unpaged).
+#   4. the other lists about agents: `findusers` 2017 FindUsers (Criteria agent01: 1,000 of
+#      the agents, PageSize 100, pages 1..10); `devices` 2017 ListAgentDevices (RamIds of 100
+#      agents, the last 24 hours: 500 records) and `devicesall` (no RamIds: the instance's
+#      newest records of the last 24 hours, at most 1,000) over DEVICES device records per
+#      agent and day for 7 days (175,000 by default); `configitems` 2020 ListConfigItems (one
+#      agent's scope), `config` 2017 ListConfig (Bearer: the instance's effective values) and
+#      `turnservers` 2017 GetTURNServerList (three servers in [[plugins.workbench.turn.servers]]),
+#      after UpdateConfigItems at the instance, every skill group and every tenth agent.
 # Prints requests/s, p50 and p99 of every run as a Markdown table, and ccgate / bare.
 #
 # Usage: bench/agents.sh          (from anywhere; settings via environment)
 #   THREADS=2 CONNECTIONS=32 DURATION=15   wrk -t/-c/-d (seconds)
 #   RUNS=1                                 wrk runs per load and server
-#   LOADS="list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events"
+#   LOADS="list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events findusers devices devicesall configitems config turnservers"
 #                                          (+ realtimeagent, alone with THREADS=1 CONNECTIONS=2)
 #   WORKERS=0                              HTTP workers of both servers (0 = one per core)
 #   USERS=5000 SKILL_GROUPS=50             agents and skill groups seeded
+#   DEVICES=5                              device records per agent and day (7 days)
 #   MAX_RPS=10000                          signed requests generated per run and load =
 #                                          MAX_RPS*DURATION; a run that exhausts them fails
 #   CCGATE_PORT=18080 BARE_PORT=18081      loopback ports
@@ -36,9 +45,10 @@
 #   BARE_BIN=PATH                          this bare_actix binary (no cargo build)
 #
 # Seeding: the skill groups and users are inserted straight into ccgate's SQLite file
-# (bench/agents.py sql; 2017 CreateSkillGroup / CreateUser are not served yet), then the agents
-# are signed in over HTTP with signed 2020 SignInGroup (+ ReadyForService / TakeBreak) requests
-# (bench/agents.py signin, 8 concurrent connections). ccgate is restarted after seeding so peak
+# (bench/agents.py sql; 2017 CreateSkillGroup / CreateUser are not served yet), with the agent
+# device records, then the agents are signed in over HTTP with signed 2020 SignInGroup
+# (+ ReadyForService / TakeBreak) requests (bench/agents.py signin, 8 concurrent connections)
+# and the configuration items set with UpdateConfigItems (bench/agents.py config). ccgate is restarted after seeding so peak
 # RSS covers serving only. Installs nothing except wrk (as bench/run.sh does).
 set -euo pipefail
 
@@ -49,6 +59,7 @@ RUNS=${RUNS:-1}
 WORKERS=${WORKERS:-0}
 USERS=${USERS:-5000}
 SKILL_GROUPS=${SKILL_GROUPS:-50}
+DEVICES=${DEVICES:-5}
 MAX_RPS=${MAX_RPS:-10000}
 LOG_FILTER=${LOG_FILTER:-warn}
 CCGATE_PORT=${CCGATE_PORT:-18080}
@@ -57,12 +68,16 @@ INSTANCE=ccc-test
 PAGES=$(((USERS + 99) / 100))
 # realtimeagent is not in the default: its 3 MB answers outlive wrk's 2 s timeout at 32
 # connections; run it alone with THREADS=1 CONNECTIONS=2 LOADS=realtimeagent.
-LOADS=${LOADS:-list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events}
+LOADS=${LOADS:-list transition users skillgroups usersofgroup groupsofuser agentstates groupstates roles statelogs events findusers devices devicesall configitems config turnservers}
 # Loads whose action accepts only Bearer tokens (`ccgate token issue` for the demo account).
-BEARER_LOADS=" usersofgroup groupsofuser roles realtimeagent "
+BEARER_LOADS=" usersofgroup groupsofuser roles realtimeagent config "
 # The first skill group and the first agent, as bench/agents.py seeds them.
 GROUP0=00000000-0000-4000-8000-000000000000
 USER0=00000000-0000-4000-9000-000000000000
+# ListAgentDevices: the RamIds of the first 100 agents (bench/agents.py), the last 24 hours.
+RAM100=$(seq -s, 1000000000000000 1000000000000099)
+STOP_MS=$(($(date +%s) * 1000))
+START_MS=$((STOP_MS - 86400000))
 
 # A list load's action, version, pages (0 = unpaged), page size and fixed parameters.
 load_spec() { # load -> "action version pages page_size [K=V ...]"
@@ -78,6 +93,12 @@ load_spec() { # load -> "action version pages page_size [K=V ...]"
     realtimeagent) echo "ListRealTimeAgent 2017-07-05 0 0" ;;
     statelogs) echo "ListAgentStateLogs 2020-07-01 0 0 AgentId=agent00000@$INSTANCE" ;;
     events) echo "ListAgentEvents 2017-07-05 0 0 RamId.1=1000000000000000" ;;
+    findusers) echo "FindUsers 2017-07-05 10 100 Criteria=agent01" ;;
+    devices) echo "ListAgentDevices 2017-07-05 0 0 RamIds=$RAM100 StartTime=$START_MS StopTime=$STOP_MS" ;;
+    devicesall) echo "ListAgentDevices 2017-07-05 0 0 StartTime=$START_MS StopTime=$STOP_MS" ;;
+    configitems) echo "ListConfigItems 2020-07-01 0 0 ObjectType=user ObjectId=$USER0" ;;
+    config) echo "ListConfig 2017-07-05 0 0" ;;
+    turnservers) echo "GetTURNServerList 2017-07-05 0 0" ;;
     *) return 1 ;;
     esac
 }
@@ -97,12 +118,36 @@ check_binaries 1
 bench_tmp ccgate-agents
 
 # --- ccgate: first start (migrates, demo key), seed, sign in -----------------------------
+# Three TURN servers for GetTURNServerList (a settings file: an array of tables has no
+# environment form).
+cat >"$TMP/bench.toml" <<'EOF'
+[[plugins.workbench.turn.servers]]
+region = "cn-shanghai"
+name = "turn-sh-1"
+domain = "turn-sh-1.example.com:3478"
+cidr = "10.1.0.0/16"
+
+[[plugins.workbench.turn.servers]]
+region = "cn-beijing"
+name = "turn-bj-1"
+domain = "turn-bj-1.example.com:3478"
+cidr = "10.2.0.0/16"
+
+[[plugins.workbench.turn.servers]]
+region = "cn-hangzhou"
+name = "turn-hz-1"
+domain = "turn-hz-1.example.com:3478"
+cidr = "10.3.0.0/16"
+EOF
+export CCGATE_CONFIG="$TMP/bench.toml"
 first_start "SQLite in $TMP"
 stop "$CCGATE_PID"
 
-log "seeding $USERS users in $SKILL_GROUPS skill groups (SQL into $TMP/ccgate.db)"
+log "seeding $USERS users in $SKILL_GROUPS skill groups and $DEVICES device records per agent" \
+    "and day for 7 days (SQL into $TMP/ccgate.db)"
 t0=$(date +%s.%N)
-python3 bench/agents.py sql "$TMP/ccgate.db" --users "$USERS" --groups "$SKILL_GROUPS"
+python3 bench/agents.py sql "$TMP/ccgate.db" --users "$USERS" --groups "$SKILL_GROUPS" \
+    --devices "$DEVICES" --days 7
 log "seeded in $(elapsed "$t0") s"
 start_ccgate
 log "signing in every second agent (SignInGroup, then ReadyForService / TakeBreak)"
@@ -110,6 +155,8 @@ t0=$(date +%s.%N)
 python3 bench/agents.py signin "$CCGATE_ENDPOINT" --ak "$AK" --sk "$SK" --users "$USERS" \
     --groups "$SKILL_GROUPS"
 log "signed in in $(elapsed "$t0") s"
+python3 bench/agents.py config "$CCGATE_ENDPOINT" --ak "$AK" --sk "$SK" --users "$USERS" \
+    --groups "$SKILL_GROUPS"
 "$CCGATE" call ListRealtimeAgentStates --api-version 2020-07-01 "InstanceId=$INSTANCE" \
     PageNumber=1 PageSize=100 >"$TMP/page1.json"
 "$CCGATE" call ListRealtimeAgentStates --api-version 2020-07-01 "InstanceId=$INSTANCE" \
@@ -227,6 +274,12 @@ what = {
     "realtimeagent": "ListRealTimeAgent 2017, all agents (unpaged)",
     "statelogs": "ListAgentStateLogs 2020, one agent, today",
     "events": "ListAgentEvents 2017, one agent",
+    "findusers": "FindUsers 2017, Criteria agent01 (1,000 agents), PageSize 100, PageNumber 1..10",
+    "devices": "ListAgentDevices 2017, RamIds of 100 agents, the last 24 hours",
+    "devicesall": "ListAgentDevices 2017, no RamIds (the instance), the last 24 hours, at most 1,000",
+    "configitems": "ListConfigItems 2020, one agent's scope",
+    "config": "ListConfig 2017 (Bearer), the instance's effective values",
+    "turnservers": "GetTURNServerList 2017, three servers",
 }
 print("| load | run | server | requests/s | p50 | p99 | body |")
 print("|---|---|---|---:|---:|---:|---:|")

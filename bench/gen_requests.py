@@ -18,7 +18,8 @@ Signature: Alibaba RPC signature v1, HMAC-SHA1, exactly as aliyun-python-sdk-cor
 The action is --action of --api-version (default: 2020-07-01 ListPhoneNumbers) on --instance.
 Paged (--pages P > 0, the default 100): PageNumber cycles over 1..P, PageSize is fixed
 (--page-size, default 20). Unpaged (--pages 0, e.g. 2017-07-05 ListContactFlows): no
-PageNumber / PageSize, only InstanceId. Standard library only.
+PageNumber / PageSize, only InstanceId. --param K=V adds a fixed parameter (2017-07-05
+ListPhoneNumbers requires OutboundOnly). Standard library only.
 """
 
 import argparse
@@ -55,6 +56,8 @@ def main() -> None:
         "--pages", type=int, default=100, help="PageNumber cycles over 1..PAGES; 0: unpaged"
     )
     ap.add_argument("--page-size", type=int, default=20)
+    ap.add_argument("--param", action="append", default=[],
+                    help="K=V sent with every request (repeatable), e.g. OutboundOnly=false")
     ap.add_argument("--out", required=True, help="directory for urls.<n>.txt")
     args = ap.parse_args()
 
@@ -76,6 +79,7 @@ def main() -> None:
         "SignatureType": "",
         "Timestamp": timestamp,
         "InstanceId": args.instance,
+        **dict(p.split("=", 1) for p in args.param),
     }
     if paged:
         common["PageSize"] = str(args.page_size)

@@ -6,6 +6,10 @@
 --   CCBENCH_WRAP  "1": start over when a thread's list is exhausted (only for the bare
 --                 baseline, which does not check signatures); otherwise a thread that runs
 --                 out stops sending and the run is reported as failed.
+--   CCBENCH_METHOD         "POST": each target is POSTed with the body CCBENCH_BODY (default
+--                          "{}") as application/json (the Huawei dialect); default GET
+--   CCBENCH_AUTHORIZATION  an Authorization header sent with every request (a Huawei
+--                          AccessToken as "Bearer <token>"); default none
 --
 -- done() prints one machine-readable line for run.sh
 --   CCBENCH requests=N duration_us=N rps=N p50_us=N p99_us=N non2xx=N socket_errors=N exhausted=N
@@ -37,9 +41,16 @@ function init(args)
       ["User-Agent"] = "AlibabaCloud (Linux;x86_64) Python/3.11.7 Core/2.16.1 python-requests/2.18.3",
       ["x-sdk-client"] = "python/2.0.0",
    }
+   local method, body = os.getenv("CCBENCH_METHOD") or "GET", nil
+   if method == "POST" then
+      headers["Content-Type"] = "application/json"
+      body = os.getenv("CCBENCH_BODY") or "{}"
+   end
+   local authorization = os.getenv("CCBENCH_AUTHORIZATION")
+   if authorization then headers["Authorization"] = authorization end
    for line in f:lines() do
       n = n + 1
-      reqs[n] = wrk.format("GET", line, headers)
+      reqs[n] = wrk.format(method, line, headers, body)
    end
    f:close()
    if n == 0 then error(path .. " is empty") end

@@ -12,12 +12,18 @@
 #                bound numbers (unpaged)
 #   flows2020    2020-07-01 ListContactFlows, PageSize FLOWS_PAGE_SIZE, PageNumber cycling over
 #                every page of the instance's flows (default order: UpdatedTime DESC)
-# (2017-07-05 ListPhoneNumbers is not among them: it answers all 10,000 numbers in one reply.)
+#   huaweiflows  Huawei cc-management queryIVRFlowList (POST, body {}): every flow of the
+#                account's instances, with an AccessToken of tokenByAkSk for the demo
+#                AccessKey (X-Token-Expire 3600) as `Authorization: Bearer` (a token needs no
+#                nonce: wrk repeats the one target)
+# and, not by default (it answers all NUMBERS numbers in one reply, 4.8 MB with 10,000;
+# run it alone with few connections: THREADS=1 CONNECTIONS=2 MAX_RPS=1000 LOADS=numbers2017):
+#   numbers2017  2017-07-05 ListPhoneNumbers (unpaged: every number of the instance)
 #
 # Usage: bench/run.sh            (from anywhere; settings via environment)
 #   THREADS=2 CONNECTIONS=32 DURATION=15   wrk -t/-c/-d (seconds)
 #   RUNS=1                                 wrk runs per load and server (ccgate, then bare)
-#   LOADS="numbers2020 flows2017 flows2020"
+#   LOADS="numbers2020 flows2017 flows2020 huaweiflows"   (or numbers2017, see above)
 #   WORKERS=0                              HTTP workers of both servers (0 = one per core)
 #   NUMBERS=10000                          numbers seeded (AddBulkPhoneNumbers, 100 per call)
 #   FLOWS=30                               flows created besides the instance's default flow
@@ -50,7 +56,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-15}
 RUNS=${RUNS:-1}
 WORKERS=${WORKERS:-0}
-LOADS=${LOADS:-numbers2020 flows2017 flows2020}
+LOADS=${LOADS:-numbers2020 flows2017 flows2020 huaweiflows}
 NUMBERS=${NUMBERS:-10000}
 FLOWS=${FLOWS:-30}
 BOUND_FLOWS=${BOUND_FLOWS:-3}
@@ -72,7 +78,10 @@ cd "$ROOT"
 . bench/seed.sh
 
 for load in $LOADS; do
-    case $load in numbers2020 | flows2017 | flows2020) ;; *) die "unknown load $load in LOADS" ;; esac
+    case $load in
+    numbers2020 | numbers2017 | flows2017 | flows2020 | huaweiflows) ;;
+    *) die "unknown load $load in LOADS" ;;
+    esac
 done
 [ "$BOUND_FLOWS" -le "$FLOWS" ] || die "BOUND_FLOWS ($BOUND_FLOWS) > FLOWS ($FLOWS)"
 [ "$BOUND_NUMBERS" -le "$NUMBERS" ] || die "BOUND_NUMBERS ($BOUND_NUMBERS) > NUMBERS ($NUMBERS)"
@@ -125,11 +134,36 @@ NUMBER_PAGES=$(((NUMBERS + 19) / 20))
 restart_ccgate
 
 # --- loads -------------------------------------------------------------------------------
-gen_load() { # load count threads out: signed GET targets of `load` (bench/gen_requests.py)
+HUAWEI_FLOWS=/apiaccess/rest/cc-management/v1/ivrFlow/queryIVRFlowList
+HUAWEI_TOKEN=""
+if [[ " $LOADS " == *" huaweiflows "* ]]; then
+    HUAWEI_TOKEN=$(curl -fsS -X POST -H 'Content-Type: application/json' -H 'X-Token-Expire: 3600' \
+        -d "{\"app_key\": \"$AK\", \"app_secret\": \"$SK\"}" \
+        "$CCGATE_ENDPOINT/apigovernance/api/oauth/tokenByAkSk" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["AccessToken"])') ||
+        die "tokenByAkSk refused the demo AccessKey"
+fi
+# How wrk sends a load's targets (bench/list_phone_numbers.lua reads these).
+wrk_env() { # load: exports them (call it in the subshell that runs wrk)
+    if [ "$1" = huaweiflows ]; then
+        export CCBENCH_METHOD=POST CCBENCH_AUTHORIZATION="Bearer $HUAWEI_TOKEN"
+    else
+        export CCBENCH_METHOD=GET
+        unset CCBENCH_AUTHORIZATION
+    fi
+}
+gen_load() { # load count threads out: signed GET targets of `load` (bench/gen_requests.py);
+    # huaweiflows: its one path (the token authenticates, wrk repeats it)
     local load=$1
     local -a what
     case $load in
+    huaweiflows)
+        mkdir -p "$4"
+        for ((t = 1; t <= $3; t++)); do echo "$HUAWEI_FLOWS" >"$4/urls.$t.txt"; done
+        return
+        ;;
     numbers2020) what=(--action ListPhoneNumbers --api-version 2020-07-01 --pages "$NUMBER_PAGES" --page-size 20) ;;
+    numbers2017) what=(--action ListPhoneNumbers --api-version 2017-07-05 --pages 0 --param OutboundOnly=false) ;;
     flows2017) what=(--action ListContactFlows --api-version 2017-07-05 --pages 0) ;;
     flows2020) what=(--action ListContactFlows --api-version 2020-07-01 --pages "$FLOW_PAGES" --page-size "$FLOWS_PAGE_SIZE") ;;
     esac
@@ -141,6 +175,8 @@ describe() { # load -> what it requests
     numbers2020) echo "2020-07-01 ListPhoneNumbers, PageSize 20, PageNumber 1..$NUMBER_PAGES" ;;
     flows2017) echo "2017-07-05 ListContactFlows (all $flows_total flows, $bound_2017 bound numbers)" ;;
     flows2020) echo "2020-07-01 ListContactFlows, PageSize $FLOWS_PAGE_SIZE, PageNumber 1..$FLOW_PAGES" ;;
+    numbers2017) echo "2017-07-05 ListPhoneNumbers (all $NUMBERS numbers, unpaged)" ;;
+    huaweiflows) echo "Huawei queryIVRFlowList (all $flows_total flows), one AccessToken" ;;
     esac
 }
 
@@ -148,12 +184,23 @@ describe() { # load -> what it requests
 for load in $LOADS; do
     rm -rf "$TMP/probe"
     gen_load "$load" 1 1 "$TMP/probe"
-    curl -fsS -o "$TMP/$load-body.json" "$CCGATE_ENDPOINT$(head -n1 "$TMP/probe/urls.1.txt")" ||
-        die "ccgate refused the first signed $load request"
+    post=()
+    [ "$load" != huaweiflows ] || post=(-X POST -H 'Content-Type: application/json' -d '{}'
+        -H "Authorization: Bearer $HUAWEI_TOKEN")
+    curl -fsS "${post[@]}" -o "$TMP/$load-body.json" \
+        "$CCGATE_ENDPOINT$(head -n1 "$TMP/probe/urls.1.txt")" ||
+        die "ccgate refused the first $load request"
     python3 - "$TMP/$load-body.json" "$load" <<'EOF' || die "unexpected answer to $load"
 import json, sys
 body = json.load(open(sys.argv[1]))
-items = body["Data"]["List"] if "Data" in body else body["ContactFlows"]["ContactFlow"]
+if "Data" in body:
+    items = body["Data"]["List"]
+elif "PhoneNumbers" in body:
+    items = body["PhoneNumbers"]["PhoneNumber"]
+elif "result" in body:
+    items = body["result"]
+else:
+    items = body["ContactFlows"]["ContactFlow"]
 assert items, f"{sys.argv[2]}: empty list"
 EOF
     log "$load: $(describe "$load"); first answer $(wc -c <"$TMP/$load-body.json") B"
@@ -173,8 +220,11 @@ for load in $LOADS; do
         log "$load run $run/$RUNS: signing $count requests ($THREADS files)"
         rm -rf "$TMP/urls"
         gen_load "$load" "$count" "$THREADS" "$TMP/urls"
-        read -r c_rps c_p50 c_p99 < <(run_wrk "ccgate-$load" "$CCGATE_ENDPOINT" 0)
-        read -r b_rps b_p50 b_p99 < <(run_wrk "bare-$load" "http://127.0.0.1:$BARE_PORT" 1)
+        # Signed targets are used once; the Huawei token's one target is repeated (wrap).
+        wrap=0
+        [ "$load" != huaweiflows ] || wrap=1
+        read -r c_rps c_p50 c_p99 < <(wrk_env "$load" && run_wrk "ccgate-$load" "$CCGATE_ENDPOINT" "$wrap")
+        read -r b_rps b_p50 b_p99 < <(wrk_env "$load" && run_wrk "bare-$load" "http://127.0.0.1:$BARE_PORT" 1)
         [ -n "${c_rps:-}" ] && [ -n "${b_rps:-}" ] || die "could not read wrk results"
         ROWS+=("$load $run $c_rps $c_p50 $c_p99 $b_rps $b_p50 $b_p99 $(wc -c <"$TMP/$load-body.json")")
     done

@@ -71,7 +71,10 @@ async fn main() -> std::io::Result<()> {
     let body = web::Bytes::from(body);
     let mut server = HttpServer::new(move || {
         let body = body.clone();
-        App::new().default_service(web::to(move || {
+        // The request body is read (and dropped), as every handler that takes one does: an
+        // unread POST body makes actix-web close the connection after the answer, which would
+        // measure reconnects instead of requests (the Huawei loads POST `{}`).
+        App::new().default_service(web::to(move |_request_body: web::Bytes| {
             let body = body.clone();
             async move { HttpResponse::Ok().content_type(JSON).body(body) }
         }))
