@@ -3,6 +3,9 @@ spec says which roles may call it; the gateway refuses others with 403 before th
 plugin settings (`[plugins.<name>]`, `CCGATE__PLUGINS__<NAME>__<KEY>`), read at start-up.
 """
 
+import base64
+import hashlib
+import hmac
 import re
 import shutil
 import socket
@@ -12,7 +15,7 @@ import uuid
 
 import requests
 
-from conftest import call_api, clean_env, client_2020
+from conftest import SoloGateway, call_api, clean_env, client_2020
 
 
 def user_token(gateway, demo, instance, role):
@@ -90,6 +93,33 @@ def test_a_bad_plugin_setting_stops_start_up_with_one_line_naming_the_key(gatewa
     )
     assert r.returncode != 0
     assert "plugins.numbers.list_cache_ttl: unknown field" in r.stderr, r.stderr
+
+
+def test_a_plugin_setting_from_the_environment_reaches_the_plugin_as_written(ccgate_binary, tmp_path):
+    """`00123` is a TURN secret, not the number 123: the credentials ccgate derives from it
+    are the ones coturn, sharing the secret `00123`, derives (HMAC-SHA1 of the username)."""
+    solo = SoloGateway(ccgate_binary, tmp_path, clean_env(
+        tmp_path, CCGATE__PLUGINS__WORKBENCH__TURN__SECRET="00123"))
+    try:
+        client = client_2020(solo.endpoint, solo.access_key_id, solo.access_key_secret)
+        cred = call_api(client, "GetTURNCredentials", "2017-07-05",
+                        {"InstanceId": solo.instance_id, "UserName": "0"})
+    finally:
+        solo.stop()
+    user, password = cred["Username"], cred["Password"]
+    expected = base64.b64encode(
+        hmac.new(b"00123", user.encode(), hashlib.sha1).digest()).decode()
+    assert password == expected, (user, password)
+
+
+def test_a_hyphenated_plugins_settings_come_from_the_environment(ccgate_binary, tmp_path):
+    """A variable cannot spell `device-diagnostics`: `DEVICE_DIAGNOSTICS` names it (here with
+    a value the plugin refuses, so that start-up shows it arrived)."""
+    env = clean_env(tmp_path, CCGATE__PLUGINS__DEVICE_DIAGNOSTICS__RETENTION_DAYS="0",
+                    CCGATE__SERVER__BIND="127.0.0.1:1")
+    r = _serve(ccgate_binary, tmp_path, env)
+    assert r.returncode != 0
+    assert "plugins.device-diagnostics.retention_days: 0 is out of range" in r.stderr, r.stderr
 
 
 def _serve(binary, workdir, env, timeout=60):

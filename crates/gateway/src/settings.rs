@@ -210,6 +210,50 @@ pub struct PluginSettings {
     pub tables: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+/// The prefix of the environment variables that set plugin settings.
+const PLUGIN_ENV_PREFIX: &str = "CCGATE__PLUGINS__";
+
+impl PluginSettings {
+    /// Puts back, as the strings they were, the values that `CCGATE__PLUGINS__<NAME>__<KEY>`
+    /// variables (`vars`, the process environment) gave a plugin table. The config crate reads
+    /// every environment value as a number or boolean when it can (the core settings and the
+    /// plugin lists need that), which would hand a plugin `123` for a TURN secret `00123`, or a
+    /// number where it expects a string; plugins read strings as numbers and booleans where
+    /// they expect those ([`ccgate_plugin_sdk::settings::parse`]), so the string is what keeps
+    /// every value as the operator wrote it. Only keys the layers already hold are touched.
+    pub fn keep_environment_strings(&mut self, vars: impl IntoIterator<Item = (String, String)>) {
+        for (name, raw) in vars {
+            let Some(rest) = name
+                .get(..PLUGIN_ENV_PREFIX.len())
+                .filter(|p| p.eq_ignore_ascii_case(PLUGIN_ENV_PREFIX))
+                .map(|_| &name[PLUGIN_ENV_PREFIX.len()..])
+            else {
+                continue;
+            };
+            // `[plugins] enabled` and the like are one segment: not a plugin's table.
+            let path: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
+            if path.len() < 2 || path.iter().any(String::is_empty) {
+                continue;
+            }
+            let mut at = self.tables.get_mut(&path[0]);
+            for key in &path[1..] {
+                at = match at {
+                    Some(serde_json::Value::Object(map)) => map.get_mut(key),
+                    _ => None,
+                };
+            }
+            if let Some(value) = at
+                && matches!(
+                    value,
+                    serde_json::Value::Number(_) | serde_json::Value::Bool(_)
+                )
+            {
+                *value = serde_json::Value::String(raw);
+            }
+        }
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -340,7 +384,7 @@ impl Settings {
                     .with_list_parse_key("plugins.libraries"),
             )
             .build()?;
-        let settings: Self = serde_path_to_error::deserialize(layers).map_err(|e| {
+        let mut settings: Self = serde_path_to_error::deserialize(layers).map_err(|e| {
             let path = e.path().to_string();
             let what = e.into_inner();
             config::ConfigError::Message(if path == "." {
@@ -349,6 +393,7 @@ impl Settings {
                 format!("{path}: {what}")
             })
         })?;
+        settings.plugins.keep_environment_strings(std::env::vars());
         settings
             .server
             .tls_files()
@@ -411,6 +456,40 @@ mod tests {
             ]
         );
         assert!(!s.plugins.tables.contains_key("enabled"));
+    }
+
+    /// What the environment set reaches a plugin as the string the operator wrote; what the
+    /// file set, and the other variables, are left alone.
+    #[test]
+    fn plugin_values_from_the_environment_stay_strings() {
+        let mut p = PluginSettings {
+            enabled: vec![],
+            libraries: vec![],
+            directory: String::new(),
+            tables: serde_json::from_value(serde_json::json!({
+                "workbench": {"turn": {"secret": 123, "ttl_secs": 600}, "region": "eu"},
+                "numbers": {"list_cache_ttl_ms": 250, "flag": true},
+            }))
+            .unwrap(),
+        };
+        p.keep_environment_strings([
+            (
+                "CCGATE__PLUGINS__WORKBENCH__TURN__SECRET".into(),
+                "00123".into(),
+            ),
+            ("ccgate__plugins__numbers__flag".into(), "TRUE".into()),
+            ("CCGATE__PLUGINS__ENABLED".into(), "numbers".into()),
+            ("CCGATE__PLUGINS__NUMBERS__ABSENT".into(), "1".into()),
+            ("CCGATE__SERVER__WORKERS".into(), "2".into()),
+            ("PLUGINS__NUMBERS__LIST_CACHE_TTL_MS".into(), "9".into()),
+        ]);
+        assert_eq!(
+            serde_json::to_value(&p.tables).unwrap(),
+            serde_json::json!({
+                "workbench": {"turn": {"secret": "00123", "ttl_secs": 600}, "region": "eu"},
+                "numbers": {"list_cache_ttl_ms": 250, "flag": "TRUE"},
+            })
+        );
     }
 
     #[test]
